@@ -1,0 +1,35 @@
+"""The model layer: requests, responses, costs, and the backends that serve them."""
+
+from promptgraph.lm.anthropic import FORWARD_MODEL, OPTIMIZER_MODEL, AnthropicLM
+from promptgraph.lm.base import LM, Failure, LMError, Message, MissingAPIKey, Request, Response, Usage
+from promptgraph.lm.batch import call, run_all
+from promptgraph.lm.cache import CachedLM, default_cache_dir, request_key, with_cache
+from promptgraph.lm.ledger import Account, Ledger
+from promptgraph.lm.prices import PRICES, Price, price_for
+from promptgraph.lm.scripted import ScriptedLM
+
+__all__ = [
+    "FORWARD_MODEL",
+    "LM",
+    "OPTIMIZER_MODEL",
+    "PRICES",
+    "Account",
+    "AnthropicLM",
+    "CachedLM",
+    "Failure",
+    "LMError",
+    "Ledger",
+    "Message",
+    "MissingAPIKey",
+    "Price",
+    "Request",
+    "Response",
+    "ScriptedLM",
+    "Usage",
+    "call",
+    "default_cache_dir",
+    "price_for",
+    "request_key",
+    "run_all",
+    "with_cache",
+]

@@ -1,0 +1,163 @@
+"""The one vendor backend: the Anthropic Messages API through the `anthropic` SDK (2.x).
+
+`base_url` (or ANTHROPIC_BASE_URL) points the same client at any server that speaks
+POST /v1/messages: llama.cpp's llama-server, Ollama, vLLM, a LiteLLM proxy.
+
+Facts of SDK 2.x this file relies on (checked in its source, 2.12.0):
+- `messages.create()` has no temperature/top_p/top_k arguments; they go in `extra_body`.
+- The SDK retries 408/409/429/5xx and connection errors itself, with exponential
+  back-off, and honours `retry-after` / `retry-after-ms`; `max_retries` sets how often.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import anthropic
+import attrs
+
+from promptgraph.lm.base import LMError, MissingAPIKey, Request, Response, Usage
+
+FORWARD_MODEL = "claude-haiku-5-5"
+OPTIMIZER_MODEL = "claude-opus-5-5"
+# Local servers ignore the key, but the SDK will not send a request without one.
+LOCAL_SERVER_KEY = "promptgraph-local"
+
+STATUS_HINTS = {
+    401: "check ANTHROPIC_API_KEY (or the api_key you passed)",
+    403: "this key may not use this model",
+    404: "check the model name; current models are claude-haiku-5-5 and claude-opus-5-5",
+    413: "the request is too large; shorten the prompt or the demos",
+    429: "rate limited even after retries; lower max_concurrency or raise max_retries",
+    529: "the API is overloaded; try again later",
+}
+
+
+def _positive(instance, attribute, value):
+    if value < 1:
+        raise ValueError(f"{attribute.name} must be at least 1, got {value}")
+
+
+@attrs.define
+class AnthropicLM:
+    """An LM backed by the Messages API.
+
+    Concurrency is a thread pool's worth of blocking calls bounded by a semaphore held
+    here, not in each batch, so every caller sharing this LM shares the one limit. We
+    chose threads over asyncio because calls are I/O-bound (the GIL is released while
+    waiting), the SDK's sync client is thread-safe over one connection pool, and a
+    blocking API works the same in scripts, notebooks and tests with no event loop.
+    """
+
+    model: str = FORWARD_MODEL
+    api_key: str | None = attrs.field(default=None, repr=False)
+    base_url: str | None = None
+    max_concurrency: int = attrs.field(default=8, validator=_positive)
+    timeout: float = 300.0  # an optimizer call that thinks and rewrites can take minutes
+    # More than the SDK's default of 2: a training run makes hundreds of calls, and a
+    # 429 or 529 that outlasts three short waits is common at a provider's limit.
+    max_retries: int = 4
+    http_client: object | None = attrs.field(default=None, repr=False)  # an httpx2.Client, for tests
+    _client: anthropic.Anthropic | None = attrs.field(default=None, init=False, repr=False)
+    _client_lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
+    _slots: threading.BoundedSemaphore = attrs.field(init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        self._slots = threading.BoundedSemaphore(self.max_concurrency)
+
+    def complete(self, request: Request) -> Response:
+        client = self._ensure_client()
+        model = request.model or self.model
+        arguments = {
+            "model": model,
+            "max_tokens": request.max_tokens,
+            "messages": [{"role": message.role, "content": message.content} for message in request.messages],
+        }
+        if request.system:
+            arguments["system"] = request.system
+        if request.stop_sequences:
+            arguments["stop_sequences"] = list(request.stop_sequences)
+        if request.sampling():
+            arguments["extra_body"] = request.sampling()
+        with self._slots:
+            started = time.perf_counter()
+            try:
+                message = client.messages.create(**arguments)
+            except anthropic.APIStatusError as error:
+                raise _status_error(error, model) from error
+            except anthropic.APITimeoutError as error:
+                raise LMError(
+                    f"{model}: no answer within {self.timeout:g}s after {self.max_retries} retries; "
+                    "raise timeout= or check the server",
+                    model=model,
+                ) from error
+            except anthropic.APIConnectionError as error:
+                raise LMError(
+                    f"{model}: could not reach {client.base_url} after {self.max_retries} retries ({error})",
+                    model=model,
+                ) from error
+            except anthropic.APIError as error:  # e.g. a reply that is not a Messages API response
+                raise LMError(f"{model}: {error}", model=model) from error
+            latency = time.perf_counter() - started
+        return _response(message, latency)
+
+    def _ensure_client(self) -> anthropic.Anthropic:
+        """Built on the first call, so importing and configuring never needs a key."""
+        with self._client_lock:
+            if self._client is None:
+                self._client = self._new_client()
+            return self._client
+
+    def _new_client(self) -> anthropic.Anthropic:
+        api_key = self.api_key or os.environ.get("ANTHROPIC_API_KEY") or None
+        base_url = self.base_url or os.environ.get("ANTHROPIC_BASE_URL") or None
+        if api_key is None and base_url is not None and not os.environ.get("ANTHROPIC_AUTH_TOKEN"):
+            api_key = LOCAL_SERVER_KEY
+        options = {"base_url": base_url, "timeout": self.timeout, "max_retries": self.max_retries}
+        if self.http_client is not None:
+            options["http_client"] = self.http_client
+        client = anthropic.Anthropic(api_key=api_key, **options)
+        if client.api_key is None and client.auth_token is None and client.credentials is None:
+            raise MissingAPIKey(
+                "No Anthropic API key found. Set ANTHROPIC_API_KEY (or pass api_key=...), "
+                "or use a local server that speaks the Messages API with --base-url URL "
+                "(ANTHROPIC_BASE_URL, base_url=...).",
+                model=self.model,
+            )
+        return client
+
+    def close(self) -> None:
+        with self._client_lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
+
+def _response(message: anthropic.types.Message, latency: float) -> Response:
+    # Thinking and tool blocks are not the answer; the text blocks are.
+    text = "".join(block.text for block in message.content if block.type == "text")
+    usage = message.usage
+    return Response(
+        text=text,
+        stop_reason=message.stop_reason,
+        usage=Usage(
+            input_tokens=usage.input_tokens or 0,
+            output_tokens=usage.output_tokens or 0,
+            cache_write_tokens=usage.cache_creation_input_tokens or 0,
+            cache_read_tokens=usage.cache_read_input_tokens or 0,
+        ),
+        model=message.model,
+        latency=latency,
+    )
+
+
+def _status_error(error: anthropic.APIStatusError, model: str) -> LMError:
+    body = error.body if isinstance(error.body, dict) else {}
+    detail = body.get("error", {}) if isinstance(body.get("error"), dict) else {}
+    kind = detail.get("type", "error")
+    text = detail.get("message") or str(error)
+    hint = STATUS_HINTS.get(error.status_code)
+    message = f"{model}: the API answered {error.status_code} ({kind}): {text}"
+    return LMError(f"{message}; {hint}" if hint else message, model=model, status=error.status_code)

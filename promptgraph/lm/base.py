@@ -1,0 +1,152 @@
+"""The model layer's vocabulary: what a call asks, what it answers, what it costs.
+
+Everything above `lm/` speaks in these records; only `lm/anthropic.py` knows the SDK.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Protocol, runtime_checkable
+
+import attrs
+
+from promptgraph.lm.prices import price_for
+
+ROLES = ("user", "assistant")
+
+
+@attrs.frozen
+class Message:
+    role: str = attrs.field(validator=attrs.validators.in_(ROLES))
+    content: str = attrs.field(validator=attrs.validators.instance_of(str))
+
+
+def _to_messages(value: Iterable[Message | Mapping[str, str] | tuple[str, str]]) -> tuple[Message, ...]:
+    """Accept the shapes people write by hand: Message, {"role", "content"} or (role, content)."""
+    if isinstance(value, (str, bytes)):
+        raise TypeError("messages must be a list of messages, not a string; wrap it: [('user', text)]")
+    messages = []
+    for item in value:
+        if isinstance(item, Message):
+            messages.append(item)
+        elif isinstance(item, Mapping):
+            messages.append(Message(role=item["role"], content=item["content"]))
+        else:
+            role, content = item
+            messages.append(Message(role=role, content=content))
+    if not messages:
+        raise ValueError("a request needs at least one message")
+    return tuple(messages)
+
+
+def _positive(instance, attribute, value):
+    if value < 1:
+        raise ValueError(f"{attribute.name} must be at least 1, got {value}")
+
+
+def _optional_at_least(low: float, high: float | None = None):
+    def check(instance, attribute, value):
+        if value is None:
+            return
+        if value < low or (high is not None and value > high):
+            bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+            raise ValueError(f"{attribute.name} must be {bounds}, got {value}")
+
+    return check
+
+
+@attrs.frozen
+class Request:
+    """One call to a model.
+
+    `model=None` means "the LM's own model". Sampling settings are None unless asked
+    for, so a model that rejects them never sees them. `seed` is a rollout id: it only
+    changes the cache key, so the same prompt can be sampled again on purpose.
+    `tag` names the caller (forward, critic, rewrite) for the ledger; it is not part
+    of what the model sees, so it is not part of the cache key either.
+    """
+
+    messages: tuple[Message, ...] = attrs.field(converter=_to_messages)
+    system: str = ""
+    model: str | None = None
+    max_tokens: int = attrs.field(default=1024, validator=_positive)
+    stop_sequences: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    # Bounds are the ones every backend shares; each server checks its own upper limits.
+    temperature: float | None = attrs.field(default=None, validator=_optional_at_least(0.0))
+    top_p: float | None = attrs.field(default=None, validator=_optional_at_least(0.0, 1.0))
+    top_k: int | None = attrs.field(default=None, validator=_optional_at_least(1))
+    seed: int = 0
+    tag: str = "call"
+
+    def sampling(self) -> dict[str, float | int]:
+        """The sampling settings that were asked for, and only those."""
+        settings = {"temperature": self.temperature, "top_p": self.top_p, "top_k": self.top_k}
+        return {name: value for name, value in settings.items() if value is not None}
+
+
+@attrs.frozen
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_read_tokens: int = 0
+
+    def cost(self, model: str) -> float:
+        """USD at list price; 0.0 for a model with no known price (a local server)."""
+        price = price_for(model)
+        if price is None:
+            return 0.0
+        return price.cost(self)
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.cache_write_tokens + other.cache_write_tokens,
+            self.cache_read_tokens + other.cache_read_tokens,
+        )
+
+
+@attrs.frozen
+class Response:
+    text: str
+    stop_reason: str | None
+    usage: Usage
+    model: str
+    latency: float = 0.0
+    cached: bool = False
+
+
+@attrs.frozen
+class Failure:
+    """A request that did not get a response; batches collect these instead of aborting."""
+
+    request: Request
+    error: LMError
+
+
+class LMError(Exception):
+    """A call that failed after the client's retries; the message says what to do."""
+
+    def __init__(self, message: str, *, model: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.model = model
+        self.status = status
+
+
+class MissingAPIKey(LMError):
+    pass
+
+
+@runtime_checkable
+class LM(Protocol):
+    """Anything that turns a Request into a Response.
+
+    `model` is used when a request names none; `max_concurrency` is how many calls
+    the LM wants in flight at once (batches size their worker pools from it).
+    """
+
+    model: str
+    max_concurrency: int
+
+    def complete(self, request: Request) -> Response: ...

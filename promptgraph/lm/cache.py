@@ -1,0 +1,146 @@
+"""A response cache on disk, keyed on everything the model sees.
+
+Training re-sends the same prompts often (the validation set every iteration, a resumed
+run, a second compile), and each of those calls costs money; a response already paid for
+is served from disk. diskcache is worth the dependency: SQLite-backed, safe across
+threads and across processes sharing one directory, with eviction built in.
+
+Values are stored as JSON, not pickles, so a cache directory never executes code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import time
+from pathlib import Path
+
+import attrs
+import diskcache
+
+from promptgraph.lm.base import LM, Request, Response, Usage
+
+KEY_VERSION = 1  # bump when the key's contents change, so old entries are never misread
+
+
+def default_cache_dir() -> Path:
+    """`$PROMPTGRAPH_CACHE_DIR`, else `~/.cache/promptgraph`."""
+    configured = os.environ.get("PROMPTGRAPH_CACHE_DIR")
+    return Path(configured) if configured else Path.home() / ".cache" / "promptgraph"
+
+
+def request_key(request: Request, default_model: str) -> str:
+    """A stable hash of every field that can change the response; `tag` is not one."""
+    fields = {
+        "version": KEY_VERSION,
+        "model": request.model or default_model,
+        "system": request.system,
+        "messages": [[message.role, message.content] for message in request.messages],
+        "max_tokens": request.max_tokens,
+        "stop_sequences": list(request.stop_sequences),
+        "temperature": request.temperature,
+        "top_p": request.top_p,
+        "top_k": request.top_k,
+        "seed": request.seed,
+    }
+    canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _encode(response: Response) -> str:
+    return json.dumps(attrs.asdict(response))
+
+
+def _decode(stored: str) -> Response:
+    data = json.loads(stored)
+    return Response(**{**data, "usage": Usage(**data["usage"])})
+
+
+@attrs.define
+class CachedLM:
+    """Wraps any LM; a hit comes back with `cached=True` and costs nothing.
+
+    Identical requests in flight at the same time in this process make one call, not
+    many: the others wait for it (single flight). Two processes may both miss on the
+    same key; both store the same kind of answer and the last write wins.
+    """
+
+    inner: LM
+    directory: Path = attrs.field(factory=default_cache_dir, converter=Path)
+    size_limit: int = 2**30
+    _store: diskcache.Cache = attrs.field(init=False, repr=False)
+    _guard: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
+    _in_flight: dict[str, tuple[threading.Lock, int]] = attrs.field(factory=dict, init=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        self._store = diskcache.Cache(str(self.directory), size_limit=self.size_limit)
+
+    @property
+    def model(self) -> str:
+        return self.inner.model
+
+    @property
+    def max_concurrency(self) -> int:
+        return self.inner.max_concurrency
+
+    def complete(self, request: Request) -> Response:
+        key = request_key(request, self.inner.model)
+        started = time.perf_counter()
+        hit = self._lookup(key, started)
+        if hit is not None:
+            return hit
+        lock = self._enter(key)
+        try:
+            with lock:
+                hit = self._lookup(key, started)  # another thread may have just fetched it
+                if hit is not None:
+                    return hit
+                response = self.inner.complete(request)
+                self._store.set(key, _encode(response))
+                return response
+        finally:
+            self._leave(key)
+
+    def _lookup(self, key: str, started: float) -> Response | None:
+        stored = self._store.get(key)
+        if stored is None:
+            return None
+        return attrs.evolve(_decode(stored), cached=True, latency=time.perf_counter() - started)
+
+    def _enter(self, key: str) -> threading.Lock:
+        with self._guard:
+            lock, waiting = self._in_flight.get(key, (threading.Lock(), 0))
+            self._in_flight[key] = (lock, waiting + 1)
+            return lock
+
+    def _leave(self, key: str) -> None:
+        with self._guard:
+            lock, waiting = self._in_flight[key]
+            if waiting == 1:
+                del self._in_flight[key]
+            else:
+                self._in_flight[key] = (lock, waiting - 1)
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def clear(self) -> None:
+        self._store.clear()
+
+    def close(self) -> None:
+        self._store.close()
+
+    def __enter__(self) -> CachedLM:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+def with_cache(lm: LM, *, enabled: bool = True, directory: Path | str | None = None) -> LM:
+    """The LM behind a cache, or the LM itself when caching is turned off."""
+    if not enabled:
+        return lm
+    return CachedLM(lm, directory=directory if directory is not None else default_cache_dir())

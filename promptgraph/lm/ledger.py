@@ -1,0 +1,127 @@
+"""A run-wide account of calls, tokens and dollars, per model and per caller tag.
+
+One Ledger is shared by every thread of a run, so every update happens under a lock.
+A cached response is counted as a cache hit and costs nothing: the money was spent
+(and recorded) when the response was first fetched.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+
+import attrs
+
+from promptgraph.lm.base import Response, Usage
+from promptgraph.lm.prices import price_for
+
+
+@attrs.frozen
+class Account:
+    """What one (model, tag) pair has used so far."""
+
+    model: str
+    tag: str
+    calls: int = 0
+    cache_hits: int = 0
+    failures: int = 0
+    usage: Usage = Usage()
+    usd: float = 0.0
+
+    @property
+    def priced(self) -> bool:
+        return price_for(self.model) is not None
+
+
+@attrs.define
+class Ledger:
+    _accounts: dict[tuple[str, str], Account] = attrs.field(factory=dict, init=False)
+    _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
+
+    def record(self, response: Response, *, tag: str) -> None:
+        with self._lock:
+            account = self._account(response.model, tag)
+            if response.cached:
+                account = attrs.evolve(account, cache_hits=account.cache_hits + 1)
+            else:
+                account = attrs.evolve(
+                    account,
+                    calls=account.calls + 1,
+                    usage=account.usage + response.usage,
+                    usd=account.usd + response.usage.cost(response.model),
+                )
+            self._accounts[(response.model, tag)] = account
+
+    def record_failure(self, model: str, *, tag: str) -> None:
+        with self._lock:
+            account = self._account(model, tag)
+            self._accounts[(model, tag)] = attrs.evolve(account, failures=account.failures + 1)
+
+    def _account(self, model: str, tag: str) -> Account:
+        return self._accounts.get((model, tag)) or Account(model=model, tag=tag)
+
+    def accounts(self) -> list[Account]:
+        """Every (model, tag) account, in a stable order."""
+        with self._lock:
+            return [self._accounts[key] for key in sorted(self._accounts)]
+
+    @property
+    def usd(self) -> float:
+        return sum(account.usd for account in self.accounts())
+
+    @property
+    def calls(self) -> int:
+        return sum(account.calls for account in self.accounts())
+
+    def usd_by(self, field: str) -> dict[str, float]:
+        """Dollars per `model` or per `tag`."""
+        totals: dict[str, float] = {}
+        for account in self.accounts():
+            key = getattr(account, field)
+            totals[key] = totals.get(key, 0.0) + account.usd
+        return totals
+
+    def unpriced_models(self) -> list[str]:
+        return sorted({account.model for account in self.accounts() if not account.priced})
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready data, for checkpoints and reports."""
+        return {"accounts": [attrs.asdict(account) for account in self.accounts()]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Ledger:
+        ledger = cls()
+        for row in data["accounts"]:
+            account = Account(**{**row, "usage": Usage(**row["usage"])})
+            ledger._accounts[(account.model, account.tag)] = account
+        return ledger
+
+    def table(self) -> str:
+        """A fixed-width summary for terminals and logs."""
+        return format_table(self.accounts(), self.unpriced_models())
+
+
+def format_table(accounts: Iterable[Account], unpriced: list[str]) -> str:
+    header = ("model", "tag", "calls", "cached", "failed", "in", "out", "cache w", "cache r", "USD")
+    rows = [
+        (
+            a.model,
+            a.tag,
+            str(a.calls),
+            str(a.cache_hits),
+            str(a.failures),
+            str(a.usage.input_tokens),
+            str(a.usage.output_tokens),
+            str(a.usage.cache_write_tokens),
+            str(a.usage.cache_read_tokens),
+            f"{a.usd:.4f}" if a.priced else "unknown",
+        )
+        for a in accounts
+    ]
+    total_usd = sum(a.usd for a in accounts)
+    rows.append(("total", "", *[""] * 7, f"{total_usd:.4f}"))
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in [header, *rows]]
+    if unpriced:
+        lines.append(f"no list price for {', '.join(unpriced)}: their cost is not in the total")
+    return "\n".join(lines)
