@@ -24,6 +24,11 @@ FORWARD_MODEL = "claude-haiku-5-5"
 OPTIMIZER_MODEL = "claude-opus-5-5"
 # Local servers ignore the key, but the SDK will not send a request without one.
 LOCAL_SERVER_KEY = "promptgraph-local"
+NO_KEY = (
+    "No Anthropic API key found. Set ANTHROPIC_API_KEY (or pass api_key=...), "
+    "or use a local server that speaks the Messages API with --base-url URL "
+    "(ANTHROPIC_BASE_URL, base_url=...)."
+)
 
 STATUS_HINTS = {
     401: "check ANTHROPIC_API_KEY (or the api_key you passed)",
@@ -101,6 +106,11 @@ class AnthropicLM:
             except anthropic.APIError as error:  # e.g. a reply that is not a Messages API response
                 raise LMError(f"{model}: {error}", model=model) from error
             latency = time.perf_counter() - started
+        if not isinstance(message, anthropic.types.Message):  # the SDK hands back non-JSON bodies as text
+            raise LMError(
+                f"{model}: {client.base_url} did not answer with a Messages API response: {str(message)[:200]!r}",
+                model=model,
+            )
         return _response(message, latency)
 
     def _ensure_client(self) -> anthropic.Anthropic:
@@ -118,14 +128,12 @@ class AnthropicLM:
         options = {"base_url": base_url, "timeout": self.timeout, "max_retries": self.max_retries}
         if self.http_client is not None:
             options["http_client"] = self.http_client
-        client = anthropic.Anthropic(api_key=api_key, **options)
+        try:
+            client = anthropic.Anthropic(api_key=api_key, **options)
+        except anthropic.CredentialsError as error:  # a profile named in the environment that is not there
+            raise MissingAPIKey(f"{NO_KEY} ({error})", model=self.model) from error
         if client.api_key is None and client.auth_token is None and client.credentials is None:
-            raise MissingAPIKey(
-                "No Anthropic API key found. Set ANTHROPIC_API_KEY (or pass api_key=...), "
-                "or use a local server that speaks the Messages API with --base-url URL "
-                "(ANTHROPIC_BASE_URL, base_url=...).",
-                model=self.model,
-            )
+            raise MissingAPIKey(NO_KEY, model=self.model)
         return client
 
     def close(self) -> None:

@@ -1,0 +1,125 @@
+import time
+
+import httpx2
+import pytest
+
+from promptgraph.lm import AnthropicLM, LMError, MissingAPIKey, Request, Usage, run_all
+from tests.lm.messages_api import RecordingTransport, message_body, ok
+
+
+def lm_with(transport, **options) -> AnthropicLM:
+    options.setdefault("api_key", "test-key")
+    return AnthropicLM(http_client=transport.http_client(), max_retries=options.pop("max_retries", 2), **options)
+
+
+def ask(**settings) -> Request:
+    return Request(messages=[("user", "Is the sky green?")], **settings)
+
+
+def test_the_body_carries_system_messages_max_tokens_and_stop_sequences():
+    transport = RecordingTransport(lambda body, n: ok())
+    lm_with(transport).complete(ask(system="Answer yes or no.", max_tokens=7, stop_sequences=["</label>"]))
+    (body,) = transport.bodies
+    assert body["model"] == "claude-haiku-5-5"
+    assert body["system"] == "Answer yes or no."
+    assert body["messages"] == [{"role": "user", "content": "Is the sky green?"}]
+    assert body["max_tokens"] == 7
+    assert body["stop_sequences"] == ["</label>"]
+
+
+def test_sampling_settings_are_absent_unless_asked_for():
+    transport = RecordingTransport(lambda body, n: ok())
+    lm_with(transport).complete(ask())
+    assert not {"temperature", "top_p", "top_k", "system", "stop_sequences"} & set(transport.bodies[0])
+
+
+def test_temperature_travels_in_the_body_when_set():
+    transport = RecordingTransport(lambda body, n: ok())
+    lm_with(transport).complete(ask(temperature=0.0, top_k=3))
+    assert (transport.bodies[0]["temperature"], transport.bodies[0]["top_k"]) == (0.0, 3)
+
+
+def test_the_request_model_overrides_the_lm_default():
+    transport = RecordingTransport(lambda body, n: ok())
+    lm_with(transport).complete(ask(model="claude-opus-5-5"))
+    assert transport.bodies[0]["model"] == "claude-opus-5-5"
+
+
+def test_usage_is_parsed_including_cache_tokens():
+    usage = {"input_tokens": 11, "output_tokens": 22, "cache_creation_input_tokens": 33, "cache_read_input_tokens": 44}
+    transport = RecordingTransport(lambda body, n: ok(usage=usage, stop_reason="max_tokens", text="partial"))
+    response = lm_with(transport).complete(ask())
+    assert response.usage == Usage(11, 22, 33, 44)
+    assert (response.text, response.stop_reason, response.model, response.cached) == ("partial", "max_tokens", "claude-haiku-5-5", False)
+
+
+def test_only_text_blocks_make_the_reply():
+    content = [{"type": "thinking", "thinking": "hmm", "signature": "s"}, {"type": "text", "text": "Label: no"}]
+    transport = RecordingTransport(lambda body, n: ok(message_body(content=content)))
+    assert lm_with(transport).complete(ask()).text == "Label: no"
+
+
+def test_a_429_with_retry_after_then_a_200_succeeds():
+    def reply(body, number):
+        if number == 1:
+            error = {"type": "error", "error": {"type": "rate_limit_error", "message": "slow down"}}
+            return httpx2.Response(429, json=error, headers={"retry-after-ms": "20"})
+        return ok(text="after the wait")
+
+    transport = RecordingTransport(reply)
+    assert lm_with(transport).complete(ask()).text == "after the wait"
+    assert len(transport.bodies) == 2
+
+
+def test_a_400_is_a_clear_error_naming_the_model():
+    error = {"type": "error", "error": {"type": "invalid_request_error", "message": "max_tokens: too large"}}
+    transport = RecordingTransport(lambda body, n: httpx2.Response(400, json=error))
+    with pytest.raises(LMError, match=r"claude-opus-5-5: the API answered 400 \(invalid_request_error\): max_tokens: too large") as caught:
+        lm_with(transport, model="claude-opus-5-5").complete(ask())
+    assert caught.value.status == 400
+    assert len(transport.bodies) == 1  # a 400 is not retried
+
+
+def test_a_404_hints_at_the_model_name():
+    error = {"type": "error", "error": {"type": "not_found_error", "message": "model: claude-3-haiku-20240307"}}
+    transport = RecordingTransport(lambda body, n: httpx2.Response(404, json=error))
+    with pytest.raises(LMError, match="check the model name"):
+        lm_with(transport, model="claude-3-haiku-20240307").complete(ask())
+
+
+def test_a_reply_that_is_not_json_is_an_lm_error():
+    transport = RecordingTransport(lambda body, n: httpx2.Response(200, text="<html>proxy error</html>"))
+    with pytest.raises(LMError, match="claude-haiku-5-5"):
+        lm_with(transport).complete(ask())
+
+
+def test_a_missing_key_is_reported_at_the_first_call_not_before():
+    lm = AnthropicLM()  # constructing needs no key
+    with pytest.raises(MissingAPIKey, match=r"ANTHROPIC_API_KEY.*--base-url"):
+        lm.complete(ask())
+
+
+def test_a_base_url_without_a_key_reaches_a_local_server():
+    transport = RecordingTransport(lambda body, n: ok(model="smollm2"))
+    lm = AnthropicLM(base_url="http://127.0.0.1:9", http_client=transport.http_client(), model="smollm2")
+    assert lm.complete(ask()).model == "smollm2"
+
+
+def test_the_key_is_not_shown_in_the_repr():
+    assert "sk-secret" not in repr(AnthropicLM(api_key="sk-secret"))
+
+
+def test_fifty_slow_requests_run_ten_at_a_time_and_return_in_order():
+    def reply(body, number):
+        time.sleep(0.05)
+        return ok(text=body["messages"][0]["content"])
+
+    transport = RecordingTransport(reply)
+    lm = lm_with(transport, max_concurrency=10)
+    requests = [Request(messages=[("user", f"q{i}")]) for i in range(50)]
+    started = time.perf_counter()
+    responses = run_all(lm, requests, progress=False)
+    elapsed = time.perf_counter() - started
+    serial = 50 * 0.05
+    assert [response.text for response in responses] == [f"q{i}" for i in range(50)]
+    assert elapsed < serial / 3  # ideal is serial / 10; leave room for a busy machine

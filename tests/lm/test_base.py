@@ -1,0 +1,38 @@
+import pytest
+
+from promptgraph.lm import Message, Request, Usage
+
+
+def test_messages_accept_tuples_dicts_and_records():
+    request = Request(messages=[("user", "a"), {"role": "assistant", "content": "b"}, Message("user", "c")])
+    assert request.messages == (Message("user", "a"), Message("assistant", "b"), Message("user", "c"))
+
+
+def test_a_bare_string_as_messages_is_refused_with_the_fix():
+    with pytest.raises(TypeError, match=r"wrap it"):
+        Request(messages="hello")
+
+
+def test_an_unknown_role_is_refused():
+    with pytest.raises(ValueError):
+        Request(messages=[("system", "x")])
+
+
+def test_a_request_needs_a_message():
+    with pytest.raises(ValueError, match="at least one message"):
+        Request(messages=[])
+
+
+@pytest.mark.parametrize("field, value", [("max_tokens", 0), ("temperature", -0.1), ("top_p", 1.5), ("top_k", 0)])
+def test_out_of_range_settings_are_refused_naming_the_field(field, value):
+    with pytest.raises(ValueError, match=field):
+        Request(messages=[("user", "x")], **{field: value})
+
+
+def test_sampling_holds_only_the_settings_asked_for():
+    assert Request(messages=[("user", "x")]).sampling() == {}
+    assert Request(messages=[("user", "x")], temperature=0.0, top_k=5).sampling() == {"temperature": 0.0, "top_k": 5}
+
+
+def test_usages_add_field_by_field():
+    assert Usage(1, 2, 3, 4) + Usage(10, 20, 30, 40) == Usage(11, 22, 33, 44)

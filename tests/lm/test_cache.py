@@ -1,0 +1,145 @@
+import multiprocessing
+import threading
+from pathlib import Path
+
+import attrs
+import pytest
+
+from promptgraph.lm import CachedLM, Ledger, Request, ScriptedLM, default_cache_dir, request_key, run_all, with_cache
+
+BASE = Request(messages=[("user", "Is this sincere?")], system="Classify.", max_tokens=50)
+
+CHANGES = {
+    "model": "claude-opus-5-5",
+    "system": "Classify carefully.",
+    "messages": [("user", "Is this sincere?!")],
+    "max_tokens": 51,
+    "stop_sequences": ("</label>",),
+    "temperature": 0.0,
+    "top_p": 0.9,
+    "top_k": 40,
+    "seed": 1,
+}
+
+
+def echo(request: Request) -> str:
+    return f"reply to {request.messages[-1].content}"
+
+
+@pytest.fixture
+def cached(tmp_path):
+    inner = ScriptedLM(respond=echo)
+    with CachedLM(inner, directory=tmp_path / "cache") as lm:
+        yield lm, inner
+
+
+@pytest.mark.parametrize("field", sorted(CHANGES))
+def test_changing_any_one_field_misses_the_cache(cached, field):
+    lm, inner = cached
+    lm.complete(BASE)
+    response = lm.complete(attrs.evolve(BASE, **{field: CHANGES[field]}))
+    assert response.cached is False
+    assert len(inner.requests) == 2
+
+
+def test_an_identical_request_hits(cached):
+    lm, inner = cached
+    first = lm.complete(BASE)
+    second = lm.complete(Request(messages=[("user", "Is this sincere?")], system="Classify.", max_tokens=50))
+    assert (first.cached, second.cached) == (False, True)
+    assert second.text == first.text
+    assert len(inner.requests) == 1
+
+
+def test_the_caller_tag_is_not_part_of_the_key():
+    assert request_key(BASE, "m") == request_key(attrs.evolve(BASE, tag="critic"), "m")
+
+
+def test_a_request_without_a_model_is_keyed_on_the_lm_default():
+    assert request_key(BASE, "claude-haiku-5-5") == request_key(attrs.evolve(BASE, model="claude-haiku-5-5"), "x")
+    assert request_key(BASE, "claude-haiku-5-5") != request_key(BASE, "claude-opus-5-5")
+
+
+def test_a_hit_records_zero_cost(cached):
+    lm, _ = cached
+    ledger = Ledger()
+    run_all(lm, [attrs.evolve(BASE, model="claude-opus-5-5")] * 2, ledger=ledger, progress=False)
+    (account,) = ledger.accounts()
+    assert (account.calls, account.cache_hits) == (1, 1)
+    assert account.usd == pytest.approx(account.usage.cost("claude-opus-5-5"))
+    assert account.usd > 0
+
+
+def test_identical_requests_from_eight_threads_make_one_call(cached):
+    lm, _ = cached
+    inner = ScriptedLM(respond=echo, delay=0.05)
+    lm.inner = inner
+    barrier = threading.Barrier(8)
+    responses = [None] * 8
+
+    def ask(index):
+        barrier.wait()
+        responses[index] = lm.complete(BASE)
+
+    threads = [threading.Thread(target=ask, args=(index,)) for index in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(inner.requests) == 1
+    assert len({response.text for response in responses}) == 1
+    assert sorted(response.cached for response in responses) == [False] + [True] * 7
+    assert len(lm) == 1
+
+
+def _fill(directory: str, start: int, results) -> None:
+    lm = CachedLM(ScriptedLM(respond=echo), directory=directory)
+    texts = [lm.complete(Request(messages=[("user", f"q{i}")])).text for i in range(start, start + 40)]
+    lm.close()
+    results.put(texts)
+
+
+def test_two_processes_share_one_directory_consistently(tmp_path):
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    workers = [context.Process(target=_fill, args=(str(tmp_path / "shared"), start, results)) for start in (0, 20)]
+    for worker in workers:
+        worker.start()
+    outputs = [results.get(timeout=60) for _ in workers]
+    for worker in workers:
+        worker.join(timeout=60)
+        assert worker.exitcode == 0
+    assert all(text.startswith("reply to q") for texts in outputs for text in texts)
+    inner = ScriptedLM(respond=echo)
+    with CachedLM(inner, directory=tmp_path / "shared") as lm:
+        assert len(lm) == 60
+        assert [lm.complete(Request(messages=[("user", f"q{i}")])).text for i in range(60)] == [f"reply to q{i}" for i in range(60)]
+    assert inner.requests == []
+
+
+def test_failures_are_not_cached(cached):
+    lm, inner = cached
+    lm.inner = ScriptedLM()  # no replies: every call fails
+    with pytest.raises(Exception, match="ran out of replies"):
+        lm.complete(BASE)
+    lm.inner = inner
+    assert lm.complete(BASE).cached is False
+
+
+def test_the_cache_lives_where_the_environment_says(monkeypatch, tmp_path):
+    monkeypatch.setenv("PROMPTGRAPH_CACHE_DIR", str(tmp_path / "elsewhere"))
+    assert default_cache_dir() == tmp_path / "elsewhere"
+    monkeypatch.delenv("PROMPTGRAPH_CACHE_DIR")
+    assert default_cache_dir() == Path.home() / ".cache" / "promptgraph"
+
+
+def test_a_disabled_cache_is_no_cache_at_all():
+    inner = ScriptedLM(respond=echo)
+    assert with_cache(inner, enabled=False) is inner
+
+
+def test_entries_are_stored_as_json_not_pickles(cached):
+    lm, _ = cached
+    lm.complete(BASE)
+    (key,) = list(lm._store)
+    assert isinstance(lm._store[key], str)

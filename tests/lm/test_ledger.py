@@ -1,0 +1,73 @@
+import threading
+
+import pytest
+
+from promptgraph.lm import Ledger, Response, Usage
+
+
+def response(model="claude-haiku-5-5", usage=Usage(1000, 200), cached=False):
+    return Response(text="x", stop_reason="end_turn", usage=usage, model=model, cached=cached)
+
+
+def test_a_known_usage_costs_the_price_table_to_the_cent():
+    ledger = Ledger()
+    ledger.record(response("claude-opus-5-5", Usage(120_000, 8_000, 10_000, 50_000)), tag="rewrite")
+    # 120k x $4 + 8k x $20 + 10k x $5 + 50k x $0.40, per million
+    assert round(ledger.usd, 2) == 0.71
+    assert ledger.usd == pytest.approx(0.48 + 0.16 + 0.05 + 0.02)
+
+
+def test_costs_add_up_per_model_and_per_tag():
+    ledger = Ledger()
+    ledger.record(response("claude-haiku-5-5", Usage(100_000, 0)), tag="forward")
+    ledger.record(response("claude-haiku-5-5", Usage(100_000, 0)), tag="forward")
+    ledger.record(response("claude-opus-5-5", Usage(1_000_000, 0)), tag="critic")
+    assert ledger.usd_by("model") == pytest.approx({"claude-haiku-5-5": 0.02, "claude-opus-5-5": 4.0})
+    assert ledger.usd_by("tag") == pytest.approx({"forward": 0.02, "critic": 4.0})
+    assert ledger.calls == 3
+
+
+def test_a_cache_hit_is_counted_and_costs_nothing():
+    ledger = Ledger()
+    ledger.record(response(cached=True), tag="forward")
+    (account,) = ledger.accounts()
+    assert (account.calls, account.cache_hits, account.usd, account.usage) == (0, 1, 0.0, Usage())
+
+
+def test_failures_are_counted_without_cost():
+    ledger = Ledger()
+    ledger.record_failure("claude-haiku-5-5", tag="forward")
+    (account,) = ledger.accounts()
+    assert (account.failures, account.calls, account.usd) == (1, 0, 0.0)
+
+
+def test_records_from_many_threads_are_all_counted():
+    ledger = Ledger()
+
+    def record_many():
+        for _ in range(500):
+            ledger.record(response(usage=Usage(10, 1)), tag="forward")
+
+    threads = [threading.Thread(target=record_many) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    (account,) = ledger.accounts()
+    assert account.calls == 4000
+    assert account.usage == Usage(40_000, 4_000)
+
+
+def test_a_ledger_survives_a_round_trip_through_plain_data():
+    ledger = Ledger()
+    ledger.record(response("claude-opus-5-5", Usage(5, 6, 7, 8)), tag="critic")
+    ledger.record(response(cached=True), tag="forward")
+    assert Ledger.from_dict(ledger.to_dict()).accounts() == ledger.accounts()
+
+
+def test_the_table_says_which_models_have_no_price():
+    ledger = Ledger()
+    ledger.record(response("smollm2-135m"), tag="forward")
+    table = ledger.table()
+    assert "unknown" in table
+    assert "no list price for smollm2-135m" in table

@@ -1,0 +1,39 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from promptgraph.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_demo_shows_the_second_pass_served_from_the_cache(capsys):
+    assert main(["demo"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("(cached)") == 6
+    assert "the scripted model saw 6 requests for 12 asked" in out
+
+
+def test_ask_without_a_key_says_which_variable_to_set(capsys):
+    assert main(["ask", "hello"]) == 1
+    assert "ANTHROPIC_API_KEY" in capsys.readouterr().err
+
+
+def test_an_unknown_subcommand_is_refused_by_the_parser():
+    with pytest.raises(SystemExit) as exit:
+        main(["frobnicate"])
+    assert exit.value.code == 2
+
+
+def test_the_command_runs_as_a_module():
+    result = subprocess.run([sys.executable, "-m", "promptgraph", "--version"], capture_output=True, text=True, check=True)
+    assert result.stdout.startswith("promptgraph ")
+
+
+def test_ci_runs_the_test_command_the_readme_gives():
+    readme = (ROOT / "README.md").read_text().splitlines()
+    command = readme[readme.index("# run the tests") + 1]
+    assert command.startswith("python -m pytest")
+    assert "# run the tests" in (ROOT / ".ci" / "run").read_text()
