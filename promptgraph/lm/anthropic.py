@@ -40,11 +40,6 @@ STATUS_HINTS = {
 }
 
 
-def _positive(instance, attribute, value):
-    if value < 1:
-        raise ValueError(f"{attribute.name} must be at least 1, got {value}")
-
-
 @attrs.define
 class AnthropicLM:
     """An LM backed by the Messages API.
@@ -59,7 +54,7 @@ class AnthropicLM:
     model: str = FORWARD_MODEL
     api_key: str | None = attrs.field(default=None, repr=False)
     base_url: str | None = None
-    max_concurrency: int = attrs.field(default=8, validator=_positive)
+    max_concurrency: int = attrs.field(default=8, validator=attrs.validators.ge(1))
     timeout: float = 300.0  # an optimizer call that thinks and rewrites can take minutes
     # More than the SDK's default of 2: a training run makes hundreds of calls, and a
     # 429 or 529 that outlasts three short waits is common at a provider's limit.

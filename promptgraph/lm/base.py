@@ -39,11 +39,6 @@ def _to_messages(value: Iterable[Message | Mapping[str, str] | tuple[str, str]])
     return tuple(messages)
 
 
-def _positive(instance, attribute, value):
-    if value < 1:
-        raise ValueError(f"{attribute.name} must be at least 1, got {value}")
-
-
 def _optional_at_least(low: float, high: float | None = None):
     def check(instance, attribute, value):
         if value is None:
@@ -69,7 +64,7 @@ class Request:
     messages: tuple[Message, ...] = attrs.field(converter=_to_messages)
     system: str = ""
     model: str | None = None
-    max_tokens: int = attrs.field(default=1024, validator=_positive)
+    max_tokens: int = attrs.field(default=1024, validator=attrs.validators.ge(1))
     stop_sequences: tuple[str, ...] = attrs.field(default=(), converter=tuple)
     # Bounds are the ones every backend shares; each server checks its own upper limits.
     temperature: float | None = attrs.field(default=None, validator=_optional_at_least(0.0))
