@@ -1,5 +1,8 @@
 """promptgraph: programs of LLM calls whose prompts are trained by textual backpropagation."""
 
+from promptgraph.backward import Critique, CritiqueLimits, backward
+from promptgraph.compile import CompileResult, IterationRecord, compile
+from promptgraph.data import DataError, Example, load_examples, stratified_sample, stratified_split
 from promptgraph.lm import (
     FORWARD_MODEL,
     OPTIMIZER_MODEL,
@@ -16,6 +19,14 @@ from promptgraph.lm import (
     run_all,
     with_cache,
 )
+from promptgraph.metrics import Evaluation, evaluate, exact_match
+from promptgraph.module import Context, Module
+from promptgraph.modules import Classify, ParseError, Prompt
+from promptgraph.optimizers import TextualGradientDescent
+from promptgraph.parameter import Feedback, Parameter
+from promptgraph.program import GraphError, Program
+from promptgraph.saving import LoadError, load
+from promptgraph.trace import Trace
 
 __version__ = "0.1.0"
 
@@ -24,14 +35,41 @@ __all__ = [
     "OPTIMIZER_MODEL",
     "AnthropicLM",
     "CachedLM",
+    "Classify",
+    "CompileResult",
+    "Context",
+    "Critique",
+    "CritiqueLimits",
+    "DataError",
+    "Evaluation",
+    "Example",
     "Failure",
+    "Feedback",
+    "GraphError",
+    "IterationRecord",
     "LMError",
     "Ledger",
+    "LoadError",
+    "Module",
+    "Parameter",
+    "ParseError",
+    "Program",
+    "Prompt",
     "Request",
     "Response",
     "ScriptedLM",
+    "TextualGradientDescent",
+    "Trace",
     "Usage",
+    "backward",
     "call",
+    "compile",
+    "evaluate",
+    "exact_match",
+    "load",
+    "load_examples",
     "run_all",
+    "stratified_sample",
+    "stratified_split",
     "with_cache",
 ]

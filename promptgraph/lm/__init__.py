@@ -2,7 +2,7 @@
 
 from promptgraph.lm.anthropic import FORWARD_MODEL, OPTIMIZER_MODEL, AnthropicLM
 from promptgraph.lm.base import LM, Failure, LMError, Message, MissingAPIKey, Request, Response, Usage
-from promptgraph.lm.batch import call, run_all
+from promptgraph.lm.batch import call, map_concurrent, run_all
 from promptgraph.lm.cache import CachedLM, default_cache_dir, request_key, with_cache
 from promptgraph.lm.ledger import Account, Ledger
 from promptgraph.lm.prices import PRICES, Price, price_for
@@ -27,6 +27,7 @@ __all__ = [
     "ScriptedLM",
     "Usage",
     "call",
+    "map_concurrent",
     "default_cache_dir",
     "price_for",
     "request_key",

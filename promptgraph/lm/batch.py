@@ -7,13 +7,17 @@ code and is raised, after the requests not yet started are cancelled.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from typing import TypeVar
 
 from tqdm import tqdm  # a well-kept progress bar that turns itself off when stderr is not a terminal
 
 from promptgraph.lm.base import LM, Failure, LMError, Request, Response
 from promptgraph.lm.ledger import Ledger
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def call(lm: LM, request: Request, *, ledger: Ledger | None = None) -> Response:
@@ -42,20 +46,38 @@ def run_all(
     At most `lm.max_concurrency` requests run at once. `progress=None` shows a bar only
     on a terminal; True or False forces it.
     """
-    results: list[Response | Failure | None] = [None] * len(requests)
-    if not requests:
+
+    def one(request: Request) -> Response | Failure:
+        try:
+            return call(lm, request, ledger=ledger)
+        except LMError as error:
+            return Failure(request=request, error=error)
+
+    return map_concurrent(one, requests, workers=lm.max_concurrency, progress=progress, description=description or (requests[0].tag if requests else ""))
+
+
+def map_concurrent(
+    function: Callable[[T], R],
+    items: Sequence[T],
+    *,
+    workers: int,
+    progress: bool | None = None,
+    description: str = "",
+) -> list[R]:
+    """`[function(item) for item in items]` on up to `workers` threads, in order, with a progress bar.
+
+    If `function` raises, the items not yet started are cancelled and the error is raised.
+    """
+    if not items:
         return []
+    results: list[R | None] = [None] * len(items)
 
     def one(index: int) -> None:
-        try:
-            results[index] = call(lm, requests[index], ledger=ledger)
-        except LMError as error:
-            results[index] = Failure(request=requests[index], error=error)
+        results[index] = function(items[index])
 
-    workers = min(len(requests), lm.max_concurrency)
-    bar = tqdm(total=len(requests), desc=description or requests[0].tag, disable=None if progress is None else not progress, leave=False)
-    with bar, ThreadPoolExecutor(max_workers=workers, thread_name_prefix="promptgraph-lm") as pool:
-        futures = [pool.submit(one, index) for index in range(len(requests))]
+    bar = tqdm(total=len(items), desc=description, disable=None if progress is None else not progress, leave=False)
+    with bar, ThreadPoolExecutor(max_workers=min(len(items), workers), thread_name_prefix="promptgraph") as pool:
+        futures = [pool.submit(one, index) for index in range(len(items))]
         try:
             for future in as_completed(futures):
                 future.result()

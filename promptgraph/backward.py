@@ -1,0 +1,228 @@
+"""Textual backpropagation: critiques flow from the loss back to every trainable text.
+
+As in micrograd, backward is a topological order walked in reverse. At each module one
+critic call reads a bounded sample of this step's traces (mistakes drawn per confusion
+cell, plus some correct ones), the module's parameters with their roles, and the
+feedback that reached its outputs from downstream. It returns feedback for each of the
+module's trainable parameters and for each input that another module produced; that
+input feedback becomes the downstream feedback of the upstream module. A module that
+passes feedback through (a plain Python step) forwards it unchanged, labelled as such.
+
+One critic call per module per step: cost does not grow with the minibatch.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+import attrs
+
+from promptgraph.lm import LM, Ledger, Request
+from promptgraph.metrics import Evaluation
+from promptgraph.parameter import Feedback
+from promptgraph.program import Program
+from promptgraph.prompting import clip, render
+from promptgraph.structured import ask_json
+from promptgraph.trace import OK, Trace
+
+CRITIC_SYSTEM = """\
+You are the critic in a loop that trains the prompts of an LLM program. You read what \
+one step of the program did on a sample of examples, and you write precise, actionable \
+feedback on its prompt texts: what in them causes the mistakes, and what they should \
+say instead. Generalise from the examples; never quote an example's answer as a rule. \
+Reply with one JSON object and nothing else."""
+
+CRITIC_TEMPLATE = """\
+## The step under review: `{{ node }}`
+It {{ description }}.
+
+## Its trainable texts
+{% for p in parameters %}
+### `{{ p.name }}` ({{ p.role }})
+{% if p.constraints %}Constraints it must keep: {{ p.constraints | join(' ') }}
+{% endif %}
+Current value:
+<value>
+{{ p.value if p.value else "(empty)" }}
+</value>
+{% else %}
+(none: it is frozen, but your feedback on its inputs is still needed)
+{% endfor %}
+{% if upstream_inputs %}
+
+## Inputs produced by earlier steps
+{% for field, source in upstream_inputs %}
+- `{{ field }}` comes from `{{ source }}`
+{% endfor %}
+{% endif %}
+{% if downstream %}
+
+## Feedback that reached this step's outputs from later steps
+{% for item in downstream %}
+- from {{ item.source }}: {{ item.text }}
+{% endfor %}
+{% endif %}
+
+## Results on this step's sample ({{ summary }})
+{% for e in examples %}
+### Example {{ loop.index }}: {{ e.verdict }}
+{% for name, value in e.inputs.items() %}
+{{ name }}: {{ value | clip(limit) }}
+{% endfor %}
+{% if e.note %}note from the dataset: {{ e.note | clip(limit) }}
+{% endif %}
+reply of this step: {{ e.reply | clip(limit) }}
+{% if e.error %}problem: {{ e.error }}
+{% endif %}
+
+{% endfor %}
+## What to write
+A JSON object:
+{"critique": "<what goes wrong and why, in at most {{ words }} words>",
+ "parameters": { {% for p in parameters %}"{{ p.name }}": "<how to change this text>"{{ ", " if not loop.last }}{% endfor %} },
+ "inputs": { {% for field, source in upstream_inputs %}"{{ field }}": "<what the step producing it should do differently>"{{ ", " if not loop.last }}{% endfor %} }}
+"""
+
+
+@attrs.frozen
+class CritiqueLimits:
+    """Bounds that keep one critic call's size independent of the trainset."""
+
+    mistakes_per_label: int = 10
+    correct_per_label: int = 5
+    chars_per_field: int = 800
+    chars_per_feedback: int = 1500
+    critique_words: int = 250
+    max_tokens: int = 4000
+
+
+@attrs.frozen
+class Critique:
+    node: str
+    text: str
+    parameters: dict[str, str]  # parameter name -> feedback
+    inputs: dict[str, str]  # input field -> feedback for the step that produced it
+    example_ids: tuple[str, ...]
+    replies: tuple[str, ...] = ()
+    error: str | None = None  # set when the critic's reply could not be read as asked
+
+
+def select_examples(traces: Sequence[Trace], evaluation: Evaluation, limits: CritiqueLimits, *, seed: int) -> list[int]:
+    """Indices of the traces to show: mistakes spread over the confusion cells of each true label, then correct ones."""
+    rng = random.Random(f"critique:{seed}")
+    cells: dict[str, dict[str, list[int]]] = {}
+    correct: dict[str, list[int]] = {}
+    for index, trace in enumerate(traces):
+        label = str(trace.example.label)
+        if evaluation.scores[index] >= 1.0:
+            correct.setdefault(label, []).append(index)
+        else:
+            predicted = trace.status if trace.status != OK else str(trace.prediction)
+            cells.setdefault(label, {}).setdefault(predicted, []).append(index)
+    chosen: list[int] = []
+    for label in sorted(cells):
+        queues = [rng.sample(group, len(group)) for _, group in sorted(cells[label].items())]
+        taken = 0
+        while taken < limits.mistakes_per_label and any(queues):
+            for queue in queues:  # round-robin, so every kind of mistake is represented
+                if queue and taken < limits.mistakes_per_label:
+                    chosen.append(queue.pop())
+                    taken += 1
+    for label in sorted(correct):
+        chosen.extend(rng.sample(correct[label], min(limits.correct_per_label, len(correct[label]))))
+    return chosen
+
+
+def backward(
+    program: Program,
+    traces: Sequence[Trace],
+    evaluation: Evaluation,
+    *,
+    lm: LM,
+    ledger: Ledger | None = None,
+    limits: CritiqueLimits = CritiqueLimits(),
+    seed: int = 0,
+) -> list[Critique]:
+    """Fill every reachable trainable parameter's `feedback`; return the critiques, last module first."""
+    shown = [(traces[index], evaluation.scores[index]) for index in select_examples(traces, evaluation, limits, seed=seed)]
+    final_node = program.output.split(".", 1)[0]
+    arrived: dict[str, list[Feedback]] = {final_node: []}  # node -> feedback on its outputs
+    critiques = []
+    for node in reversed(program.order()):
+        if node not in arrived:
+            continue  # nothing downstream of it reached the loss
+        module = program.nodes[node]
+        upstream = [(field, source) for field, source in program.wiring(node).items() if "." in source]
+        if getattr(module, "passes_feedback", False):
+            for field, source in upstream:
+                passed = [Feedback(f"passed through {node}", item.text) for item in arrived[node]]
+                arrived.setdefault(source.split(".", 1)[0], []).extend(passed)
+            continue
+        trainable = [(name, parameter) for name, parameter in module.named_parameters(node) if parameter.trainable]
+        if not trainable and not upstream:
+            continue
+        critique = _critique(node, module, trainable, upstream, arrived[node], shown, evaluation, lm, ledger, limits)
+        critiques.append(critique)
+        for name, parameter in trainable:
+            text = critique.parameters.get(name) or critique.text
+            parameter.feedback.append(Feedback(f"critic of {node}", text))
+        for field, source in upstream:
+            text = critique.inputs.get(field)
+            if text:
+                arrived.setdefault(source.split(".", 1)[0], []).append(Feedback(f"critic of {node}, on its input {field}", text))
+    return critiques
+
+
+def _critique(node, module, trainable, upstream, downstream, shown, evaluation, lm, ledger, limits) -> Critique:
+    parameter_names = [name for name, _ in trainable]
+    input_names = [field for field, _ in upstream]
+
+    def check(data) -> list[str]:
+        problems = []
+        if not isinstance(data.get("critique"), str):
+            problems.append('"critique" must be a string')
+        for key, names in (("parameters", parameter_names), ("inputs", input_names)):
+            section = data.get(key, {})
+            if not isinstance(section, dict) or not all(isinstance(v, str) for v in section.values()):
+                problems.append(f'"{key}" must be an object of strings')
+            elif unknown := sorted(set(section) - set(names)):
+                problems.append(f'"{key}" names {", ".join(unknown)}, which are not among {", ".join(names) or "(none)"}')
+        return problems
+
+    prompt = render(
+        CRITIC_TEMPLATE,
+        node=node,
+        description=module.description or "is one step of the program",
+        parameters=[{"name": name, "role": p.role, "value": p.value, "constraints": p.constraints} for name, p in trainable],
+        upstream_inputs=upstream,
+        downstream=[{"source": item.source, "text": clip(item.text, limits.chars_per_feedback)} for item in downstream],
+        summary=evaluation.summary(),
+        examples=[_example_view(trace, score, node) for trace, score in shown],
+        limit=limits.chars_per_field,
+        words=limits.critique_words,
+    )
+    request = Request(messages=[("user", prompt)], system=CRITIC_SYSTEM, max_tokens=limits.max_tokens, tag="critic")
+    reply = ask_json(lm, request, check, ledger=ledger)
+    ids = tuple(trace.example.id for trace, _ in shown)
+    if reply.data is None:
+        # The reply is still a critique in prose; use it rather than lose it, and say so.
+        fallback = reply.replies[-1] if reply.replies else ""
+        return Critique(node, fallback, {}, {}, ids, reply.replies, error="; ".join(reply.problems))
+    data = reply.data
+    return Critique(node, data["critique"], dict(data.get("parameters", {})), dict(data.get("inputs", {})), ids, reply.replies)
+
+
+def _example_view(trace: Trace, score: float, node: str) -> dict:
+    step = trace.nodes[node]
+    answer = trace.prediction if trace.status == OK else f"({trace.status})"
+    verdict = f"{'correct' if score >= 1.0 else 'WRONG'}: expected {trace.example.label}, the program answered {answer}"
+    return {
+        "verdict": verdict,
+        "inputs": step.inputs,
+        "note": trace.example.note,
+        "reply": step.response_text if step.response_text is not None else f"(no reply: {step.outcome.error})",
+        "error": step.outcome.error if step.status != OK else None,
+    }
+
+

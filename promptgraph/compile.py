@@ -1,0 +1,157 @@
+"""compile(): the training loop.
+
+Per iteration: sample the trainset per label, run the program (forward), score it
+(loss), send critiques back through the graph (backward), rewrite the texts (step), and
+score the new texts on a validation set that was split off once at the start and is
+never sampled for training. The program that scores best on validation is returned,
+not simply the last one. The input program is never changed.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+
+import attrs
+
+from promptgraph.backward import Critique, CritiqueLimits, backward
+from promptgraph.data import Example, require_labels, stratified_sample, stratified_split
+from promptgraph.lm import LM, Ledger
+from promptgraph.metrics import Evaluation, Metric, evaluate, exact_match
+from promptgraph.optimizers.tgd import TextualGradientDescent, Update
+from promptgraph.program import Program
+from promptgraph.trace import Trace
+
+
+@attrs.frozen
+class IterationRecord:
+    iteration: int  # 0 is the program as given, before any training
+    values: dict[str, str]  # the texts that were validated in this iteration
+    val: Evaluation
+    train: Evaluation | None = None  # the training minibatch, before this iteration's update
+    critiques: tuple[Critique, ...] = ()
+    updates: tuple[Update, ...] = ()
+    samples: tuple[Trace, ...] = ()  # the training minibatch's traces, for the report
+    usd: float = 0.0  # spent so far in the run
+    calls: dict[str, int] = attrs.field(factory=dict)  # API calls so far, per tag (cache hits excluded)
+
+    def to_dict(self) -> dict:
+        """JSON-ready, without the traces."""
+        return {
+            "iteration": self.iteration,
+            "values": self.values,
+            "val": self.val.to_dict(),
+            "train": self.train.to_dict() if self.train else None,
+            "critiques": [attrs.asdict(critique) for critique in self.critiques],
+            "updates": [attrs.asdict(update) for update in self.updates],
+            "usd": self.usd,
+            "calls": self.calls,
+        }
+
+
+@attrs.frozen
+class CompileResult:
+    program: Program
+    history: tuple[IterationRecord, ...]
+    ledger: Ledger
+    best_iteration: int
+
+    @property
+    def best(self) -> IterationRecord:
+        return self.history[self.best_iteration]
+
+
+def compile(  # noqa: A001  # the name users expect, as in DSPy
+    program: Program,
+    *,
+    trainset: Sequence[Example],
+    lm: LM,
+    optimizer: TextualGradientDescent,
+    metric: Metric = exact_match,
+    valset: Sequence[Example] | None = None,
+    iterations: int = 5,
+    samples_per_label: int = 100,
+    val_per_label: int = 50,
+    seed: int = 0,
+    limits: CritiqueLimits = CritiqueLimits(),
+    ledger: Ledger | None = None,
+    progress: bool | None = None,
+    on_iteration: Callable[[Sequence[IterationRecord], Ledger], None] | None = None,
+) -> CompileResult:
+    """Train `program`'s texts; return a new program, its history and what it cost.
+
+    `lm` runs the program (the cheap forward model); `optimizer.lm` writes the critiques
+    and rewrites (the strong model). With no `valset`, up to `val_per_label` examples of
+    each label are held out of the trainset once, before training starts.
+    """
+    if iterations < 0 or samples_per_label < 1:
+        raise ValueError("iterations must be >= 0 and samples_per_label >= 1")
+    labels = _labels(program, require_labels(trainset, valset or ()))
+    if valset is None:
+        trainset, valset = stratified_split(trainset, val_per_label, seed=seed)
+    ledger = ledger if ledger is not None else Ledger()
+    student = copy.deepcopy(program)
+
+    def validate() -> Evaluation:
+        traces = student.run(valset, lm=lm, ledger=ledger, tag="validate", progress=progress)
+        return evaluate(traces, metric=metric, labels=labels)
+
+    def spent() -> dict:
+        calls: dict[str, int] = {}
+        for account in ledger.accounts():
+            calls[account.tag] = calls.get(account.tag, 0) + account.calls
+        return {"usd": ledger.usd, "calls": calls}
+
+    history = [IterationRecord(iteration=0, values=student.values(), val=validate(), **spent())]
+    best_iteration, best_values = 0, student.values()
+    if on_iteration:
+        on_iteration(history, ledger)
+    for iteration in range(1, iterations + 1):
+        batch = stratified_sample(trainset, samples_per_label, seed=seed * 1000 + iteration)
+        traces = student.run(batch, lm=lm, ledger=ledger, tag="forward", progress=progress)
+        train = evaluate(traces, metric=metric, labels=labels)
+        if train.score < 1.0:
+            critiques = backward(student, traces, train, lm=optimizer.lm, ledger=ledger, limits=limits, seed=seed * 1000 + iteration)
+            updates = optimizer.step(student, evaluation=train, ledger=ledger)
+            val = validate()
+        else:  # no mistake to learn from: spend nothing on critique, rewrite or re-validation
+            critiques, updates, val = [], [], history[-1].val
+        history.append(
+            IterationRecord(
+                iteration=iteration,
+                values=student.values(),
+                val=val,
+                train=train,
+                critiques=tuple(critiques),
+                updates=tuple(updates),
+                samples=tuple(traces),
+                **spent(),
+            )
+        )
+        if val.score > history[best_iteration].val.score:  # ties keep the earlier, simpler texts
+            best_iteration, best_values = iteration, student.values()
+        if on_iteration:
+            on_iteration(history, ledger)
+
+    for name, parameter in student.named_parameters():
+        if parameter.value != best_values[name]:
+            parameter.update(best_values[name])
+    student.meta = {
+        "best_iteration": best_iteration,
+        "metrics": history[best_iteration].val.to_dict(),
+        "cost": ledger.to_dict() | {"usd": ledger.usd},
+        "history": [record.to_dict() for record in history],
+    }
+    return CompileResult(program=student, history=tuple(history), ledger=ledger, best_iteration=best_iteration)
+
+
+def _labels(program: Program, data_labels: list[str]) -> list[str]:
+    """The final module's declared labels (in its order) when it has them, else the data's."""
+    final = program.nodes[program.output.split(".", 1)[0]]
+    declared = list(getattr(final, "labels", ()))
+    if declared:
+        unknown = sorted(set(data_labels) - set(declared))
+        if unknown:
+            raise ValueError(f"the data has labels the classifier does not know: {', '.join(unknown)}; add them to its labels or map them")
+        return declared
+    return data_labels

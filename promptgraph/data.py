@@ -1,0 +1,141 @@
+"""Labelled examples: loading them from CSV or JSONL, splitting, and sampling per label.
+
+Every random choice takes a seed, and every listing is in a stable order (labels in
+the order given or first seen, examples in file order), so a run can be repeated.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+import attrs
+
+
+class DataError(ValueError):
+    """Data that cannot be used as given; the message says what to change."""
+
+
+@attrs.frozen(hash=False)
+class Example:
+    inputs: dict[str, str]
+    label: str | None = None
+    note: str | None = None  # an optional hint for the critic, e.g. why the label is what it is
+    id: str = ""
+
+
+def load_examples(
+    path: str | Path,
+    *,
+    inputs: Sequence[str] | Mapping[str, str] = ("text",),
+    label: str | None = "label",
+    note: str | None = None,
+    id: str | None = None,
+    label_map: Mapping[str, str] | None = None,
+) -> list[Example]:
+    """Read a CSV or JSONL file into Examples.
+
+    `inputs` names the columns fed to the program; a mapping renames them
+    ({"question_text": "text"} reads column question_text as input "text").
+    `label_map` turns raw label values into names (e.g. {"0": "sincere", "1": "insincere"}).
+    """
+    path = Path(path)
+    rows = _read_rows(path)
+    if not rows:
+        raise DataError(f"{path} has no rows")
+    columns = dict(inputs) if isinstance(inputs, Mapping) else {name: name for name in inputs}
+    wanted = [*columns, *(name for name in (label, note, id) if name)]
+    present = set(rows[0])
+    missing = [name for name in wanted if name not in present]
+    if missing:
+        raise DataError(f"{path} has no column {', '.join(map(repr, missing))}; its columns are {', '.join(rows[0])}")
+    examples = []
+    for number, row in enumerate(rows, start=1):
+        value = None if label is None else str(row[label]).strip()
+        if label_map is not None and value is not None:
+            if value not in label_map:
+                raise DataError(f"{path} row {number}: label {value!r} is not in the label map {dict(label_map)}")
+            value = label_map[value]
+        examples.append(
+            Example(
+                inputs={field: str(row[column]) for column, field in columns.items()},
+                label=value,
+                note=str(row[note]) if note and row[note] not in (None, "") else None,
+                id=str(row[id]) if id else str(number),
+            )
+        )
+    return examples
+
+
+def _read_rows(path: Path) -> list[dict]:
+    if not path.exists():
+        raise DataError(f"{path} does not exist")
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        rows = []
+        with path.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                if line.strip():
+                    try:
+                        rows.append(json.loads(line))
+                    except json.JSONDecodeError as error:
+                        raise DataError(f"{path} line {number} is not JSON: {error}") from error
+        return rows
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        rows = []
+        for number, row in enumerate(reader, start=2):
+            if None in row or None in row.values():
+                raise DataError(f"{path} line {number} has {len(row)} fields, not the {len(reader.fieldnames or [])} the header names")
+            rows.append(row)
+        return rows
+
+
+def labels_of(examples: Iterable[Example]) -> list[str]:
+    """The labels in the order they first appear."""
+    return list(dict.fromkeys(example.label for example in examples if example.label is not None))
+
+
+def by_label(examples: Iterable[Example]) -> dict[str, list[Example]]:
+    groups: dict[str, list[Example]] = {}
+    for example in examples:
+        groups.setdefault(example.label, []).append(example)
+    return groups
+
+
+def require_labels(trainset: Sequence[Example], valset: Sequence[Example] = ()) -> list[str]:
+    """Check a trainset can train a classifier; return its labels."""
+    if not trainset:
+        raise DataError("the trainset is empty")
+    if any(example.label is None for example in trainset):
+        raise DataError("every training example needs a label")
+    labels = labels_of(trainset)
+    if len(labels) < 2:
+        raise DataError(f"the trainset has a single label ({labels[0]!r}); a classifier needs at least two")
+    unknown = sorted(set(labels_of(valset)) - set(labels))
+    if unknown:
+        raise DataError(f"the valset has labels the trainset lacks: {', '.join(unknown)}")
+    return labels
+
+
+def stratified_sample(examples: Sequence[Example], per_label: int, *, seed: int) -> list[Example]:
+    """Up to `per_label` examples of each label, chosen with `seed`, grouped by label."""
+    rng = random.Random(seed)
+    sample = []
+    for group in by_label(examples).values():
+        sample.extend(rng.sample(group, min(per_label, len(group))))
+    return sample
+
+
+def stratified_split(examples: Sequence[Example], per_label: int, *, seed: int) -> tuple[list[Example], list[Example]]:
+    """(rest, held out): up to `per_label` of each label held out, at most half of any label."""
+    rng = random.Random(seed)
+    held = set()
+    for group in by_label(examples).values():
+        count = min(per_label, len(group) // 2)
+        held.update(id(example) for example in rng.sample(group, count))
+    rest = [example for example in examples if id(example) not in held]
+    held_out = [example for example in examples if id(example) in held]
+    return rest, held_out

@@ -1,0 +1,79 @@
+"""Module: a step of a program with named inputs, named outputs and trainable Parameters.
+
+Parameters are found by walking the module's attributes, as DSPy does, and named by
+their path (`system`, `steps.0.prefix`); a program prefixes them with the node name
+(`classify.system`). Modules are plain classes rather than attrs classes so that users
+can subclass them without decorators; they hold no LM: the LM arrives in the Context.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+
+from promptgraph.lm import LM, Ledger, Request, Response, call
+from promptgraph.parameter import Parameter
+from promptgraph.trace import Outcome
+
+
+@attrs.frozen
+class Context:
+    """What a forward pass runs with: the forward LM, the run's ledger, the rollout seed."""
+
+    lm: LM
+    ledger: Ledger | None = None
+    seed: int = 0
+    tag: str = "forward"
+
+    def complete(self, request: Request) -> Response:
+        """Call the LM for a module; raises LMError when the call fails for good."""
+        return call(self.lm, attrs.evolve(request, seed=self.seed, tag=self.tag), ledger=self.ledger)
+
+
+class Module(abc.ABC):
+    inputs: tuple[str, ...] = ()
+    outputs: tuple[str, ...] = ()
+    description: str = ""  # one sentence the critic reads: what this step is for
+
+    @abc.abstractmethod
+    def forward(self, inputs: dict[str, Any], ctx: Context) -> Outcome:
+        """Run on one example's inputs; failures are returned as an Outcome, not raised."""
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        """Every Parameter reachable from this module's attributes, in definition order."""
+        yield from _walk(vars(self), prefix)
+
+    def parameters(self) -> list[Parameter]:
+        return [parameter for _, parameter in self.named_parameters()]
+
+    def trainable_parameters(self) -> list[Parameter]:
+        return [parameter for parameter in self.parameters() if parameter.trainable]
+
+    def freeze(self) -> Module:
+        for parameter in self.parameters():
+            parameter.trainable = False
+        return self
+
+    def check(self, values: dict[str, str]) -> list[str]:
+        """Problems with candidate values (keyed by local parameter path); none by default."""
+        return []
+
+    def config(self) -> dict[str, Any]:
+        """The constructor arguments, besides parameter values, that rebuild this module from JSON."""
+        raise TypeError(f"{type(self).__name__} cannot be saved on its own: build it in code and load its values")
+
+
+def _walk(attributes: dict[str, Any], prefix: str) -> Iterator[tuple[str, Parameter]]:
+    for name, value in attributes.items():
+        if name.startswith("_"):
+            continue
+        path = f"{prefix}.{name}" if prefix else name
+        if isinstance(value, Parameter):
+            yield path, value
+        elif isinstance(value, Module):
+            yield from value.named_parameters(path)
+        elif isinstance(value, (list, tuple)):
+            yield from _walk({str(index): item for index, item in enumerate(value)}, path)

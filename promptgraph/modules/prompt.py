@@ -1,0 +1,115 @@
+"""Prompt: one LM call whose system prompt, prefix and suffix are trainable.
+
+The user message is the prefix, the rendered inputs and the suffix, joined by blank
+lines (empty parts are left out). The reply goes through a plain Python parser; a reply
+the parser cannot read is an `unparsed` outcome, and a call that fails is `failed`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from promptgraph.lm import LMError, Request
+from promptgraph.module import Context, Module
+from promptgraph.parameter import Parameter
+from promptgraph.trace import FAILED, OK, UNPARSED, Outcome
+
+
+class ParseError(ValueError):
+    """The parser could not read the reply; the message says what it expected."""
+
+
+Parser = Callable[[str], Any]
+
+
+class Prompt(Module):
+    def __init__(
+        self,
+        *,
+        inputs: Sequence[str] = ("text",),
+        outputs: Sequence[str] = ("text",),
+        system: str = "",
+        prefix: str = "",
+        suffix: str = "",
+        parser: Parser | None = None,
+        max_tokens: int = 512,
+        description: str = "",
+        constraints: Sequence[str] = (),
+    ):
+        self.inputs = tuple(inputs)
+        self.outputs = tuple(outputs)
+        self.description = description or f"reads {', '.join(self.inputs)} and writes {', '.join(self.outputs)}"
+        self.system = Parameter(system, role=f"system prompt of the step that {self.description}", constraints=constraints)
+        self.prefix = Parameter(prefix, role=f"text placed before the input in the user message of the step that {self.description}", constraints=constraints)
+        self.suffix = Parameter(suffix, role=f"text placed after the input in the user message of the step that {self.description}", constraints=constraints)
+        self._parser = parser
+        self.max_tokens = max_tokens
+
+    def render(self, inputs: Mapping[str, Any]) -> Request:
+        if len(self.inputs) == 1:
+            body = str(inputs[self.inputs[0]])
+        else:
+            body = "\n\n".join(f"{name.replace('_', ' ').capitalize()}: {inputs[name]}" for name in self.inputs)
+        user = "\n\n".join(part for part in (self.prefix.value, body, self.suffix.value) if part)
+        return Request(messages=[("user", user)], system=self.system.value, max_tokens=self.max_tokens)
+
+    def parse(self, text: str) -> dict[str, Any]:
+        """The outputs read from a reply; raises ParseError when it cannot be read."""
+        if self._parser is None:
+            return {self.outputs[0]: text.strip()}
+        parsed = self._parser(text)
+        if parsed is None:
+            raise ParseError("the parser found no answer")
+        if len(self.outputs) == 1 and not isinstance(parsed, Mapping):
+            return {self.outputs[0]: parsed}
+        missing = [name for name in self.outputs if name not in parsed]
+        if missing:
+            raise ParseError(f"the parser found no {', '.join(missing)}")
+        return {name: parsed[name] for name in self.outputs}
+
+    def forward(self, inputs: dict[str, Any], ctx: Context) -> Outcome:
+        request = self.render(inputs)
+        try:
+            response = ctx.complete(request)
+        except LMError as error:
+            return Outcome(FAILED, request=request, error=str(error))
+        try:
+            outputs = self.parse(response.text)
+        except ParseError as error:
+            cut = " (the reply was cut at max_tokens)" if response.stop_reason == "max_tokens" else ""
+            return Outcome(UNPARSED, request=request, response=response, error=f"{error}{cut}")
+        return Outcome(OK, outputs=outputs, request=request, response=response)
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "inputs": list(self.inputs),
+            "outputs": list(self.outputs),
+            "max_tokens": self.max_tokens,
+            "description": self.description,
+            "parser": parser_reference(self._parser),
+        }
+
+
+def parser_reference(parser: Parser | None) -> str | None:
+    """`module:name` of a parser a saved program can import again; None for the built-in one."""
+    if parser is None:
+        return None
+    module, name = getattr(parser, "__module__", None), getattr(parser, "__qualname__", "")
+    if not module or "<" in name or module == "__main__":
+        raise TypeError(
+            f"parser {parser!r} cannot be saved by name: define it as a top-level function in an importable "
+            "module, or rebuild the program in code and load only its values with program.load_values(path)"
+        )
+    return f"{module}:{name}"
+
+
+def import_parser(reference: str | None) -> Parser | None:
+    if reference is None:
+        return None
+    module, _, name = reference.partition(":")
+    target: Any = importlib.import_module(module)
+    for part in name.split("."):
+        target = getattr(target, part)
+    return target

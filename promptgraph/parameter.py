@@ -1,0 +1,36 @@
+"""Parameter: a piece of trainable text, with the sentence that tells a critic what it is for.
+
+Like a tensor with `.grad`, a Parameter carries the feedback that reached it during the
+last backward pass and the history of every value it has held.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+
+@attrs.frozen
+class Feedback:
+    """A critique that reached a parameter (or a module input) from one source."""
+
+    source: str  # who wrote it: "critic of classify", or "passed through format"
+    text: str
+
+
+@attrs.define
+class Parameter:
+    value: str = ""
+    role: str = "a prompt text"
+    trainable: bool = True
+    constraints: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    name: str = ""  # its path in the program, e.g. "classify.system"; set when the program is built
+    feedback: list[Feedback] = attrs.field(factory=list, repr=False)
+    history: list[str] = attrs.field(factory=list, repr=False)
+
+    def update(self, value: str) -> None:
+        """Take a new value, remembering the old one."""
+        self.history.append(self.value)
+        self.value = value
+
+    def clear_feedback(self) -> None:
+        self.feedback.clear()

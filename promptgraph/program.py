@@ -1,0 +1,244 @@
+"""Program: a directed acyclic graph of named modules, run over examples.
+
+Each node's inputs are wired to a program input (`"text"`) or to another node's output
+(`"retrieve.passages"`). Examples run generation by generation
+(`networkx.topological_generations`); within a generation every (example, node) call
+runs concurrently, bounded by the LM's own concurrency. A Program is itself a Module, so
+a compiled program can be a stage of a bigger one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from promptgraph import saving
+from promptgraph.data import Example
+from promptgraph.lm import LM, Ledger, map_concurrent
+from promptgraph.module import Context, Module
+from promptgraph.parameter import Parameter
+from promptgraph.trace import FAILED, NodeTrace, Outcome, Trace
+
+
+class GraphError(ValueError):
+    """A program declared in a way that cannot run; the message names the problem."""
+
+
+class Program(Module):
+    def __init__(self, inputs: Sequence[str] = ("text",)):
+        self.inputs = tuple(inputs)
+        self.meta: dict[str, Any] = {}  # what training recorded: history, metrics, cost
+        self._graph = nx.DiGraph()
+        self._nodes: dict[str, Module] = {}
+        self._wiring: dict[str, dict[str, str]] = {}
+        self._output: str | None = None
+
+    @classmethod
+    def of(cls, module: Module, name: str = "main") -> Program:
+        """A one-module program whose inputs are the module's own."""
+        return cls(inputs=module.inputs).add(name, module)
+
+    # -- declaring -------------------------------------------------------------------
+
+    def add(self, name: str, module: Module, **wiring: str) -> Program:
+        """Add a node; each module input is wired to a source, by default the program input of that name."""
+        if not name.isidentifier():
+            raise GraphError(f"node name {name!r} must be a Python identifier (letters, digits, _)")
+        if name in self._nodes or name in self.inputs:
+            raise GraphError(f"{name!r} is already a node or a program input; choose another name")
+        if not isinstance(module, Module):
+            raise GraphError(f"node {name!r} must be a promptgraph Module, got {type(module).__name__}")
+        unknown = sorted(set(wiring) - set(module.inputs))
+        if unknown:
+            raise GraphError(f"node {name!r} has no input {', '.join(unknown)}; its inputs are {', '.join(module.inputs)}")
+        sources = {field: wiring.get(field, field) for field in module.inputs}
+        for field, source in sources.items():
+            self._check_source(name, field, source)
+        self._nodes[name] = module
+        self._wiring[name] = sources
+        self._graph = _graph_of(self._wiring)
+        for path, parameter in module.named_parameters(name):
+            parameter.name = path
+        return self
+
+    def connect(self, source: str, target: str) -> Program:
+        """Rewire input `target` ("node.field") to `source`; a wiring that closes a cycle is refused."""
+        node, _, field = target.partition(".")
+        if node not in self._nodes or field not in self._nodes[node].inputs:
+            raise GraphError(f"{target!r} is not an input of a node; write it as node.input")
+        self._check_source(node, field, source)
+        wiring = {name: dict(sources) for name, sources in self._wiring.items()}
+        wiring[node][field] = source
+        graph = _graph_of(wiring)
+        try:
+            cycle = [edge[0] for edge in nx.find_cycle(graph)]
+        except nx.NetworkXNoCycle:
+            cycle = []
+        if cycle:
+            raise GraphError(f"wiring {source} into {target} makes a cycle: {' -> '.join([*cycle, cycle[0]])}")
+        self._wiring, self._graph = wiring, graph
+        return self
+
+    def _check_source(self, node: str, field: str, source: str) -> None:
+        if "." not in source:
+            if source not in self.inputs:
+                raise GraphError(f"input {field!r} of {node!r} reads {source!r}, which is not a program input ({', '.join(self.inputs)})")
+            return
+        upstream, _, output = source.partition(".")
+        if upstream not in self._nodes:
+            raise GraphError(f"input {field!r} of {node!r} reads {source!r}, but there is no node {upstream!r} yet")
+        if output not in self._nodes[upstream].outputs:
+            raise GraphError(f"node {upstream!r} has no output {output!r}; its outputs are {', '.join(self._nodes[upstream].outputs)}")
+
+    @property
+    def output(self) -> str:
+        """The program's answer, as "node.field": by default the first output of the last node added."""
+        if self._output is not None:
+            return self._output
+        if not self._nodes:
+            raise GraphError("the program has no nodes; add one with program.add(name, module)")
+        last = next(reversed(self._nodes))
+        return f"{last}.{self._nodes[last].outputs[0]}"
+
+    @output.setter
+    def output(self, reference: str) -> None:
+        node, _, field = reference.partition(".")
+        if node not in self._nodes or field not in self._nodes[node].outputs:
+            raise GraphError(f"{reference!r} is not a node output; write it as node.output")
+        self._output = reference
+
+    @property
+    def outputs(self) -> tuple[str, ...]:  # type: ignore[override]  # derived, as a Module's outputs
+        return (self.output.split(".", 1)[1],)
+
+    # -- reading -----------------------------------------------------------------------
+
+    @property
+    def nodes(self) -> Mapping[str, Module]:
+        return dict(self._nodes)
+
+    def wiring(self, node: str) -> dict[str, str]:
+        return dict(self._wiring[node])
+
+    def generations(self) -> list[list[str]]:
+        """Nodes in dependency order, each generation sorted by name for a stable order."""
+        return [sorted(generation) for generation in nx.topological_generations(self._graph)]
+
+    def order(self) -> list[str]:
+        return [node for generation in self.generations() for node in generation]
+
+    def downstream(self, node: str) -> list[tuple[str, str, str]]:
+        """(consumer node, consumer input, this node's output) for every use of the node's outputs."""
+        return [
+            (consumer, field, source.split(".", 1)[1])
+            for consumer in self.order()
+            for field, source in self._wiring[consumer].items()
+            if source.split(".", 1)[0] == node and "." in source
+        ]
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        for name, module in self._nodes.items():
+            yield from module.named_parameters(f"{prefix}.{name}" if prefix else name)
+
+    def values(self) -> dict[str, str]:
+        return {name: parameter.value for name, parameter in self.named_parameters()}
+
+    # -- saving ------------------------------------------------------------------------
+
+    def save(self, path: str | Path) -> Path:
+        """Write the program as readable JSON (see saving.py)."""
+        return saving.save(self, path)
+
+    def load_values(self, path: str | Path) -> Program:
+        """Take the parameter values of a saved program with the same nodes; all or none."""
+        return saving.load_values(self, path)
+
+    # -- running -----------------------------------------------------------------------
+
+    def run(
+        self,
+        examples: Sequence[Example],
+        *,
+        lm: LM,
+        ledger: Ledger | None = None,
+        seed: int = 0,
+        tag: str = "forward",
+        progress: bool | None = None,
+    ) -> list[Trace]:
+        """One Trace per example, in order. Failures are recorded in the traces, not raised."""
+        self._require_inputs(examples)
+        ctx = Context(lm=lm, ledger=ledger, seed=seed, tag=tag)
+        done: list[dict[str, NodeTrace]] = [{} for _ in examples]
+        for generation in self.generations():
+            tasks = [(index, node) for index in range(len(examples)) for node in generation]
+
+            def one(task: tuple[int, str]) -> NodeTrace:
+                index, node = task
+                return self._run_node(node, examples[index].inputs, done[index], ctx)
+
+            for (index, node), node_trace in zip(tasks, map_concurrent(one, tasks, workers=lm.max_concurrency, progress=progress, description=tag)):
+                done[index][node] = node_trace
+        output = self.output
+        return [Trace(example=example, nodes=nodes, output=output) for example, nodes in zip(examples, done)]
+
+    def __call__(self, inputs: Example | Mapping[str, str] | str, *, lm: LM, ledger: Ledger | None = None) -> Any:
+        """The program's answer for one example (None if it produced none)."""
+        example = _as_example(inputs, self.inputs)
+        return self.run([example], lm=lm, ledger=ledger, progress=False)[0].prediction
+
+    def forward(self, inputs: dict[str, Any], ctx: Context) -> Outcome:
+        """Run as a stage of a bigger program: one example, its answer as this module's output."""
+        done: dict[str, NodeTrace] = {}
+        for node in self.order():
+            done[node] = self._run_node(node, inputs, done, ctx)
+        final = done[self.output.split(".", 1)[0]]
+        field = self.outputs[0]
+        if final.status != "ok":
+            return Outcome(final.status, error=final.outcome.error)
+        return Outcome("ok", outputs={field: final.outputs[field]}, request=final.outcome.request, response=final.outcome.response)
+
+    def _run_node(self, node: str, program_inputs: Mapping[str, Any], done: Mapping[str, NodeTrace], ctx: Context) -> NodeTrace:
+        inputs: dict[str, Any] = {}
+        for field, source in self._wiring[node].items():
+            if "." not in source:
+                inputs[field] = program_inputs[source]
+                continue
+            upstream, _, output = source.partition(".")
+            if done[upstream].status != "ok":
+                error = f"no {output!r} from {upstream!r}, which ended {done[upstream].status}"
+                return NodeTrace(node=node, inputs=inputs, outcome=Outcome(FAILED, error=error))
+            inputs[field] = done[upstream].outputs[output]
+        return NodeTrace(node=node, inputs=inputs, outcome=self._nodes[node].forward(inputs, ctx))
+
+    def _require_inputs(self, examples: Sequence[Example]) -> None:
+        for example in examples:
+            missing = [name for name in self.inputs if name not in example.inputs]
+            if missing:
+                raise GraphError(
+                    f"example {example.id or example} has no input {', '.join(missing)}; "
+                    f"the program reads {', '.join(self.inputs)} (choose the columns when loading the data)"
+                )
+
+
+def _graph_of(wiring: Mapping[str, Mapping[str, str]]) -> nx.DiGraph:
+    """Nodes in the order they were added; an edge for every input read from another node."""
+    graph = nx.DiGraph()
+    graph.add_nodes_from(wiring)
+    for node, sources in wiring.items():
+        for source in sources.values():
+            if "." in source:
+                graph.add_edge(source.split(".", 1)[0], node)
+    return graph
+
+
+def _as_example(inputs: Example | Mapping[str, str] | str, names: tuple[str, ...]) -> Example:
+    if isinstance(inputs, Example):
+        return inputs
+    if isinstance(inputs, str):
+        if len(names) != 1:
+            raise GraphError(f"this program reads {', '.join(names)}; pass a mapping, not a single string")
+        return Example(inputs={names[0]: inputs})
+    return Example(inputs=dict(inputs))

@@ -1,0 +1,166 @@
+"""Saving programs as readable JSON and loading them back, validated before anything changes.
+
+No pickle: a saved program is its graph, each module's type and constructor settings,
+and each parameter's value, role, constraints and history, plus what training recorded
+(metrics, cost, history). Module types and parsers are stored by import path
+(`package.module:Name`) and imported on load, so load only files you trust, as you would
+import only code you trust; an imported name must be a Module subclass (or a function,
+for a parser), or loading stops.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from promptgraph.module import Module
+
+if TYPE_CHECKING:
+    from promptgraph.program import Program
+
+FORMAT = "promptgraph.program/1"
+
+
+class LoadError(ValueError):
+    """A saved program that cannot be loaded; nothing was changed."""
+
+
+def program_to_dict(program: Program) -> dict[str, Any]:
+    nodes = []
+    for name, module in program.nodes.items():
+        nodes.append(
+            {
+                "name": name,
+                "type": f"{type(module).__module__}:{type(module).__qualname__}",
+                "config": module.config(),
+                "wiring": program.wiring(name),
+                "parameters": {
+                    path: {
+                        "value": parameter.value,
+                        "role": parameter.role,
+                        "trainable": parameter.trainable,
+                        "constraints": list(parameter.constraints),
+                        "history": list(parameter.history),
+                    }
+                    for path, parameter in module.named_parameters()
+                },
+            }
+        )
+    return {"format": FORMAT, "inputs": list(program.inputs), "output": program.output, "nodes": nodes, "meta": program.meta}
+
+
+def save(program: Program, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(program_to_dict(program), indent=2, ensure_ascii=False)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text + "\n", encoding="utf-8")
+    temporary.replace(path)  # atomic: a crash mid-write never leaves half a file
+    return path
+
+
+def read(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LoadError(f"{path} does not exist") from None
+    except json.JSONDecodeError as error:
+        raise LoadError(f"{path} is not valid JSON (line {error.lineno}, column {error.colno}): {error.msg}") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        found = data.get("format") if isinstance(data, dict) else type(data).__name__
+        raise LoadError(f"{path} is not a saved promptgraph program (format {found!r}, expected {FORMAT!r})")
+    for key, kind in (("inputs", list), ("output", str), ("nodes", list), ("meta", dict)):
+        if not isinstance(data.get(key), kind):
+            raise LoadError(f"{path}: {key!r} is missing or not a {kind.__name__}")
+    return data
+
+
+def load(path: str | Path) -> Program:
+    """A new Program rebuilt from a file."""
+    from promptgraph.program import GraphError, Program  # program.py imports this module for Program.save
+
+    data = read(path)
+    program = Program(inputs=data["inputs"])
+    try:
+        for node in data["nodes"]:
+            module = _build(node, path)
+            _assign(module, node.get("parameters"), f"{path}: node {node.get('name')!r}")
+            program.add(node["name"], module, **node["wiring"])
+        program.output = data["output"]
+    except (GraphError, KeyError, TypeError) as error:
+        raise LoadError(f"{path}: the graph cannot be rebuilt: {error}") from None
+    program.meta = data["meta"]
+    return program
+
+
+def load_values(program: Program, path: str | Path) -> Program:
+    """Put a file's parameter values into an existing program (built in code), all or none."""
+    data = read(path)
+    saved = {node.get("name"): node.get("parameters") for node in data["nodes"] if isinstance(node, dict)}
+    plans = []
+    for name, module in program.nodes.items():
+        if name not in saved:
+            raise LoadError(f"{path} has no node {name!r}; it has {', '.join(map(str, saved))}")
+        plans.append((module, saved[name], f"{path}: node {name!r}"))
+    for module, parameters, where in plans:
+        _validate(module, parameters, where)
+    for module, parameters, where in plans:
+        _assign(module, parameters, where)
+    program.meta = data["meta"]
+    return program
+
+
+def _build(node: Any, path: str | Path) -> Module:
+    if not isinstance(node, dict) or not {"name", "type", "config", "wiring"} <= set(node):
+        raise LoadError(f"{path}: every node needs name, type, config and wiring")
+    cls = _import(node["type"], path)
+    if not (isinstance(cls, type) and issubclass(cls, Module)):
+        raise LoadError(f"{path}: {node['type']} is not a promptgraph Module")
+    config = dict(node["config"])
+    if config.get("parser") is not None:
+        parser = _import(config["parser"], path)
+        if not callable(parser):
+            raise LoadError(f"{path}: parser {config['parser']} is not a function")
+        config["parser"] = parser
+    try:
+        return cls(**config)
+    except (TypeError, ValueError) as error:
+        raise LoadError(f"{path}: node {node['name']!r} cannot be rebuilt from its config: {error}") from None
+
+
+def _import(reference: Any, path: str | Path) -> Any:
+    module_name, _, name = str(reference).partition(":")
+    try:
+        target: Any = importlib.import_module(module_name)
+        for part in name.split("."):
+            target = getattr(target, part)
+    except (ImportError, AttributeError, ValueError) as error:
+        raise LoadError(f"{path}: cannot import {reference!r} ({error}); is the package that defines it installed?") from None
+    return target
+
+
+def _validate(module: Module, parameters: Any, where: str) -> None:
+    expected = {path for path, _ in module.named_parameters()}
+    if not isinstance(parameters, dict):
+        raise LoadError(f"{where}: 'parameters' must be an object")
+    if set(parameters) != expected:
+        raise LoadError(f"{where}: the file has parameters {sorted(parameters)}, the module has {sorted(expected)}")
+    for name, saved in parameters.items():
+        if not isinstance(saved, dict) or not isinstance(saved.get("value"), str):
+            raise LoadError(f"{where}: parameter {name!r} needs a string 'value'")
+        if not isinstance(saved.get("history", []), list) or not isinstance(saved.get("trainable", True), bool):
+            raise LoadError(f"{where}: parameter {name!r} has a malformed history or trainable flag")
+
+
+def _assign(module: Module, parameters: Any, where: str) -> None:
+    _validate(module, parameters, where)
+    for name, parameter in module.named_parameters():
+        saved = parameters[name]
+        parameter.value = saved["value"]
+        parameter.trainable = saved.get("trainable", True)
+        parameter.history = [str(value) for value in saved.get("history", [])]
+        parameter.role = saved.get("role", parameter.role)
+        parameter.constraints = tuple(saved.get("constraints", parameter.constraints))

@@ -1,0 +1,77 @@
+"""What one example did at every node: the record the critic and the report read.
+
+A node ends in one of three states: `ok` (its outputs were read), `unparsed` (the model
+answered but the parser could not read the answer) or `failed` (no answer: the call
+failed after retries, or an input it needed was missing). Unparsed and failed are
+outcomes to count and show, never crashes and never silently a real label.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from promptgraph.data import Example
+from promptgraph.lm import Request, Response, Usage
+
+OK = "ok"
+UNPARSED = "unparsed"
+FAILED = "failed"
+
+
+@attrs.frozen
+class Outcome:
+    """What a module's forward returns for one example."""
+
+    status: str
+    outputs: dict[str, Any] = attrs.field(factory=dict)
+    request: Request | None = None
+    response: Response | None = None
+    error: str | None = None
+
+
+@attrs.frozen
+class NodeTrace:
+    node: str
+    inputs: dict[str, Any]
+    outcome: Outcome
+
+    @property
+    def status(self) -> str:
+        return self.outcome.status
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        return self.outcome.outputs
+
+    @property
+    def response_text(self) -> str | None:
+        return self.outcome.response.text if self.outcome.response else None
+
+
+@attrs.frozen
+class Trace:
+    example: Example
+    nodes: dict[str, NodeTrace]  # in the order the nodes ran
+    output: str  # "node.field" of the program's answer
+
+    @property
+    def final(self) -> NodeTrace:
+        return self.nodes[self.output.split(".", 1)[0]]
+
+    @property
+    def status(self) -> str:
+        return self.final.status
+
+    @property
+    def prediction(self) -> Any:
+        """The program's answer, or None when the final node did not produce one."""
+        return self.final.outputs.get(self.output.split(".", 1)[1]) if self.status == OK else None
+
+    def usage(self) -> Usage:
+        total = Usage()
+        for node in self.nodes.values():
+            if node.outcome.response is not None and not node.outcome.response.cached:
+                total = total + node.outcome.response.usage
+        return total
