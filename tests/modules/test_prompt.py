@@ -1,0 +1,45 @@
+from promptgraph import Context, Prompt, ScriptedLM
+from promptgraph.lm import Response, Usage
+from promptgraph.trace import FAILED, OK, UNPARSED
+
+
+def test_the_user_message_is_prefix_input_and_suffix_joined_by_blank_lines():
+    prompt = Prompt(prefix="Read this:", suffix="Answer briefly.", system="Be kind.")
+    request = prompt.render({"text": "Why?"})
+    assert request.system == "Be kind."
+    assert request.messages[0].content == "Read this:\n\nWhy?\n\nAnswer briefly."
+
+
+def test_empty_parts_are_left_out():
+    assert Prompt().render({"text": "Why?"}).messages[0].content == "Why?"
+
+
+def test_several_inputs_are_rendered_with_their_names():
+    request = Prompt(inputs=("question", "student_answer")).render({"question": "2+2?", "student_answer": "4"})
+    assert request.messages[0].content == "Question: 2+2?\n\nStudent answer: 4"
+
+
+def test_a_parser_that_finds_nothing_makes_the_outcome_unparsed():
+    prompt = Prompt(parser=lambda text: None)
+    outcome = prompt.forward({"text": "x"}, Context(lm=ScriptedLM(replies=["whatever"])))
+    assert (outcome.status, outcome.outputs) == (UNPARSED, {})
+    assert outcome.response.text == "whatever"
+
+
+def test_a_reply_cut_at_max_tokens_says_so_when_unparsed():
+    cut = Response(text="Label: <lab", stop_reason="max_tokens", usage=Usage(1, 1), model="m")
+    outcome = Prompt(parser=lambda text: None).forward({"text": "x"}, Context(lm=ScriptedLM(respond=lambda r: cut)))
+    assert "max_tokens" in outcome.error
+
+
+def test_a_failed_call_makes_the_outcome_failed_not_an_exception():
+    outcome = Prompt().forward({"text": "x"}, Context(lm=ScriptedLM()))
+    assert outcome.status == FAILED
+    assert "ran out of replies" in outcome.error
+
+
+def test_calls_carry_the_context_tag_and_seed():
+    lm = ScriptedLM(replies=["ok"])
+    outcome = Prompt().forward({"text": "x"}, Context(lm=lm, seed=7, tag="validate"))
+    assert outcome.status == OK
+    assert (lm.requests[0].tag, lm.requests[0].seed) == ("validate", 7)

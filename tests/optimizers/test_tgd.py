@@ -1,0 +1,72 @@
+import json
+
+from promptgraph import Feedback, ScriptedLM, TextualGradientDescent, evaluate
+from tests.scenario import FORMAT, KEY_PHRASE, LABELS, classifier, forward_lm, questions
+
+GOOD = f"{KEY_PHRASE} {FORMAT}"
+
+
+def step(program, replies):
+    lm = ScriptedLM(replies=replies)
+    traces = program.run(questions(10), lm=forward_lm(), progress=False)
+    updates = TextualGradientDescent(lm=lm).step(program, evaluation=evaluate(traces, labels=LABELS))
+    return updates, lm
+
+
+def with_feedback():
+    program = classifier()
+    program.nodes["classify"].system.feedback.append(Feedback("critic of classify", "name the rule"))
+    return program
+
+
+def test_a_valid_rewrite_changes_the_value_and_keeps_the_old_one():
+    program = with_feedback()
+    updates, _ = step(program, [json.dumps({"reasoning": "r", "values": {"classify.system": GOOD}})])
+    system = program.nodes["classify"].system
+    assert (system.value, system.history) == (GOOD, [FORMAT])
+    assert updates[0].status == "changed"
+    assert updates[0].changes == {"classify.system": (FORMAT, GOOD)}
+
+
+def test_a_malformed_reply_leaves_the_parameters_unchanged_after_one_repair():
+    program = with_feedback()
+    updates, lm = step(program, ["not json", '{"values": "still wrong"}', "unused"])
+    assert program.nodes["classify"].system.value == FORMAT
+    assert updates[0].status == "rejected" and "no change made" in updates[0].error
+    assert len(lm.requests) == 2
+
+
+def test_a_rewrite_that_breaks_the_output_format_is_refused():
+    program = with_feedback()
+    broken = json.dumps({"values": {"classify.system": "Just answer."}})
+    updates, lm = step(program, [broken, broken])
+    assert program.nodes["classify"].system.value == FORMAT
+    assert "<label>X</label>" in lm.requests[1].messages[-1].content
+    assert updates[0].status == "rejected"
+
+
+def test_a_rewrite_may_not_touch_a_parameter_without_feedback():
+    program = with_feedback()
+    sneaky = json.dumps({"values": {"classify.prefix": "hi"}})
+    updates, _ = step(program, [sneaky, sneaky])
+    assert program.nodes["classify"].prefix.value == ""
+    assert "only classify.system may change" in updates[0].error
+
+
+def test_modules_without_feedback_make_no_call():
+    updates, lm = step(classifier(), [])
+    assert (updates, lm.requests) == ([], [])
+
+
+def test_feedback_is_cleared_after_the_step():
+    program = with_feedback()
+    step(program, [json.dumps({"values": {}})])
+    assert program.nodes["classify"].system.feedback == []
+
+
+def test_the_rewriter_sees_value_role_constraints_and_feedback():
+    program = with_feedback()
+    _, lm = step(program, [json.dumps({"values": {}})])
+    prompt = lm.requests[0].messages[0].content
+    for expected in (FORMAT, "system prompt of the step", "Label: <label>X</label>", "name the rule"):
+        assert expected in prompt

@@ -1,0 +1,126 @@
+import json
+
+import pytest
+
+from promptgraph import Classify, Example, Program, Prompt, ScriptedLM, backward, evaluate
+from promptgraph.backward import CritiqueLimits, select_examples
+from tests.scenario import LABELS, classifier, forward_lm, questions
+
+
+def run(program, examples):
+    traces = program.run(examples, lm=forward_lm(), progress=False)
+    return traces, evaluate(traces, labels=LABELS)
+
+
+def critic(parameters=None, inputs=None, critique="too vague"):
+    def respond(request):
+        return json.dumps({"critique": critique, "parameters": parameters or {}, "inputs": inputs or {}})
+
+    return ScriptedLM(respond=respond)
+
+
+def test_mistakes_are_drawn_per_true_label_and_capped():
+    traces, evaluation = run(classifier(), questions(60))  # all 30 insincere ones are wrong
+    chosen = select_examples(traces, evaluation, CritiqueLimits(mistakes_per_label=4, correct_per_label=2), seed=0)
+    wrong = [i for i in chosen if evaluation.scores[i] < 1]
+    right = [i for i in chosen if evaluation.scores[i] == 1]
+    assert len(wrong) == 4 and all(traces[i].example.label == "insincere" for i in wrong)
+    assert len(right) == 2
+
+
+def test_every_confusion_cell_of_a_label_is_represented():
+    examples = [Example({"text": f"t{i}"}, "a", id=str(i)) for i in range(12)]
+    replies = {f"t{i}": ("<label>b</label>" if i < 8 else "no tag") for i in range(12)}
+    program = Program.of(Classify(["a", "b"]), name="c")
+    traces = program.run(examples, lm=ScriptedLM(respond=lambda r: replies[r.messages[0].content]), progress=False)
+    evaluation = evaluate(traces, labels=["a", "b"])
+    chosen = select_examples(traces, evaluation, CritiqueLimits(mistakes_per_label=4), seed=0)
+    assert sorted(traces[i].status for i in chosen) == ["ok", "ok", "unparsed", "unparsed"]
+
+
+def test_the_selection_is_the_same_for_the_same_seed():
+    traces, evaluation = run(classifier(), questions(60))
+    assert select_examples(traces, evaluation, CritiqueLimits(), seed=3) == select_examples(traces, evaluation, CritiqueLimits(), seed=3)
+
+
+def test_feedback_lands_on_every_trainable_parameter_of_the_module():
+    program = classifier()
+    traces, evaluation = run(program, questions(20))
+    backward(program, traces, evaluation, lm=critic({"classify.system": "name the rule"}))
+    system = program.nodes["classify"].system
+    assert [f.text for f in system.feedback] == ["name the rule"]
+    assert [f.text for f in program.nodes["classify"].prefix.feedback] == ["too vague"]  # the overall critique
+
+
+def test_a_frozen_parameter_gets_no_feedback():
+    program = classifier()
+    program.nodes["classify"].prefix.trainable = False
+    traces, evaluation = run(program, questions(20))
+    backward(program, traces, evaluation, lm=critic())
+    assert program.nodes["classify"].prefix.feedback == []
+
+
+def test_one_critic_call_per_module_whatever_the_minibatch_size():
+    for size in (10, 80):
+        program = classifier()
+        traces, evaluation = run(program, questions(size))
+        lm = critic()
+        backward(program, traces, evaluation, lm=lm)
+        assert len(lm.requests) == 1
+
+
+def test_the_critic_prompt_is_bounded_as_examples_grow():
+    sizes = []
+    for count in (40, 400):
+        program = classifier()
+        traces, evaluation = run(program, questions(count))
+        lm = critic()
+        backward(program, traces, evaluation, lm=lm)
+        sizes.append(len(lm.requests[0].messages[0].content))
+    assert sizes[1] < sizes[0] * 1.1
+
+
+def test_the_critic_sees_text_response_labels_and_note():
+    program = classifier()
+    examples = [Example({"text": "Why are all cats mean?"}, "insincere", note="a slur on cats", id="n1")]
+    traces, evaluation = run(program, examples)
+    lm = critic()
+    backward(program, traces, evaluation, lm=lm)
+    prompt = lm.requests[0].messages[0].content
+    for expected in ("Why are all cats mean?", "a slur on cats", "expected insincere", "answered sincere", "Label: <label>sincere</label>"):
+        assert expected in prompt
+
+
+def test_feedback_on_an_input_flows_to_the_module_that_produced_it():
+    program = Program(inputs=("text",))
+    program.add("summarise", Prompt(inputs=("text",), outputs=("summary",)))
+    program.add("classify", Classify(["sincere", "insincere"], input="summary"), summary="summarise.summary")
+    traces, evaluation = run(program, questions(10))
+
+    def respond(request):
+        if "`classify`" in request.messages[0].content:
+            return json.dumps({"critique": "c", "parameters": {}, "inputs": {"summary": "keep the group named"}})
+        return json.dumps({"critique": "s", "parameters": {}, "inputs": {}})
+
+    lm = ScriptedLM(respond=respond)
+    critiques = backward(program, traces, evaluation, lm=lm)
+    assert [c.node for c in critiques] == ["classify", "summarise"]
+    assert "keep the group named" in lm.requests[1].messages[0].content
+
+
+def test_a_malformed_critic_reply_is_kept_as_prose_and_marked():
+    program = classifier()
+    traces, evaluation = run(program, questions(10))
+    critiques = backward(program, traces, evaluation, lm=ScriptedLM(replies=["prose one", "prose two"]))
+    assert critiques[0].text == "prose two"
+    assert critiques[0].error
+    assert program.nodes["classify"].system.feedback[0].text == "prose two"
+
+
+@pytest.mark.parametrize("bad", [{"critique": 3}, {"critique": "x", "parameters": {"nope.system": "y"}}])
+def test_replies_of_the_wrong_shape_are_repaired(bad):
+    lm = ScriptedLM(replies=[json.dumps(bad), json.dumps({"critique": "fine", "parameters": {}, "inputs": {}})])
+    program = classifier()
+    traces, evaluation = run(program, questions(10))
+    critiques = backward(program, traces, evaluation, lm=lm)
+    assert (critiques[0].text, critiques[0].error, len(lm.requests)) == ("fine", None, 2)

@@ -1,0 +1,115 @@
+import json
+
+import pytest
+
+import promptgraph as pg
+from promptgraph import CachedLM, DataError, Example, TextualGradientDescent
+from tests.scenario import CRITIQUE, FORMAT, KEY_PHRASE, classifier, forward_lm, forward_reply, optimizer_lm, questions
+
+
+def train(program=None, *, forward=None, optimizer=None, examples=None, **options):
+    options = {"iterations": 2, "samples_per_label": 8, "val_per_label": 6, "progress": False} | options
+    return pg.compile(
+        program or classifier(),
+        trainset=examples or questions(60),
+        lm=forward or forward_lm(),
+        optimizer=TextualGradientDescent(lm=optimizer or optimizer_lm()),
+        **options,
+    )
+
+
+def test_compile_raises_validation_accuracy_and_keeps_the_best_program():
+    result = train()
+    assert result.history[0].val.accuracy == 0.5
+    assert result.best.val.accuracy == 1.0
+    assert KEY_PHRASE in result.program.nodes["classify"].system.value
+
+
+def test_the_history_shows_the_critique_that_caused_the_change():
+    record = train().history[1]
+    assert record.critiques[0].text == CRITIQUE
+    assert record.updates[0].status == "changed"
+    assert KEY_PHRASE in record.updates[0].changes["classify.system"][1]
+
+
+def test_the_input_program_is_never_changed():
+    program = classifier()
+    train(program)
+    assert program.nodes["classify"].system.value == FORMAT
+    assert program.nodes["classify"].system.history == []
+
+
+def test_the_best_program_is_kept_not_the_last():
+    # The rewriter's second change drops the key phrase: validation falls, so iteration 1 must win.
+    rewrites = iter([f"{KEY_PHRASE} {FORMAT}", f"Be careful. {FORMAT}"])
+
+    def respond(request):
+        if request.tag == "critic":
+            return json.dumps({"critique": "c", "parameters": {}, "inputs": {}})
+        return json.dumps({"values": {"classify.system": next(rewrites)}})
+
+    # a forward model that errs on one sincere question, so iteration 2 still trains
+    def forward(request):
+        text = request.messages[-1].content
+        if "bread number 0?" in text:
+            return "<label>insincere</label>"
+        return forward_reply(request)
+
+    examples = questions(60) + [Example({"text": "How do I bake bread number 0?"}, "sincere", id=f"dup{i}") for i in range(20)]
+    result = train(forward=pg.ScriptedLM(respond=forward), optimizer=pg.ScriptedLM(respond=respond), examples=examples)
+    assert result.history[1].val.accuracy > result.history[2].val.accuracy
+    assert result.best_iteration == 1
+    assert result.program.nodes["classify"].system.value.startswith(KEY_PHRASE)
+
+
+def test_the_valset_never_appears_in_a_training_minibatch():
+    examples = questions(80)
+    valset = examples[:20]
+    result = train(examples=examples[20:], valset=valset, iterations=3)
+    val_ids = {e.id for e in valset}
+    for record in result.history[1:]:
+        assert not {trace.example.id for trace in record.samples} & val_ids
+
+
+def test_a_held_out_split_is_taken_once_and_kept_out_of_training():
+    forward = forward_lm()
+    result = train(forward=forward, iterations=3, program=classifier(""), samples_per_label=20)
+    validated = {r.messages[-1].content for r in forward.requests if r.tag == "validate"}
+    trained = {r.messages[-1].content for r in forward.requests if r.tag == "forward"}
+    assert len(validated) == result.history[0].val.count == 12
+    assert trained and not validated & trained
+
+
+def test_forward_calls_are_the_cache_misses_and_optimizer_calls_a_constant(tmp_path):
+    counts = []
+    for samples in (5, 15):
+        with CachedLM(forward_lm(), directory=tmp_path / f"cache{samples}") as forward:
+            result = train(forward=forward, samples_per_label=samples, iterations=1)
+        calls = result.history[1].calls
+        counts.append(calls)
+        assert calls["forward"] == 2 * samples  # every sampled example is a new request
+    assert counts[0]["critic"] == counts[1]["critic"] == 1
+    assert counts[0]["rewrite"] == counts[1]["rewrite"] == 1
+
+
+def test_the_same_seed_gives_the_same_run():
+    first, second = train(seed=4), train(seed=4)
+    assert [r.values for r in first.history] == [r.values for r in second.history]
+    assert [[t.example.id for t in r.samples] for r in first.history] == [[t.example.id for t in r.samples] for r in second.history]
+
+
+def test_a_perfect_minibatch_spends_nothing_on_critique():
+    result = train(program=classifier(f"{KEY_PHRASE} {FORMAT}"), iterations=2)
+    assert result.history[-1].calls.get("critic", 0) == 0
+    assert result.history[-1].critiques == ()
+
+
+def test_labels_the_classifier_does_not_know_are_refused():
+    examples = questions(20) + [Example({"text": "x"}, "spam"), Example({"text": "y"}, "spam")]
+    with pytest.raises(ValueError, match="does not know: spam"):
+        train(examples=examples)
+
+
+def test_a_single_label_trainset_is_refused():
+    with pytest.raises(DataError, match="single label"):
+        train(examples=[e for e in questions(20) if e.label == "sincere"])

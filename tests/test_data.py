@@ -1,0 +1,83 @@
+import json
+
+import pytest
+
+from promptgraph.data import DataError, Example, load_examples, require_labels, stratified_sample, stratified_split
+
+
+def write_csv(path, text):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_csv_is_read_with_renamed_inputs_mapped_labels_and_ids(tmp_path):
+    path = write_csv(tmp_path / "q.csv", "qid,question_text,target\na1,Why?,1\na2,How?,0\n")
+    examples = load_examples(path, inputs={"question_text": "text"}, label="target", id="qid", label_map={"0": "sincere", "1": "insincere"})
+    assert examples == [Example({"text": "Why?"}, "insincere", id="a1"), Example({"text": "How?"}, "sincere", id="a2")]
+
+
+def test_jsonl_is_read_with_notes(tmp_path):
+    path = tmp_path / "q.jsonl"
+    path.write_text(json.dumps({"text": "a", "label": "x", "why": "because"}) + "\n\n" + json.dumps({"text": "b", "label": "y", "why": ""}) + "\n")
+    examples = load_examples(path, note="why")
+    assert [(e.note, e.id) for e in examples] == [("because", "1"), (None, "2")]
+
+
+def test_a_missing_column_names_the_columns_there_are(tmp_path):
+    path = write_csv(tmp_path / "q.csv", "qid,question_text,target\na,b,0\n")
+    with pytest.raises(DataError, match=r"no column 'text'; its columns are qid, question_text, target"):
+        load_examples(path, label="target")
+
+
+def test_an_empty_file_is_refused(tmp_path):
+    with pytest.raises(DataError, match="no rows"):
+        load_examples(write_csv(tmp_path / "q.csv", "text,label\n"))
+
+
+def test_a_broken_row_is_refused_with_its_line_number(tmp_path):
+    with pytest.raises(DataError, match="line 3"):
+        load_examples(write_csv(tmp_path / "q.csv", "text,label\na,x\nb,y,extra\n"))
+
+
+def test_a_label_outside_the_map_is_refused(tmp_path):
+    with pytest.raises(DataError, match=r"label '2' is not in the label map"):
+        load_examples(write_csv(tmp_path / "q.csv", "text,label\na,2\n"), label_map={"0": "no", "1": "yes"})
+
+
+def test_a_single_label_cannot_train_a_classifier():
+    with pytest.raises(DataError, match="single label"):
+        require_labels([Example({"text": "a"}, "x"), Example({"text": "b"}, "x")])
+
+
+def test_valset_labels_must_appear_in_the_trainset():
+    train = [Example({"text": "a"}, "x"), Example({"text": "b"}, "y")]
+    with pytest.raises(DataError, match="lacks: z"):
+        require_labels(train, [Example({"text": "c"}, "z")])
+
+
+def examples(per_label=30):
+    return [Example({"text": f"{label}{i}"}, label, id=f"{label}{i}") for label in ("a", "b", "c") for i in range(per_label)][::-1]
+
+
+def test_a_stratified_sample_takes_up_to_n_per_label():
+    sample = stratified_sample(examples(30)[:65], 10, seed=0)  # label "a" has only 5 left
+    counts = {label: sum(e.label == label for e in sample) for label in "abc"}
+    assert counts == {"a": 5, "b": 10, "c": 10}
+
+
+def test_the_same_seed_gives_the_same_sample_and_another_seed_another():
+    assert stratified_sample(examples(), 5, seed=1) == stratified_sample(examples(), 5, seed=1)
+    assert stratified_sample(examples(), 5, seed=1) != stratified_sample(examples(), 5, seed=2)
+
+
+def test_a_split_holds_out_per_label_and_the_parts_do_not_overlap():
+    rest, held = stratified_split(examples(30), 4, seed=0)
+    assert sorted(e.label for e in held) == ["a"] * 4 + ["b"] * 4 + ["c"] * 4
+    assert not {e.id for e in rest} & {e.id for e in held}
+    assert len(rest) + len(held) == 90
+
+
+def test_a_split_never_takes_more_than_half_of_a_small_label():
+    small = [Example({"text": str(i)}, "rare") for i in range(3)] + [Example({"text": str(i)}, "common") for i in range(50)]
+    _, held = stratified_split(small, 10, seed=0)
+    assert sum(e.label == "rare" for e in held) == 1

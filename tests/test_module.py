@@ -1,0 +1,36 @@
+from promptgraph.module import Module
+from promptgraph.parameter import Parameter
+from promptgraph.trace import OK, Outcome
+
+
+class Inner(Module):
+    def __init__(self):
+        self.instruction = Parameter("inner")
+
+    def forward(self, inputs, ctx):
+        return Outcome(OK)
+
+
+class Outer(Module):
+    def __init__(self):
+        self.system = Parameter("s")
+        self.steps = [Inner(), Inner()]
+        self.helper = Inner()
+        self._private = Parameter("hidden")
+        self.label_names = ("a", "b")
+
+    def forward(self, inputs, ctx):
+        return Outcome(OK)
+
+
+def test_parameters_are_found_by_walking_attributes_and_named_by_path():
+    assert [name for name, _ in Outer().named_parameters()] == ["system", "steps.0.instruction", "steps.1.instruction", "helper.instruction"]
+
+
+def test_a_prefix_names_parameters_under_a_node():
+    assert [name for name, _ in Inner().named_parameters("node")] == ["node.instruction"]
+
+
+def test_freezing_a_module_freezes_every_parameter():
+    module = Outer().freeze()
+    assert module.trainable_parameters() == []

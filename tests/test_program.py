@@ -1,0 +1,98 @@
+import threading
+
+import pytest
+
+from promptgraph import Classify, Example, GraphError, Program, Prompt, ScriptedLM
+from promptgraph.trace import FAILED, OK
+
+
+def upper_reply(request):
+    return request.messages[-1].content.upper()
+
+
+def two_step() -> Program:
+    program = Program(inputs=("question",))
+    program.add("draft", Prompt(inputs=("question",), outputs=("draft",)))
+    program.add("polish", Prompt(inputs=("draft",), outputs=("answer",)), draft="draft.draft")
+    return program
+
+
+def test_parameters_are_named_by_node_and_path():
+    assert list(two_step().values()) == [f"{node}.{part}" for node in ("draft", "polish") for part in ("system", "prefix", "suffix")]
+
+
+def test_values_flow_along_the_edges():
+    traces = two_step().run([Example({"question": "hi"})], lm=ScriptedLM(respond=lambda r: r.messages[-1].content + "!"), progress=False)
+    assert traces[0].prediction == "hi!!"
+    assert list(traces[0].nodes) == ["draft", "polish"]
+
+
+def test_an_unknown_source_is_refused_naming_it():
+    program = Program(inputs=("question",))
+    with pytest.raises(GraphError, match="no node 'missing' yet"):
+        program.add("b", Prompt(inputs=("x",)), x="missing.text")
+
+
+def test_an_unknown_output_is_refused_naming_the_outputs():
+    program = two_step()
+    with pytest.raises(GraphError, match="its outputs are draft"):
+        program.add("c", Prompt(inputs=("x",)), x="draft.nothing")
+
+
+def test_a_cycle_is_refused_and_named():
+    program = Program(inputs=("text",))
+    program.add("a", Prompt(inputs=("text",)))
+    program.add("b", Prompt(inputs=("text",)), text="a.text")
+    with pytest.raises(GraphError, match=r"cycle: (a -> b -> a|b -> a -> b)"):
+        program.connect("b.text", "a.text")
+    assert program.wiring("a") == {"text": "text"}  # the refused wiring changed nothing
+
+
+def test_rewiring_without_a_cycle_is_accepted():
+    program = Program(inputs=("text",))
+    program.add("a", Prompt(inputs=("text",)))
+    program.add("b", Prompt(inputs=("text",)))
+    program.connect("a.text", "b.text")
+    assert program.generations() == [["a"], ["b"]]
+
+
+def test_a_node_whose_input_failed_fails_without_calling_the_model():
+    lm = ScriptedLM(replies=[])  # the first call fails: no replies
+    traces = two_step().run([Example({"question": "hi"})], lm=lm, progress=False)
+    assert traces[0].nodes["draft"].status == FAILED
+    assert traces[0].nodes["polish"].status == FAILED
+    assert "no 'draft' from 'draft'" in traces[0].nodes["polish"].outcome.error
+    assert len(lm.requests) == 1
+
+
+def test_independent_nodes_of_a_generation_run_concurrently():
+    program = Program(inputs=("text",))
+    for name in ("a", "b", "c", "d"):
+        program.add(name, Prompt(inputs=("text",)))
+    barrier = threading.Barrier(4, timeout=5)
+
+    def respond(request):
+        barrier.wait()  # only returns if all four calls are in flight together
+        return "ok"
+
+    traces = program.run([Example({"text": "x"})], lm=ScriptedLM(respond=respond), progress=False)
+    assert all(node.status == OK for node in traces[0].nodes.values())
+
+
+def test_an_example_missing_a_program_input_is_refused_before_any_call():
+    lm = ScriptedLM(respond=upper_reply)
+    with pytest.raises(GraphError, match="has no input question"):
+        two_step().run([Example({"text": "hi"}, id="7")], lm=lm, progress=False)
+    assert lm.requests == []
+
+
+def test_calling_a_program_returns_its_answer():
+    program = Program.of(Classify(["yes", "no"]), name="c")
+    assert program("is it?", lm=ScriptedLM(replies=["<label>no</label>"])) == "no"
+
+
+def test_a_program_is_a_module_inside_a_bigger_program():
+    inner = Program.of(Prompt(inputs=("text",), outputs=("shout",)), name="shout")
+    outer = Program(inputs=("text",)).add("stage", inner).add("echo", Prompt(inputs=("text",)), text="stage.shout")
+    assert "stage.shout.system" in outer.values()
+    assert outer("hey", lm=ScriptedLM(respond=upper_reply)) == "HEY"
