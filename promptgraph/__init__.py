@@ -5,6 +5,7 @@ from promptgraph.compile import CompileResult, IterationRecord, compile
 from promptgraph.data import DataError, Example, load_examples, stratified_sample, stratified_split
 from promptgraph.lm import (
     FORWARD_MODEL,
+    LM,
     OPTIMIZER_MODEL,
     AnthropicLM,
     CachedLM,
@@ -25,6 +26,7 @@ from promptgraph.modules import Classify, ParseError, Prompt
 from promptgraph.optimizers import TextualGradientDescent
 from promptgraph.parameter import Feedback, Parameter
 from promptgraph.program import GraphError, Program
+from promptgraph.report import ReportWriter, write_report
 from promptgraph.saving import LoadError, load
 from promptgraph.trace import Trace
 
@@ -47,6 +49,7 @@ __all__ = [
     "Feedback",
     "GraphError",
     "IterationRecord",
+    "LM",
     "LMError",
     "Ledger",
     "LoadError",
@@ -55,6 +58,7 @@ __all__ = [
     "ParseError",
     "Program",
     "Prompt",
+    "ReportWriter",
     "Request",
     "Response",
     "ScriptedLM",
@@ -72,4 +76,5 @@ __all__ = [
     "stratified_sample",
     "stratified_split",
     "with_cache",
+    "write_report",
 ]

@@ -145,7 +145,9 @@ def backward(
     seed: int = 0,
 ) -> list[Critique]:
     """Fill every reachable trainable parameter's `feedback`; return the critiques, last module first."""
-    shown = [(traces[index], evaluation.scores[index]) for index in select_examples(traces, evaluation, limits, seed=seed)]
+    shown = [
+        (traces[index], evaluation.scores[index]) for index in select_examples(traces, evaluation, limits, seed=seed)
+    ]
     final_node = program.output.split(".", 1)[0]
     arrived: dict[str, list[Feedback]] = {final_node: []}  # node -> feedback on its outputs
     critiques = []
@@ -155,7 +157,7 @@ def backward(
         module = program.nodes[node]
         upstream = [(field, source) for field, source in program.wiring(node).items() if "." in source]
         if getattr(module, "passes_feedback", False):
-            for field, source in upstream:
+            for _, source in upstream:
                 passed = [Feedback(f"passed through {node}", item.text) for item in arrived[node]]
                 arrived.setdefault(source.split(".", 1)[0], []).extend(passed)
             continue
@@ -170,7 +172,9 @@ def backward(
         for field, source in upstream:
             text = critique.inputs.get(field)
             if text:
-                arrived.setdefault(source.split(".", 1)[0], []).append(Feedback(f"critic of {node}, on its input {field}", text))
+                arrived.setdefault(source.split(".", 1)[0], []).append(
+                    Feedback(f"critic of {node}, on its input {field}", text)
+                )
     return critiques
 
 
@@ -187,14 +191,18 @@ def _critique(node, module, trainable, upstream, downstream, shown, evaluation, 
             if not isinstance(section, dict) or not all(isinstance(v, str) for v in section.values()):
                 problems.append(f'"{key}" must be an object of strings')
             elif unknown := sorted(set(section) - set(names)):
-                problems.append(f'"{key}" names {", ".join(unknown)}, which are not among {", ".join(names) or "(none)"}')
+                problems.append(
+                    f'"{key}" names {", ".join(unknown)}, which are not among {", ".join(names) or "(none)"}'
+                )
         return problems
 
     prompt = render(
         CRITIC_TEMPLATE,
         node=node,
         description=module.description or "is one step of the program",
-        parameters=[{"name": name, "role": p.role, "value": p.value, "constraints": p.constraints} for name, p in trainable],
+        parameters=[
+            {"name": name, "role": p.role, "value": p.value, "constraints": p.constraints} for name, p in trainable
+        ],
         upstream_inputs=upstream,
         downstream=[{"source": item.source, "text": clip(item.text, limits.chars_per_feedback)} for item in downstream],
         summary=evaluation.summary(),
@@ -210,7 +218,9 @@ def _critique(node, module, trainable, upstream, downstream, shown, evaluation, 
         fallback = reply.replies[-1] if reply.replies else ""
         return Critique(node, fallback, {}, {}, ids, reply.replies, error="; ".join(reply.problems))
     data = reply.data
-    return Critique(node, data["critique"], dict(data.get("parameters", {})), dict(data.get("inputs", {})), ids, reply.replies)
+    return Critique(
+        node, data["critique"], dict(data.get("parameters", {})), dict(data.get("inputs", {})), ids, reply.replies
+    )
 
 
 def _example_view(trace: Trace, score: float, node: str) -> dict:
@@ -224,5 +234,3 @@ def _example_view(trace: Trace, score: float, node: str) -> dict:
         "reply": step.response_text if step.response_text is not None else f"(no reply: {step.outcome.error})",
         "error": step.outcome.error if step.status != OK else None,
     }
-
-

@@ -103,7 +103,6 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
         return {"usd": ledger.usd, "calls": calls}
 
     history = [IterationRecord(iteration=0, values=student.values(), val=validate(), **spent())]
-    best_iteration, best_values = 0, student.values()
     if on_iteration:
         on_iteration(history, ledger)
     for iteration in range(1, iterations + 1):
@@ -111,7 +110,9 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
         traces = student.run(batch, lm=lm, ledger=ledger, tag="forward", progress=progress)
         train = evaluate(traces, metric=metric, labels=labels)
         if train.score < 1.0:
-            critiques = backward(student, traces, train, lm=optimizer.lm, ledger=ledger, limits=limits, seed=seed * 1000 + iteration)
+            critiques = backward(
+                student, traces, train, lm=optimizer.lm, ledger=ledger, limits=limits, seed=seed * 1000 + iteration
+            )
             updates = optimizer.step(student, evaluation=train, ledger=ledger)
             val = validate()
         else:  # no mistake to learn from: spend nothing on critique, rewrite or re-validation
@@ -128,21 +129,26 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
                 **spent(),
             )
         )
-        if val.score > history[best_iteration].val.score:  # ties keep the earlier, simpler texts
-            best_iteration, best_values = iteration, student.values()
         if on_iteration:
             on_iteration(history, ledger)
 
+    best = best_iteration(history)
+    best_values = history[best].values
     for name, parameter in student.named_parameters():
         if parameter.value != best_values[name]:
             parameter.update(best_values[name])
     student.meta = {
-        "best_iteration": best_iteration,
-        "metrics": history[best_iteration].val.to_dict(),
+        "best_iteration": best,
+        "metrics": history[best].val.to_dict(),
         "cost": ledger.to_dict() | {"usd": ledger.usd},
         "history": [record.to_dict() for record in history],
     }
-    return CompileResult(program=student, history=tuple(history), ledger=ledger, best_iteration=best_iteration)
+    return CompileResult(program=student, history=tuple(history), ledger=ledger, best_iteration=best)
+
+
+def best_iteration(history: Sequence[IterationRecord]) -> int:
+    """The iteration with the highest validation score; ties keep the earlier, simpler texts."""
+    return max(range(len(history)), key=lambda index: (history[index].val.score, -index))
 
 
 def _labels(program: Program, data_labels: list[str]) -> list[str]:
@@ -152,6 +158,8 @@ def _labels(program: Program, data_labels: list[str]) -> list[str]:
     if declared:
         unknown = sorted(set(data_labels) - set(declared))
         if unknown:
-            raise ValueError(f"the data has labels the classifier does not know: {', '.join(unknown)}; add them to its labels or map them")
+            raise ValueError(
+                f"the data has labels the classifier does not know: {', '.join(unknown)}; add them to its labels or map them"
+            )
         return declared
     return data_labels

@@ -88,7 +88,9 @@ def _read_rows(path: Path) -> list[dict]:
         rows = []
         for number, row in enumerate(reader, start=2):
             if None in row or None in row.values():
-                raise DataError(f"{path} line {number} has {len(row)} fields, not the {len(reader.fieldnames or [])} the header names")
+                raise DataError(
+                    f"{path} line {number} has {len(row)} fields, not the {len(reader.fieldnames or [])} the header names"
+                )
             rows.append(row)
         return rows
 

@@ -53,7 +53,9 @@ class Program(Module):
             raise GraphError(f"node {name!r} must be a promptgraph Module, got {type(module).__name__}")
         unknown = sorted(set(wiring) - set(module.inputs))
         if unknown:
-            raise GraphError(f"node {name!r} has no input {', '.join(unknown)}; its inputs are {', '.join(module.inputs)}")
+            raise GraphError(
+                f"node {name!r} has no input {', '.join(unknown)}; its inputs are {', '.join(module.inputs)}"
+            )
         sources = {field: wiring.get(field, field) for field in module.inputs}
         for field, source in sources.items():
             self._check_source(name, field, source)
@@ -85,13 +87,17 @@ class Program(Module):
     def _check_source(self, node: str, field: str, source: str) -> None:
         if "." not in source:
             if source not in self.inputs:
-                raise GraphError(f"input {field!r} of {node!r} reads {source!r}, which is not a program input ({', '.join(self.inputs)})")
+                raise GraphError(
+                    f"input {field!r} of {node!r} reads {source!r}, which is not a program input ({', '.join(self.inputs)})"
+                )
             return
         upstream, _, output = source.partition(".")
         if upstream not in self._nodes:
             raise GraphError(f"input {field!r} of {node!r} reads {source!r}, but there is no node {upstream!r} yet")
         if output not in self._nodes[upstream].outputs:
-            raise GraphError(f"node {upstream!r} has no output {output!r}; its outputs are {', '.join(self._nodes[upstream].outputs)}")
+            raise GraphError(
+                f"node {upstream!r} has no output {output!r}; its outputs are {', '.join(self._nodes[upstream].outputs)}"
+            )
 
     @property
     def output(self) -> str:
@@ -179,10 +185,13 @@ class Program(Module):
                 index, node = task
                 return self._run_node(node, examples[index].inputs, done[index], ctx)
 
-            for (index, node), node_trace in zip(tasks, map_concurrent(one, tasks, workers=lm.max_concurrency, progress=progress, description=tag)):
+            results = map_concurrent(one, tasks, workers=lm.max_concurrency, progress=progress, description=tag)
+            for (index, node), node_trace in zip(tasks, results, strict=True):
                 done[index][node] = node_trace
         output = self.output
-        return [Trace(example=example, nodes=nodes, output=output) for example, nodes in zip(examples, done)]
+        return [
+            Trace(example=example, nodes=nodes, output=output) for example, nodes in zip(examples, done, strict=True)
+        ]
 
     def __call__(self, inputs: Example | Mapping[str, str] | str, *, lm: LM, ledger: Ledger | None = None) -> Any:
         """The program's answer for one example (None if it produced none)."""
@@ -198,9 +207,13 @@ class Program(Module):
         field = self.outputs[0]
         if final.status != "ok":
             return Outcome(final.status, error=final.outcome.error)
-        return Outcome("ok", outputs={field: final.outputs[field]}, request=final.outcome.request, response=final.outcome.response)
+        return Outcome(
+            "ok", outputs={field: final.outputs[field]}, request=final.outcome.request, response=final.outcome.response
+        )
 
-    def _run_node(self, node: str, program_inputs: Mapping[str, Any], done: Mapping[str, NodeTrace], ctx: Context) -> NodeTrace:
+    def _run_node(
+        self, node: str, program_inputs: Mapping[str, Any], done: Mapping[str, NodeTrace], ctx: Context
+    ) -> NodeTrace:
         inputs: dict[str, Any] = {}
         for field, source in self._wiring[node].items():
             if "." not in source:

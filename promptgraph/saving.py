@@ -48,7 +48,13 @@ def program_to_dict(program: Program) -> dict[str, Any]:
                 },
             }
         )
-    return {"format": FORMAT, "inputs": list(program.inputs), "output": program.output, "nodes": nodes, "meta": program.meta}
+    return {
+        "format": FORMAT,
+        "inputs": list(program.inputs),
+        "output": program.output,
+        "nodes": nodes,
+        "meta": program.meta,
+    }
 
 
 def save(program: Program, path: str | Path) -> Path:
@@ -138,7 +144,9 @@ def _import(reference: Any, path: str | Path) -> Any:
         for part in name.split("."):
             target = getattr(target, part)
     except (ImportError, AttributeError, ValueError) as error:
-        raise LoadError(f"{path}: cannot import {reference!r} ({error}); is the package that defines it installed?") from None
+        raise LoadError(
+            f"{path}: cannot import {reference!r} ({error}); is the package that defines it installed?"
+        ) from None
     return target
 
 

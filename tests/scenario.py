@@ -16,7 +16,9 @@ from promptgraph import Classify, Example, Program, Request, ScriptedLM
 LABELS = ("sincere", "insincere")
 KEY_PHRASE = "Sweeping generalisations about a group are insincere."
 FORMAT = "End with Label: <label>sincere</label> or Label: <label>insincere</label>."
-CRITIQUE = "The prompt never says that generalisations about groups are insincere, so every such question is called sincere."
+CRITIQUE = (
+    "The prompt never says that generalisations about groups are insincere, so every such question is called sincere."
+)
 
 
 def questions(count: int = 40) -> list[Example]:
@@ -43,12 +45,19 @@ def optimizer_reply(request: Request) -> str:
     prompt = request.messages[0].content
     if request.tag == "critic":
         name = re.search(r"### `([\w.]+system)`", prompt).group(1)
-        return json.dumps({"critique": CRITIQUE, "parameters": {name: "State that generalisations about groups are insincere."}, "inputs": {}})
+        return json.dumps(
+            {
+                "critique": CRITIQUE,
+                "parameters": {name: "State that generalisations about groups are insincere."},
+                "inputs": {},
+            }
+        )
     current = re.search(r"## `([\w.]+system)`.*?<value>\n(.*?)\n</value>", prompt, re.DOTALL)
     name, value = current.group(1), current.group(2)
     value = "" if value == "(empty)" else value
     if "generalisations" in prompt and KEY_PHRASE not in value:
-        value = f"{value} {KEY_PHRASE} {FORMAT}".strip()
+        value = f"{value} {KEY_PHRASE}" if FORMAT in value else f"{value} {KEY_PHRASE} {FORMAT}"
+        value = value.strip()
     return "Here you go:\n" + json.dumps({"reasoning": "add the missing rule", "values": {name: value}})
 
 

@@ -40,7 +40,9 @@ def test_every_confusion_cell_of_a_label_is_represented():
 
 def test_the_selection_is_the_same_for_the_same_seed():
     traces, evaluation = run(classifier(), questions(60))
-    assert select_examples(traces, evaluation, CritiqueLimits(), seed=3) == select_examples(traces, evaluation, CritiqueLimits(), seed=3)
+    assert select_examples(traces, evaluation, CritiqueLimits(), seed=3) == select_examples(
+        traces, evaluation, CritiqueLimits(), seed=3
+    )
 
 
 def test_feedback_lands_on_every_trainable_parameter_of_the_module():
@@ -87,7 +89,13 @@ def test_the_critic_sees_text_response_labels_and_note():
     lm = critic()
     backward(program, traces, evaluation, lm=lm)
     prompt = lm.requests[0].messages[0].content
-    for expected in ("Why are all cats mean?", "a slur on cats", "expected insincere", "answered sincere", "Label: <label>sincere</label>"):
+    for expected in (
+        "Why are all cats mean?",
+        "a slur on cats",
+        "expected insincere",
+        "answered sincere",
+        "Label: <label>sincere</label>",
+    ):
         assert expected in prompt
 
 

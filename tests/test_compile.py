@@ -55,7 +55,9 @@ def test_the_best_program_is_kept_not_the_last():
             return "<label>insincere</label>"
         return forward_reply(request)
 
-    examples = questions(60) + [Example({"text": "How do I bake bread number 0?"}, "sincere", id=f"dup{i}") for i in range(20)]
+    examples = questions(60) + [
+        Example({"text": "How do I bake bread number 0?"}, "sincere", id=f"dup{i}") for i in range(20)
+    ]
     result = train(forward=pg.ScriptedLM(respond=forward), optimizer=pg.ScriptedLM(respond=respond), examples=examples)
     assert result.history[1].val.accuracy > result.history[2].val.accuracy
     assert result.best_iteration == 1
@@ -95,7 +97,9 @@ def test_forward_calls_are_the_cache_misses_and_optimizer_calls_a_constant(tmp_p
 def test_the_same_seed_gives_the_same_run():
     first, second = train(seed=4), train(seed=4)
     assert [r.values for r in first.history] == [r.values for r in second.history]
-    assert [[t.example.id for t in r.samples] for r in first.history] == [[t.example.id for t in r.samples] for r in second.history]
+    assert [[t.example.id for t in r.samples] for r in first.history] == [
+        [t.example.id for t in r.samples] for r in second.history
+    ]
 
 
 def test_a_perfect_minibatch_spends_nothing_on_critique():
@@ -113,3 +117,9 @@ def test_labels_the_classifier_does_not_know_are_refused():
 def test_a_single_label_trainset_is_refused():
     with pytest.raises(DataError, match="single label"):
         train(examples=[e for e in questions(20) if e.label == "sincere"])
+
+
+def test_of_equally_good_iterations_the_earliest_is_kept():
+    result = train(iterations=2)
+    assert result.history[1].val.score == result.history[2].val.score == 1.0
+    assert result.best_iteration == 1

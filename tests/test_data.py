@@ -12,13 +12,20 @@ def write_csv(path, text):
 
 def test_a_csv_is_read_with_renamed_inputs_mapped_labels_and_ids(tmp_path):
     path = write_csv(tmp_path / "q.csv", "qid,question_text,target\na1,Why?,1\na2,How?,0\n")
-    examples = load_examples(path, inputs={"question_text": "text"}, label="target", id="qid", label_map={"0": "sincere", "1": "insincere"})
+    examples = load_examples(
+        path, inputs={"question_text": "text"}, label="target", id="qid", label_map={"0": "sincere", "1": "insincere"}
+    )
     assert examples == [Example({"text": "Why?"}, "insincere", id="a1"), Example({"text": "How?"}, "sincere", id="a2")]
 
 
 def test_jsonl_is_read_with_notes(tmp_path):
     path = tmp_path / "q.jsonl"
-    path.write_text(json.dumps({"text": "a", "label": "x", "why": "because"}) + "\n\n" + json.dumps({"text": "b", "label": "y", "why": ""}) + "\n")
+    path.write_text(
+        json.dumps({"text": "a", "label": "x", "why": "because"})
+        + "\n\n"
+        + json.dumps({"text": "b", "label": "y", "why": ""})
+        + "\n"
+    )
     examples = load_examples(path, note="why")
     assert [(e.note, e.id) for e in examples] == [("because", "1"), (None, "2")]
 
@@ -56,7 +63,9 @@ def test_valset_labels_must_appear_in_the_trainset():
 
 
 def examples(per_label=30):
-    return [Example({"text": f"{label}{i}"}, label, id=f"{label}{i}") for label in ("a", "b", "c") for i in range(per_label)][::-1]
+    return [
+        Example({"text": f"{label}{i}"}, label, id=f"{label}{i}") for label in ("a", "b", "c") for i in range(per_label)
+    ][::-1]
 
 
 def test_a_stratified_sample_takes_up_to_n_per_label():
@@ -78,6 +87,8 @@ def test_a_split_holds_out_per_label_and_the_parts_do_not_overlap():
 
 
 def test_a_split_never_takes_more_than_half_of_a_small_label():
-    small = [Example({"text": str(i)}, "rare") for i in range(3)] + [Example({"text": str(i)}, "common") for i in range(50)]
+    small = [Example({"text": str(i)}, "rare") for i in range(3)] + [
+        Example({"text": str(i)}, "common") for i in range(50)
+    ]
     _, held = stratified_split(small, 10, seed=0)
     assert sum(e.label == "rare" for e in held) == 1

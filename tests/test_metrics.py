@@ -34,5 +34,7 @@ def test_an_unparsed_answer_never_counts_as_a_label():
 
 
 def test_a_custom_metric_sets_the_score():
-    result = evaluate([trace("a", OK, "A")], metric=lambda example, prediction: float(prediction.lower() == example.label))
+    result = evaluate(
+        [trace("a", OK, "A")], metric=lambda example, prediction: float(prediction.lower() == example.label)
+    )
     assert result.score == 1.0

@@ -24,7 +24,12 @@ class Outer(Module):
 
 
 def test_parameters_are_found_by_walking_attributes_and_named_by_path():
-    assert [name for name, _ in Outer().named_parameters()] == ["system", "steps.0.instruction", "steps.1.instruction", "helper.instruction"]
+    assert [name for name, _ in Outer().named_parameters()] == [
+        "system",
+        "steps.0.instruction",
+        "steps.1.instruction",
+        "helper.instruction",
+    ]
 
 
 def test_a_prefix_names_parameters_under_a_node():

@@ -18,11 +18,15 @@ def two_step() -> Program:
 
 
 def test_parameters_are_named_by_node_and_path():
-    assert list(two_step().values()) == [f"{node}.{part}" for node in ("draft", "polish") for part in ("system", "prefix", "suffix")]
+    assert list(two_step().values()) == [
+        f"{node}.{part}" for node in ("draft", "polish") for part in ("system", "prefix", "suffix")
+    ]
 
 
 def test_values_flow_along_the_edges():
-    traces = two_step().run([Example({"question": "hi"})], lm=ScriptedLM(respond=lambda r: r.messages[-1].content + "!"), progress=False)
+    traces = two_step().run(
+        [Example({"question": "hi"})], lm=ScriptedLM(respond=lambda r: r.messages[-1].content + "!"), progress=False
+    )
     assert traces[0].prediction == "hi!!"
     assert list(traces[0].nodes) == ["draft", "polish"]
 

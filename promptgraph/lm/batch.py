@@ -53,7 +53,13 @@ def run_all(
         except LMError as error:
             return Failure(request=request, error=error)
 
-    return map_concurrent(one, requests, workers=lm.max_concurrency, progress=progress, description=description or (requests[0].tag if requests else ""))
+    return map_concurrent(
+        one,
+        requests,
+        workers=lm.max_concurrency,
+        progress=progress,
+        description=description or (requests[0].tag if requests else ""),
+    )
 
 
 def map_concurrent(

@@ -121,7 +121,10 @@ def format_table(accounts: Iterable[Account], unpriced: list[str]) -> str:
     total_usd = sum(a.usd for a in accounts)
     rows.append(("total", "", *[""] * 7, f"{total_usd:.4f}"))
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in [header, *rows]]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    ]
     if unpriced:
         lines.append(f"no list price for {', '.join(unpriced)}: their cost is not in the total")
     return "\n".join(lines)

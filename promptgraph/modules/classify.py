@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from promptgraph.modules.prompt import Parser, ParseError, Prompt, parser_reference
+from promptgraph.modules.prompt import ParseError, Parser, Prompt, parser_reference
 
 LABEL_TAG = re.compile(r"<label>\s*(.*?)\s*</label>", re.IGNORECASE | re.DOTALL)
 
@@ -72,7 +72,9 @@ class Classify(Prompt):
         text = " ".join({**current, **values}.values())
         problems = []
         if "<label>" not in text:
-            problems.append("no prompt asks the model to answer with <label>X</label>, so the parser would read nothing")
+            problems.append(
+                "no prompt asks the model to answer with <label>X</label>, so the parser would read nothing"
+            )
         missing = [label for label in self.labels if label.lower() not in text.lower()]
         if missing:
             problems.append(f"the prompts never name the label(s) {', '.join(missing)}")

@@ -41,9 +41,19 @@ class Prompt(Module):
         self.inputs = tuple(inputs)
         self.outputs = tuple(outputs)
         self.description = description or f"reads {', '.join(self.inputs)} and writes {', '.join(self.outputs)}"
-        self.system = Parameter(system, role=f"system prompt of the step that {self.description}", constraints=constraints)
-        self.prefix = Parameter(prefix, role=f"text placed before the input in the user message of the step that {self.description}", constraints=constraints)
-        self.suffix = Parameter(suffix, role=f"text placed after the input in the user message of the step that {self.description}", constraints=constraints)
+        self.system = Parameter(
+            system, role=f"system prompt of the step that {self.description}", constraints=constraints
+        )
+        self.prefix = Parameter(
+            prefix,
+            role=f"text placed before the input in the user message of the step that {self.description}",
+            constraints=constraints,
+        )
+        self.suffix = Parameter(
+            suffix,
+            role=f"text placed after the input in the user message of the step that {self.description}",
+            constraints=constraints,
+        )
         self._parser = parser
         self.max_tokens = max_tokens
 

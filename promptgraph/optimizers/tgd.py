@@ -101,7 +101,9 @@ class TextualGradientDescent:
         request = Request(messages=[("user", prompt)], system=REWRITE_SYSTEM, max_tokens=self.max_tokens, tag="rewrite")
         reply = ask_json(self.lm, request, check, ledger=ledger)
         if reply.data is None:
-            return Update(node, "rejected", {}, replies=reply.replies, error="; ".join(reply.problems) + "; no change made")
+            return Update(
+                node, "rejected", {}, replies=reply.replies, error="; ".join(reply.problems) + "; no change made"
+            )
         changes = {}
         for name, value in reply.data["values"].items():
             parameter = targets[name]

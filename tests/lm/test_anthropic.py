@@ -50,7 +50,12 @@ def test_usage_is_parsed_including_cache_tokens():
     transport = RecordingTransport(lambda body, n: ok(usage=usage, stop_reason="max_tokens", text="partial"))
     response = lm_with(transport).complete(ask())
     assert response.usage == Usage(11, 22, 33, 44)
-    assert (response.text, response.stop_reason, response.model, response.cached) == ("partial", "max_tokens", "claude-haiku-5-5", False)
+    assert (response.text, response.stop_reason, response.model, response.cached) == (
+        "partial",
+        "max_tokens",
+        "claude-haiku-5-5",
+        False,
+    )
 
 
 def test_only_text_blocks_make_the_reply():
@@ -74,7 +79,9 @@ def test_a_429_with_retry_after_then_a_200_succeeds():
 def test_a_400_is_a_clear_error_naming_the_model():
     error = {"type": "error", "error": {"type": "invalid_request_error", "message": "max_tokens: too large"}}
     transport = RecordingTransport(lambda body, n: httpx2.Response(400, json=error))
-    with pytest.raises(LMError, match=r"claude-opus-5-5: the API answered 400 \(invalid_request_error\): max_tokens: too large") as caught:
+    with pytest.raises(
+        LMError, match=r"claude-opus-5-5: the API answered 400 \(invalid_request_error\): max_tokens: too large"
+    ) as caught:
         lm_with(transport, model="claude-opus-5-5").complete(ask())
     assert caught.value.status == 400
     assert len(transport.bodies) == 1  # a 400 is not retried

@@ -113,7 +113,9 @@ def test_two_processes_share_one_directory_consistently(tmp_path):
     inner = ScriptedLM(respond=echo)
     with CachedLM(inner, directory=tmp_path / "shared") as lm:
         assert len(lm) == 60
-        assert [lm.complete(Request(messages=[("user", f"q{i}")])).text for i in range(60)] == [f"reply to q{i}" for i in range(60)]
+        assert [lm.complete(Request(messages=[("user", f"q{i}")])).text for i in range(60)] == [
+            f"reply to q{i}" for i in range(60)
+        ]
     assert inner.requests == []
 
 

@@ -12,6 +12,8 @@ import sys
 import tempfile
 
 import promptgraph
+from promptgraph.cli.train import add_commands
+from promptgraph.data import DataError
 from promptgraph.lm import (
     FORWARD_MODEL,
     AnthropicLM,
@@ -24,6 +26,7 @@ from promptgraph.lm import (
     with_cache,
 )
 from promptgraph.lm.cache import CachedLM
+from promptgraph.saving import LoadError
 
 DEMO_QUESTIONS = (
     "How do I convert a CSV file to JSON in Python?",
@@ -50,12 +53,14 @@ def run_demo(arguments: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="promptgraph-demo-") as directory:
         scripted = ScriptedLM(respond=demo_reply)
         lm = CachedLM(scripted, directory=directory)
-        requests = [Request(messages=[("user", q)], system=DEMO_SYSTEM, max_tokens=64, tag="forward") for q in DEMO_QUESTIONS]
+        requests = [
+            Request(messages=[("user", q)], system=DEMO_SYSTEM, max_tokens=64, tag="forward") for q in DEMO_QUESTIONS
+        ]
         for attempt in ("first pass", "second pass (same requests)"):
             ledger = Ledger()
             responses = run_all(lm, requests, ledger=ledger, progress=False)
             print(f"== {attempt}")
-            for question, response in zip(DEMO_QUESTIONS, responses):
+            for question, response in zip(DEMO_QUESTIONS, responses, strict=True):
                 found = LABEL.findall(response.text)
                 label = found[-1] if found else "unparsed"
                 print(f"  {label:<10} {'(cached) ' if response.cached else '         '}{question}")
@@ -80,7 +85,10 @@ def run_ask(arguments: argparse.Namespace) -> int:
     )
     response = call(lm, request, ledger=ledger)
     print(response.text)
-    print(f"\n[{response.model}, stop: {response.stop_reason}, {response.latency:.2f}s{', cached' if response.cached else ''}]", file=sys.stderr)
+    print(
+        f"\n[{response.model}, stop: {response.stop_reason}, {response.latency:.2f}s{', cached' if response.cached else ''}]",
+        file=sys.stderr,
+    )
     print(ledger.table(), file=sys.stderr)
     return 0
 
@@ -97,11 +105,15 @@ def parser() -> argparse.ArgumentParser:
     ask.add_argument("text", help="the user message")
     ask.add_argument("--system", default="", help="system prompt")
     ask.add_argument("--model", default=FORWARD_MODEL, help=f"model id (default {FORWARD_MODEL})")
-    ask.add_argument("--base-url", default=None, help="a server that speaks the Messages API, e.g. http://127.0.0.1:8080")
+    ask.add_argument(
+        "--base-url", default=None, help="a server that speaks the Messages API, e.g. http://127.0.0.1:8080"
+    )
     ask.add_argument("--max-tokens", type=int, default=512)
     ask.add_argument("--temperature", type=float, default=None, help="sent only when given")
     ask.add_argument("--no-cache", action="store_true", help="always call the model")
     ask.set_defaults(run=run_ask)
+
+    add_commands(commands)
     return top
 
 
@@ -109,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parser().parse_args(argv)
     try:
         return arguments.run(arguments)
-    except (LMError, ValueError) as error:
+    except (LMError, DataError, LoadError, ValueError) as error:
         print(f"promptgraph: error: {error}", file=sys.stderr)
         return 1
 

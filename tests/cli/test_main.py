@@ -6,7 +6,7 @@ import pytest
 
 from promptgraph.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_demo_shows_the_second_pass_served_from_the_cache(capsys):
@@ -28,7 +28,9 @@ def test_an_unknown_subcommand_is_refused_by_the_parser():
 
 
 def test_the_command_runs_as_a_module():
-    result = subprocess.run([sys.executable, "-m", "promptgraph", "--version"], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "promptgraph", "--version"], capture_output=True, text=True, check=True
+    )
     assert result.stdout.startswith("promptgraph ")
 
 

@@ -1,0 +1,79 @@
+"""Scripted stand-ins for Claude, so the insincere-questions example runs with no key.
+
+They are toys, said plainly: the "forward model" calls a question insincere when it
+contains a cue word that its prompt lists; the "critic" reads the mistakes in its prompt
+and names words that mark the misjudged questions; the "rewriter" adds those words to
+the cue list. Training therefore really does improve the prompt, through every part of
+promptgraph's loop (sampling, forward, metrics, backward, rewrite, validation, report),
+but the numbers say nothing about what Claude would do.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import re
+
+from promptgraph import Request, ScriptedLM
+
+CUES = re.compile(r"Cue words: \[(.*?)\]")
+WORD = re.compile(r"[a-z']{4,}")
+WRONG = re.compile(r"### Example \d+: WRONG: expected insincere.*?\ntext: (.*?)\n", re.DOTALL)
+RIGHT = re.compile(r"### Example \d+: correct: expected sincere.*?\ntext: (.*?)\n", re.DOTALL)
+COMMON = set(
+    "what which when where there their about would could should does have your with from this that they them into".split()
+)
+
+
+def cue_words(prompt: str) -> list[str]:
+    found = CUES.search(prompt)
+    return [word.strip() for word in found.group(1).split(",") if word.strip()] if found else []
+
+
+def forward(request: Request) -> str:
+    prompt = request.system + "\n" + request.messages[-1].content
+    if "<label>" not in prompt:
+        return "This question seems fine to me."  # the format was never asked for: unparsed
+    question = request.messages[-1].content.lower()
+    hits = [word for word in cue_words(prompt) if word in question]
+    label = "insincere" if hits else "sincere"
+    return f"Cues found: {', '.join(hits) or 'none'}.\nLabel: <label>{label}</label>"
+
+
+def critic(request: Request) -> str:
+    prompt = request.messages[0].content
+    missed = collections.Counter(w for text in WRONG.findall(prompt) for w in set(WORD.findall(text.lower())) - COMMON)
+    fine = {w for text in RIGHT.findall(prompt) for w in WORD.findall(text.lower())}
+    words = [word for word, _ in missed.most_common(12) if word not in fine][:6]
+    name = re.search(r"### `([\w.]+\.system)`", prompt).group(1)
+    advice = f"Add these cue words: [{', '.join(words)}]" if words else "No clear cue words."
+    return json.dumps(
+        {"critique": f"Insincere questions were missed. {advice}", "parameters": {name: advice}, "inputs": {}}
+    )
+
+
+def rewriter(request: Request) -> str:
+    prompt = request.messages[0].content
+    name, value = re.search(r"## `([\w.]+\.system)`.*?<value>\n(.*?)\n</value>", prompt, re.DOTALL).groups()
+    value = "" if value == "(empty)" else value
+    suggested = [w for line in re.findall(r"Add these cue words: \[(.*?)\]", prompt) for w in line.split(", ") if w]
+    cues = list(dict.fromkeys(cue_words(value) + suggested))
+    body = (
+        CUES.sub("", value)
+        .replace("End with Label: <label>sincere</label> or Label: <label>insincere</label>.", "")
+        .strip()
+    )
+    new = f"{body}\nA question is insincere when it uses these cue words. Cue words: [{', '.join(cues)}]\n"
+    new += "End with Label: <label>sincere</label> or Label: <label>insincere</label>."
+    return json.dumps({"reasoning": f"added {len(suggested)} cue words", "values": {name: new.strip()}})
+
+
+def forward_lm() -> ScriptedLM:
+    return ScriptedLM(respond=forward, model="scripted-forward")
+
+
+def optimizer_lm() -> ScriptedLM:
+    return ScriptedLM(
+        respond=lambda request: critic(request) if request.tag == "critic" else rewriter(request),
+        model="scripted-optimizer",
+    )

@@ -1,0 +1,160 @@
+"""`promptgraph compile`, `evaluate` and `predict`: the classifier's whole life on the command line."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+
+from promptgraph.cli.options import add_data_options, add_model_options, build_lm, parse_labels, read_examples
+from promptgraph.compile import CompileResult, compile
+from promptgraph.data import Example, labels_of
+from promptgraph.lm import Ledger
+from promptgraph.metrics import Evaluation, evaluate
+from promptgraph.modules import Classify
+from promptgraph.optimizers import TextualGradientDescent
+from promptgraph.program import Program
+from promptgraph.report import ReportWriter
+from promptgraph.saving import load
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    train = commands.add_parser("compile", help="train a classifier's prompts on a labelled CSV/JSONL")
+    train.add_argument("data", help="labelled examples, .csv or .jsonl")
+    train.add_argument("--valset", help="a separate labelled file to validate on (default: held out of DATA)")
+    train.add_argument("--start", help="a saved program to train further, instead of a new classifier")
+    train.add_argument("--system", default="", help="the starting system prompt (default empty)")
+    train.add_argument("--prefix", default="", help="the starting text before each input (default empty)")
+    train.add_argument("--suffix", default="", help="the starting text after each input (default empty)")
+    train.add_argument("--iterations", type=int, default=5)
+    train.add_argument(
+        "--samples-per-label", type=int, default=100, help="training examples sampled per label and iteration"
+    )
+    train.add_argument("--val-per-label", type=int, default=50, help="examples per label held out for validation")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--out", default="runs/latest", help="where program.json and report/ go (default runs/latest)")
+    add_data_options(train, labelled=True)
+    add_model_options(train, optimizer=True)
+    train.set_defaults(run=run_compile)
+
+    check = commands.add_parser("evaluate", help="score a saved program on labelled data")
+    check.add_argument("program", help="a saved program (.json)")
+    check.add_argument("data", help="labelled examples, .csv or .jsonl")
+    add_data_options(check, labelled=True)
+    add_model_options(check, optimizer=False)
+    check.set_defaults(run=run_evaluate)
+
+    predict = commands.add_parser("predict", help="label texts with a saved program")
+    predict.add_argument("program", help="a saved program (.json)")
+    predict.add_argument("data", nargs="?", help="texts to label, .csv or .jsonl (or use --text)")
+    predict.add_argument("--text", action="append", default=[], help="a text to label; repeat for more")
+    predict.add_argument("--output", help="write .csv or .jsonl here (default: CSV on standard output)")
+    add_data_options(predict, labelled=False)
+    add_model_options(predict, optimizer=False)
+    predict.set_defaults(run=run_predict)
+
+
+def run_compile(arguments: argparse.Namespace) -> int:
+    trainset = read_examples(arguments, arguments.data, labelled=True)
+    valset = read_examples(arguments, arguments.valset, labelled=True) if arguments.valset else None
+    if arguments.start:
+        program = load(arguments.start)
+    else:
+        labels = parse_labels(arguments.labels)[0] or labels_of(trainset)
+        classify = Classify(labels, system=arguments.system, prefix=arguments.prefix, suffix=arguments.suffix)
+        program = Program.of(classify, name="classify")
+    out = Path(arguments.out)
+    result = compile(
+        program,
+        trainset=trainset,
+        valset=valset,
+        lm=build_lm(arguments, arguments.model),
+        optimizer=TextualGradientDescent(lm=build_lm(arguments, arguments.optimizer_model)),
+        iterations=arguments.iterations,
+        samples_per_label=arguments.samples_per_label,
+        val_per_label=arguments.val_per_label,
+        seed=arguments.seed,
+        ledger=Ledger(),
+        on_iteration=ReportWriter(out / "report", title=f"promptgraph compile {arguments.data}"),
+    )
+    saved = result.program.save(out / "program.json")
+    print(compile_summary(result, saved, out / "report" / "index.html"))
+    return 0
+
+
+def compile_summary(result: CompileResult, saved: Path, report: Path) -> str:
+    lines = ["iteration  val accuracy  macro F1  unparsed  USD so far"]
+    for record in result.history:
+        marker = "  <- best" if record.iteration == result.best_iteration else ""
+        val = record.val
+        lines.append(
+            f"{record.iteration:>9}  {val.accuracy:>12.3f}  {val.macro_f1:>8.3f}  {val.unparsed:>8}  {record.usd:>10.4f}{marker}"
+        )
+    lines += ["", result.ledger.table(), "", f"program: {saved}", f"report:  {report}"]
+    return "\n".join(lines)
+
+
+def _labels(program: Program) -> list[str]:
+    final = program.nodes[program.output.split(".", 1)[0]]
+    return list(getattr(final, "labels", ()))
+
+
+def run_evaluate(arguments: argparse.Namespace) -> int:
+    program = load(arguments.program)
+    examples = read_examples(arguments, arguments.data, labelled=True)
+    ledger = Ledger()
+    traces = program.run(examples, lm=build_lm(arguments, arguments.model), ledger=ledger, tag="evaluate")
+    result = evaluate(traces, labels=_labels(program))
+    print(evaluation_table(result))
+    print()
+    print(ledger.table())
+    return 0
+
+
+def evaluation_table(result: Evaluation) -> str:
+    columns = list(next(iter(result.confusion.values()), {}))
+    width = max(len(name) for name in [*result.labels, *columns, "true \\ predicted"])
+    lines = [
+        result.summary(),
+        "",
+        "true \\ predicted".ljust(width) + "".join(f"  {c:>{max(len(c), 5)}}" for c in columns),
+    ]
+    for label, row in result.confusion.items():
+        lines.append(label.ljust(width) + "".join(f"  {row[c]:>{max(len(c), 5)}}" for c in columns))
+    return "\n".join(lines)
+
+
+def run_predict(arguments: argparse.Namespace) -> int:
+    program = load(arguments.program)
+    if arguments.data and arguments.text:
+        raise ValueError("give either a file of texts or --text, not both")
+    if arguments.data:
+        examples = read_examples(arguments, arguments.data, labelled=False)
+    elif arguments.text:
+        examples = [Example({"text": text}, id=str(number)) for number, text in enumerate(arguments.text, start=1)]
+    else:
+        raise ValueError("nothing to label: give a .csv/.jsonl file or --text")
+    traces = program.run(examples, lm=build_lm(arguments, arguments.model), tag="predict")
+    field = program.outputs[0]
+    rows = [
+        {"id": t.example.id, field: "" if t.prediction is None else t.prediction, "status": t.status} for t in traces
+    ]
+    write_rows(rows, arguments.output)
+    return 0
+
+
+def write_rows(rows: list[dict], output: str | None) -> None:
+    if output and output.endswith(".jsonl"):
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+        return
+    handle = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else ["id"])
+        writer.writeheader()
+        writer.writerows(rows)
+    finally:
+        if output:
+            handle.close()

@@ -1,0 +1,137 @@
+import csv
+import json
+
+import pytest
+
+from promptgraph.cli import main
+from tests.messages_server import serve
+from tests.scenario import KEY_PHRASE, forward_reply, optimizer_reply, questions
+
+
+def reply(request):
+    return optimizer_reply(request) if request.model == "scripted-opus" else forward_reply(request)
+
+
+@pytest.fixture
+def server():
+    with serve(reply) as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def data(tmp_path):
+    path = tmp_path / "questions.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["qid", "question_text", "target"])
+        for example in questions(40):
+            writer.writerow([example.id, example.inputs["text"], "1" if example.label == "insincere" else "0"])
+    return path
+
+
+def models(server):
+    return ["--base-url", server, "--model", "scripted-haiku", "--optimizer-model", "scripted-opus"]
+
+
+def data_options():
+    return [
+        "--text-column",
+        "question_text",
+        "--label-column",
+        "target",
+        "--id-column",
+        "qid",
+        "--labels",
+        "0=sincere,1=insincere",
+    ]
+
+
+def compile_to(tmp_path, server, data, *extra):
+    out = tmp_path / "run"
+    arguments = [
+        "compile",
+        str(data),
+        *data_options(),
+        *models(server),
+        "--iterations",
+        "2",
+        "--samples-per-label",
+        "8",
+        "--val-per-label",
+        "5",
+        "--out",
+        str(out),
+    ]
+    arguments += ["--system", "End with Label: <label>sincere</label> or Label: <label>insincere</label>.", *extra]
+    assert main(arguments) == 0
+    return out
+
+
+def test_compile_writes_a_program_and_a_report_and_prints_a_summary(tmp_path, server, data, capsys):
+    out = compile_to(tmp_path, server, data)
+    printed = capsys.readouterr().out
+    assert "<- best" in printed and "report:" in printed
+    saved = json.loads((out / "program.json").read_text())
+    assert KEY_PHRASE in saved["nodes"][0]["parameters"]["system"]["value"]
+    assert "<html" in (out / "report" / "index.html").read_text().lower()
+
+
+def test_evaluate_prints_metrics_and_the_confusion_matrix(tmp_path, server, data, capsys):
+    out = compile_to(tmp_path, server, data)
+    capsys.readouterr()
+    arguments = [
+        "evaluate",
+        str(out / "program.json"),
+        str(data),
+        *data_options(),
+        "--base-url",
+        server,
+        "--model",
+        "scripted-haiku",
+    ]
+    assert main(arguments) == 0
+    printed = capsys.readouterr().out
+    assert "accuracy 1.000" in printed
+    assert "true \\ predicted" in printed
+
+
+def test_predict_writes_labels_as_csv_or_jsonl(tmp_path, server, data, capsys):
+    out = compile_to(tmp_path, server, data)
+    capsys.readouterr()
+    program = str(out / "program.json")
+    common = ["--base-url", server, "--model", "scripted-haiku"]
+    assert main(["predict", program, "--text", "Why are all cats mean?", "--text", "How do I knit?", *common]) == 0
+    rows = list(csv.DictReader(capsys.readouterr().out.splitlines()))
+    assert [(row["label"], row["status"]) for row in rows] == [("insincere", "ok"), ("sincere", "ok")]
+    target = tmp_path / "labels.jsonl"
+    assert (
+        main(
+            [
+                "predict",
+                program,
+                str(data),
+                "--text-column",
+                "question_text",
+                "--id-column",
+                "qid",
+                "--output",
+                str(target),
+                *common,
+            ]
+        )
+        == 0
+    )
+    lines = [json.loads(line) for line in target.read_text().splitlines()]
+    assert len(lines) == 40 and lines[1] == {"id": "q1", "label": "insincere", "status": "ok"}
+
+
+def test_a_missing_column_is_a_one_line_error(tmp_path, server, data, capsys):
+    assert main(["compile", str(data), "--text-column", "body", *models(server)]) == 1
+    assert "no column 'body'" in capsys.readouterr().err
+
+
+def test_a_corrupted_program_is_a_one_line_error(tmp_path, server, capsys):
+    broken = tmp_path / "p.json"
+    broken.write_text("{")
+    assert main(["predict", str(broken), "--text", "x", "--base-url", server]) == 1
+    assert "not valid JSON" in capsys.readouterr().err
