@@ -22,7 +22,7 @@ from promptgraph.lm import (
 )
 from promptgraph.metrics import Evaluation, evaluate, exact_match
 from promptgraph.module import Context, Module
-from promptgraph.modules import Classify, ParseError, Prompt
+from promptgraph.modules import ChainOfThought, Classify, Function, Generate, ParseError, Prompt
 from promptgraph.optimizers import TextualGradientDescent
 from promptgraph.parameter import Feedback, Parameter
 from promptgraph.program import GraphError, Program
@@ -37,6 +37,7 @@ __all__ = [
     "OPTIMIZER_MODEL",
     "AnthropicLM",
     "CachedLM",
+    "ChainOfThought",
     "Classify",
     "CompileResult",
     "Context",
@@ -47,6 +48,8 @@ __all__ = [
     "Example",
     "Failure",
     "Feedback",
+    "Function",
+    "Generate",
     "GraphError",
     "IterationRecord",
     "LM",

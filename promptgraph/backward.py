@@ -73,6 +73,9 @@ Current value:
 {% if e.note %}note from the dataset: {{ e.note | clip(limit) }}
 {% endif %}
 reply of this step: {{ e.reply | clip(limit) }}
+{% for name, value in e.outputs.items() %}
+read as {{ name }}: {{ value | clip(limit) }}
+{% endfor %}
 {% if e.error %}problem: {{ e.error }}
 {% endif %}
 
@@ -94,7 +97,7 @@ class CritiqueLimits:
     chars_per_field: int = 800
     chars_per_feedback: int = 1500
     critique_words: int = 250
-    max_tokens: int = 4000
+    max_tokens: int = 8000  # the optimizer model may think before it answers; thinking counts here
 
 
 @attrs.frozen
@@ -106,6 +109,8 @@ class Critique:
     example_ids: tuple[str, ...]
     replies: tuple[str, ...] = ()
     error: str | None = None  # set when the critic's reply could not be read as asked
+    received: tuple[Feedback, ...] = ()  # the feedback that reached this module's outputs from downstream
+    passed_through: bool = False  # a module with nothing to train that handed its feedback on unchanged
 
 
 def select_examples(traces: Sequence[Trace], evaluation: Evaluation, limits: CritiqueLimits, *, seed: int) -> list[int]:
@@ -149,32 +154,41 @@ def backward(
         (traces[index], evaluation.scores[index]) for index in select_examples(traces, evaluation, limits, seed=seed)
     ]
     final_node = program.output.split(".", 1)[0]
-    arrived: dict[str, list[Feedback]] = {final_node: []}  # node -> feedback on its outputs
+    arrived: dict[str, list[Feedback]] = {final_node: []}  # node -> feedback on its outputs, in arrival order
     critiques = []
-    for node in reversed(program.order()):
+    for node in reversed(program.order()):  # consumers before producers, ties by name: a deterministic merge
         if node not in arrived:
             continue  # nothing downstream of it reached the loss
         module = program.nodes[node]
+        received = tuple(arrived[node])
         upstream = [(field, source) for field, source in program.wiring(node).items() if "." in source]
         if getattr(module, "passes_feedback", False):
-            for _, source in upstream:
-                passed = [Feedback(f"passed through {node}", item.text) for item in arrived[node]]
-                arrived.setdefault(source.split(".", 1)[0], []).extend(passed)
-            continue
-        trainable = [(name, parameter) for name, parameter in module.named_parameters(node) if parameter.trainable]
-        if not trainable and not upstream:
-            continue
-        critique = _critique(node, module, trainable, upstream, arrived[node], shown, evaluation, lm, ledger, limits)
+            merged = "\n".join(f"({item.source}) {item.text}" for item in received)
+            critique = Critique(
+                node,
+                "passed through unchanged",
+                {},
+                {field: merged for field, _ in upstream},
+                (),
+                received=received,
+                passed_through=True,
+            )
+        else:
+            trainable = [(name, p) for name, p in module.named_parameters(node) if p.trainable]
+            if not trainable and not upstream:
+                continue
+            critique = _critique(node, module, trainable, upstream, received, shown, evaluation, lm, ledger, limits)
+            for name, parameter in trainable:
+                parameter.feedback.append(Feedback(f"critic of {node}", critique.parameters.get(name) or critique.text))
         critiques.append(critique)
-        for name, parameter in trainable:
-            text = critique.parameters.get(name) or critique.text
-            parameter.feedback.append(Feedback(f"critic of {node}", text))
         for field, source in upstream:
-            text = critique.inputs.get(field)
-            if text:
-                arrived.setdefault(source.split(".", 1)[0], []).append(
-                    Feedback(f"critic of {node}, on its input {field}", text)
-                )
+            producer, output = source.split(".", 1)
+            if critique.passed_through:
+                items = [Feedback(f"{item.source}, passed through {node}", item.text) for item in received]
+            else:
+                text = critique.inputs.get(field)
+                items = [Feedback(f"critic of {node}, on {source} (its input {field})", text)] if text else []
+            arrived.setdefault(producer, []).extend(items)
     return critiques
 
 
@@ -216,10 +230,18 @@ def _critique(node, module, trainable, upstream, downstream, shown, evaluation, 
     if reply.data is None:
         # The reply is still a critique in prose; use it rather than lose it, and say so.
         fallback = reply.replies[-1] if reply.replies else ""
-        return Critique(node, fallback, {}, {}, ids, reply.replies, error="; ".join(reply.problems))
+        return Critique(
+            node, fallback, {}, {}, ids, reply.replies, error="; ".join(reply.problems), received=downstream
+        )
     data = reply.data
     return Critique(
-        node, data["critique"], dict(data.get("parameters", {})), dict(data.get("inputs", {})), ids, reply.replies
+        node,
+        data["critique"],
+        dict(data.get("parameters", {})),
+        dict(data.get("inputs", {})),
+        ids,
+        reply.replies,
+        received=downstream,
     )
 
 
@@ -230,6 +252,7 @@ def _example_view(trace: Trace, score: float, node: str) -> dict:
     return {
         "verdict": verdict,
         "inputs": step.inputs,
+        "outputs": step.outputs if len(step.outputs) > 1 else {},  # one output is plain in the reply already
         "note": trace.example.note,
         "reply": step.response_text if step.response_text is not None else f"(no reply: {step.outcome.error})",
         "error": step.outcome.error if step.status != OK else None,

@@ -9,7 +9,8 @@ can subclass them without decorators; they hold no LM: the LM arrives in the Con
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator
+import importlib
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import attrs
@@ -64,6 +65,38 @@ class Module(abc.ABC):
     def config(self) -> dict[str, Any]:
         """The constructor arguments, besides parameter values, that rebuild this module from JSON."""
         raise TypeError(f"{type(self).__name__} cannot be saved on its own: build it in code and load its values")
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Module:
+        """The inverse of `config()`; modules holding functions import them again here."""
+        return cls(**config)
+
+
+def reference_of(function: Callable | None) -> str | None:
+    """`package.module:name` of a function a saved program can import again (None stays None)."""
+    if function is None:
+        return None
+    module, name = getattr(function, "__module__", None), getattr(function, "__qualname__", "")
+    if not module or "<" in name or module == "__main__":
+        raise TypeError(
+            f"{function!r} cannot be saved by name: define it as a top-level function in an importable "
+            "module, or rebuild the program in code and load only its values with program.load_values(path)"
+        )
+    return f"{module}:{name}"
+
+
+def import_reference(reference: str | None) -> Any:
+    """The object a `package.module:name` reference names; ImportError when it cannot be found."""
+    if reference is None:
+        return None
+    module_name, _, name = str(reference).partition(":")
+    try:
+        target: Any = importlib.import_module(module_name)
+        for part in name.split("."):
+            target = getattr(target, part)
+    except (ImportError, AttributeError, ValueError) as error:
+        raise ImportError(f"cannot import {reference!r} ({error}); is the package that defines it installed?") from None
+    return target
 
 
 def _walk(attributes: dict[str, Any], prefix: str) -> Iterator[tuple[str, Parameter]]:

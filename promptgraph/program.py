@@ -30,6 +30,7 @@ class GraphError(ValueError):
 class Program(Module):
     def __init__(self, inputs: Sequence[str] = ("text",)):
         self.inputs = tuple(inputs)
+        self.description = "runs a trained sub-program"
         self.meta: dict[str, Any] = {}  # what training recorded: history, metrics, cost
         self._graph = nx.DiGraph()
         self._nodes: dict[str, Module] = {}
@@ -151,6 +152,22 @@ class Program(Module):
 
     def values(self) -> dict[str, str]:
         return {name: parameter.value for name, parameter in self.named_parameters()}
+
+    def check(self, values: dict[str, str]) -> list[str]:
+        """As a stage of a bigger program: each inner module checks the values meant for it."""
+        problems = []
+        for name, module in self._nodes.items():
+            mine = {path.split(".", 1)[1]: value for path, value in values.items() if path.split(".", 1)[0] == name}
+            if mine:
+                problems += [f"{name}: {problem}" for problem in module.check(mine)]
+        return problems
+
+    def config(self) -> dict[str, Any]:
+        return {"graph": saving.program_to_dict(self, meta=False)}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Program:
+        return saving.program_from_dict(config["graph"], "a nested program")
 
     # -- saving ------------------------------------------------------------------------
 

@@ -10,12 +10,11 @@ for a parser), or loading stops.
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from promptgraph.module import Module
+from promptgraph.module import Module, import_reference
 
 if TYPE_CHECKING:
     from promptgraph.program import Program
@@ -27,7 +26,7 @@ class LoadError(ValueError):
     """A saved program that cannot be loaded; nothing was changed."""
 
 
-def program_to_dict(program: Program) -> dict[str, Any]:
+def program_to_dict(program: Program, *, meta: bool = True) -> dict[str, Any]:
     nodes = []
     for name, module in program.nodes.items():
         nodes.append(
@@ -86,19 +85,22 @@ def read(path: str | Path) -> dict[str, Any]:
 
 def load(path: str | Path) -> Program:
     """A new Program rebuilt from a file."""
+    return program_from_dict(read(path), str(path))
+
+
+def program_from_dict(data: dict[str, Any], where: str) -> Program:
     from promptgraph.program import GraphError, Program  # program.py imports this module for Program.save
 
-    data = read(path)
     program = Program(inputs=data["inputs"])
     try:
         for node in data["nodes"]:
-            module = _build(node, path)
-            _assign(module, node.get("parameters"), f"{path}: node {node.get('name')!r}")
+            module = _build(node, where)
+            _assign(module, node.get("parameters"), f"{where}: node {node.get('name')!r}")
             program.add(node["name"], module, **node["wiring"])
         program.output = data["output"]
     except (GraphError, KeyError, TypeError) as error:
-        raise LoadError(f"{path}: the graph cannot be rebuilt: {error}") from None
-    program.meta = data["meta"]
+        raise LoadError(f"{where}: the graph cannot be rebuilt: {error}") from None
+    program.meta = data.get("meta", {})
     return program
 
 
@@ -122,32 +124,18 @@ def load_values(program: Program, path: str | Path) -> Program:
 def _build(node: Any, path: str | Path) -> Module:
     if not isinstance(node, dict) or not {"name", "type", "config", "wiring"} <= set(node):
         raise LoadError(f"{path}: every node needs name, type, config and wiring")
-    cls = _import(node["type"], path)
+    try:
+        cls = import_reference(node["type"])
+    except ImportError as error:
+        raise LoadError(f"{path}: {error}") from None
     if not (isinstance(cls, type) and issubclass(cls, Module)):
         raise LoadError(f"{path}: {node['type']} is not a promptgraph Module")
-    config = dict(node["config"])
-    if config.get("parser") is not None:
-        parser = _import(config["parser"], path)
-        if not callable(parser):
-            raise LoadError(f"{path}: parser {config['parser']} is not a function")
-        config["parser"] = parser
     try:
-        return cls(**config)
-    except (TypeError, ValueError) as error:
+        return cls.from_config(dict(node["config"]))
+    except LoadError:
+        raise
+    except (ImportError, TypeError, ValueError, KeyError) as error:
         raise LoadError(f"{path}: node {node['name']!r} cannot be rebuilt from its config: {error}") from None
-
-
-def _import(reference: Any, path: str | Path) -> Any:
-    module_name, _, name = str(reference).partition(":")
-    try:
-        target: Any = importlib.import_module(module_name)
-        for part in name.split("."):
-            target = getattr(target, part)
-    except (ImportError, AttributeError, ValueError) as error:
-        raise LoadError(
-            f"{path}: cannot import {reference!r} ({error}); is the package that defines it installed?"
-        ) from None
-    return target
 
 
 def _validate(module: Module, parameters: Any, where: str) -> None:

@@ -71,3 +71,68 @@ def forward_lm(**options) -> ScriptedLM:
 
 def optimizer_lm(**options) -> ScriptedLM:
     return ScriptedLM(respond=optimizer_reply, model="claude-opus-5-5", **options)
+
+
+# -- a scripted world for multi-module programs ----------------------------------------
+
+GROUP_NOTE = "mentions a group"
+
+
+def graph_critic(request: Request) -> str:
+    """Feedback for every trainable parameter it is shown and every upstream input it is told of."""
+    prompt = request.messages[0].content
+    names = re.findall(r"^### `([\w.]+)` \(", prompt, re.MULTILINE)
+    fields = re.findall(r"^- `(\w+)` comes from `[\w.]+`", prompt, re.MULTILINE)
+    node = re.search(r"## The step under review: `(\w+)`", prompt).group(1)
+    return json.dumps(
+        {
+            "critique": f"{node}: insincere questions are missed because nobody notes generalisations.",
+            "parameters": {name: "State that generalisations about groups are insincere." for name in names},
+            "inputs": {
+                field: f"{node} needs its {field} to say whether the text generalises about a group."
+                for field in fields
+            },
+        }
+    )
+
+
+def graph_rewriter(request: Request) -> str:
+    """Adds the key phrase to every text whose feedback mentions generalisations."""
+    prompt = request.messages[0].content
+    values = {}
+    for name, value in re.findall(r"## `([\w.]+)`.*?<value>\n(.*?)\n</value>", prompt, re.DOTALL):
+        value = "" if value == "(empty)" else value
+        if KEY_PHRASE not in value:
+            values[name] = f"{value} {KEY_PHRASE}".strip()
+    return json.dumps({"reasoning": "add the rule", "values": values})
+
+
+def graph_optimizer_lm() -> ScriptedLM:
+    return ScriptedLM(
+        respond=lambda r: graph_critic(r) if r.tag == "critic" else graph_rewriter(r), model="claude-opus-5-5"
+    )
+
+
+def chain_forward(request: Request) -> str:
+    """note: flags a group only when its own prompt has the key phrase; summary: copies; classify: reads the flag."""
+    content = request.messages[-1].content
+    if "<note>" in content:  # the first module, asked for a <note>
+        flagged = KEY_PHRASE in request.system and " all " in content
+        return f"<note>{GROUP_NOTE if flagged else 'an ordinary question'}</note>"
+    if "<summary>" in content:
+        return f"<summary>{content.split(chr(10))[0]}</summary>"
+    return f"Label: <label>{'insincere' if GROUP_NOTE in content else 'sincere'}</label>"
+
+
+def chain(frozen_tail: bool = True) -> Program:
+    """note -> summary -> classify, where only note's system prompt can make the answer right."""
+    from promptgraph import Generate
+
+    program = Program(inputs=("text",))
+    program.add("note", Generate(("text",), ("note",)))
+    program.add("summarise", Generate(("note",), ("summary",)), note="note.note")
+    program.add("classify", Classify(LABELS, input="summary", system=FORMAT), summary="summarise.summary")
+    if frozen_tail:
+        program.nodes["summarise"].freeze()
+        program.nodes["classify"].freeze()
+    return program

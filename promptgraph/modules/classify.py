@@ -11,7 +11,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from promptgraph.modules.prompt import ParseError, Parser, Prompt, parser_reference
+from promptgraph.module import reference_of
+from promptgraph.modules.prompt import ParseError, Parser, Prompt
 
 LABEL_TAG = re.compile(r"<label>\s*(.*?)\s*</label>", re.IGNORECASE | re.DOTALL)
 
@@ -86,7 +87,7 @@ class Classify(Prompt):
             "input": self.inputs[0],
             "max_tokens": self.max_tokens,
             "description": self.description,
-            "parser": parser_reference(self._label_parser),
+            "parser": reference_of(self._label_parser),
         }
 
 

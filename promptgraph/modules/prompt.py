@@ -1,18 +1,19 @@
 """Prompt: one LM call whose system prompt, prefix and suffix are trainable.
 
-The user message is the prefix, the rendered inputs and the suffix, joined by blank
-lines (empty parts are left out). The reply goes through a plain Python parser; a reply
+The user message is the prefix, the rendered inputs, the suffix and a fixed `format`
+instruction, joined by blank lines (empty parts are left out). The format is not a
+Parameter: it tells the model how to lay out its reply so the parser can read it, and a
+rewrite must never be able to break that. The reply goes through a plain Python parser; a reply
 the parser cannot read is an `unparsed` outcome, and a call that fails is `failed`.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from promptgraph.lm import LMError, Request
-from promptgraph.module import Context, Module
+from promptgraph.module import Context, Module, import_reference, reference_of
 from promptgraph.parameter import Parameter
 from promptgraph.trace import FAILED, OK, UNPARSED, Outcome
 
@@ -37,6 +38,7 @@ class Prompt(Module):
         max_tokens: int = 512,
         description: str = "",
         constraints: Sequence[str] = (),
+        format: str = "",
     ):
         self.inputs = tuple(inputs)
         self.outputs = tuple(outputs)
@@ -56,13 +58,14 @@ class Prompt(Module):
         )
         self._parser = parser
         self.max_tokens = max_tokens
+        self.format = format
 
     def render(self, inputs: Mapping[str, Any]) -> Request:
         if len(self.inputs) == 1:
             body = str(inputs[self.inputs[0]])
         else:
             body = "\n\n".join(f"{name.replace('_', ' ').capitalize()}: {inputs[name]}" for name in self.inputs)
-        user = "\n\n".join(part for part in (self.prefix.value, body, self.suffix.value) if part)
+        user = "\n\n".join(part for part in (self.prefix.value, body, self.suffix.value, self.format) if part)
         return Request(messages=[("user", user)], system=self.system.value, max_tokens=self.max_tokens)
 
     def parse(self, text: str) -> dict[str, Any]:
@@ -98,28 +101,13 @@ class Prompt(Module):
             "outputs": list(self.outputs),
             "max_tokens": self.max_tokens,
             "description": self.description,
-            "parser": parser_reference(self._parser),
+            "parser": reference_of(self._parser),
+            "format": self.format,
         }
 
-
-def parser_reference(parser: Parser | None) -> str | None:
-    """`module:name` of a parser a saved program can import again; None for the built-in one."""
-    if parser is None:
-        return None
-    module, name = getattr(parser, "__module__", None), getattr(parser, "__qualname__", "")
-    if not module or "<" in name or module == "__main__":
-        raise TypeError(
-            f"parser {parser!r} cannot be saved by name: define it as a top-level function in an importable "
-            "module, or rebuild the program in code and load only its values with program.load_values(path)"
-        )
-    return f"{module}:{name}"
-
-
-def import_parser(reference: str | None) -> Parser | None:
-    if reference is None:
-        return None
-    module, _, name = reference.partition(":")
-    target: Any = importlib.import_module(module)
-    for part in name.split("."):
-        target = getattr(target, part)
-    return target
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Prompt:
+        parser = import_reference(config.get("parser"))
+        if parser is not None and not callable(parser):
+            raise TypeError(f"parser {config['parser']} is not a function")
+        return cls(**{**config, "parser": parser})

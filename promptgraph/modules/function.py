@@ -1,0 +1,55 @@
+"""Function: a plain Python step in a program (retrieval, formatting, lookups), no parameters.
+
+It has nothing to train, so backward does not call a critic for it: the feedback that
+reaches its outputs passes through unchanged to the modules that produced its inputs,
+labelled as passed through. An exception in the function is a `failed` outcome for that
+example, with the error recorded, not a crash of the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from promptgraph.module import Context, Module, import_reference, reference_of
+from promptgraph.trace import FAILED, OK, Outcome
+
+
+class Function(Module):
+    passes_feedback = True
+
+    def __init__(
+        self, function: Callable[..., Any], *, inputs: Sequence[str], outputs: Sequence[str], description: str = ""
+    ):
+        if not callable(function):
+            raise TypeError(f"Function needs a callable, got {function!r}")
+        self.function = function
+        self.inputs = tuple(inputs)
+        self.outputs = tuple(outputs)
+        self.description = description or f"computes {', '.join(self.outputs)} from {', '.join(self.inputs)} in Python"
+
+    def forward(self, inputs: dict[str, Any], ctx: Context) -> Outcome:
+        try:
+            result = self.function(**inputs)
+        except Exception as error:  # the user's code: record it per example, keep the run going
+            return Outcome(
+                FAILED, error=f"{type(error).__name__} in {getattr(self.function, '__name__', 'function')}: {error}"
+            )
+        if len(self.outputs) == 1 and not isinstance(result, Mapping):
+            return Outcome(OK, outputs={self.outputs[0]: result})
+        missing = [name for name in self.outputs if not isinstance(result, Mapping) or name not in result]
+        if missing:
+            return Outcome(FAILED, error=f"the function returned no {', '.join(missing)}")
+        return Outcome(OK, outputs={name: result[name] for name in self.outputs})
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "function": reference_of(self.function),
+            "inputs": list(self.inputs),
+            "outputs": list(self.outputs),
+            "description": self.description,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Function:
+        return cls(**{**config, "function": import_reference(config["function"])})
