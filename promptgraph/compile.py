@@ -76,13 +76,15 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
     limits: CritiqueLimits = CritiqueLimits(),
     ledger: Ledger | None = None,
     progress: bool | None = None,
-    on_iteration: Callable[[Sequence[IterationRecord], Ledger], None] | None = None,
+    on_iteration: Callable[[Sequence[IterationRecord], Ledger, Program], None] | None = None,
 ) -> CompileResult:
     """Train `program`'s texts; return a new program, its history and what it cost.
 
     `lm` runs the program (the cheap forward model); `optimizer.lm` writes the critiques
     and rewrites (the strong model). With no `valset`, up to `val_per_label` examples of
     each label are held out of the trainset once, before training starts.
+    `on_iteration(history, ledger, program)` is called after every iteration (and once
+    before the first), e.g. with a ReportWriter.
     """
     if iterations < 0 or samples_per_label < 1:
         raise ValueError("iterations must be >= 0 and samples_per_label >= 1")
@@ -104,7 +106,7 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
 
     history = [IterationRecord(iteration=0, values=student.values(), val=validate(), **spent())]
     if on_iteration:
-        on_iteration(history, ledger)
+        on_iteration(history, ledger, student)
     for iteration in range(1, iterations + 1):
         batch = stratified_sample(trainset, samples_per_label, seed=seed * 1000 + iteration)
         traces = student.run(batch, lm=lm, ledger=ledger, tag="forward", progress=progress)
@@ -130,7 +132,7 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
             )
         )
         if on_iteration:
-            on_iteration(history, ledger)
+            on_iteration(history, ledger, student)
 
     best = best_iteration(history)
     best_values = history[best].values

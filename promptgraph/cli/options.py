@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 from pathlib import Path
 
 from promptgraph.data import DataError, Example, load_examples
 from promptgraph.lm import FORWARD_MODEL, LM, OPTIMIZER_MODEL, AnthropicLM, with_cache
+from promptgraph.program import Program
+from promptgraph.saving import load
 
 
 def add_model_options(parser: argparse.ArgumentParser, *, optimizer: bool) -> None:
@@ -30,6 +33,11 @@ def add_model_options(parser: argparse.ArgumentParser, *, optimizer: bool) -> No
 def add_data_options(parser: argparse.ArgumentParser, *, labelled: bool) -> None:
     group = parser.add_argument_group("data columns")
     group.add_argument("--text-column", default="text", help="the column holding the text to classify (default text)")
+    group.add_argument(
+        "--inputs",
+        help="for programs with several inputs: the columns to read, 'question,reference,answer' "
+        "(named as the program's inputs) or 'column=input,...' (overrides --text-column)",
+    )
     group.add_argument("--id-column", help="a column of row ids (default: the row number)")
     if labelled:
         group.add_argument("--label-column", default="label", help="the column holding the true label (default label)")
@@ -39,6 +47,24 @@ def add_data_options(parser: argparse.ArgumentParser, *, labelled: bool) -> None
             help="the labels, in order: 'sincere,insincere', or a mapping from raw values: '0=sincere,1=insincere' "
             "(default: the labels found in the data)",
         )
+
+
+def load_program(spec: str) -> Program:
+    """A saved program (`x.json`), or `path/to/file.py:function` that returns a Program."""
+    if not spec.endswith(".json") and ":" in spec:
+        file, _, name = spec.rpartition(":")
+        if not Path(file).exists():
+            raise ValueError(f"--program {spec}: there is no file {file}")
+        module_spec = importlib.util.spec_from_file_location(Path(file).stem, file)
+        module = importlib.util.module_from_spec(module_spec)
+        module_spec.loader.exec_module(module)
+        if not callable(getattr(module, name, None)):
+            raise ValueError(f"--program {spec}: {file} has no function {name}")
+        program = getattr(module, name)()
+        if not isinstance(program, Program):
+            raise ValueError(f"--program {spec}: {name}() returned {type(program).__name__}, not a promptgraph Program")
+        return program
+    return load(spec)
 
 
 def build_lm(arguments: argparse.Namespace, model: str) -> LM:
@@ -59,11 +85,19 @@ def parse_labels(text: str | None) -> tuple[list[str], dict[str, str] | None]:
     return items, None
 
 
+def input_columns(arguments: argparse.Namespace) -> dict[str, str]:
+    """Column -> program input, from --inputs or else --text-column."""
+    if not arguments.inputs:
+        return {arguments.text_column: "text"}
+    pairs = [item.strip().split("=", 1) for item in arguments.inputs.split(",") if item.strip()]
+    return {pair[0]: pair[-1] for pair in pairs}
+
+
 def read_examples(arguments: argparse.Namespace, path: str | Path, *, labelled: bool) -> list[Example]:
     _, label_map = parse_labels(getattr(arguments, "labels", None))
     return load_examples(
         path,
-        inputs={arguments.text_column: "text"},
+        inputs=input_columns(arguments),
         label=arguments.label_column if labelled else None,
         note=getattr(arguments, "note_column", None) if labelled else None,
         id=arguments.id_column,

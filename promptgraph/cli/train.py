@@ -8,7 +8,14 @@ import json
 import sys
 from pathlib import Path
 
-from promptgraph.cli.options import add_data_options, add_model_options, build_lm, parse_labels, read_examples
+from promptgraph.cli.options import (
+    add_data_options,
+    add_model_options,
+    build_lm,
+    load_program,
+    parse_labels,
+    read_examples,
+)
 from promptgraph.compile import CompileResult, compile
 from promptgraph.data import Example, labels_of
 from promptgraph.lm import Ledger
@@ -17,14 +24,17 @@ from promptgraph.modules import Classify
 from promptgraph.optimizers import TextualGradientDescent
 from promptgraph.program import Program
 from promptgraph.report import ReportWriter
-from promptgraph.saving import load
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
     train = commands.add_parser("compile", help="train a classifier's prompts on a labelled CSV/JSONL")
     train.add_argument("data", help="labelled examples, .csv or .jsonl")
     train.add_argument("--valset", help="a separate labelled file to validate on (default: held out of DATA)")
-    train.add_argument("--start", help="a saved program to train further, instead of a new classifier")
+    train.add_argument(
+        "--program",
+        help="the program to train: a saved .json, or file.py:function returning a Program "
+        "(default: a new one-module classifier of --text-column)",
+    )
     train.add_argument("--system", default="", help="the starting system prompt (default empty)")
     train.add_argument("--prefix", default="", help="the starting text before each input (default empty)")
     train.add_argument("--suffix", default="", help="the starting text after each input (default empty)")
@@ -40,14 +50,14 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     train.set_defaults(run=run_compile)
 
     check = commands.add_parser("evaluate", help="score a saved program on labelled data")
-    check.add_argument("program", help="a saved program (.json)")
+    check.add_argument("program", help="a saved program (.json), or file.py:function")
     check.add_argument("data", help="labelled examples, .csv or .jsonl")
     add_data_options(check, labelled=True)
     add_model_options(check, optimizer=False)
     check.set_defaults(run=run_evaluate)
 
     predict = commands.add_parser("predict", help="label texts with a saved program")
-    predict.add_argument("program", help="a saved program (.json)")
+    predict.add_argument("program", help="a saved program (.json), or file.py:function")
     predict.add_argument("data", nargs="?", help="texts to label, .csv or .jsonl (or use --text)")
     predict.add_argument("--text", action="append", default=[], help="a text to label; repeat for more")
     predict.add_argument("--output", help="write .csv or .jsonl here (default: CSV on standard output)")
@@ -59,8 +69,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 def run_compile(arguments: argparse.Namespace) -> int:
     trainset = read_examples(arguments, arguments.data, labelled=True)
     valset = read_examples(arguments, arguments.valset, labelled=True) if arguments.valset else None
-    if arguments.start:
-        program = load(arguments.start)
+    if arguments.program:
+        program = load_program(arguments.program)
     else:
         labels = parse_labels(arguments.labels)[0] or labels_of(trainset)
         classify = Classify(labels, system=arguments.system, prefix=arguments.prefix, suffix=arguments.suffix)
@@ -102,7 +112,7 @@ def _labels(program: Program) -> list[str]:
 
 
 def run_evaluate(arguments: argparse.Namespace) -> int:
-    program = load(arguments.program)
+    program = load_program(arguments.program)
     examples = read_examples(arguments, arguments.data, labelled=True)
     ledger = Ledger()
     traces = program.run(examples, lm=build_lm(arguments, arguments.model), ledger=ledger, tag="evaluate")
@@ -127,13 +137,16 @@ def evaluation_table(result: Evaluation) -> str:
 
 
 def run_predict(arguments: argparse.Namespace) -> int:
-    program = load(arguments.program)
+    program = load_program(arguments.program)
     if arguments.data and arguments.text:
         raise ValueError("give either a file of texts or --text, not both")
     if arguments.data:
         examples = read_examples(arguments, arguments.data, labelled=False)
     elif arguments.text:
-        examples = [Example({"text": text}, id=str(number)) for number, text in enumerate(arguments.text, start=1)]
+        if len(program.inputs) != 1:
+            raise ValueError(f"this program reads {', '.join(program.inputs)}: give a file and --inputs, not --text")
+        name = program.inputs[0]
+        examples = [Example({name: text}, id=str(number)) for number, text in enumerate(arguments.text, start=1)]
     else:
         raise ValueError("nothing to label: give a .csv/.jsonl file or --text")
     traces = program.run(examples, lm=build_lm(arguments, arguments.model), tag="predict")

@@ -29,6 +29,7 @@ class Classify(Prompt):
         labels: Sequence[str],
         *,
         input: str = "text",
+        inputs: Sequence[str] | None = None,
         system: str = "",
         prefix: str = "",
         suffix: str = "",
@@ -44,15 +45,16 @@ class Classify(Prompt):
             "Together, the system prompt, prefix and suffix must tell the model to end its answer with "
             f"`Label: <label>X</label>`, where X is exactly one of: {', '.join(self.labels)}."
         )
+        inputs = tuple(inputs) if inputs else (input,)
         super().__init__(
-            inputs=(input,),
+            inputs=inputs,
             outputs=("label",),
             system=system,
             prefix=prefix,
             suffix=suffix,
             parser=None,
             max_tokens=max_tokens,
-            description=description or f"classifies a {input} as one of: {', '.join(self.labels)}",
+            description=description or f"classifies a {' and '.join(inputs)} as one of: {', '.join(self.labels)}",
             constraints=() if parser else (format_rule,),
         )
 
@@ -84,7 +86,7 @@ class Classify(Prompt):
     def config(self) -> dict[str, Any]:
         return {
             "labels": list(self.labels),
-            "input": self.inputs[0],
+            "inputs": list(self.inputs),
             "max_tokens": self.max_tokens,
             "description": self.description,
             "parser": reference_of(self._label_parser),

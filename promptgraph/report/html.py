@@ -2,7 +2,8 @@
 
 Every text that came from the dataset or a model reaches the page through Jinja2's
 autoescaping. The Python side prepares only structure and numbers: which iteration is
-best, word-level diff runs, chart coordinates, which samples were right.
+best, word-level diff runs, which samples were right, what each module of a graph was told
+and how its texts changed. The drawings' coordinates come from svg.py.
 """
 
 from __future__ import annotations
@@ -12,50 +13,21 @@ import functools
 import os
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import attrs
 import jinja2
 
+from promptgraph.backward import Critique
 from promptgraph.compile import IterationRecord, best_iteration
 from promptgraph.lm import Ledger
+from promptgraph.optimizers.tgd import Update
+from promptgraph.program import Program
+from promptgraph.report.svg import chart, graph, node_kind
 from promptgraph.trace import Trace
 
 SAME, INSERTED, DELETED = "same", "ins", "del"
-
-
-@attrs.frozen
-class Point:
-    x: float
-    y: float
-    iteration: int
-    value: float
-
-
-@attrs.frozen
-class Series:
-    name: str
-    colour: str
-    dash: str  # SVG stroke-dasharray; "" draws a solid line
-    points: tuple[Point, ...]
-
-    @property
-    def polyline(self) -> str:
-        return " ".join(f"{point.x:.1f},{point.y:.1f}" for point in self.points)
-
-
-@attrs.frozen
-class Chart:
-    width: int
-    height: int
-    left: int
-    right: int
-    top: int
-    bottom: int
-    series: tuple[Series, ...]
-    y_ticks: tuple[tuple[float, str], ...]  # (y, label)
-    x_ticks: tuple[tuple[float, str], ...]  # (x, label)
 
 
 @attrs.frozen
@@ -79,14 +51,40 @@ class IterationView:
         return tuple(sample for sample in self.samples if not sample.right)
 
 
+@attrs.frozen
+class ModuleStep:
+    """What one module was told in one training iteration, and what became of its texts."""
+
+    iteration: int
+    critiqued: bool  # whether the iteration ran backward at all (it skips it when there was no mistake)
+    critique: Critique | None  # None when no feedback reached the module
+    update: Update | None
+    diffs: dict[str, tuple[tuple[str, str], ...]]  # the module's changed parameters -> runs of (kind, text)
+
+
+@attrs.frozen
+class ModuleView:
+    name: str
+    type: str  # the module's class name
+    kind: str  # trainable, frozen or code (see svg.node_kind)
+    sources: dict[str, str]  # input field -> where it is read from
+    answers: bool  # its output is the program's answer, so its critic reads the mistakes directly
+    steps: tuple[ModuleStep, ...]
+
+
 def write_report(
     history: Sequence[IterationRecord],
     ledger: Ledger,
     directory: str | Path,
     *,
     title: str = "promptgraph run",
+    program: Program | None = None,
 ) -> Path:
-    """Write `directory/index.html` for the run so far and return its path."""
+    """Write `directory/index.html` for the run so far and return its path.
+
+    With the `program`, the page also draws its graph, and for a program of several
+    modules, follows each module through the iterations.
+    """
     if not history:
         raise ValueError("the history is empty; call write_report after at least iteration 0 has run")
     directory = Path(directory)
@@ -101,6 +99,8 @@ def write_report(
         accounts=ledger.accounts(),
         unpriced=ledger.unpriced_models(),
         chart=chart(history),
+        graph=graph(program) if program else None,
+        modules=_modules(program, history) if program and len(program.nodes) > 1 else (),
         iterations=[
             _view(record, history[index - 1] if index else None, best == index) for index, record in enumerate(history)
         ],
@@ -126,8 +126,8 @@ class ReportWriter:
     directory: Path = attrs.field(converter=Path)
     title: str = "promptgraph run"
 
-    def __call__(self, history: Sequence[IterationRecord], ledger: Ledger) -> None:
-        write_report(history, ledger, self.directory, title=self.title)
+    def __call__(self, history: Sequence[IterationRecord], ledger: Ledger, program: Program | None = None) -> None:
+        write_report(history, ledger, self.directory, title=self.title, program=program)
 
 
 def word_diff(old: str, new: str) -> tuple[tuple[str, str], ...]:
@@ -152,53 +152,6 @@ def word_diff(old: str, new: str) -> tuple[tuple[str, str], ...]:
     return tuple(runs)
 
 
-# Metrics drawn on the chart; a series skips the iterations where its metric is None.
-# Each has its own dash pattern, so lines that coincide (often, at 1.0) stay distinguishable.
-CHART_METRICS: tuple[tuple[str, str, str, Callable[[IterationRecord], float | None]], ...] = (
-    ("val accuracy", "#2563eb", "", lambda record: record.val.accuracy),
-    ("val macro F1", "#d97706", "7 5", lambda record: record.val.macro_f1),
-    ("train accuracy", "#059669", "2 4", lambda record: record.train.accuracy if record.train else None),
-)
-
-
-def chart(history: Sequence[IterationRecord], *, width: int = 640, height: int = 220) -> Chart:
-    """SVG coordinates for each metric over the iterations, y from 0 (bottom) to 1 (top)."""
-    left, right, top, bottom = 44, 16, 12, 28
-    plot_width, plot_height = width - left - right, height - top - bottom
-    step = plot_width / (len(history) - 1) if len(history) > 1 else 0.0
-
-    def x_of(index: int) -> float:
-        return left + (index * step if len(history) > 1 else plot_width / 2)
-
-    def y_of(value: float) -> float:
-        return top + (1.0 - min(max(value, 0.0), 1.0)) * plot_height
-
-    series = []
-    for name, colour, dash, metric in CHART_METRICS:
-        values = [(index, metric(record)) for index, record in enumerate(history)]
-        points = tuple(
-            Point(x_of(index), y_of(value), history[index].iteration, value)
-            for index, value in values
-            if value is not None
-        )
-        if points:
-            series.append(Series(name, colour, dash, points))
-    every = max(1, -(-len(history) // 12))  # at most about a dozen iteration labels
-    return Chart(
-        width=width,
-        height=height,
-        left=left,
-        right=right,
-        top=top,
-        bottom=bottom,
-        series=tuple(series),
-        y_ticks=tuple((y_of(value), f"{value:.2f}") for value in (0.0, 0.25, 0.5, 0.75, 1.0)),
-        x_ticks=tuple(
-            (x_of(index), str(record.iteration)) for index, record in enumerate(history) if index % every == 0
-        ),
-    )
-
-
 def _view(record: IterationRecord, previous: IterationRecord | None, best: bool) -> IterationView:
     before = previous.values if previous else record.values
     diffs = {name: word_diff(before.get(name, ""), value) for name, value in record.values.items()}
@@ -209,6 +162,27 @@ def _view(record: IterationRecord, previous: IterationRecord | None, best: bool)
         Sample(trace, index < len(scores) and scores[index] >= 1.0) for index, trace in enumerate(record.samples)
     )
     return IterationView(record=record, best=best, diffs=diffs, changed=changed, samples=samples)
+
+
+def _modules(program: Program, history: Sequence[IterationRecord]) -> tuple[ModuleView, ...]:
+    views = []
+    for node in program.order():
+        module, mine = program.nodes[node], f"{node}."
+        steps = []
+        for previous, record in zip(history[:-1], history[1:], strict=True):
+            changed = {
+                name: word_diff(previous.values.get(name, ""), value)
+                for name, value in record.values.items()
+                if name.startswith(mine) and value != previous.values.get(name, "")
+            }
+            critique = next((critique for critique in record.critiques if critique.node == node), None)
+            update = next((update for update in record.updates if update.node == node), None)
+            steps.append(ModuleStep(record.iteration, bool(record.critiques), critique, update, changed))
+        answers = program.output.startswith(mine)
+        views.append(
+            ModuleView(node, type(module).__name__, node_kind(module), program.wiring(node), answers, tuple(steps))
+        )
+    return tuple(views)
 
 
 def _percent(value: float) -> str:

@@ -7,7 +7,20 @@ import pytest
 import promptgraph as pg
 from promptgraph.report import ReportWriter, write_report
 from promptgraph.report.html import word_diff
-from tests.scenario import KEY_PHRASE, classifier, forward_lm, forward_reply, optimizer_lm, questions
+from tests.scenario import (
+    FORMAT,
+    KEY_PHRASE,
+    LABELS,
+    chain,
+    chain_forward,
+    classifier,
+    forward_lm,
+    forward_reply,
+    graph_critic,
+    graph_rewriter,
+    optimizer_lm,
+    questions,
+)
 
 
 def train(trainset=None, *, lm=None, valset=None, iterations=2, samples_per_label=8, on_iteration=None):
@@ -138,3 +151,122 @@ def test_report_writer_works_as_the_compile_callback(tmp_path):
 
     html = (tmp_path / "index.html").read_text(encoding="utf-8")
     assert f'id="iteration-{len(result.history) - 1}"' in html
+
+
+# -- programs of several modules -------------------------------------------------------
+
+
+def train_graph(program, *, optimizer_lm=None, iterations=2):
+    return pg.compile(
+        program,
+        trainset=questions(40),
+        lm=pg.ScriptedLM(respond=chain_forward),
+        optimizer=pg.TextualGradientDescent(lm=optimizer_lm or graph_optimizer_lm()),
+        iterations=iterations,
+        samples_per_label=6,
+        val_per_label=5,
+        progress=False,
+    )
+
+
+def graph_optimizer_lm(critic=graph_critic):
+    return pg.ScriptedLM(respond=lambda r: critic(r) if r.tag == "critic" else graph_rewriter(r))
+
+
+def graph_page(result, directory) -> str:
+    path = write_report(result.history, result.ledger, directory, program=result.program)
+    return path.read_text(encoding="utf-8")
+
+
+def module_step(html: str, node: str, iteration: int) -> str:
+    """What the module section of `node` shows for one iteration."""
+    section = re.search(rf'<section id="module-{node}".*?</section>', html, re.DOTALL).group(0)
+    steps = re.split(r'(?=<div class="step" data-iteration=")', section)
+    return next(step for step in steps if step.startswith(f'<div class="step" data-iteration="{iteration}"'))
+
+
+def with_function() -> pg.Program:
+    """note -> length (a Function) -> classify (frozen), and an aside that feeds nothing."""
+    program = pg.Program(inputs=("text",))
+    program.add("note", pg.Generate(("text",), ("note",)))
+    program.add(
+        "length",
+        pg.Function(lambda note: f"{note} ({len(note.split())} words)", inputs=("note",), outputs=("summary",)),
+        note="note.note",
+    )
+    program.add("classify", pg.Classify(LABELS, input="summary", system=FORMAT), summary="length.summary")
+    program.add("aside", pg.Generate(("text",), ("remark",)))
+    program.output = "classify.label"
+    program.nodes["classify"].freeze()
+    return program
+
+
+@pytest.fixture(scope="module")
+def function_page(tmp_path_factory):
+    return graph_page(train_graph(with_function(), iterations=1), tmp_path_factory.mktemp("function"))
+
+
+@pytest.fixture(scope="module")
+def chain_page(tmp_path_factory):
+    # note learns the key phrase in iteration 1 from feedback passed down summarise and classify (both frozen).
+    return graph_page(train_graph(chain(frozen_tail=True)), tmp_path_factory.mktemp("chain"))
+
+
+def test_single_module_report_draws_the_graph_but_has_no_module_section(run, tmp_path):
+    html = write_report(run.history, run.ledger, tmp_path, program=classifier()).read_text(encoding="utf-8")
+
+    assert '<svg class="graph"' in html and 'data-box="classify"' in html
+    assert 'id="modules"' not in html
+
+
+def test_modules_are_shown_in_the_order_the_program_runs_them(chain_page):
+    assert re.findall(r'<section id="module-(\w+)"', chain_page) == ["note", "summarise", "classify"]
+
+
+def test_module_section_shows_the_feedback_note_received_from_summarise(chain_page):
+    step = module_step(chain_page, "note", 1)
+
+    received = re.findall(r'<dd class="received"><span class="small">from (.*?):</span>', step)
+    assert len(received) == 1 and "critic of summarise" in received[0]
+    assert "summarise needs its note to say whether the text generalises about a group." in step
+
+
+def test_module_section_shows_what_a_module_sent_upstream(chain_page):
+    step = module_step(chain_page, "summarise", 1)
+
+    assert "sent upstream on input <code>note</code> (from <code>note.note</code>)" in step
+    assert "summarise needs its note to say" in step
+
+
+def test_changed_parameter_shows_its_inserted_phrase_in_its_own_module_section(chain_page):
+    note = module_step(chain_page, "note", 1)
+
+    assert '<span class="badge changed">changed</span>' in note
+    assert KEY_PHRASE in " ".join(re.findall(r"<ins>(.*?)</ins>", note, re.DOTALL))
+    assert "<ins>" not in module_step(chain_page, "summarise", 1)
+
+
+def test_an_iteration_without_mistakes_says_nothing_was_critiqued(chain_page):
+    assert "Nothing critiqued" in module_step(chain_page, "note", 2)
+
+
+def test_function_module_shows_it_passed_feedback_through(function_page):
+    length = module_step(function_page, "length", 1)
+
+    assert "passed through unchanged to <code>note.note</code>" in length
+    assert "from critic of classify, on length.summary" in length
+    assert "passed through length" in module_step(function_page, "note", 1)
+
+
+def test_a_module_that_received_nothing_says_so(function_page):
+    assert "Received no feedback." in module_step(function_page, "aside", 1)
+
+
+def test_feedback_text_in_the_module_section_is_escaped(tmp_path):
+    def critic(request):
+        return graph_critic(request).replace("nobody notes", "<script>alert(1)</script> nobody notes")
+
+    html = graph_page(train_graph(chain(), optimizer_lm=graph_optimizer_lm(critic), iterations=1), tmp_path)
+
+    assert "<script" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; nobody notes" in module_step(html, "note", 1)
