@@ -23,8 +23,8 @@ from promptgraph.lm import (
 from promptgraph.metrics import Evaluation, evaluate, exact_match
 from promptgraph.module import Context, Module
 from promptgraph.modules import ChainOfThought, Classify, Function, Generate, ParseError, Prompt
-from promptgraph.optimizers import TextualGradientDescent
-from promptgraph.parameter import Feedback, Parameter
+from promptgraph.optimizers import DemoSearch, TextualGradientDescent
+from promptgraph.parameter import Demo, Demos, Feedback, Parameter
 from promptgraph.program import GraphError, Program
 from promptgraph.report import ReportWriter, write_report
 from promptgraph.saving import LoadError, load
@@ -44,6 +44,9 @@ __all__ = [
     "Critique",
     "CritiqueLimits",
     "DataError",
+    "Demo",
+    "DemoSearch",
+    "Demos",
     "Evaluation",
     "Example",
     "Failure",

@@ -14,11 +14,12 @@ from collections.abc import Callable, Sequence
 
 import attrs
 
-from promptgraph.backward import Critique, CritiqueLimits, backward
+from promptgraph.backward import Critique
 from promptgraph.data import Example, require_labels, stratified_sample, stratified_split
 from promptgraph.lm import LM, Ledger
 from promptgraph.metrics import Evaluation, Metric, evaluate, exact_match
-from promptgraph.optimizers.tgd import TextualGradientDescent, Update
+from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, Update
+from promptgraph.parameter import Demo
 from promptgraph.program import Program
 from promptgraph.trace import Trace
 
@@ -34,12 +35,14 @@ class IterationRecord:
     samples: tuple[Trace, ...] = ()  # the training minibatch's traces, for the report
     usd: float = 0.0  # spent so far in the run
     calls: dict[str, int] = attrs.field(factory=dict)  # API calls so far, per tag (cache hits excluded)
+    demos: dict[str, list[Demo]] = attrs.field(factory=dict)  # the few-shot demos that were validated
 
     def to_dict(self) -> dict:
         """JSON-ready, without the traces."""
         return {
             "iteration": self.iteration,
             "values": self.values,
+            "demos": {name: [attrs.asdict(demo) for demo in pairs] for name, pairs in self.demos.items()},
             "val": self.val.to_dict(),
             "train": self.train.to_dict() if self.train else None,
             "critiques": [attrs.asdict(critique) for critique in self.critiques],
@@ -66,22 +69,22 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
     *,
     trainset: Sequence[Example],
     lm: LM,
-    optimizer: TextualGradientDescent,
+    optimizer: Optimizer,
     metric: Metric = exact_match,
     valset: Sequence[Example] | None = None,
     iterations: int = 5,
     samples_per_label: int = 100,
     val_per_label: int = 50,
     seed: int = 0,
-    limits: CritiqueLimits = CritiqueLimits(),
     ledger: Ledger | None = None,
     progress: bool | None = None,
     on_iteration: Callable[[Sequence[IterationRecord], Ledger, Program], None] | None = None,
 ) -> CompileResult:
     """Train `program`'s texts; return a new program, its history and what it cost.
 
-    `lm` runs the program (the cheap forward model); `optimizer.lm` writes the critiques
-    and rewrites (the strong model). With no `valset`, up to `val_per_label` examples of
+    `lm` runs the program (the cheap forward model); the optimizer changes its trainable
+    values: TextualGradientDescent with a strong model writing critiques and rewrites, or
+    DemoSearch choosing few-shot demos with no strong model at all. With no `valset`, up to `val_per_label` examples of
     each label are held out of the trainset once, before training starts.
     `on_iteration(history, ledger, program)` is called after every iteration (and once
     before the first), e.g. with a ReportWriter.
@@ -104,7 +107,10 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
             calls[account.tag] = calls.get(account.tag, 0) + account.calls
         return {"usd": ledger.usd, "calls": calls}
 
-    history = [IterationRecord(iteration=0, values=student.values(), val=validate(), **spent())]
+    def snapshot() -> dict:
+        return {"values": student.values(), "demos": student.demo_values()}
+
+    history = [IterationRecord(iteration=0, val=validate(), **snapshot(), **spent())]
     if on_iteration:
         on_iteration(history, ledger, student)
     for iteration in range(1, iterations + 1):
@@ -112,22 +118,22 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
         traces = student.run(batch, lm=lm, ledger=ledger, tag="forward", progress=progress)
         train = evaluate(traces, metric=metric, labels=labels)
         if train.score < 1.0:
-            critiques = backward(
-                student, traces, train, lm=optimizer.lm, ledger=ledger, limits=limits, seed=seed * 1000 + iteration
+            context = StepContext(
+                lm=lm, ledger=ledger, metric=metric, labels=labels, trainset=trainset, seed=seed * 1000 + iteration
             )
-            updates = optimizer.step(student, evaluation=train, ledger=ledger)
+            step = optimizer.step(student, traces=traces, evaluation=train, context=context)
             val = validate()
         else:  # no mistake to learn from: spend nothing on critique, rewrite or re-validation
-            critiques, updates, val = [], [], history[-1].val
+            step, val = StepResult(), history[-1].val
         history.append(
             IterationRecord(
                 iteration=iteration,
-                values=student.values(),
                 val=val,
                 train=train,
-                critiques=tuple(critiques),
-                updates=tuple(updates),
+                critiques=step.critiques,
+                updates=step.updates,
                 samples=tuple(traces),
+                **snapshot(),
                 **spent(),
             )
         )
@@ -135,10 +141,12 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
             on_iteration(history, ledger, student)
 
     best = best_iteration(history)
-    best_values = history[best].values
     for name, parameter in student.named_parameters():
-        if parameter.value != best_values[name]:
-            parameter.update(best_values[name])
+        if parameter.value != history[best].values[name]:
+            parameter.update(history[best].values[name])
+    for name, demos in student.named_demos():
+        if demos.pairs != history[best].demos[name]:
+            demos.update(history[best].demos[name])
     student.meta = {
         "best_iteration": best,
         "metrics": history[best].val.to_dict(),

@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from promptgraph.lm import LM, Ledger, Request, Response, call
-from promptgraph.parameter import Parameter
+from promptgraph.parameter import Demos, Parameter
 from promptgraph.trace import Outcome
 
 
@@ -45,7 +45,11 @@ class Module(abc.ABC):
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
         """Every Parameter reachable from this module's attributes, in definition order."""
-        yield from _walk(vars(self), prefix)
+        yield from _walk(vars(self), prefix, Parameter, "named_parameters")
+
+    def named_demos(self, prefix: str = "") -> Iterator[tuple[str, Demos]]:
+        """Every set of few-shot Demos reachable from this module's attributes."""
+        yield from _walk(vars(self), prefix, Demos, "named_demos")
 
     def parameters(self) -> list[Parameter]:
         return [parameter for _, parameter in self.named_parameters()]
@@ -56,6 +60,8 @@ class Module(abc.ABC):
     def freeze(self) -> Module:
         for parameter in self.parameters():
             parameter.trainable = False
+        for _, demos in self.named_demos():
+            demos.trainable = False
         return self
 
     def check(self, values: dict[str, str]) -> list[str]:
@@ -99,14 +105,14 @@ def import_reference(reference: str | None) -> Any:
     return target
 
 
-def _walk(attributes: dict[str, Any], prefix: str) -> Iterator[tuple[str, Parameter]]:
+def _walk(attributes: dict[str, Any], prefix: str, kind: type, method: str) -> Iterator[tuple[str, Any]]:
     for name, value in attributes.items():
         if name.startswith("_"):
             continue
         path = f"{prefix}.{name}" if prefix else name
-        if isinstance(value, Parameter):
+        if isinstance(value, kind):
             yield path, value
         elif isinstance(value, Module):
-            yield from value.named_parameters(path)
+            yield from getattr(value, method)(path)
         elif isinstance(value, (list, tuple)):
-            yield from _walk({str(index): item for index, item in enumerate(value)}, path)
+            yield from _walk({str(index): item for index, item in enumerate(value)}, path, kind, method)

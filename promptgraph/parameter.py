@@ -34,3 +34,25 @@ class Parameter:
 
     def clear_feedback(self) -> None:
         self.feedback.clear()
+
+
+@attrs.frozen(hash=False)
+class Demo:
+    """One worked example shown to the model before the real input."""
+
+    inputs: dict[str, str]
+    output: str  # the reply the model should give for these inputs
+
+
+@attrs.define
+class Demos:
+    """A Prompt's few-shot examples: trained by choosing among examples, not by rewriting text."""
+
+    pairs: list[Demo] = attrs.field(factory=list, converter=list)
+    trainable: bool = True
+    name: str = ""
+    history: list[list[Demo]] = attrs.field(factory=list, repr=False)
+
+    def update(self, pairs: list[Demo]) -> None:
+        self.history.append(list(self.pairs))
+        self.pairs = list(pairs)

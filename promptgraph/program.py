@@ -19,7 +19,7 @@ from promptgraph import saving
 from promptgraph.data import Example
 from promptgraph.lm import LM, Ledger, map_concurrent
 from promptgraph.module import Context, Module
-from promptgraph.parameter import Parameter
+from promptgraph.parameter import Demo, Demos, Parameter
 from promptgraph.trace import FAILED, NodeTrace, Outcome, Trace
 
 
@@ -150,8 +150,15 @@ class Program(Module):
         for name, module in self._nodes.items():
             yield from module.named_parameters(f"{prefix}.{name}" if prefix else name)
 
+    def named_demos(self, prefix: str = "") -> Iterator[tuple[str, Demos]]:
+        for name, module in self._nodes.items():
+            yield from module.named_demos(f"{prefix}.{name}" if prefix else name)
+
     def values(self) -> dict[str, str]:
         return {name: parameter.value for name, parameter in self.named_parameters()}
+
+    def demo_values(self) -> dict[str, list[Demo]]:
+        return {name: list(demos.pairs) for name, demos in self.named_demos()}
 
     def check(self, values: dict[str, str]) -> list[str]:
         """As a stage of a bigger program: each inner module checks the values meant for it."""

@@ -14,7 +14,10 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from promptgraph.module import Module, import_reference
+from promptgraph.parameter import Demo
 
 if TYPE_CHECKING:
     from promptgraph.program import Program
@@ -44,6 +47,14 @@ def program_to_dict(program: Program, *, meta: bool = True) -> dict[str, Any]:
                         "history": list(parameter.history),
                     }
                     for path, parameter in module.named_parameters()
+                },
+                "demos": {
+                    path: {
+                        "pairs": [attrs.asdict(demo) for demo in demos.pairs],
+                        "trainable": demos.trainable,
+                        "history": [[attrs.asdict(demo) for demo in pairs] for pairs in demos.history],
+                    }
+                    for path, demos in module.named_demos()
                 },
             }
         )
@@ -95,7 +106,7 @@ def program_from_dict(data: dict[str, Any], where: str) -> Program:
     try:
         for node in data["nodes"]:
             module = _build(node, where)
-            _assign(module, node.get("parameters"), f"{where}: node {node.get('name')!r}")
+            _assign(module, node, f"{where}: node {node.get('name')!r}")
             program.add(node["name"], module, **node["wiring"])
         program.output = data["output"]
     except (GraphError, KeyError, TypeError) as error:
@@ -107,7 +118,7 @@ def program_from_dict(data: dict[str, Any], where: str) -> Program:
 def load_values(program: Program, path: str | Path) -> Program:
     """Put a file's parameter values into an existing program (built in code), all or none."""
     data = read(path)
-    saved = {node.get("name"): node.get("parameters") for node in data["nodes"] if isinstance(node, dict)}
+    saved = {node.get("name"): node for node in data["nodes"] if isinstance(node, dict)}
     plans = []
     for name, module in program.nodes.items():
         if name not in saved:
@@ -138,7 +149,8 @@ def _build(node: Any, path: str | Path) -> Module:
         raise LoadError(f"{path}: node {node['name']!r} cannot be rebuilt from its config: {error}") from None
 
 
-def _validate(module: Module, parameters: Any, where: str) -> None:
+def _validate(module: Module, node: Any, where: str) -> None:
+    parameters = node.get("parameters") if isinstance(node, dict) else None
     expected = {path for path, _ in module.named_parameters()}
     if not isinstance(parameters, dict):
         raise LoadError(f"{where}: 'parameters' must be an object")
@@ -149,10 +161,23 @@ def _validate(module: Module, parameters: Any, where: str) -> None:
             raise LoadError(f"{where}: parameter {name!r} needs a string 'value'")
         if not isinstance(saved.get("history", []), list) or not isinstance(saved.get("trainable", True), bool):
             raise LoadError(f"{where}: parameter {name!r} has a malformed history or trainable flag")
+    demos = node.get("demos", {})
+    expected = {path for path, _ in module.named_demos()}
+    if not isinstance(demos, dict) or not set(demos) <= expected:
+        raise LoadError(f"{where}: the file has demos for {sorted(demos)}, the module has {sorted(expected)}")
+    for name, saved in demos.items():
+        pairs = saved.get("pairs") if isinstance(saved, dict) else None
+        if not isinstance(pairs, list) or not all(_is_demo(pair) for pair in pairs):
+            raise LoadError(f"{where}: demos {name!r} need 'pairs' of {{'inputs': {{...}}, 'output': '...'}}")
 
 
-def _assign(module: Module, parameters: Any, where: str) -> None:
-    _validate(module, parameters, where)
+def _is_demo(pair: Any) -> bool:
+    return isinstance(pair, dict) and isinstance(pair.get("inputs"), dict) and isinstance(pair.get("output"), str)
+
+
+def _assign(module: Module, node: Any, where: str) -> None:
+    _validate(module, node, where)
+    parameters = node["parameters"]
     for name, parameter in module.named_parameters():
         saved = parameters[name]
         parameter.value = saved["value"]
@@ -160,3 +185,9 @@ def _assign(module: Module, parameters: Any, where: str) -> None:
         parameter.history = [str(value) for value in saved.get("history", [])]
         parameter.role = saved.get("role", parameter.role)
         parameter.constraints = tuple(saved.get("constraints", parameter.constraints))
+    for name, demos in module.named_demos():
+        saved = node.get("demos", {}).get(name)
+        if saved is not None:
+            demos.pairs = [Demo(**pair) for pair in saved["pairs"]]
+            demos.trainable = saved.get("trainable", True)
+            demos.history = [[Demo(**pair) for pair in pairs if _is_demo(pair)] for pairs in saved.get("history", [])]

@@ -132,6 +132,6 @@ def test_a_nested_stage_can_be_trained_further_and_its_checks_still_apply():
     outer = Program(inputs=("text",)).add("stage", inner)
     rewriter = ScriptedLM(replies=[json.dumps({"values": {"stage.classify.system": "Answer."}})] * 2)
     outer.nodes["stage"].nodes["classify"].system.feedback.append(pg.Feedback("critic", "shorter"))
-    updates = TextualGradientDescent(lm=rewriter).step(outer, evaluation=evaluate([]))
+    updates = TextualGradientDescent(lm=rewriter).rewrite(outer, evaluation=evaluate([]))
     assert updates[0].status == "rejected"
     assert "classify: no prompt asks" in updates[0].error

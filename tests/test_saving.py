@@ -97,3 +97,26 @@ def test_values_load_into_a_program_built_in_code(tmp_path, compiled):
     target = classifier("")
     target.load_values(compiled.save(tmp_path / "p.json"))
     assert target.values() == compiled.values()
+
+
+def test_demos_are_saved_and_loaded_with_their_history(tmp_path):
+    from promptgraph.parameter import Demo
+
+    program = classifier("x")
+    demos = program.nodes["classify"].demos
+    demos.update([Demo({"text": "Why are all cats bad?"}, "Label: <label>insincere</label>")])
+    loaded = pg.load(program.save(tmp_path / "p.json"))
+    assert loaded.demo_values() == program.demo_values()
+    assert loaded.nodes["classify"].demos.history == [[]]
+
+
+def test_malformed_demos_are_refused_before_anything_changes(tmp_path):
+    program = classifier("x")
+    path = program.save(tmp_path / "p.json")
+    data = json.loads(path.read_text())
+    data["nodes"][0]["demos"]["demos"]["pairs"] = [{"inputs": "not a mapping", "output": "x"}]
+    path.write_text(json.dumps(data))
+    target = classifier("keep")
+    with pytest.raises(LoadError, match="need 'pairs'"):
+        target.load_values(path)
+    assert target.values()["classify.system"] == "keep"

@@ -8,7 +8,7 @@ is unparsed, never mapped to the nearest real label.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from promptgraph.module import reference_of
@@ -66,6 +66,9 @@ class Classify(Prompt):
         if label is None:
             raise ParseError(f"{raw!r} is not one of the labels {', '.join(self.labels)}")
         return {"label": label}
+
+    def answer_text(self, outputs: Mapping[str, Any]) -> str | None:
+        return None if self._label_parser else f"Label: <label>{outputs['label']}</label>"
 
     def check(self, values: dict[str, str]) -> list[str]:
         """With the default parser, the prompts must ask for the tag and name every label."""

@@ -10,7 +10,7 @@ the tag reader.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from promptgraph.module import reference_of
@@ -71,6 +71,11 @@ class Generate(Prompt):
         if not isinstance(parsed, dict) or any(name not in parsed for name in self.outputs):
             raise ParseError(f"the parser did not return every field of {', '.join(self.outputs)}")
         return {name: parsed[name] for name in self.outputs}
+
+    def answer_text(self, outputs: Mapping[str, Any]) -> str | None:
+        if self._field_parser is not None:
+            return None
+        return "\n".join(f"<{name}>{outputs[name]}</{name}>" for name in self.outputs)
 
     def config(self) -> dict[str, Any]:
         config = super().config()

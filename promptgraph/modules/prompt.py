@@ -1,7 +1,9 @@
 """Prompt: one LM call whose system prompt, prefix and suffix are trainable.
 
 The user message is the prefix, the rendered inputs, the suffix and a fixed `format`
-instruction, joined by blank lines (empty parts are left out). The format is not a
+instruction, joined by blank lines (empty parts are left out). Few-shot `demos` come
+first, as earlier turns of the conversation: the same kind of user message, answered by
+the reply the model should give. The format is not a
 Parameter: it tells the model how to lay out its reply so the parser can read it, and a
 rewrite must never be able to break that. The reply goes through a plain Python parser; a reply
 the parser cannot read is an `unparsed` outcome, and a call that fails is `failed`.
@@ -14,7 +16,7 @@ from typing import Any
 
 from promptgraph.lm import LMError, Request
 from promptgraph.module import Context, Module, import_reference, reference_of
-from promptgraph.parameter import Parameter
+from promptgraph.parameter import Demos, Parameter
 from promptgraph.trace import FAILED, OK, UNPARSED, Outcome
 
 
@@ -56,17 +58,30 @@ class Prompt(Module):
             role=f"text placed after the input in the user message of the step that {self.description}",
             constraints=constraints,
         )
+        self.demos = Demos()
         self._parser = parser
         self.max_tokens = max_tokens
         self.format = format
 
     def render(self, inputs: Mapping[str, Any]) -> Request:
+        messages = []
+        for demo in self.demos.pairs:
+            messages += [("user", self.user_message(demo.inputs)), ("assistant", demo.output)]
+        messages.append(("user", self.user_message(inputs)))
+        return Request(messages=messages, system=self.system.value, max_tokens=self.max_tokens)
+
+    def user_message(self, inputs: Mapping[str, Any]) -> str:
         if len(self.inputs) == 1:
             body = str(inputs[self.inputs[0]])
         else:
             body = "\n\n".join(f"{name.replace('_', ' ').capitalize()}: {inputs[name]}" for name in self.inputs)
-        user = "\n\n".join(part for part in (self.prefix.value, body, self.suffix.value, self.format) if part)
-        return Request(messages=[("user", user)], system=self.system.value, max_tokens=self.max_tokens)
+        return "\n\n".join(part for part in (self.prefix.value, body, self.suffix.value, self.format) if part)
+
+    def answer_text(self, outputs: Mapping[str, Any]) -> str | None:
+        """The reply that states these outputs, as a demo's answer; None if the parser's format is unknown."""
+        if self._parser is not None:
+            return None
+        return str(outputs[self.outputs[0]])
 
     def parse(self, text: str) -> dict[str, Any]:
         """The outputs read from a reply; raises ParseError when it cannot be read."""

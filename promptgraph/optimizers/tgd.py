@@ -1,4 +1,4 @@
-"""TextualGradientDescent: rewrite each module's trainable texts from the feedback they received.
+"""TextualGradientDescent: critique through the graph, then rewrite each module's texts from its feedback.
 
 One rewrite call per module that has feedback. The reply is a JSON object of new values;
 it is checked (only known parameter names, strings, and the module's own checks such as
@@ -9,13 +9,18 @@ the step changes nothing and says why. Feedback is cleared after the step, as
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import attrs
 
+from promptgraph.backward import CritiqueLimits, backward
 from promptgraph.lm import LM, Ledger, Request
 from promptgraph.metrics import Evaluation
+from promptgraph.optimizers.base import StepContext, StepResult, Update
 from promptgraph.program import Program
 from promptgraph.prompting import render
 from promptgraph.structured import ask_json
+from promptgraph.trace import Trace
 
 REWRITE_SYSTEM = """\
 You improve the prompt texts of one step of an LLM program, using the feedback a critic \
@@ -47,25 +52,25 @@ A JSON object with a new value for every text you change (leave out the ones to 
 """
 
 
-@attrs.frozen
-class Update:
-    node: str
-    status: str  # "changed", "unchanged" (the rewriter kept every value) or "rejected"
-    changes: dict[str, tuple[str, str]]  # parameter name -> (old value, new value)
-    reasoning: str = ""
-    replies: tuple[str, ...] = ()
-    error: str | None = None
-
-
 @attrs.define
 class TextualGradientDescent:
     """The optimizer model (Opus's role) also writes the critiques in backward."""
 
     lm: LM
+    limits: CritiqueLimits = CritiqueLimits()
     max_tokens: int = 8000
     chars_per_feedback: int = 2000
 
-    def step(self, program: Program, *, evaluation: Evaluation, ledger: Ledger | None = None) -> list[Update]:
+    def step(
+        self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext
+    ) -> StepResult:
+        """Backward (critiques into every parameter's feedback), then one rewrite per module with feedback."""
+        critiques = backward(
+            program, traces, evaluation, lm=self.lm, ledger=context.ledger, limits=self.limits, seed=context.seed
+        )
+        return StepResult(tuple(critiques), tuple(self.rewrite(program, evaluation=evaluation, ledger=context.ledger)))
+
+    def rewrite(self, program: Program, *, evaluation: Evaluation, ledger: Ledger | None = None) -> list[Update]:
         updates = []
         for node in program.order():
             module = program.nodes[node]

@@ -43,3 +43,16 @@ def test_calls_carry_the_context_tag_and_seed():
     outcome = Prompt().forward({"text": "x"}, Context(lm=lm, seed=7, tag="validate"))
     assert outcome.status == OK
     assert (lm.requests[0].tag, lm.requests[0].seed) == ("validate", 7)
+
+
+def test_demos_come_first_as_earlier_turns_answered_by_their_output():
+    from promptgraph.parameter import Demo
+
+    prompt = Prompt(prefix="Q:")
+    prompt.demos.pairs = [Demo({"text": "2+2?"}, "4")]
+    request = prompt.render({"text": "3+3?"})
+    assert [(m.role, m.content) for m in request.messages] == [
+        ("user", "Q:\n\n2+2?"),
+        ("assistant", "4"),
+        ("user", "Q:\n\n3+3?"),
+    ]

@@ -9,7 +9,7 @@ GOOD = f"{KEY_PHRASE} {FORMAT}"
 def step(program, replies):
     lm = ScriptedLM(replies=replies)
     traces = program.run(questions(10), lm=forward_lm(), progress=False)
-    updates = TextualGradientDescent(lm=lm).step(program, evaluation=evaluate(traces, labels=LABELS))
+    updates = TextualGradientDescent(lm=lm).rewrite(program, evaluation=evaluate(traces, labels=LABELS))
     return updates, lm
 
 

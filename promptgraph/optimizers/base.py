@@ -1,0 +1,58 @@
+"""What every optimizer shares: the records a step returns and what a step may use.
+
+An optimizer's `step(program, *, traces, evaluation, context)` changes the program's
+trainable values in place (compile hands it a copy) and returns what it did. `traces` and
+`evaluation` are this iteration's training minibatch; `context` gives the forward model,
+the ledger, the metric and the trainset, for optimizers that score candidates themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import attrs
+
+from promptgraph.backward import Critique
+from promptgraph.data import Example
+from promptgraph.lm import LM, Ledger
+from promptgraph.metrics import Evaluation, Metric, evaluate
+from promptgraph.program import Program
+from promptgraph.trace import Trace
+
+
+@attrs.frozen
+class Update:
+    node: str
+    status: str  # "changed", "unchanged" (the optimizer kept every value) or "rejected"
+    changes: dict[str, tuple[str, str]]  # parameter (or demos) name -> (old, new), as text
+    reasoning: str = ""
+    replies: tuple[str, ...] = ()
+    error: str | None = None
+
+
+@attrs.frozen
+class StepResult:
+    critiques: tuple[Critique, ...] = ()
+    updates: tuple[Update, ...] = ()
+
+
+@attrs.frozen
+class StepContext:
+    lm: LM  # the forward model
+    ledger: Ledger
+    metric: Metric
+    labels: Sequence[str]
+    trainset: Sequence[Example]  # never the validation set
+    seed: int
+    progress: bool | None = None
+
+    def score(self, program: Program, examples: Sequence[Example], *, tag: str = "search") -> Evaluation:
+        traces = program.run(examples, lm=self.lm, ledger=self.ledger, tag=tag, progress=self.progress)
+        return evaluate(traces, metric=self.metric, labels=self.labels)
+
+
+class Optimizer(Protocol):
+    def step(
+        self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext
+    ) -> StepResult: ...

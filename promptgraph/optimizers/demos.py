@@ -1,0 +1,124 @@
+"""DemoSearch: choose few-shot demos by score, with no strong model at all.
+
+Each step builds a pool of candidate demos per module from this iteration's traces:
+- replies the module gave on examples the program got right (bootstrapped, as in DSPy's
+  BootstrapFewShot: they show the model its own format working), and
+- for the module that gives the answer, the examples the program got wrong, each paired
+  with the right answer written in the module's own reply format ("retain the wrong
+  samples": the cases the prompt does not cover yet are the most informative demos).
+It then draws a few random demo sets, balanced across labels, scores each on a dev sample
+of the trainset (the same sample for all, so the comparison is paired, and never the
+examples the demos came from), and keeps the best only if it beats the current demos.
+The validation set is never touched here; compile keeps the best program on it.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+import attrs
+
+from promptgraph.data import stratified_sample
+from promptgraph.metrics import Evaluation
+from promptgraph.optimizers.base import StepContext, StepResult, Update
+from promptgraph.parameter import Demo, Demos
+from promptgraph.program import Program
+from promptgraph.trace import FAILED, Trace
+
+
+@attrs.define
+class DemoSearch:
+    per_module: int = 4  # demos shown to each module
+    candidates: int = 6  # random demo sets scored per step
+    dev_per_label: int = 10  # dev examples per label the candidates are scored on
+
+    def step(
+        self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext
+    ) -> StepResult:
+        targets = self._targets(program)
+        if not targets:
+            return StepResult()
+        pools = {name: self._pool(program, node, traces, evaluation) for name, (node, _) in targets.items()}
+        used = {trace.example.id for trace in traces}
+        dev = stratified_sample(
+            [e for e in context.trainset if e.id not in used], self.dev_per_label, seed=context.seed
+        )
+        if not dev:
+            return StepResult()
+        rng = random.Random(f"demos:{context.seed}")
+        current = {name: list(demos.pairs) for name, (_, demos) in targets.items()}
+        best, best_score = current, context.score(program, dev).score
+        for _ in range(self.candidates):
+            proposal = {name: self._draw(pools[name], rng) for name in targets}
+            self._apply(targets, proposal)
+            score = context.score(program, dev).score
+            if score > best_score:
+                best, best_score = proposal, score
+        self._apply(targets, current)
+        if best is current:
+            reason = f"no demo set beat the current one ({best_score:.3f} on {len(dev)} dev examples)"
+            return StepResult(updates=tuple(Update(targets[name][0], "unchanged", {}, reason) for name in targets))
+        updates = []
+        for name, (node, demos) in targets.items():
+            if best[name] != demos.pairs:
+                changes = {name: (_describe(demos.pairs), _describe(best[name]))}
+                demos.update(best[name])
+                reason = f"scored {best_score:.3f} on {len(dev)} dev examples, the best of {self.candidates} sets"
+                updates.append(Update(node, "changed", changes, reason))
+        return StepResult(updates=tuple(updates))
+
+    def _targets(self, program: Program) -> dict[str, tuple[str, Demos]]:
+        """Trainable demos of the program's own modules (not of nested programs), by name."""
+        return {
+            f"{node}.{path}": (node, demos)
+            for node, module in program.nodes.items()
+            if not isinstance(module, Program)
+            for path, demos in module.named_demos()
+            if demos.trainable
+        }
+
+    def _pool(self, program: Program, node: str, traces: Sequence[Trace], evaluation: Evaluation) -> dict:
+        """Candidate demos for one module, grouped by the example's label."""
+        module = program.nodes[node]
+        answers_here, field = program.output.split(".", 1)
+        pool: dict[str, list[Demo]] = {}
+        for trace, score in zip(traces, evaluation.scores, strict=True):
+            step = trace.nodes[node]
+            if step.status == FAILED and not step.inputs:
+                continue
+            inputs = {name: str(value) for name, value in step.inputs.items()}
+            if score >= 1.0 and step.response_text is not None:
+                demo = Demo(inputs, step.response_text)
+            elif node == answers_here and trace.example.label is not None and len(inputs) == len(module.inputs):
+                answer = module.answer_text({**step.outputs, field: trace.example.label})
+                if answer is None:
+                    continue
+                demo = Demo(inputs, answer)
+            else:
+                continue
+            pool.setdefault(str(trace.example.label), []).append(demo)
+        return pool
+
+    def _draw(self, pool: dict[str, list[Demo]], rng: random.Random) -> list[Demo]:
+        """Up to `per_module` demos, taking labels in turn so no label is left out."""
+        queues = [rng.sample(group, len(group)) for _, group in sorted(pool.items())]
+        chosen: list[Demo] = []
+        while len(chosen) < self.per_module and any(queues):
+            for queue in queues:
+                if queue and len(chosen) < self.per_module:
+                    chosen.append(queue.pop())
+        rng.shuffle(chosen)  # so the label of the last demo does not hint at the answer
+        return chosen
+
+    @staticmethod
+    def _apply(targets: dict[str, tuple[str, Demos]], pairs: dict[str, list[Demo]]) -> None:
+        for name, (_, demos) in targets.items():
+            demos.pairs = list(pairs[name])
+
+
+def _describe(pairs: Sequence[Demo]) -> str:
+    if not pairs:
+        return "(no demos)"
+    shown = " | ".join(f"{' / '.join(d.inputs.values())[:60]} -> {d.output[:40]}" for d in pairs)
+    return f"{len(pairs)} demos: {shown}"

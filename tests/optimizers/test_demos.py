@@ -1,0 +1,102 @@
+import promptgraph as pg
+from promptgraph import Classify, DemoSearch, Program, ScriptedLM
+from promptgraph.lm import Ledger
+from promptgraph.metrics import evaluate
+from promptgraph.optimizers import StepContext
+from promptgraph.parameter import Demo
+from tests.scenario import FORMAT, LABELS, questions
+
+
+def learns_from_demos(request):
+    """Calls 'all ...' questions insincere only once a demo has shown an insincere answer."""
+    shown = any(m.role == "assistant" and "<label>insincere</label>" in m.content for m in request.messages)
+    insincere = shown and " all " in request.messages[-1].content
+    return f"Label: <label>{'insincere' if insincere else 'sincere'}</label>"
+
+
+def classifier():
+    return Program.of(Classify(LABELS, system=FORMAT, max_tokens=20), name="classify")
+
+
+def context(trainset, ledger=None, seed=0):
+    return StepContext(
+        lm=ScriptedLM(respond=learns_from_demos),
+        ledger=ledger or Ledger(),
+        metric=pg.exact_match,
+        labels=LABELS,
+        trainset=trainset,
+        seed=seed,
+    )
+
+
+def minibatch(program, examples):
+    traces = program.run(examples, lm=ScriptedLM(respond=learns_from_demos), progress=False)
+    return traces, evaluate(traces, labels=LABELS)
+
+
+def test_compile_with_demo_search_improves_validation_without_a_strong_model():
+    ledger = Ledger()
+    result = pg.compile(
+        classifier(),
+        trainset=questions(80),
+        lm=ScriptedLM(respond=learns_from_demos, model="local"),
+        optimizer=DemoSearch(per_module=2, candidates=3, dev_per_label=5),
+        iterations=2,
+        samples_per_label=8,
+        val_per_label=6,
+        ledger=ledger,
+        progress=False,
+    )
+    assert result.history[0].val.accuracy == 0.5
+    assert result.best.val.accuracy == 1.0
+    assert {account.tag for account in ledger.accounts()} == {"forward", "validate", "search"}
+    assert result.program.nodes["classify"].demos.pairs
+
+
+def test_a_mistake_becomes_a_demo_with_the_right_answer_in_the_module_format():
+    program = classifier()
+    traces, evaluation = minibatch(program, questions(12))
+    pool = DemoSearch()._pool(program, "classify", traces, evaluation)
+    assert Demo({"text": "Why are all group1 people so bad?"}, "Label: <label>insincere</label>") in pool["insincere"]
+    assert all(demo.output == "Label: <label>sincere</label>" for demo in pool["sincere"])
+
+
+def test_drawn_demo_sets_take_every_label_in_turn():
+    program = classifier()
+    traces, evaluation = minibatch(program, questions(20))
+    pool = DemoSearch()._pool(program, "classify", traces, evaluation)
+    import random
+
+    drawn = DemoSearch(per_module=4)._draw(pool, random.Random(0))
+    assert sorted("insincere" in demo.output for demo in drawn) == [False, False, True, True]
+
+
+def test_candidates_are_scored_on_examples_the_demos_did_not_come_from():
+    program = classifier()
+    examples = questions(60)
+    batch = examples[:10]
+    traces, evaluation = minibatch(program, batch)
+    ctx = context(examples)
+    DemoSearch(candidates=2, dev_per_label=5).step(program, traces=traces, evaluation=evaluation, context=ctx)
+    scored = {request.messages[-1].content for request in ctx.lm.requests}
+    assert scored and not scored & {example.inputs["text"] for example in batch}
+
+
+def test_no_better_set_leaves_the_demos_as_they_were():
+    program = classifier()
+    program.nodes["classify"].demos.pairs = [Demo({"text": "Why are all x bad?"}, "Label: <label>insincere</label>")]
+    before = list(program.nodes["classify"].demos.pairs)
+    traces, evaluation = minibatch(program, questions(10))
+    result = DemoSearch(candidates=2).step(
+        program, traces=traces, evaluation=evaluation, context=context(questions(60))
+    )
+    assert program.nodes["classify"].demos.pairs == before
+    assert [update.status for update in result.updates] == ["unchanged"]
+
+
+def test_frozen_demos_are_left_alone():
+    program = classifier()
+    program.nodes["classify"].freeze()
+    traces, evaluation = minibatch(program, questions(10))
+    result = DemoSearch().step(program, traces=traces, evaluation=evaluation, context=context(questions(60)))
+    assert result.updates == () and program.nodes["classify"].demos.pairs == []
