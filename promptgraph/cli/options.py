@@ -1,4 +1,4 @@
-"""Options that several subcommands share: which models, which server, which data."""
+"""Options that several subcommands share: which data, which program."""
 
 from __future__ import annotations
 
@@ -7,27 +7,8 @@ import importlib.util
 from pathlib import Path
 
 from promptgraph.data import DataError, Example, load_examples
-from promptgraph.lm import FORWARD_MODEL, LM, OPTIMIZER_MODEL, AnthropicLM, with_cache
 from promptgraph.program import Program
 from promptgraph.saving import load
-
-
-def add_model_options(parser: argparse.ArgumentParser, *, optimizer: bool) -> None:
-    group = parser.add_argument_group("models")
-    group.add_argument(
-        "--model", default=FORWARD_MODEL, help=f"the model that runs the program (default {FORWARD_MODEL})"
-    )
-    if optimizer:
-        group.add_argument(
-            "--optimizer-model",
-            default=OPTIMIZER_MODEL,
-            help=f"the model that critiques and rewrites (default {OPTIMIZER_MODEL})",
-        )
-    group.add_argument(
-        "--base-url", help="a server that speaks the Anthropic Messages API, e.g. http://127.0.0.1:8080 (no key needed)"
-    )
-    group.add_argument("--max-concurrency", type=int, default=8, help="requests in flight at once (default 8)")
-    group.add_argument("--no-cache", action="store_true", help="always call the model, never the response cache")
 
 
 def add_data_options(parser: argparse.ArgumentParser, *, labelled: bool) -> None:
@@ -65,11 +46,6 @@ def load_program(spec: str) -> Program:
             raise ValueError(f"--program {spec}: {name}() returned {type(program).__name__}, not a promptgraph Program")
         return program
     return load(spec)
-
-
-def build_lm(arguments: argparse.Namespace, model: str) -> LM:
-    backend = AnthropicLM(model=model, base_url=arguments.base_url, max_concurrency=arguments.max_concurrency)
-    return with_cache(backend, enabled=not arguments.no_cache)
 
 
 def parse_labels(text: str | None) -> tuple[list[str], dict[str, str] | None]:

@@ -8,20 +8,14 @@ import json
 import sys
 from pathlib import Path
 
-from promptgraph.cli.options import (
-    add_data_options,
-    add_model_options,
-    build_lm,
-    load_program,
-    parse_labels,
-    read_examples,
-)
+from promptgraph.cli.backend import Backend, add_backend_options, open_backend
+from promptgraph.cli.options import add_data_options, load_program, parse_labels, read_examples
 from promptgraph.compile import CompileResult, compile
 from promptgraph.data import Example, labels_of
 from promptgraph.lm import Ledger
 from promptgraph.metrics import Evaluation, evaluate
 from promptgraph.modules import Classify
-from promptgraph.optimizers import TextualGradientDescent
+from promptgraph.optimizers import DemoSearch, Optimizer, TextualGradientDescent
 from promptgraph.program import Program
 from promptgraph.report import ReportWriter
 
@@ -44,16 +38,25 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     )
     train.add_argument("--val-per-label", type=int, default=50, help="examples per label held out for validation")
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument(
+        "--optimizer",
+        choices=("tgd", "demos"),
+        help="tgd: critiques and rewrites by the strong model; demos: few-shot demos chosen by score, no strong "
+        "model needed (default: demos on the local backend, tgd otherwise)",
+    )
+    train.add_argument(
+        "--max-tokens", type=int, help="reply length limit of a new classifier (default 400; 64 on the local backend)"
+    )
     train.add_argument("--out", default="runs/latest", help="where program.json and report/ go (default runs/latest)")
     add_data_options(train, labelled=True)
-    add_model_options(train, optimizer=True)
+    add_backend_options(train, optimizer=True)
     train.set_defaults(run=run_compile)
 
     check = commands.add_parser("evaluate", help="score a saved program on labelled data")
     check.add_argument("program", help="a saved program (.json), or file.py:function")
     check.add_argument("data", help="labelled examples, .csv or .jsonl")
     add_data_options(check, labelled=True)
-    add_model_options(check, optimizer=False)
+    add_backend_options(check, optimizer=False)
     check.set_defaults(run=run_evaluate)
 
     predict = commands.add_parser("predict", help="label texts with a saved program")
@@ -62,36 +65,46 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     predict.add_argument("--text", action="append", default=[], help="a text to label; repeat for more")
     predict.add_argument("--output", help="write .csv or .jsonl here (default: CSV on standard output)")
     add_data_options(predict, labelled=False)
-    add_model_options(predict, optimizer=False)
+    add_backend_options(predict, optimizer=False)
     predict.set_defaults(run=run_predict)
 
 
 def run_compile(arguments: argparse.Namespace) -> int:
     trainset = read_examples(arguments, arguments.data, labelled=True)
     valset = read_examples(arguments, arguments.valset, labelled=True) if arguments.valset else None
-    if arguments.program:
-        program = load_program(arguments.program)
-    else:
-        labels = parse_labels(arguments.labels)[0] or labels_of(trainset)
-        classify = Classify(labels, system=arguments.system, prefix=arguments.prefix, suffix=arguments.suffix)
-        program = Program.of(classify, name="classify")
     out = Path(arguments.out)
-    result = compile(
-        program,
-        trainset=trainset,
-        valset=valset,
-        lm=build_lm(arguments, arguments.model),
-        optimizer=TextualGradientDescent(lm=build_lm(arguments, arguments.optimizer_model)),
-        iterations=arguments.iterations,
-        samples_per_label=arguments.samples_per_label,
-        val_per_label=arguments.val_per_label,
-        seed=arguments.seed,
-        ledger=Ledger(),
-        on_iteration=ReportWriter(out / "report", title=f"promptgraph compile {arguments.data}"),
-    )
+    with open_backend(arguments) as backend:
+        if arguments.program:
+            program = load_program(arguments.program)
+        else:
+            labels = parse_labels(arguments.labels)[0] or labels_of(trainset)
+            max_tokens = arguments.max_tokens or (64 if backend.name == "local" else 400)
+            classify = Classify(
+                labels, system=arguments.system, prefix=arguments.prefix, suffix=arguments.suffix, max_tokens=max_tokens
+            )
+            program = Program.of(classify, name="classify")
+        result = compile(
+            program,
+            trainset=trainset,
+            valset=valset,
+            lm=backend.forward,
+            optimizer=choose_optimizer(arguments.optimizer, backend),
+            iterations=arguments.iterations,
+            samples_per_label=arguments.samples_per_label,
+            val_per_label=arguments.val_per_label,
+            seed=arguments.seed,
+            ledger=Ledger(),
+            on_iteration=ReportWriter(out / "report", title=f"promptgraph compile {arguments.data}"),
+        )
     saved = result.program.save(out / "program.json")
     print(compile_summary(result, saved, out / "report" / "index.html"))
     return 0
+
+
+def choose_optimizer(name: str | None, backend: Backend) -> Optimizer:
+    if (name or ("demos" if backend.name == "local" else "tgd")) == "demos":
+        return DemoSearch()
+    return TextualGradientDescent(lm=backend.optimizer)
 
 
 def compile_summary(result: CompileResult, saved: Path, report: Path) -> str:
@@ -115,7 +128,8 @@ def run_evaluate(arguments: argparse.Namespace) -> int:
     program = load_program(arguments.program)
     examples = read_examples(arguments, arguments.data, labelled=True)
     ledger = Ledger()
-    traces = program.run(examples, lm=build_lm(arguments, arguments.model), ledger=ledger, tag="evaluate")
+    with open_backend(arguments) as backend:
+        traces = program.run(examples, lm=backend.forward, ledger=ledger, tag="evaluate")
     result = evaluate(traces, labels=_labels(program))
     print(evaluation_table(result))
     print()
@@ -149,7 +163,8 @@ def run_predict(arguments: argparse.Namespace) -> int:
         examples = [Example({name: text}, id=str(number)) for number, text in enumerate(arguments.text, start=1)]
     else:
         raise ValueError("nothing to label: give a .csv/.jsonl file or --text")
-    traces = program.run(examples, lm=build_lm(arguments, arguments.model), tag="predict")
+    with open_backend(arguments) as backend:
+        traces = program.run(examples, lm=backend.forward, tag="predict")
     field = program.outputs[0]
     rows = [
         {"id": t.example.id, field: "" if t.prediction is None else t.prediction, "status": t.status} for t in traces

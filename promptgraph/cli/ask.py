@@ -1,0 +1,37 @@
+"""`promptgraph ask`: one request to a model, printed with its cost; a quick check of a key or a server."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from promptgraph.cli.backend import add_backend_options, open_backend
+from promptgraph.lm import Ledger, Request, call
+
+
+def add_command(commands: argparse._SubParsersAction) -> None:
+    ask = commands.add_parser("ask", help="send one request to a model and print the reply and its cost")
+    ask.add_argument("text", help="the user message")
+    ask.add_argument("--system", default="", help="system prompt")
+    ask.add_argument("--max-tokens", type=int, default=512)
+    ask.add_argument("--temperature", type=float, default=None, help="sent only when given")
+    add_backend_options(ask, optimizer=False)
+    ask.set_defaults(run=run_ask)
+
+
+def run_ask(arguments: argparse.Namespace) -> int:
+    ledger = Ledger()
+    request = Request(
+        messages=[("user", arguments.text)],
+        system=arguments.system,
+        max_tokens=arguments.max_tokens,
+        temperature=arguments.temperature,
+        tag="ask",
+    )
+    with open_backend(arguments) as backend:
+        response = call(backend.forward, request, ledger=ledger)
+    print(response.text)
+    cached = ", cached" if response.cached else ""
+    print(f"\n[{response.model}, stop: {response.stop_reason}, {response.latency:.2f}s{cached}]", file=sys.stderr)
+    print(ledger.table(), file=sys.stderr)
+    return 0

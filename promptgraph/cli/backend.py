@@ -1,0 +1,88 @@
+"""Which models a command runs on: Claude, the local server, or any Messages-API server.
+
+`--base-url URL` wins; then `--lm claude|local` (or `$PROMPTGRAPH_LM`); with neither, Claude
+when an Anthropic key is set and otherwise the local backend, with one line saying so.
+The local server lives exactly as long as the command that needs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+
+import attrs
+
+from promptgraph.lm import FORWARD_MODEL, LM, OPTIMIZER_MODEL, AnthropicLM, with_cache
+from promptgraph.lm.local import LocalServer
+
+LOCAL_NOTE = (
+    "promptgraph: no ANTHROPIC_API_KEY is set, so this runs on the local backend "
+    "(SmolLM2-135M on llama-server: real, but small and slow). "
+    "Set ANTHROPIC_API_KEY or pass --lm claude to use Claude."
+)
+
+
+@attrs.frozen
+class Backend:
+    name: str  # "claude", "local" or "server"
+    forward: LM
+    optimizer: LM  # the strong model's role; on the local backend, the same small model
+
+
+def add_backend_options(parser: argparse.ArgumentParser, *, optimizer: bool) -> None:
+    group = parser.add_argument_group("models")
+    group.add_argument(
+        "--lm",
+        choices=("claude", "local"),
+        default=os.environ.get("PROMPTGRAPH_LM") or None,
+        help="claude (needs ANTHROPIC_API_KEY) or local (llama-server on this machine; see `promptgraph local setup`). "
+        "Default: $PROMPTGRAPH_LM, else claude when a key is set, else local",
+    )
+    group.add_argument(
+        "--base-url",
+        help="any server that speaks the Anthropic Messages API, e.g. http://127.0.0.1:8080 (no key needed)",
+    )
+    group.add_argument(
+        "--model", default=FORWARD_MODEL, help=f"the model that runs the program (default {FORWARD_MODEL})"
+    )
+    if optimizer:
+        group.add_argument(
+            "--optimizer-model",
+            default=OPTIMIZER_MODEL,
+            help=f"the model that critiques and rewrites (default {OPTIMIZER_MODEL})",
+        )
+    group.add_argument("--max-concurrency", type=int, default=8, help="requests in flight at once (default 8)")
+    group.add_argument("--no-cache", action="store_true", help="always call the model, never the response cache")
+
+
+def choose(arguments: argparse.Namespace) -> str:
+    if arguments.base_url:
+        return "server"
+    if arguments.lm:
+        return arguments.lm
+    has_key = os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN")
+    if has_key:
+        return "claude"
+    print(LOCAL_NOTE, file=sys.stderr)
+    return "local"
+
+
+@contextlib.contextmanager
+def open_backend(arguments: argparse.Namespace) -> Iterator[Backend]:
+    name = choose(arguments)
+    cache = not arguments.no_cache
+    if name == "local":
+        with LocalServer() as server:
+            lm = with_cache(server.lm(), enabled=cache)
+            yield Backend(name, forward=lm, optimizer=lm)
+        return
+
+    def remote(model: str) -> LM:
+        backend = AnthropicLM(model=model, base_url=arguments.base_url, max_concurrency=arguments.max_concurrency)
+        return with_cache(backend, enabled=cache)
+
+    optimizer_model = getattr(arguments, "optimizer_model", OPTIMIZER_MODEL)
+    yield Backend(name, forward=remote(arguments.model), optimizer=remote(optimizer_model))
