@@ -1,6 +1,16 @@
-"""Every test runs hermetically: no key, no real cache directory, no profile on disk."""
+"""Every test runs hermetically: no key, no real response cache, no credential profile.
+
+The local backend's files (a built llama-server and a model) are the one thing taken from
+the real machine: they are found before HOME is redirected, and tests that need them
+are skipped, saying how to get them, where they are missing.
+"""
 
 import pytest
+
+from promptgraph.lm.local_setup import find_local, local_dir
+
+LOCAL_DIR = local_dir()
+LOCAL_FILES = find_local(LOCAL_DIR)
 
 
 @pytest.fixture(autouse=True)
@@ -11,7 +21,14 @@ def hermetic_environment(tmp_path, monkeypatch):
         "ANTHROPIC_BASE_URL",
         "ANTHROPIC_PROFILE",
         "ANTHROPIC_CONFIG_DIR",
+        "PROMPTGRAPH_LM",
     ):
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))  # no credential profile, no real ~/.cache
-    monkeypatch.setenv("PROMPTGRAPH_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("PROMPTGRAPH_LOCAL_DIR", str(LOCAL_DIR))
+
+
+requires_local = pytest.mark.skipif(
+    LOCAL_FILES is None,
+    reason=f"the local backend is not set up in {LOCAL_DIR}: run `promptgraph local setup` (builds llama-server once)",
+)

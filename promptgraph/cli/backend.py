@@ -17,6 +17,7 @@ import attrs
 
 from promptgraph.lm import FORWARD_MODEL, LM, OPTIMIZER_MODEL, AnthropicLM, with_cache
 from promptgraph.lm.local import LocalServer
+from promptgraph.lm.local_setup import find_local, setup
 
 LOCAL_NOTE = (
     "promptgraph: no ANTHROPIC_API_KEY is set, so this runs on the local backend "
@@ -75,6 +76,8 @@ def open_backend(arguments: argparse.Namespace) -> Iterator[Backend]:
     name = choose(arguments)
     cache = not arguments.no_cache
     if name == "local":
+        if find_local() is None:  # the first local run builds the server, saying so and for how long
+            setup(say=lambda line: print(f"promptgraph: {line}", file=sys.stderr))
         with LocalServer() as server:
             lm = with_cache(server.lm(), enabled=cache)
             yield Backend(name, forward=lm, optimizer=lm)

@@ -131,7 +131,7 @@ def _build_server(directory: Path, target: Path, say: Callable[[str], None], job
         build = work / "build"
         _run([cmake, "-S", str(source / "llama.cpp"), "-B", str(build), *CMAKE_FLAGS], "configuring llama.cpp")
         started = time.monotonic()
-        _run_with_progress([cmake, "--build", str(build), "--target", "llama-server", "-j", str(jobs)])
+        _run_with_progress([cmake, "--build", str(build), "--target", "llama-server", "-j", str(jobs)], say)
         say(f"built llama-server in {(time.monotonic() - started) / 60:.1f} minutes")
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(build / "bin" / "llama-server", target)
@@ -165,10 +165,11 @@ def _run(command: list[str], what: str) -> None:
         raise LocalSetupError(f"{what} failed:\n{(result.stdout + result.stderr)[-3000:]}")
 
 
-def _run_with_progress(command: list[str]) -> None:
-    """Run the build, turning CMake's `[ 42%]` lines into a progress bar."""
+def _run_with_progress(command: list[str], say: Callable[[str], None]) -> None:
+    """Run the build, turning CMake's `[ 42%]` lines into a progress bar (or, off a terminal, a line per tenth)."""
     percent = re.compile(r"^\[\s*(\d+)%\]")
     tail: list[str] = []
+    reported = 0
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
         with tqdm(total=100, desc="building llama-server", unit="%", disable=None) as bar:
             for line in process.stdout:
@@ -176,5 +177,8 @@ def _run_with_progress(command: list[str]) -> None:
                 match = percent.match(line)
                 if match and int(match.group(1)) > bar.n:
                     bar.update(int(match.group(1)) - bar.n)
+                    if bar.disable and bar.n // 10 > reported // 10:  # a log, not a terminal: say it in lines
+                        reported = bar.n
+                        say(f"building llama-server: {bar.n}%")
     if process.returncode != 0:
         raise LocalSetupError("building llama-server failed:\n" + "".join(tail))

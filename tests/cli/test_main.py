@@ -16,9 +16,10 @@ def test_the_demo_shows_the_second_pass_served_from_the_cache(capsys):
     assert "the scripted model saw 6 requests for 12 asked" in out
 
 
-def test_ask_without_a_key_says_which_variable_to_set(capsys):
-    assert main(["ask", "hello"]) == 1
-    assert "ANTHROPIC_API_KEY" in capsys.readouterr().err
+def test_ask_on_claude_without_a_key_says_which_variable_to_set(capsys):
+    assert main(["ask", "hello", "--lm", "claude"]) == 1
+    error = capsys.readouterr().err
+    assert "ANTHROPIC_API_KEY" in error and "--base-url" in error
 
 
 def test_an_unknown_subcommand_is_refused_by_the_parser():

@@ -1,0 +1,166 @@
+"""The local backend, end to end: a real llama-server with SmolLM2, through the real SDK.
+
+Slow by nature (a 135M model on 2 cores): the runs are kept to a few dozen requests.
+"""
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+import promptgraph as pg
+from promptgraph.lm.local import LocalServer, LocalServerError
+from promptgraph.lm.local_setup import LocalFiles
+from tests.conftest import LOCAL_FILES, requires_local
+
+LABELS = ("sincere", "insincere")
+SMALL_CRITIQUES = pg.CritiqueLimits(mistakes_per_label=2, correct_per_label=1, chars_per_field=300, max_tokens=150)
+FORMAT = "Classify the question. End with Label: <label>sincere</label> or Label: <label>insincere</label>."
+
+
+@pytest.fixture(scope="module")
+def server():
+    if LOCAL_FILES is None:
+        pytest.skip("the local backend is not set up: run `promptgraph local setup`")
+    with LocalServer(files=LOCAL_FILES) as running:
+        yield running
+
+
+def gone(pid: int, within: float = 10.0) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        # a zombie still answers kill(0); its state in /proc says it is dead
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                if stat.read().split(")")[-1].split()[0] == "Z":
+                    return True
+        except FileNotFoundError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def questions():
+    texts = [
+        ("How do I bake sourdough bread?", "sincere"),
+        ("What is the best way to learn Python?", "sincere"),
+        ("Which telescope should a beginner buy?", "sincere"),
+        ("How far is the Moon from the Earth?", "sincere"),
+        ("Why are all politicians such liars?", "insincere"),
+        ("Why are people from that city so stupid?", "insincere"),
+        ("Why do all rich people hate the poor?", "insincere"),
+        ("Why is every teacher lazy and useless?", "insincere"),
+    ]
+    return [pg.Example({"text": text}, label, id=f"q{index}") for index, (text, label) in enumerate(texts * 3)]
+
+
+def classifier():
+    return pg.Program.of(pg.Classify(LABELS, system=FORMAT, max_tokens=24), name="classify")
+
+
+@requires_local
+def test_a_forward_pass_gets_real_replies_and_token_counts(server):
+    ledger = pg.Ledger()
+    traces = classifier().run(questions()[:8], lm=server.lm(), ledger=ledger, progress=False)
+    assert all(trace.final.response_text for trace in traces)
+    (account,) = ledger.accounts()
+    assert account.calls == 8 and account.usage.input_tokens > 8 * 20 and account.usage.output_tokens > 0
+    assert "no list price" in ledger.table()
+
+
+@requires_local
+def test_compile_save_load_and_predict_on_the_local_model(server, tmp_path):
+    lm = server.lm()
+    result = pg.compile(
+        classifier(),
+        trainset=questions(),
+        lm=lm,
+        optimizer=pg.DemoSearch(per_module=2, candidates=2, dev_per_label=2),
+        iterations=1,
+        samples_per_label=3,
+        val_per_label=2,
+        progress=False,
+    )
+    assert len(result.history) == 2
+    loaded = pg.load(result.program.save(tmp_path / "local.json"))
+    assert loaded.demo_values() == result.program.demo_values()
+    assert loaded("Why are all cats so mean?", lm=lm) in (*LABELS, None)
+
+
+@requires_local
+def test_textual_gradient_descent_survives_the_small_models_junk(server):
+    lm = server.lm()
+    result = pg.compile(
+        classifier(),
+        trainset=questions(),
+        lm=lm,
+        optimizer=pg.TextualGradientDescent(lm=lm, max_tokens=150, limits=SMALL_CRITIQUES),
+        iterations=1,
+        samples_per_label=2,
+        val_per_label=1,
+        progress=False,
+    )
+    # Whatever SmolLM2 wrote, the classifier's format survived: a rewrite that drops it is refused.
+    assert "<label>" in " ".join(result.program.values().values())
+
+
+@requires_local
+def test_the_server_stops_when_the_block_ends_even_on_an_error():
+    with pytest.raises(RuntimeError, match="boom"), LocalServer(files=LOCAL_FILES) as running:
+        pid = running._process.pid
+        raise RuntimeError("boom")
+    assert gone(pid)
+
+
+def test_a_missing_setup_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("PROMPTGRAPH_LOCAL_DIR", str(tmp_path))
+    monkeypatch.delenv("PROMPTGRAPH_LLAMA_SERVER", raising=False)
+    with pytest.raises(LocalServerError, match="promptgraph local setup"):
+        LocalServer().start()
+
+
+def test_a_server_that_dies_at_start_reports_its_log(tmp_path):
+    fake = tmp_path / "llama-server"
+    fake.write_text("#!/bin/sh\necho 'error: cannot load model' >&2\nexit 3\n")
+    fake.chmod(0o755)
+    model = tmp_path / "m.gguf"
+    model.write_bytes(b"")
+    with pytest.raises(LocalServerError, match="exited with code 3(.|\n)*cannot load model"):
+        LocalServer(files=LocalFiles(server=fake, model=model)).start()
+
+
+SCRIPT = textwrap.dedent(
+    """
+    import os, signal, sys, time
+    from promptgraph.lm.local import LocalServer
+    from promptgraph.lm.local_setup import LocalFiles
+    server = LocalServer(files=LocalFiles(server=sys.argv[1], model=sys.argv[2])).start()
+    print(server._process.pid, flush=True)
+    if sys.argv[3] == "sigint":
+        os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(60)
+    """
+)
+
+
+@requires_local
+@pytest.mark.parametrize("how", ["sigint", "sigkill"])
+def test_no_server_outlives_its_process_after_sigint_or_sigkill(how):
+    child = subprocess.Popen(
+        [sys.executable, "-c", SCRIPT, str(LOCAL_FILES.server), str(LOCAL_FILES.model), how],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    pid = int(child.stdout.readline())
+    if how == "sigkill":
+        child.kill()
+    child.wait(timeout=30)
+    assert gone(pid), f"llama-server {pid} outlived its parent after {how}"
