@@ -93,6 +93,7 @@ class LocalServer:
         command = [
             str(files.server), "-m", str(files.model), "--host", "127.0.0.1", "--port", str(self.port),
             "-t", str(self.threads), "-np", str(self.slots), "-c", str(self.slots * self.context_per_slot),
+            "--alias", self.model_name,  # replies name the model, not the file's path
         ]  # fmt: skip
         self._process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent

@@ -54,8 +54,8 @@ class LocalSetupError(RuntimeError):
 
 @attrs.frozen
 class LocalFiles:
-    server: Path
-    model: Path
+    server: Path = attrs.field(converter=Path)
+    model: Path = attrs.field(converter=Path)
 
 
 def local_dir() -> Path:
