@@ -84,8 +84,9 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
 
     `lm` runs the program (the cheap forward model); the optimizer changes its trainable
     values: TextualGradientDescent with a strong model writing critiques and rewrites, or
-    DemoSearch choosing few-shot demos with no strong model at all. With no `valset`, up to `val_per_label` examples of
-    each label are held out of the trainset once, before training starts.
+    DemoSearch choosing few-shot demos with no strong model at all. With no `valset`, up
+    to `val_per_label` examples of each label are held out of the trainset once, before
+    training starts.
     `on_iteration(history, ledger, program)` is called after every iteration (and once
     before the first), e.g. with a ReportWriter.
     """
@@ -114,13 +115,12 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
     if on_iteration:
         on_iteration(history, ledger, student)
     for iteration in range(1, iterations + 1):
-        batch = stratified_sample(trainset, samples_per_label, seed=seed * 1000 + iteration)
+        step_seed = seed * 1000 + iteration
+        batch = stratified_sample(trainset, samples_per_label, seed=step_seed)
         traces = student.run(batch, lm=lm, ledger=ledger, tag="forward", progress=progress)
         train = evaluate(traces, metric=metric, labels=labels)
         if train.score < 1.0:
-            context = StepContext(
-                lm=lm, ledger=ledger, metric=metric, labels=labels, trainset=trainset, seed=seed * 1000 + iteration
-            )
+            context = StepContext(lm, ledger, metric, labels, trainset, seed=step_seed, progress=progress)
             step = optimizer.step(student, traces=traces, evaluation=train, context=context)
             val = validate()
         else:  # no mistake to learn from: spend nothing on critique, rewrite or re-validation
@@ -162,9 +162,8 @@ def best_iteration(history: Sequence[IterationRecord]) -> int:
 
 
 def _labels(program: Program, data_labels: list[str]) -> list[str]:
-    """The final module's declared labels (in its order) when it has them, else the data's."""
-    final = program.nodes[program.output.split(".", 1)[0]]
-    declared = list(getattr(final, "labels", ()))
+    """The classifier's declared labels (in its order) when it has them, else the data's."""
+    declared = list(program.labels)
     if declared:
         unknown = sorted(set(data_labels) - set(declared))
         if unknown:

@@ -118,6 +118,11 @@ class Program(Module):
         self._output = reference
 
     @property
+    def labels(self) -> tuple[str, ...]:
+        """The labels of the module that gives the answer, when it is a classifier; else ()."""
+        return tuple(getattr(self._nodes[self.output.split(".", 1)[0]], "labels", ()))
+
+    @property
     def outputs(self) -> tuple[str, ...]:  # type: ignore[override]  # derived, as a Module's outputs
         return (self.output.split(".", 1)[1],)
 

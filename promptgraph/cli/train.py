@@ -119,18 +119,13 @@ def compile_summary(result: CompileResult, saved: Path, report: Path) -> str:
     return "\n".join(lines)
 
 
-def _labels(program: Program) -> list[str]:
-    final = program.nodes[program.output.split(".", 1)[0]]
-    return list(getattr(final, "labels", ()))
-
-
 def run_evaluate(arguments: argparse.Namespace) -> int:
     program = load_program(arguments.program)
     examples = read_examples(arguments, arguments.data, labelled=True)
     ledger = Ledger()
     with open_backend(arguments) as backend:
         traces = program.run(examples, lm=backend.forward, ledger=ledger, tag="evaluate")
-    result = evaluate(traces, labels=_labels(program))
+    result = evaluate(traces, labels=program.labels)
     print(evaluation_table(result))
     print()
     print(ledger.table())
