@@ -20,6 +20,7 @@ from promptgraph.lm import (
     run_all,
     with_cache,
 )
+from promptgraph.lm.local import LocalServer
 from promptgraph.metrics import Evaluation, evaluate, exact_match
 from promptgraph.module import Context, Module
 from promptgraph.modules import ChainOfThought, Classify, Function, Generate, ParseError, Prompt
@@ -58,6 +59,7 @@ __all__ = [
     "LM",
     "LMError",
     "Ledger",
+    "LocalServer",
     "LoadError",
     "Module",
     "Parameter",

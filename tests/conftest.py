@@ -32,3 +32,28 @@ requires_local = pytest.mark.skipif(
     LOCAL_FILES is None,
     reason=f"the local backend is not set up in {LOCAL_DIR}: run `promptgraph local setup` (builds llama-server once)",
 )
+
+
+def _our_llama_servers() -> list[int]:
+    """Running llama-server processes whose parent is this test process."""
+    import os
+    from pathlib import Path
+
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)
+        except OSError:
+            continue
+        name, rest = fields[0].split("(", 1)[-1], fields[-1].split()
+        if name == "llama-server" and int(rest[1]) == os.getpid() and rest[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """No test may leave a local model server running: that would fail the run."""
+    left = _our_llama_servers()
+    if left:
+        print(f"\nllama-server processes left running by the tests: {left}")
+        session.exitstatus = 1
