@@ -5,15 +5,23 @@ Per iteration: sample the trainset per label, run the program (forward), score i
 score the new texts on a validation set that was split off once at the start and is
 never sampled for training. The program that scores best on validation is returned,
 not simply the last one. The input program is never changed.
+
+With a `run_dir`, every finished iteration is checkpointed there and `resume=True`
+carries on from the last one; with the response cache in place, a resumed run re-sends
+nothing already answered and ends where an uninterrupted run would. A `budget_usd`
+stops the run before an iteration that would exceed it, and `max_failure_rate` stops it
+when too many calls of a forward pass fail, rather than training on garbage.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import attrs
 
+from promptgraph import checkpoint
 from promptgraph.backward import Critique
 from promptgraph.data import Example, require_labels, stratified_sample, stratified_split
 from promptgraph.lm import LM, Ledger
@@ -21,7 +29,8 @@ from promptgraph.metrics import Evaluation, Metric, evaluate, exact_match
 from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, Update
 from promptgraph.parameter import Demo
 from promptgraph.program import Program
-from promptgraph.trace import Trace
+from promptgraph.saving import values_from_dict
+from promptgraph.trace import FAILED, Trace
 
 
 @attrs.frozen
@@ -51,6 +60,25 @@ class IterationRecord:
             "calls": self.calls,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict) -> IterationRecord:
+        """The inverse of `to_dict` (the traces were not saved, so `samples` is empty)."""
+        return cls(
+            iteration=data["iteration"],
+            values=data["values"],
+            demos=checkpoint.demos_from_dict(data["demos"]),
+            val=checkpoint.evaluation_from_dict(data["val"]),
+            train=checkpoint.evaluation_from_dict(data["train"]) if data["train"] else None,
+            critiques=tuple(checkpoint.critique_from_dict(item) for item in data["critiques"]),
+            updates=tuple(checkpoint.update_from_dict(item) for item in data["updates"]),
+            usd=data["usd"],
+            calls=data["calls"],
+        )
+
+
+class TrainingError(RuntimeError):
+    """Training stopped because going on would waste money or learn from garbage."""
+
 
 @attrs.frozen
 class CompileResult:
@@ -58,6 +86,7 @@ class CompileResult:
     history: tuple[IterationRecord, ...]
     ledger: Ledger
     best_iteration: int
+    stopped: str | None = None  # why the run ended early (the budget), if it did
 
     @property
     def best(self) -> IterationRecord:
@@ -79,6 +108,10 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
     ledger: Ledger | None = None,
     progress: bool | None = None,
     on_iteration: Callable[[Sequence[IterationRecord], Ledger, Program], None] | None = None,
+    run_dir: str | Path | None = None,
+    resume: bool = False,
+    budget_usd: float | None = None,
+    max_failure_rate: float = 0.5,
 ) -> CompileResult:
     """Train `program`'s texts; return a new program, its history and what it cost.
 
@@ -92,15 +125,34 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
     """
     if iterations < 0 or samples_per_label < 1:
         raise ValueError("iterations must be >= 0 and samples_per_label >= 1")
+    if resume and run_dir is None:
+        raise ValueError("resume=True needs the run_dir of the run to resume")
     labels = _labels(program, require_labels(trainset, valset or ()))
     if valset is None:
         trainset, valset = stratified_split(trainset, val_per_label, seed=seed)
+    run_dir = Path(run_dir) if run_dir is not None else None
+    settings = {
+        "seed": seed,
+        "samples_per_label": samples_per_label,
+        "trainset": [example.id for example in trainset],
+        "valset": [example.id for example in valset],
+    }
     ledger = ledger if ledger is not None else Ledger()
     student = copy.deepcopy(program)
 
+    def run(examples: Sequence[Example], tag: str) -> list[Trace]:
+        traces = student.run(examples, lm=lm, ledger=ledger, tag=tag, progress=progress)
+        failed = [trace for trace in traces if trace.status == FAILED]
+        if traces and len(failed) / len(traces) > max_failure_rate:
+            where = f"; the checkpoint in {run_dir} lets you resume once it is fixed" if run_dir else ""
+            raise TrainingError(
+                f"{len(failed)} of {len(traces)} {tag} calls failed (more than {max_failure_rate:.0%}), so training "
+                f"stopped rather than learn from garbage. First error: {failed[0].final.outcome.error}{where}"
+            )
+        return traces
+
     def validate() -> Evaluation:
-        traces = student.run(valset, lm=lm, ledger=ledger, tag="validate", progress=progress)
-        return evaluate(traces, metric=metric, labels=labels)
+        return evaluate(run(valset, "validate"), metric=metric, labels=labels)
 
     def spent() -> dict:
         calls: dict[str, int] = {}
@@ -111,13 +163,38 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
     def snapshot() -> dict:
         return {"values": student.values(), "demos": student.demo_values()}
 
-    history = [IterationRecord(iteration=0, val=validate(), **snapshot(), **spent())]
-    if on_iteration:
-        on_iteration(history, ledger, student)
-    for iteration in range(1, iterations + 1):
+    def finished(history: list[IterationRecord]) -> None:
+        if run_dir is not None:
+            records = [record.to_dict() for record in history]
+            checkpoint.write(
+                run_dir,
+                iteration=history[-1].iteration,
+                program=student,
+                history=records,
+                ledger=ledger,
+                settings=settings,
+            )
+        if on_iteration:
+            on_iteration(history, ledger, student)
+
+    if resume:
+        history = _resume(run_dir, student, ledger, settings)
+    else:
+        history = [IterationRecord(iteration=0, val=validate(), **snapshot(), **spent())]
+        finished(history)
+    stopped = None
+    for iteration in range(history[-1].iteration + 1, iterations + 1):
+        if budget_usd is not None:
+            estimate = _next_cost(history, samples_per_label * len(labels), len(valset))
+            if ledger.usd + estimate > budget_usd:
+                stopped = (
+                    f"budget: spent ${ledger.usd:.4f} of ${budget_usd:.4f}; iteration {iteration} would cost "
+                    f"about ${estimate:.4f} more"
+                )
+                break
         step_seed = seed * 1000 + iteration
         batch = stratified_sample(trainset, samples_per_label, seed=step_seed)
-        traces = student.run(batch, lm=lm, ledger=ledger, tag="forward", progress=progress)
+        traces = run(batch, "forward")
         train = evaluate(traces, metric=metric, labels=labels)
         if train.score < 1.0:
             context = StepContext(lm, ledger, metric, labels, trainset, seed=step_seed, progress=progress)
@@ -137,8 +214,7 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
                 **spent(),
             )
         )
-        if on_iteration:
-            on_iteration(history, ledger, student)
+        finished(history)
 
     best = best_iteration(history)
     for name, parameter in student.named_parameters():
@@ -149,11 +225,34 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
             demos.update(history[best].demos[name])
     student.meta = {
         "best_iteration": best,
+        "stopped": stopped,
         "metrics": history[best].val.to_dict(),
         "cost": ledger.to_dict() | {"usd": ledger.usd},
         "history": [record.to_dict() for record in history],
     }
-    return CompileResult(program=student, history=tuple(history), ledger=ledger, best_iteration=best)
+    return CompileResult(program=student, history=tuple(history), ledger=ledger, best_iteration=best, stopped=stopped)
+
+
+def _resume(run_dir: Path, student: Program, ledger: Ledger, settings: dict) -> list[IterationRecord]:
+    """Restore the program, ledger and history of the last finished iteration; refuse a different run."""
+    saved = checkpoint.read(run_dir)
+    changed = sorted(key for key in settings if saved.settings.get(key) != settings[key])
+    if changed:
+        raise ValueError(
+            f"{run_dir} was a run with other settings or data ({', '.join(changed)} differ); "
+            "resume with the same data, seed and samples per label, or start a new run directory"
+        )
+    values_from_dict(student, saved.program, str(run_dir / checkpoint.FILE))
+    for account in saved.ledger.accounts():
+        ledger.restore(account)
+    return [IterationRecord.from_dict(record) for record in saved.history]
+
+
+def _next_cost(history: Sequence[IterationRecord], batch: int, validation: int) -> float:
+    """The last iteration's cost; before any training iteration, validation's cost scaled to a batch more."""
+    if len(history) > 1:
+        return history[-1].usd - history[-2].usd
+    return history[0].usd * (1 + batch / max(validation, 1))
 
 
 def best_iteration(history: Sequence[IterationRecord]) -> int:

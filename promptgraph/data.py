@@ -73,6 +73,14 @@ def load_examples(
 def _read_rows(path: Path) -> list[dict]:
     if not path.exists():
         raise DataError(f"{path} does not exist")
+    raw = path.read_bytes()
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise DataError(
+            f"{path} line {line} is not UTF-8 (byte {raw[error.start]:#04x}); save the file as UTF-8"
+        ) from None
     if path.suffix.lower() in (".jsonl", ".ndjson"):
         rows = []
         with path.open(encoding="utf-8") as handle:
@@ -135,7 +143,12 @@ def stratified_split(examples: Sequence[Example], per_label: int, *, seed: int) 
     """(rest, held out): up to `per_label` of each label held out, at most half of any label."""
     rng = random.Random(seed)
     held = set()
-    for group in by_label(examples).values():
+    for label, group in by_label(examples).items():
+        if len(group) < 2:
+            raise DataError(
+                f"label {label!r} has only {len(group)} example; a validation split needs at least 2 of each "
+                "label (add examples, or pass a separate valset)"
+            )
         count = min(per_label, len(group) // 2)
         held.update(id(example) for example in rng.sample(group, count))
     rest = [example for example in examples if id(example) not in held]

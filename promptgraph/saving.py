@@ -117,18 +117,21 @@ def program_from_dict(data: dict[str, Any], where: str) -> Program:
 
 def load_values(program: Program, path: str | Path) -> Program:
     """Put a file's parameter values into an existing program (built in code), all or none."""
-    data = read(path)
+    return values_from_dict(program, read(path), str(path))
+
+
+def values_from_dict(program: Program, data: dict[str, Any], where: str) -> Program:
     saved = {node.get("name"): node for node in data["nodes"] if isinstance(node, dict)}
     plans = []
     for name, module in program.nodes.items():
         if name not in saved:
-            raise LoadError(f"{path} has no node {name!r}; it has {', '.join(map(str, saved))}")
-        plans.append((module, saved[name], f"{path}: node {name!r}"))
-    for module, parameters, where in plans:
-        _validate(module, parameters, where)
-    for module, parameters, where in plans:
-        _assign(module, parameters, where)
-    program.meta = data["meta"]
+            raise LoadError(f"{where} has no node {name!r}; it has {', '.join(map(str, saved))}")
+        plans.append((module, saved[name], f"{where}: node {name!r}"))
+    for module, node, place in plans:
+        _validate(module, node, place)
+    for module, node, place in plans:
+        _assign(module, node, place)
+    program.meta = data.get("meta", {})
     return program
 
 

@@ -12,7 +12,7 @@ from promptgraph.cli.backend import Backend, add_backend_options, open_backend
 from promptgraph.cli.options import add_data_options, load_program, parse_labels, read_examples
 from promptgraph.compile import CompileResult, compile
 from promptgraph.data import Example, labels_of
-from promptgraph.lm import Ledger
+from promptgraph.lm import FORWARD_MODEL, OPTIMIZER_MODEL, Ledger
 from promptgraph.metrics import Evaluation, evaluate
 from promptgraph.modules import Classify
 from promptgraph.optimizers import DemoSearch, Optimizer, TextualGradientDescent
@@ -22,7 +22,19 @@ from promptgraph.report import ReportWriter
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
     train = commands.add_parser("compile", help="train a classifier's prompts on a labelled CSV/JSONL")
-    train.add_argument("data", help="labelled examples, .csv or .jsonl")
+    train.add_argument("data", nargs="?", help="labelled examples, .csv or .jsonl")
+    train.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        help="carry on an interrupted run from its last finished iteration, with the settings it was started with",
+    )
+    train.add_argument("--budget-usd", type=float, help="stop before an iteration that would take the spend past this")
+    train.add_argument(
+        "--max-failure-rate",
+        type=float,
+        default=0.5,
+        help="stop when more than this share of a forward pass fails for good (default 0.5)",
+    )
     train.add_argument("--valset", help="a separate labelled file to validate on (default: held out of DATA)")
     train.add_argument(
         "--program",
@@ -70,9 +82,15 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def run_compile(arguments: argparse.Namespace) -> int:
+    if arguments.resume:
+        arguments = resumed_arguments(arguments)
+    elif not arguments.data:
+        raise ValueError("compile needs a labelled data file (or --resume RUN_DIR)")
     trainset = read_examples(arguments, arguments.data, labelled=True)
     valset = read_examples(arguments, arguments.valset, labelled=True) if arguments.valset else None
     out = Path(arguments.out)
+    if not arguments.resume:
+        remember_arguments(arguments, out)
     with open_backend(arguments) as backend:
         if arguments.program:
             program = load_program(arguments.program)
@@ -95,10 +113,45 @@ def run_compile(arguments: argparse.Namespace) -> int:
             seed=arguments.seed,
             ledger=Ledger(),
             on_iteration=ReportWriter(out / "report", title=f"promptgraph compile {arguments.data}"),
+            run_dir=out,
+            resume=bool(arguments.resume),
+            budget_usd=arguments.budget_usd,
+            max_failure_rate=arguments.max_failure_rate,
         )
     saved = result.program.save(out / "program.json")
     print(compile_summary(result, saved, out / "report" / "index.html"))
+    if result.stopped:
+        print(f"stopped early: {result.stopped}")
     return 0
+
+
+COMMAND_FILE = "command.json"
+NOT_REMEMBERED = ("run", "resume", "command")
+
+
+def remember_arguments(arguments: argparse.Namespace, out: Path) -> None:
+    """The run's settings, so `--resume` can start the same run again."""
+    out.mkdir(parents=True, exist_ok=True)
+    settings = {key: value for key, value in vars(arguments).items() if key not in NOT_REMEMBERED}
+    (out / COMMAND_FILE).write_text(json.dumps(settings, indent=1), encoding="utf-8")
+
+
+def resumed_arguments(arguments: argparse.Namespace) -> argparse.Namespace:
+    """The settings the run was started with; the backend may be named again (e.g. a new --base-url)."""
+    path = Path(arguments.resume) / COMMAND_FILE
+    if not path.exists():
+        raise ValueError(
+            f"{arguments.resume} holds no {COMMAND_FILE}: it is not a run directory of `promptgraph compile`"
+        )
+    settings = json.loads(path.read_text(encoding="utf-8"))
+    for key in ("lm", "base_url", "model", "optimizer_model", "max_concurrency", "no_cache", "budget_usd"):
+        if getattr(arguments, key, None) not in (None, False, parser_default(key)):
+            settings[key] = getattr(arguments, key)
+    return argparse.Namespace(**{**settings, "resume": arguments.resume, "out": arguments.resume, "run": arguments.run})
+
+
+def parser_default(key: str):
+    return {"max_concurrency": 8, "model": FORWARD_MODEL, "optimizer_model": OPTIMIZER_MODEL}.get(key)
 
 
 def choose_optimizer(name: str | None, backend: Backend) -> Optimizer:

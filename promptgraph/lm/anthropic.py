@@ -19,6 +19,7 @@ import anthropic
 import attrs
 
 from promptgraph.lm.base import LMError, MissingAPIKey, Request, Response, Usage
+from promptgraph.lm.limiter import AdaptiveLimit
 
 FORWARD_MODEL = "claude-haiku-5-5"
 OPTIMIZER_MODEL = "claude-opus-5-5"
@@ -44,11 +45,17 @@ STATUS_HINTS = {
 class AnthropicLM:
     """An LM backed by the Messages API.
 
-    Concurrency is a thread pool's worth of blocking calls bounded by a semaphore held
-    here, not in each batch, so every caller sharing this LM shares the one limit. We
-    chose threads over asyncio because calls are I/O-bound (the GIL is released while
-    waiting), the SDK's sync client is thread-safe over one connection pool, and a
-    blocking API works the same in scripts, notebooks and tests with no event loop.
+    Concurrency is a thread pool's worth of blocking calls bounded by an AdaptiveLimit held
+    here, not in each batch, so every caller sharing this LM shares the one limit; it
+    halves when the API answers 429 or 529 (seen on every attempt, the SDK's retries
+    included) and creeps back up to `max_concurrency` as calls succeed. We chose threads
+    over asyncio because calls are I/O-bound (the GIL is released while waiting), the
+    SDK's sync client is thread-safe over one connection pool, and a blocking API works
+    the same in scripts, notebooks and tests with no event loop.
+
+    Retries come in two layers: the SDK's own (`max_retries`, quick, honouring
+    retry-after), then ours (`layer_retries`), which waits longer (`retry_wait` seconds,
+    doubling, or the server's retry-after) for outages that outlast the SDK's patience.
     """
 
     model: str = FORWARD_MODEL
@@ -59,15 +66,27 @@ class AnthropicLM:
     # More than the SDK's default of 2: a training run makes hundreds of calls, and a
     # 429 or 529 that outlasts three short waits is common at a provider's limit.
     max_retries: int = 4
+    layer_retries: int = 2
+    retry_wait: float = 5.0
     http_client: object | None = attrs.field(default=None, repr=False)  # an httpx2.Client, for tests
+    limit: AdaptiveLimit = attrs.field(init=False, repr=False)
     _client: anthropic.Anthropic | None = attrs.field(default=None, init=False, repr=False)
     _client_lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
-    _slots: threading.BoundedSemaphore = attrs.field(init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        self._slots = threading.BoundedSemaphore(self.max_concurrency)
+        self.limit = AdaptiveLimit(self.max_concurrency)
 
     def complete(self, request: Request) -> Response:
+        for attempt in range(self.layer_retries + 1):
+            try:
+                return self._attempt(request)
+            except LMError as error:
+                if not error.transient or attempt == self.layer_retries:
+                    raise
+                time.sleep(error.retry_after if error.retry_after is not None else self.retry_wait * 2**attempt)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _attempt(self, request: Request) -> Response:
         client = self._ensure_client()
         model = request.model or self.model
         arguments = {
@@ -81,7 +100,7 @@ class AnthropicLM:
             arguments["stop_sequences"] = list(request.stop_sequences)
         if request.sampling():
             arguments["extra_body"] = request.sampling()
-        with self._slots:
+        with self.limit.slot():
             started = time.perf_counter()
             try:
                 message = client.messages.create(**arguments)
@@ -92,15 +111,18 @@ class AnthropicLM:
                     f"{model}: no answer within {self.timeout:g}s after {self.max_retries} retries; "
                     "raise timeout= or check the server",
                     model=model,
+                    transient=True,
                 ) from error
             except anthropic.APIConnectionError as error:
                 raise LMError(
                     f"{model}: could not reach {client.base_url} after {self.max_retries} retries ({error})",
                     model=model,
+                    transient=True,
                 ) from error
             except anthropic.APIError as error:  # e.g. a reply that is not a Messages API response
                 raise LMError(f"{model}: {error}", model=model) from error
             latency = time.perf_counter() - started
+        self.limit.succeeded()
         if not isinstance(message, anthropic.types.Message):  # the SDK hands back non-JSON bodies as text
             raise LMError(
                 f"{model}: {client.base_url} did not answer with a Messages API response: {str(message)[:200]!r}",
@@ -120,9 +142,11 @@ class AnthropicLM:
         base_url = self.base_url or os.environ.get("ANTHROPIC_BASE_URL") or None
         if api_key is None and base_url is not None and not os.environ.get("ANTHROPIC_AUTH_TOKEN"):
             api_key = LOCAL_SERVER_KEY
+        http_client = self.http_client if self.http_client is not None else anthropic.DefaultHttpxClient()
+        hooks = http_client.event_hooks
+        http_client.event_hooks = {**hooks, "response": [*hooks.get("response", []), self._observe]}
         options = {"base_url": base_url, "timeout": self.timeout, "max_retries": self.max_retries}
-        if self.http_client is not None:
-            options["http_client"] = self.http_client
+        options["http_client"] = http_client
         try:
             client = anthropic.Anthropic(api_key=api_key, **options)
         except anthropic.CredentialsError as error:  # a profile named in the environment that is not there
@@ -130,6 +154,11 @@ class AnthropicLM:
         if client.api_key is None and client.auth_token is None and client.credentials is None:
             raise MissingAPIKey(NO_KEY, model=self.model)
         return client
+
+    def _observe(self, response) -> None:
+        """Every HTTP response, retries included: rate limits and overloads lower the concurrency."""
+        if response.status_code in (429, 529):
+            self.limit.throttled()
 
     def close(self) -> None:
         with self._client_lock:
@@ -163,4 +192,18 @@ def _status_error(error: anthropic.APIStatusError, model: str) -> LMError:
     text = detail.get("message") or str(error)
     hint = STATUS_HINTS.get(error.status_code)
     message = f"{model}: the API answered {error.status_code} ({kind}): {text}"
-    return LMError(f"{message}; {hint}" if hint else message, model=model, status=error.status_code)
+    transient = error.status_code in (408, 409, 429) or error.status_code >= 500
+    return LMError(
+        f"{message}; {hint}" if hint else message,
+        model=model,
+        status=error.status_code,
+        transient=transient,
+        retry_after=_retry_after(error.response.headers),
+    )
+
+
+def _retry_after(headers) -> float | None:
+    try:
+        return float(headers.get("retry-after")) if headers.get("retry-after") else None
+    except ValueError:  # an HTTP date; the doubling wait will do
+        return None

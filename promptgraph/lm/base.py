@@ -123,10 +123,20 @@ class Failure:
 class LMError(Exception):
     """A call that failed after the client's retries; the message says what to do."""
 
-    def __init__(self, message: str, *, model: str | None = None, status: int | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        model: str | None = None,
+        status: int | None = None,
+        transient: bool = False,
+        retry_after: float | None = None,
+    ):
         super().__init__(message)
         self.model = model
         self.status = status
+        self.transient = transient  # worth trying again later: rate limits, overloads, outages
+        self.retry_after = retry_after  # seconds the server asked us to wait, if it said
 
 
 class MissingAPIKey(LMError):

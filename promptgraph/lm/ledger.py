@@ -92,9 +92,13 @@ class Ledger:
     def from_dict(cls, data: dict) -> Ledger:
         ledger = cls()
         for row in data["accounts"]:
-            account = Account(**{**row, "usage": Usage(**row["usage"])})
-            ledger._accounts[(account.model, account.tag)] = account
+            ledger.restore(Account(**{**row, "usage": Usage(**row["usage"])}))
         return ledger
+
+    def restore(self, account: Account) -> None:
+        """Take over an account from a saved run (resuming): it replaces this ledger's account for the same key."""
+        with self._lock:
+            self._accounts[(account.model, account.tag)] = account
 
     def table(self) -> str:
         """A fixed-width summary for terminals and logs."""

@@ -11,6 +11,7 @@ the parser cannot read is an `unparsed` outcome, and a call that fails is `faile
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -41,6 +42,7 @@ class Prompt(Module):
         description: str = "",
         constraints: Sequence[str] = (),
         format: str = "",
+        max_input_chars: int = 20_000,
     ):
         self.inputs = tuple(inputs)
         self.outputs = tuple(outputs)
@@ -62,6 +64,7 @@ class Prompt(Module):
         self._parser = parser
         self.max_tokens = max_tokens
         self.format = format
+        self.max_input_chars = max_input_chars
 
     def render(self, inputs: Mapping[str, Any]) -> Request:
         messages = []
@@ -71,11 +74,22 @@ class Prompt(Module):
         return Request(messages=messages, system=self.system.value, max_tokens=self.max_tokens)
 
     def user_message(self, inputs: Mapping[str, Any]) -> str:
+        values = {name: self._bounded(str(inputs[name])) for name in self.inputs}
         if len(self.inputs) == 1:
-            body = str(inputs[self.inputs[0]])
+            body = values[self.inputs[0]]
         else:
-            body = "\n\n".join(f"{name.replace('_', ' ').capitalize()}: {inputs[name]}" for name in self.inputs)
+            body = "\n\n".join(f"{name.replace('_', ' ').capitalize()}: {values[name]}" for name in self.inputs)
         return "\n\n".join(part for part in (self.prefix.value, body, self.suffix.value, self.format) if part)
+
+    def _bounded(self, text: str) -> str:
+        """An input cut to `max_input_chars`: one huge field must not cost a fortune or overflow the context."""
+        if len(text) <= self.max_input_chars:
+            return text
+        warnings.warn(
+            f"an input longer than {self.max_input_chars:,} characters was cut to that length for the prompt",
+            stacklevel=4,
+        )
+        return text[: self.max_input_chars]
 
     def answer_text(self, outputs: Mapping[str, Any]) -> str | None:
         """The reply that states these outputs, as a demo's answer; None if the parser's format is unknown."""

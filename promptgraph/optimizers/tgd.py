@@ -60,6 +60,7 @@ class TextualGradientDescent:
     limits: CritiqueLimits = CritiqueLimits()
     max_tokens: int = 8000
     chars_per_feedback: int = 2000
+    max_value_chars: int = 10_000  # a longer rewrite is a runaway reply, not a prompt
 
     def step(
         self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext
@@ -90,7 +91,17 @@ class TextualGradientDescent:
             unknown = sorted(set(values) - set(targets))
             if unknown:
                 return [f'"values" names {", ".join(unknown)}; only {", ".join(targets)} may change']
-            return module.check({local[name][0]: value for name, value in values.items()})
+            problems = [
+                f"{name} is {len(value):,} characters; keep it under {self.max_value_chars:,}"
+                for name, value in values.items()
+                if len(value) > self.max_value_chars
+            ]
+            problems += [
+                f"{name} would be emptied; rewrite it instead"
+                for name, value in values.items()
+                if not value.strip() and targets[name].value.strip()
+            ]
+            return problems + module.check({local[name][0]: value for name, value in values.items()})
 
         prompt = render(
             REWRITE_TEMPLATE,

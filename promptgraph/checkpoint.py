@@ -1,0 +1,108 @@
+"""Checkpoints: after every iteration the run directory holds enough to carry on.
+
+`checkpoint.json` holds the program as it stands, the history so far, the ledger and the
+settings the run was started with. It is written atomically (temp file, then rename), so
+a run killed at any moment leaves the last finished iteration's checkpoint intact. The
+responses themselves live in the response cache, so a resumed run re-sends nothing that
+was already answered.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from promptgraph.backward import Critique
+from promptgraph.lm import Ledger
+from promptgraph.metrics import Evaluation, LabelScores
+from promptgraph.optimizers.base import Update
+from promptgraph.parameter import Demo, Feedback
+from promptgraph.program import Program
+from promptgraph.saving import LoadError, program_to_dict
+
+FORMAT = "promptgraph.checkpoint/1"
+FILE = "checkpoint.json"
+
+
+@attrs.frozen
+class Checkpoint:
+    iteration: int  # the last finished iteration
+    program: dict[str, Any]
+    history: list[dict[str, Any]]
+    ledger: Ledger
+    settings: dict[str, Any]
+
+
+def write(
+    run_dir: Path, *, iteration: int, program: Program, history: list[dict], ledger: Ledger, settings: dict
+) -> Path:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    data = {
+        "format": FORMAT,
+        "iteration": iteration,
+        "program": program_to_dict(program),
+        "history": history,
+        "ledger": ledger.to_dict(),
+        "settings": settings,
+    }
+    path = run_dir / FILE
+    temporary = path.with_name(FILE + ".tmp")
+    temporary.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
+    temporary.replace(path)
+    return path
+
+
+def read(run_dir: Path) -> Checkpoint:
+    path = run_dir / FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LoadError(
+            f"{run_dir} holds no {FILE}: nothing to resume (was the run started with a run directory?)"
+        ) from None
+    except json.JSONDecodeError as error:
+        raise LoadError(f"{path} is not valid JSON (line {error.lineno}): {error.msg}") from None
+    if data.get("format") != FORMAT:
+        raise LoadError(f"{path} is not a promptgraph checkpoint (format {data.get('format')!r})")
+    return Checkpoint(
+        data["iteration"], data["program"], data["history"], Ledger.from_dict(data["ledger"]), data["settings"]
+    )
+
+
+def evaluation_from_dict(data: dict) -> Evaluation:
+    return Evaluation(
+        **{
+            **data,
+            "labels": tuple(data["labels"]),
+            "per_label": {label: LabelScores(**scores) for label, scores in data["per_label"].items()},
+            "scores": tuple(data["scores"]),
+        }
+    )
+
+
+def critique_from_dict(data: dict) -> Critique:
+    return Critique(
+        **{
+            **data,
+            "example_ids": tuple(data["example_ids"]),
+            "replies": tuple(data["replies"]),
+            "received": tuple(Feedback(**item) for item in data["received"]),
+        }
+    )
+
+
+def update_from_dict(data: dict) -> Update:
+    return Update(
+        **{
+            **data,
+            "changes": {name: tuple(pair) for name, pair in data["changes"].items()},
+            "replies": tuple(data["replies"]),
+        }
+    )
+
+
+def demos_from_dict(data: dict) -> dict[str, list[Demo]]:
+    return {name: [Demo(**demo) for demo in pairs] for name, pairs in data.items()}
