@@ -17,7 +17,13 @@ from promptgraph.testing import MessagesServer
 def tagged(respond: Callable[[Request], str]) -> Callable[[Request], str]:
     def answer(request: Request) -> str:
         system = request.system
-        tag = "critic" if "critic in a loop" in system else "rewrite" if "improve the prompt texts" in system else "forward"
+        tag = (
+            "critic"
+            if "critic in a loop" in system
+            else "rewrite"
+            if "improve the prompt texts" in system
+            else "forward"
+        )
         return respond(attrs.evolve(request, tag=tag))
 
     return answer

@@ -7,12 +7,15 @@ runtime dependencies small. Each subcommand lives in its own file and adds itsel
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 import promptgraph
 from promptgraph.cli import ask, demo, local, train
+from promptgraph.compile import TrainingError
 from promptgraph.lm import LMError
 from promptgraph.lm.local import LocalServerError
+from promptgraph.lm.local_setup import LocalSetupError
 
 
 def parser() -> argparse.ArgumentParser:
@@ -30,9 +33,25 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parser().parse_args(argv)
     try:
         return arguments.run(arguments)
-    except (LMError, LocalServerError, ValueError) as error:  # DataError and LoadError are ValueErrors
+    except (
+        LMError,
+        LocalServerError,
+        LocalSetupError,
+        TrainingError,
+        ValueError,
+    ) as error:  # Data/LoadError: ValueErrors
         print(f"promptgraph: error: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        resume = (
+            f"; carry on with: promptgraph compile --resume {arguments.out}" if arguments.command == "compile" else ""
+        )
+        print(f"promptgraph: interrupted{resume}", file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # Leave now: calls still in flight would otherwise hold the exit until they time out.
+        # Checkpoints and cache entries are already on disk, and any local server was stopped.
+        os._exit(130)
 
 
 if __name__ == "__main__":

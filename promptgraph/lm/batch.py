@@ -82,13 +82,16 @@ def map_concurrent(
         results[index] = function(items[index])
 
     bar = tqdm(total=len(items), desc=description, disable=None if progress is None else not progress, leave=False)
-    with bar, ThreadPoolExecutor(max_workers=min(len(items), workers), thread_name_prefix="promptgraph") as pool:
+    pool = ThreadPoolExecutor(max_workers=min(len(items), workers), thread_name_prefix="promptgraph")
+    with bar:
         futures = [pool.submit(one, index) for index in range(len(items))]
         try:
             for future in as_completed(futures):
                 future.result()
                 bar.update()
         except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
+            # Do not wait for calls in flight (Ctrl-C must be prompt); cancel the ones not started.
+            pool.shutdown(wait=False, cancel_futures=True)
             raise
+    pool.shutdown(wait=True)
     return results  # type: ignore[return-value]  # every slot is filled once the pool is done

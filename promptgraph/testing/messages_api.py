@@ -45,6 +45,11 @@ def request_from_body(body: dict) -> Request:
     )
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        pass  # a client that went away mid-reply (a fault, a killed test process) is expected here
+
+
 @attrs.define
 class MessagesServer:
     respond: Callable[[Request], str]
@@ -69,7 +74,7 @@ class MessagesServer:
             self._faults.extend([fault] * times)
 
     def start(self) -> MessagesServer:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = _QuietServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self

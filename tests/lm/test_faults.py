@@ -1,0 +1,116 @@
+"""Faults survived: the real SDK against the loopback Messages API server, one fault at a time."""
+
+import threading
+import time
+
+import pytest
+
+from promptgraph import Classify, Example, Failure, LMError, Program, Request, run_all
+from promptgraph.lm import AnthropicLM
+from promptgraph.lm.limiter import AdaptiveLimit
+from promptgraph.testing import MessagesServer
+from promptgraph.trace import FAILED, UNPARSED
+
+
+def echo(request):
+    return f"Label: <label>{'insincere' if 'all' in request.messages[-1].content else 'sincere'}</label>"
+
+
+@pytest.fixture
+def server():
+    with MessagesServer(echo, slow_seconds=1.5) as running:
+        yield running
+
+
+def lm_for(server, **options):
+    options = {"max_retries": 2, "layer_retries": 0, "retry_wait": 0.01, "timeout": 5.0} | options
+    return AnthropicLM(base_url=server.base_url, api_key="test-key", **options)
+
+
+ASK = Request(messages=[("user", "Why are all cats mean?")], max_tokens=20)
+
+
+@pytest.mark.parametrize("fault", ["429", "529", "500", "drop", "truncate"])
+def test_a_transient_fault_is_retried_and_the_call_succeeds(server, fault):
+    server.fail_next(fault)
+    assert lm_for(server).complete(ASK).text == "Label: <label>insincere</label>"
+    assert server.statuses[fault] == 1 and server.statuses["ok"] == 1
+
+
+def test_a_reply_slower_than_the_timeout_is_a_clear_transient_error(server):
+    server.fail_next("slow", times=3)
+    with pytest.raises(LMError, match=r"no answer within 0.5s") as caught:
+        lm_for(server, timeout=0.5, max_retries=0).complete(ASK)
+    assert caught.value.transient
+
+
+def test_the_layer_retries_after_the_sdk_gives_up(server):
+    server.fail_next("500", times=3)  # the SDK tries 1 + 2 times, all fail; our layer tries once more
+    assert lm_for(server, layer_retries=1).complete(ASK).text.endswith("</label>")
+    assert server.statuses["500"] == 3
+
+
+def test_a_persistent_failure_ends_after_both_layers_with_the_status(server):
+    server.fail_next("500", times=50)
+    with pytest.raises(LMError, match="500") as caught:
+        lm_for(server, max_retries=1, layer_retries=1).complete(ASK)
+    assert caught.value.status == 500
+    assert server.statuses["500"] == 4  # (1 + 1 SDK retry) x (1 + 1 layer retry)
+
+
+def test_a_reply_cut_at_max_tokens_is_unparsed_and_says_why(server):
+    server.fail_next("max_tokens")
+    program = Program.of(Classify(["sincere", "insincere"]), name="c")
+    (trace,) = program.run([Example({"text": "Why are all cats mean?"})], lm=lm_for(server), progress=False)
+    assert trace.status == UNPARSED and "max_tokens" in trace.final.outcome.error
+
+
+def test_one_forward_call_failing_for_good_fails_that_example_and_the_run_goes_on(server):
+    server.fail_next("500")
+    program = Program.of(Classify(["sincere", "insincere"]), name="c")
+    examples = [Example({"text": f"question {i}"}) for i in range(6)]
+    traces = program.run(examples, lm=lm_for(server, max_retries=0, max_concurrency=1), progress=False)
+    assert [t.status for t in traces].count(FAILED) == 1
+    assert all(t.prediction == "sincere" for t in traces if t.status != FAILED)
+
+
+def test_under_a_rate_limit_every_request_finishes_and_concurrency_adapts():
+    with MessagesServer(echo, requests_per_second=15) as server:
+        lm = lm_for(server, max_concurrency=12, max_retries=6)
+        lm.limit.cooldown = 0.2
+        results = run_all(lm, [Request(messages=[("user", f"q{i}")], max_tokens=20) for i in range(60)], progress=False)
+    assert not [r for r in results if isinstance(r, Failure)]
+    assert server.statuses["rate"] > 0  # the limit was really hit
+    assert lm.limit.lowest < 12  # ...and concurrency came down
+
+
+def test_the_limit_halves_on_throttling_and_creeps_back_up():
+    limit = AdaptiveLimit(8, cooldown=0.0)
+    limit.throttled()
+    limit.throttled()
+    assert limit.limit == 2.0
+    for _ in range(40):
+        limit.succeeded()
+    assert limit.limit == 8.0
+
+
+def test_requests_beyond_the_limit_wait_their_turn():
+    limit = AdaptiveLimit(2)
+    peak, inside, lock = 0, 0, threading.Lock()
+
+    def work():
+        nonlocal peak, inside
+        with limit.slot():
+            with lock:
+                inside += 1
+                peak = max(peak, inside)
+            time.sleep(0.02)
+            with lock:
+                inside -= 1
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert peak == 2

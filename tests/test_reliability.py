@@ -1,0 +1,259 @@
+"""Training survives faults and bad input, through the loopback server and the real SDK."""
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+import promptgraph as pg
+from promptgraph import CachedLM, TextualGradientDescent
+from promptgraph.cli import main
+from promptgraph.compile import TrainingError
+from promptgraph.lm import AnthropicLM
+from promptgraph.testing import MessagesServer
+from tests.messages_server import tagged
+from tests.scenario import FORMAT, KEY_PHRASE, classifier, forward_reply, optimizer_reply, questions
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "sk-ant-api03-TOPSECRET-do-not-leak-0123456789"
+
+
+def world(request):
+    return optimizer_reply(request) if request.model == "claude-opus-5-5" else forward_reply(request)
+
+
+@pytest.fixture
+def server():
+    with MessagesServer(tagged(world)) as running:
+        yield running
+
+
+def models(server, cache=None, **options):
+    options = {"api_key": "test-key", "max_retries": 1, "layer_retries": 0, "retry_wait": 0.01} | options
+    forward = AnthropicLM(model="claude-haiku-5-5", base_url=server.base_url, **options)
+    strong = AnthropicLM(model="claude-opus-5-5", base_url=server.base_url, **options)
+    if cache is not None:
+        forward, strong = CachedLM(forward, directory=cache), CachedLM(strong, directory=cache)
+    return forward, strong
+
+
+def train(server, *, cache=None, lm_options=None, **options):
+    forward, strong = models(server, cache, **(lm_options or {}))
+    options = {"iterations": 2, "samples_per_label": 6, "val_per_label": 4, "progress": False} | options
+    return pg.compile(
+        options.pop("program", None) or classifier(""),
+        trainset=options.pop("trainset", None) or questions(40),
+        lm=forward,
+        optimizer=TextualGradientDescent(lm=strong),
+        **options,
+    )
+
+
+def test_too_many_failed_forward_calls_stop_training_with_a_clear_error(server):
+    server.fail_next("500", times=1000)
+    with pytest.raises(TrainingError, match=r"8 of 8 validate calls failed .* rather than learn from garbage"):
+        train(server, lm_options={"max_retries": 0})
+
+
+def test_a_budget_stops_before_the_iteration_that_would_exceed_it(server):
+    unlimited = train(server, iterations=3)
+    per_iteration = unlimited.history[1].usd - unlimited.history[0].usd
+    budget = unlimited.history[1].usd + per_iteration / 2
+    result = train(server, iterations=3, budget_usd=budget)
+    assert len(result.history) == 2
+    assert result.ledger.usd <= budget
+    assert result.stopped.startswith("budget: spent $")
+
+
+def test_every_iteration_leaves_a_checkpoint_and_resuming_ends_like_an_uninterrupted_run(server, tmp_path):
+    whole = train(server, iterations=3, cache=tmp_path / "cache-a")
+    train(server, iterations=1, cache=tmp_path / "cache-b", run_dir=tmp_path / "run")
+    saved = json.loads((tmp_path / "run" / "checkpoint.json").read_text())
+    assert saved["iteration"] == 1 and len(saved["history"]) == 2
+    resumed = train(server, iterations=3, cache=tmp_path / "cache-b", run_dir=tmp_path / "run", resume=True)
+    assert resumed.program.values() == whole.program.values()
+    assert [r.val.score for r in resumed.history] == [r.val.score for r in whole.history]
+    assert resumed.history[1].critiques == whole.history[1].critiques
+
+
+def test_resuming_a_different_run_is_refused(server, tmp_path):
+    train(server, iterations=1, run_dir=tmp_path / "run")
+    with pytest.raises(ValueError, match="other settings or data"):
+        train(server, iterations=2, run_dir=tmp_path / "run", resume=True, seed=9)
+
+
+CHILD = """
+import sys
+from promptgraph.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT])
+def test_killing_a_compile_mid_forward_pass_and_resuming_resends_nothing_answered(tmp_path, how):
+    data = tmp_path / "q.csv"
+    data.write_text("qid,text,label\n" + "".join(f"{e.id},{e.inputs['text']},{e.label}\n" for e in questions(40)))
+    answered: list[str] = []
+    child: list[subprocess.Popen] = []
+    kill_at = 6 + 8 + 2 + 6 + 3  # validation, forward, critic + rewrite, validation, then 3 into iteration 2
+
+    def respond(request):
+        key = request.system + "|" + request.messages[-1].content
+        if child and len(answered) == kill_at - 1 and child[0].poll() is None:
+            child[0].send_signal(how)
+            child[0].wait(timeout=30)
+            return "never delivered"
+        reply = tagged(world)(request)
+        answered.append(key)
+        return reply
+
+    options = ["--iterations", "3", "--samples-per-label", "4", "--val-per-label", "3", "--max-concurrency", "1"]
+    options += ["--model", "claude-haiku-5-5", "--optimizer-model", "claude-opus-5-5", "--system", FORMAT]
+    env = {**os.environ, "PROMPTGRAPH_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT)}
+    with MessagesServer(respond) as server:
+        command = [
+            sys.executable,
+            "-c",
+            CHILD,
+            "compile",
+            str(data),
+            "--base-url",
+            server.base_url,
+            "--out",
+            str(tmp_path / "run"),
+            *options,
+        ]
+        child.append(subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        child[0].wait(timeout=120)
+        assert child[0].returncode != 0  # it really was interrupted
+        first_run = list(answered)
+        assert json.loads((tmp_path / "run" / "checkpoint.json").read_text())["iteration"] == 1
+        answered.clear()
+        resume = [
+            sys.executable,
+            "-c",
+            CHILD,
+            "compile",
+            "--resume",
+            str(tmp_path / "run"),
+            "--base-url",
+            server.base_url,
+        ]
+        finished = subprocess.run(resume, env=env, capture_output=True, text=True, timeout=120)
+        assert finished.returncode == 0, finished.stderr
+        assert not set(answered) & set(first_run)  # nothing already answered was sent again
+        env["PROMPTGRAPH_CACHE_DIR"] = str(tmp_path / "cache-whole")
+        whole = [
+            sys.executable,
+            "-c",
+            CHILD,
+            "compile",
+            str(data),
+            "--base-url",
+            server.base_url,
+            "--out",
+            str(tmp_path / "whole"),
+            *options,
+        ]
+        subprocess.run(whole, env=env, capture_output=True, text=True, timeout=120, check=True)
+    resumed = json.loads((tmp_path / "run" / "program.json").read_text())
+    uninterrupted = json.loads((tmp_path / "whole" / "program.json").read_text())
+    assert resumed["nodes"] == uninterrupted["nodes"]
+    assert KEY_PHRASE in resumed["nodes"][0]["parameters"]["system"]["value"]
+
+
+@pytest.mark.parametrize(
+    "reply, reason",
+    [
+        ("no json at all", "holds no JSON"),
+        ('{"values": {"classify.system": "Just answer"}', '"values" must be an object'),  # cut short: invalid JSON
+        (json.dumps({"values": {"classify.system": "Just answer."}}), "<label>X</label>"),  # drops the format
+        ("", "holds no JSON"),
+        (json.dumps({"values": {"classify.system": f"{FORMAT} " + "x" * 50_000}}), "keep it under 10,000"),
+        (json.dumps({"values": {"classify.system": ""}}), "would be emptied"),
+    ],
+)
+def test_malformed_rewrites_are_refused_and_the_reason_is_kept(reply, reason):
+    def respond(request):
+        if "improve the prompt texts" in request.system:
+            return reply
+        return tagged(world)(request)
+
+    with MessagesServer(respond) as bad:
+        result = train(bad, program=classifier(FORMAT), iterations=1)
+    update = result.history[1].updates[0]
+    assert update.status == "rejected" and reason in update.error
+    assert result.program.values()["classify.system"] == FORMAT
+
+
+def test_bad_input_names_the_file_and_line_and_writes_nothing(tmp_path, capsys):
+    data = tmp_path / "q.csv"
+    data.write_bytes(b"text,label\nfine,sincere\ncaf\xe9,insincere\n")
+    assert main(["compile", str(data), "--base-url", "http://127.0.0.1:9", "--out", str(tmp_path / "out")]) == 1
+    assert "q.csv line 3 is not UTF-8" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_label_with_one_example_cannot_be_split_for_validation(server):
+    lonely = questions(20) + [pg.Example({"text": "x"}, "spam")]
+    with pytest.raises(pg.DataError, match="label 'spam' has only 1 example"):
+        train(server, trainset=lonely, program=pg.Program.of(pg.Classify(["sincere", "insincere", "spam"]), name="c"))
+
+
+def test_quotes_and_newlines_inside_a_field_load_as_written(tmp_path):
+    data = tmp_path / "q.csv"
+    data.write_text('text,label\n"He said ""why?""\nand left",insincere\nplain,sincere\n')
+    (first, _) = pg.load_examples(data)
+    assert first.inputs["text"] == 'He said "why?"\nand left'
+
+
+def test_a_huge_field_is_cut_for_the_prompt_with_a_warning(server):
+    huge = pg.Example({"text": "Why are all " + "very " * 200_000 + "people bad?"}, "insincere")
+    forward, _ = models(server)
+    with pytest.warns(UserWarning, match="cut to that length"):
+        classifier(FORMAT).run([huge], lm=forward, progress=False)
+    assert len(server.seen[-1].messages[-1].content) < 21_000
+
+
+def test_the_api_key_never_appears_in_reports_files_logs_or_errors(tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    with MessagesServer(tagged(world)) as server:
+        server.fail_next("429")
+        options = {"base_url": server.base_url, "api_key": SECRET, "max_retries": 1, "layer_retries": 0}
+        forward = AnthropicLM(model="claude-haiku-5-5", **options)
+        strong = AnthropicLM(model="claude-opus-5-5", **options)
+        result = pg.compile(
+            classifier(""), trainset=questions(30), lm=forward, optimizer=TextualGradientDescent(lm=strong),
+            iterations=1, samples_per_label=4, val_per_label=3, progress=False,
+            run_dir=tmp_path / "run", on_iteration=pg.ReportWriter(tmp_path / "report"),
+        )  # fmt: skip
+        result.program.save(tmp_path / "program.json")
+        server.fail_next("500", times=10)
+        with pytest.raises(pg.LMError) as caught:
+            forward.complete(pg.Request(messages=[("user", "x")]))
+    written = "".join(path.read_text(errors="replace") for path in tmp_path.rglob("*") if path.is_file())
+    shown = written + caplog.text + str(caught.value) + repr(forward) + repr(caught.value.__cause__)
+    assert SECRET not in shown
+    assert "TOPSECRET" not in shown
+
+
+def test_two_compiles_sharing_one_cache_directory_both_finish_correctly(server, tmp_path):
+    results = {}
+
+    def run(name, seed):
+        results[name] = train(server, cache=tmp_path / "shared-cache", seed=seed, iterations=2)
+
+    threads = [threading.Thread(target=run, args=(f"run{seed}", seed)) for seed in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    alone = train(server, cache=tmp_path / "own-cache", seed=1, iterations=2)
+    assert results["run1"].program.values() == alone.program.values()
+    assert all(KEY_PHRASE in r.program.values()["classify.system"] for r in results.values())
