@@ -9,8 +9,9 @@ from __future__ import annotations
 import csv
 import json
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import attrs
 
@@ -42,65 +43,80 @@ def load_examples(
     ({"question_text": "text"} reads column question_text as input "text").
     `label_map` turns raw label values into names (e.g. {"0": "sincere", "1": "insincere"}).
     """
-    path = Path(path)
-    rows = _read_rows(path)
-    if not rows:
+    examples = list(iter_examples(path, inputs=inputs, label=label, note=note, id=id, label_map=label_map))
+    if not examples:
         raise DataError(f"{path} has no rows")
-    columns = dict(inputs) if isinstance(inputs, Mapping) else {name: name for name in inputs}
-    wanted = [*columns, *(name for name in (label, note, id) if name)]
-    present = set(rows[0])
-    missing = [name for name in wanted if name not in present]
-    if missing:
-        raise DataError(f"{path} has no column {', '.join(map(repr, missing))}; its columns are {', '.join(rows[0])}")
-    examples = []
-    for number, row in enumerate(rows, start=1):
-        value = None if label is None else str(row[label]).strip()
-        if label_map is not None and value is not None:
-            if value not in label_map:
-                raise DataError(f"{path} row {number}: label {value!r} is not in the label map {dict(label_map)}")
-            value = label_map[value]
-        examples.append(
-            Example(
-                inputs={field: str(row[column]) for column, field in columns.items()},
-                label=value,
-                note=str(row[note]) if note and row[note] not in (None, "") else None,
-                id=str(row[id]) if id else str(number),
-            )
-        )
     return examples
 
 
-def _read_rows(path: Path) -> list[dict]:
+def iter_examples(
+    path: str | Path,
+    *,
+    inputs: Sequence[str] | Mapping[str, str] = ("text",),
+    label: str | None = "label",
+    note: str | None = None,
+    id: str | None = None,
+    label_map: Mapping[str, str] | None = None,
+) -> Iterator[Example]:
+    """Examples one at a time, in file order, in constant memory (for labelling large files)."""
+    path = Path(path)
+    columns = dict(inputs) if isinstance(inputs, Mapping) else {name: name for name in inputs}
+    wanted = [*columns, *(name for name in (label, note, id) if name)]
+    for number, (line, row) in enumerate(_rows(path), start=1):
+        if number == 1:
+            missing = [name for name in wanted if name not in row]
+            if missing:
+                raise DataError(
+                    f"{path} has no column {', '.join(map(repr, missing))}; its columns are {', '.join(row)}"
+                )
+        value = None if label is None else str(row[label]).strip()
+        if label_map is not None and value is not None:
+            if value not in label_map:
+                raise DataError(f"{path} line {line}: label {value!r} is not in the label map {dict(label_map)}")
+            value = label_map[value]
+        yield Example(
+            inputs={field: str(row[column]) for column, field in columns.items()},
+            label=value,
+            note=str(row[note]) if note and row[note] not in (None, "") else None,
+            id=str(row[id]) if id else str(number),
+        )
+
+
+def _rows(path: Path) -> Iterator[tuple[int, dict]]:
+    """(line number, row) for each record of a CSV or JSONL file."""
     if not path.exists():
         raise DataError(f"{path} does not exist")
-    raw = path.read_bytes()
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = raw[: error.start].count(b"\n") + 1
-        raise DataError(
-            f"{path} line {line} is not UTF-8 (byte {raw[error.start]:#04x}); save the file as UTF-8"
-        ) from None
-    if path.suffix.lower() in (".jsonl", ".ndjson"):
-        rows = []
-        with path.open(encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
+    with path.open("rb") as handle:
+        lines = _decoded(handle, path)
+        if path.suffix.lower() in (".jsonl", ".ndjson"):
+            for number, line in enumerate(lines, start=1):
                 if line.strip():
                     try:
-                        rows.append(json.loads(line))
+                        yield number, json.loads(line)
                     except json.JSONDecodeError as error:
-                        raise DataError(f"{path} line {number} is not JSON: {error}") from error
-        return rows
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        rows = []
-        for number, row in enumerate(reader, start=2):
+                        raise DataError(f"{path} line {number} is not JSON: {error}") from None
+            return
+        reader = csv.DictReader(lines)
+        for row in reader:
             if None in row or None in row.values():
                 raise DataError(
-                    f"{path} line {number} has {len(row)} fields, not the {len(reader.fieldnames or [])} the header names"
+                    f"{path} line {reader.line_num} has {len(row)} fields, not the "
+                    f"{len(reader.fieldnames or [])} the header names"
                 )
-            rows.append(row)
-        return rows
+            yield reader.line_num, row
+
+
+def _decoded(handle: BinaryIO, path: Path) -> Iterator[str]:
+    """Lines as text, line by line, so a byte that is not UTF-8 is reported at its line."""
+    for number, raw in enumerate(handle, start=1):
+        try:
+            yield raw.decode(
+                "utf-8-sig" if number == 1 else "utf-8"
+            )  # a spreadsheet's byte-order mark is not a column name
+        except UnicodeDecodeError as error:
+            raise DataError(
+                f"{path} line {number} is not UTF-8 (byte {raw[error.start]:#04x}); save the file as UTF-8"
+            ) from None
 
 
 def labels_of(examples: Iterable[Example]) -> list[str]:

@@ -11,7 +11,7 @@ import os
 import sys
 
 import promptgraph
-from promptgraph.cli import ask, demo, local, train
+from promptgraph.cli import ask, demo, local, predict, train
 from promptgraph.compile import TrainingError
 from promptgraph.lm import LMError
 from promptgraph.lm.local import LocalServerError
@@ -23,6 +23,7 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--version", action="version", version=f"promptgraph {promptgraph.__version__}")
     commands = top.add_subparsers(dest="command", required=True)
     train.add_commands(commands)
+    predict.add_command(commands)
     ask.add_command(commands)
     local.add_command(commands)
     demo.add_command(commands)

@@ -1,17 +1,15 @@
-"""`promptgraph compile`, `evaluate` and `predict`: the classifier's whole life on the command line."""
+"""`promptgraph compile` and `evaluate`: training a program and scoring it on the command line."""
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
-import sys
 from pathlib import Path
 
 from promptgraph.cli.backend import Backend, add_backend_options, open_backend
 from promptgraph.cli.options import add_data_options, load_program, parse_labels, read_examples
 from promptgraph.compile import CompileResult, compile
-from promptgraph.data import Example, labels_of
+from promptgraph.data import labels_of
 from promptgraph.lm import FORWARD_MODEL, OPTIMIZER_MODEL, Ledger
 from promptgraph.metrics import Evaluation, evaluate
 from promptgraph.modules import Classify
@@ -70,15 +68,6 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     add_data_options(check, labelled=True)
     add_backend_options(check, optimizer=False)
     check.set_defaults(run=run_evaluate)
-
-    predict = commands.add_parser("predict", help="label texts with a saved program")
-    predict.add_argument("program", help="a saved program (.json), or file.py:function")
-    predict.add_argument("data", nargs="?", help="texts to label, .csv or .jsonl (or use --text)")
-    predict.add_argument("--text", action="append", default=[], help="a text to label; repeat for more")
-    predict.add_argument("--output", help="write .csv or .jsonl here (default: CSV on standard output)")
-    add_data_options(predict, labelled=False)
-    add_backend_options(predict, optimizer=False)
-    predict.set_defaults(run=run_predict)
 
 
 def run_compile(arguments: argparse.Namespace) -> int:
@@ -196,41 +185,3 @@ def evaluation_table(result: Evaluation) -> str:
     for label, row in result.confusion.items():
         lines.append(label.ljust(width) + "".join(f"  {row[c]:>{max(len(c), 5)}}" for c in columns))
     return "\n".join(lines)
-
-
-def run_predict(arguments: argparse.Namespace) -> int:
-    program = load_program(arguments.program)
-    if arguments.data and arguments.text:
-        raise ValueError("give either a file of texts or --text, not both")
-    if arguments.data:
-        examples = read_examples(arguments, arguments.data, labelled=False)
-    elif arguments.text:
-        if len(program.inputs) != 1:
-            raise ValueError(f"this program reads {', '.join(program.inputs)}: give a file and --inputs, not --text")
-        name = program.inputs[0]
-        examples = [Example({name: text}, id=str(number)) for number, text in enumerate(arguments.text, start=1)]
-    else:
-        raise ValueError("nothing to label: give a .csv/.jsonl file or --text")
-    with open_backend(arguments) as backend:
-        traces = program.run(examples, lm=backend.forward, tag="predict")
-    field = program.outputs[0]
-    rows = [
-        {"id": t.example.id, field: "" if t.prediction is None else t.prediction, "status": t.status} for t in traces
-    ]
-    write_rows(rows, arguments.output)
-    return 0
-
-
-def write_rows(rows: list[dict], output: str | None) -> None:
-    if output and output.endswith(".jsonl"):
-        with open(output, "w", encoding="utf-8") as handle:
-            handle.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
-        return
-    handle = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
-    try:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else ["id"])
-        writer.writeheader()
-        writer.writerows(rows)
-    finally:
-        if output:
-            handle.close()
