@@ -6,11 +6,12 @@ import argparse
 import json
 from pathlib import Path
 
-from promptgraph.cli.backend import Backend, add_backend_options, open_backend
+from promptgraph.cli.backend import add_backend_options, open_backend
 from promptgraph.cli.options import add_data_options, load_program, parse_labels, read_examples
 from promptgraph.compile import CompileResult, compile
-from promptgraph.data import labels_of
-from promptgraph.lm import FORWARD_MODEL, OPTIMIZER_MODEL, Ledger
+from promptgraph.data import Example, labels_of, stratified_split
+from promptgraph.estimate import estimate_compile, estimate_table
+from promptgraph.lm import FORWARD_MODEL, LM, OPTIMIZER_MODEL, Ledger
 from promptgraph.metrics import Evaluation, evaluate
 from promptgraph.modules import Classify
 from promptgraph.optimizers import DemoSearch, Optimizer, TextualGradientDescent
@@ -49,6 +50,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--val-per-label", type=int, default=50, help="examples per label held out for validation")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument(
+        "--dry-run", action="store_true", help="print the calls, tokens and USD the run would take, and stop"
+    )
+    train.add_argument(
         "--optimizer",
         choices=("tgd", "demos"),
         help="tgd: critiques and rewrites by the strong model; demos: few-shot demos chosen by score, no strong "
@@ -77,25 +81,19 @@ def run_compile(arguments: argparse.Namespace) -> int:
         raise ValueError("compile needs a labelled data file (or --resume RUN_DIR)")
     trainset = read_examples(arguments, arguments.data, labelled=True)
     valset = read_examples(arguments, arguments.valset, labelled=True) if arguments.valset else None
+    if arguments.dry_run:
+        return run_dry(arguments, trainset, valset)
     out = Path(arguments.out)
     if not arguments.resume:
         remember_arguments(arguments, out)
     with open_backend(arguments) as backend:
-        if arguments.program:
-            program = load_program(arguments.program)
-        else:
-            labels = parse_labels(arguments.labels)[0] or labels_of(trainset)
-            max_tokens = arguments.max_tokens or (64 if backend.name == "local" else 400)
-            classify = Classify(
-                labels, system=arguments.system, prefix=arguments.prefix, suffix=arguments.suffix, max_tokens=max_tokens
-            )
-            program = Program.of(classify, name="classify")
+        program = build_program(arguments, trainset, local=backend.name == "local")
         result = compile(
             program,
             trainset=trainset,
             valset=valset,
             lm=backend.forward,
-            optimizer=choose_optimizer(arguments.optimizer, backend),
+            optimizer=choose_optimizer(arguments.optimizer, backend.name, backend.optimizer),
             iterations=arguments.iterations,
             samples_per_label=arguments.samples_per_label,
             val_per_label=arguments.val_per_label,
@@ -143,10 +141,46 @@ def parser_default(key: str):
     return {"max_concurrency": 8, "model": FORWARD_MODEL, "optimizer_model": OPTIMIZER_MODEL}.get(key)
 
 
-def choose_optimizer(name: str | None, backend: Backend) -> Optimizer:
-    if (name or ("demos" if backend.name == "local" else "tgd")) == "demos":
+def build_program(arguments: argparse.Namespace, trainset: list[Example], *, local: bool) -> Program:
+    """The --program given, or a new one-module classifier of the data's labels."""
+    if arguments.program:
+        return load_program(arguments.program)
+    labels = parse_labels(arguments.labels)[0] or labels_of(trainset)
+    max_tokens = arguments.max_tokens or (64 if local else 400)
+    classify = Classify(
+        labels, system=arguments.system, prefix=arguments.prefix, suffix=arguments.suffix, max_tokens=max_tokens
+    )
+    return Program.of(classify, name="classify")
+
+
+def choose_optimizer(name: str | None, backend: str, strong: LM | None) -> Optimizer:
+    if (name or ("demos" if backend == "local" else "tgd")) == "demos":
         return DemoSearch()
-    return TextualGradientDescent(lm=backend.optimizer)
+    return TextualGradientDescent(lm=strong)
+
+
+def run_dry(arguments: argparse.Namespace, trainset: list[Example], valset: list[Example] | None) -> int:
+    """Print what the run would cost, spending nothing and starting nothing."""
+    program = build_program(arguments, trainset, local=arguments.lm == "local")
+    backend = "local" if arguments.lm == "local" else "remote"
+    if valset is None:
+        trainset, valset = stratified_split(trainset, arguments.val_per_label, seed=arguments.seed)
+    phases = estimate_compile(
+        program,
+        trainset=trainset,
+        valset_size=len(valset),
+        iterations=arguments.iterations,
+        samples_per_label=arguments.samples_per_label,
+        optimizer=choose_optimizer(arguments.optimizer, backend, strong=None),  # never called here
+        forward_model="local model" if backend == "local" else arguments.model,
+        optimizer_model="local model" if backend == "local" else arguments.optimizer_model,
+    )
+    print(estimate_table(phases))
+    print(
+        "\ncalls are exact (cache hits make them fewer); input tokens are estimated from the data; output tokens "
+        "and USD are upper bounds (every reply at max_tokens, every structured reply with one repair)."
+    )
+    return 0
 
 
 def compile_summary(result: CompileResult, saved: Path, report: Path) -> str:

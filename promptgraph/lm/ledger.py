@@ -8,7 +8,6 @@ A cached response is counted as a cache hit and costs nothing: the money was spe
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
 
 import attrs
 
@@ -105,7 +104,7 @@ class Ledger:
         return format_table(self.accounts(), self.unpriced_models())
 
 
-def format_table(accounts: Iterable[Account], unpriced: list[str]) -> str:
+def format_table(accounts: list[Account], unpriced: list[str]) -> str:
     header = ("model", "tag", "calls", "cached", "failed", "in", "out", "cache w", "cache r", "USD")
     rows = [
         (
@@ -124,11 +123,14 @@ def format_table(accounts: Iterable[Account], unpriced: list[str]) -> str:
     ]
     total_usd = sum(a.usd for a in accounts)
     rows.append(("total", "", *[""] * 7, f"{total_usd:.4f}"))
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in [header, *rows]
-    ]
+    table = columns(header, rows)
     if unpriced:
-        lines.append(f"no list price for {', '.join(unpriced)}: their cost is not in the total")
-    return "\n".join(lines)
+        table += f"\nno list price for {', '.join(unpriced)}: their cost is not in the total"
+    return table
+
+
+def columns(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    """Left-aligned columns wide enough for every cell, for terminals and logs."""
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in [header, *rows]]
+    return "\n".join(line.rstrip() for line in lines)

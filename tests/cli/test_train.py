@@ -135,3 +135,12 @@ def test_a_corrupted_program_is_a_one_line_error(tmp_path, server, capsys):
     broken.write_text("{")
     assert main(["predict", str(broken), "--text", "x", "--base-url", server]) == 1
     assert "not valid JSON" in capsys.readouterr().err
+
+
+def test_a_dry_run_prints_the_estimate_and_spends_nothing(tmp_path, data, capsys):
+    out = tmp_path / "run"
+    arguments = ["compile", str(data), *data_options(), "--dry-run", "--out", str(out), "--base-url", "http://127.0.0.1:9"]
+    assert main(arguments) == 0
+    printed = capsys.readouterr().out
+    assert "critic (at most)" in printed and "USD (at most)" in printed
+    assert not out.exists()

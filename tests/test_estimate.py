@@ -1,0 +1,55 @@
+import pytest
+
+from promptgraph import Classify, DemoSearch, Program, TextualGradientDescent
+from promptgraph.estimate import estimate_compile, estimate_table
+from tests.scenario import FORMAT, LABELS, chain, questions
+
+
+def estimate(program, optimizer, **options):
+    options = {"valset_size": 10, "iterations": 3, "samples_per_label": 5} | options
+    phases = estimate_compile(
+        program,
+        trainset=questions(40),
+        optimizer=optimizer,
+        forward_model="claude-haiku-5-5",
+        optimizer_model="claude-opus-5-5",
+        **options,
+    )
+    return {phase.phase: phase for phase in phases}
+
+
+def classifier():
+    return Program.of(Classify(LABELS, system=FORMAT, max_tokens=50), name="c")
+
+
+def test_forward_and_validation_calls_are_counted_exactly():
+    phases = estimate(classifier(), TextualGradientDescent(lm=None))
+    assert phases["forward"].calls == 3 * 10  # 3 iterations x 5 per label x 2 labels
+    assert phases["validate"].calls == 4 * 10  # iteration 0 too
+    assert phases["forward"].max_output_tokens == 30 * 50
+
+
+def test_optimizer_calls_are_a_constant_per_module_with_one_repair_each():
+    small, large = (
+        estimate(chain(frozen_tail=False), TextualGradientDescent(lm=None), samples_per_label=n) for n in (5, 50)
+    )
+    assert small["critic (at most)"].calls == large["critic (at most)"].calls == 2 * 3 * 3
+
+
+def test_demo_search_counts_its_candidate_scoring():
+    phases = estimate(classifier(), DemoSearch(candidates=4, dev_per_label=5))
+    assert phases["demo search"].calls == 3 * 5 * 10
+
+
+def test_input_tokens_grow_with_the_prompt():
+    short = estimate(classifier(), DemoSearch())["forward"].input_tokens
+    long = estimate(Program.of(Classify(LABELS, system=FORMAT * 20), name="c"), DemoSearch())["forward"].input_tokens
+    assert long > 5 * short
+
+
+def test_the_table_totals_the_upper_bound_in_dollars():
+    table = estimate_table(list(estimate(classifier(), TextualGradientDescent(lm=None)).values()))
+    assert table.splitlines()[-1].startswith("total")
+    assert float(table.splitlines()[-1].split()[-1]) == pytest.approx(
+        sum(p.max_usd for p in estimate(classifier(), TextualGradientDescent(lm=None)).values()), abs=1e-4
+    )
