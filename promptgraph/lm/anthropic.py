@@ -96,6 +96,7 @@ class AnthropicLM:
         }
         if request.system:
             arguments["system"] = request.system
+        mark_cached_prefix(arguments, request, model)
         if request.stop_sequences:
             arguments["stop_sequences"] = list(request.stop_sequences)
         if request.sampling():
@@ -165,6 +166,38 @@ class AnthropicLM:
             if self._client is not None:
                 self._client.close()
                 self._client = None
+
+
+# Shortest prefix each model caches (tokens); below it the API silently caches nothing, so a
+# marker there is pointless. Published for the 4.x and 5 models; for others we mark prefixes
+# of at least the smallest published minimum, which costs nothing if the model's is higher.
+MIN_CACHEABLE_TOKENS = {
+    "claude-haiku-4-5": 4096,
+    "claude-opus-4-5": 4096,
+    "claude-opus-4-6": 4096,
+    "claude-sonnet-4-5": 1024,
+    "claude-sonnet-5": 1024,
+    "claude-opus-5": 512,
+}
+DEFAULT_MIN_CACHEABLE_TOKENS = 512
+CHARS_PER_TOKEN = 4  # rough, and on the cautious side for English
+
+
+def mark_cached_prefix(arguments: dict, request: Request, model: str) -> None:
+    """Put `cache_control` at the end of the request's shared prefix when it is long enough to be cached."""
+    if request.shared_prefix is None:
+        return
+    end = request.shared_prefix
+    prefix_chars = len(request.system) + sum(len(m.content) for m in request.messages[: end + 1])
+    minimum = MIN_CACHEABLE_TOKENS.get(model, DEFAULT_MIN_CACHEABLE_TOKENS)
+    if prefix_chars / CHARS_PER_TOKEN < minimum:
+        return
+    marker = {"type": "ephemeral"}
+    if end < 0:
+        arguments["system"] = [{"type": "text", "text": request.system, "cache_control": marker}]
+    else:
+        message = arguments["messages"][end]
+        message["content"] = [{"type": "text", "text": message["content"], "cache_control": marker}]
 
 
 def _response(message: anthropic.types.Message, latency: float) -> Response:

@@ -57,8 +57,9 @@ class Request:
     `model=None` means "the LM's own model". Sampling settings are None unless asked
     for, so a model that rejects them never sees them. `seed` is a rollout id: it only
     changes the cache key, so the same prompt can be sampled again on purpose.
-    `tag` names the caller (forward, critic, rewrite) for the ledger; it is not part
-    of what the model sees, so it is not part of the cache key either.
+    `tag` names the caller (forward, critic, rewrite) for the ledger, and `shared_prefix`
+    marks what a provider may cache; neither changes what the model answers, so neither
+    is part of the response cache's key.
     """
 
     messages: tuple[Message, ...] = attrs.field(converter=_to_messages)
@@ -72,6 +73,9 @@ class Request:
     top_k: int | None = attrs.field(default=None, validator=_optional_at_least(1))
     seed: int = 0
     tag: str = "call"
+    # The end of the prefix shared by many requests (the system prompt: -1; or the last of
+    # the leading messages, e.g. few-shot demos), which a backend may cache; None: nothing shared.
+    shared_prefix: int | None = None
 
     def sampling(self) -> dict[str, float | int]:
         """The sampling settings that were asked for, and only those."""

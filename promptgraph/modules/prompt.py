@@ -71,7 +71,10 @@ class Prompt(Module):
         for demo in self.demos.pairs:
             messages += [("user", self.user_message(demo.inputs)), ("assistant", demo.output)]
         messages.append(("user", self.user_message(inputs)))
-        return Request(messages=messages, system=self.system.value, max_tokens=self.max_tokens)
+        # The system prompt and the demos are the same for every example: a provider may cache them.
+        return Request(
+            messages=messages, system=self.system.value, max_tokens=self.max_tokens, shared_prefix=len(messages) - 2
+        )
 
     def user_message(self, inputs: Mapping[str, Any]) -> str:
         values = {name: self._bounded(str(inputs[name])) for name in self.inputs}

@@ -130,3 +130,31 @@ def test_fifty_slow_requests_run_ten_at_a_time_and_return_in_order():
     serial = 50 * 0.05
     assert [response.text for response in responses] == [f"q{i}" for i in range(50)]
     assert elapsed < serial / 3  # ideal is serial / 10; leave room for a busy machine
+
+
+def test_a_long_shared_system_prompt_is_marked_for_caching():
+    transport = RecordingTransport(lambda body, n: ok())
+    lm_with(transport, model="claude-sonnet-5").complete(ask(system="rules " * 1000, shared_prefix=-1))
+    (block,) = transport.bodies[0]["system"]
+    assert block["cache_control"] == {"type": "ephemeral"} and block["text"].startswith("rules")
+
+
+def test_a_prefix_below_the_models_minimum_is_not_marked():
+    transport = RecordingTransport(lambda body, n: ok())
+    lm_with(transport, model="claude-haiku-4-5").complete(ask(system="rules " * 1000, shared_prefix=-1))  # ~1,500 < 4,096
+    assert transport.bodies[0]["system"] == "rules " * 1000
+
+
+def test_the_marker_goes_on_the_last_demo_when_there_are_demos():
+    transport = RecordingTransport(lambda body, n: ok())
+    messages = [("user", "example " * 500), ("assistant", "answer " * 500), ("user", "the real question")]
+    lm_with(transport, model="claude-opus-5").complete(Request(messages=messages, shared_prefix=1))
+    sent = transport.bodies[0]["messages"]
+    assert sent[1]["content"][0]["cache_control"] == {"type": "ephemeral"}
+    assert sent[2]["content"] == "the real question"
+
+
+def test_requests_that_share_nothing_carry_no_marker():
+    transport = RecordingTransport(lambda body, n: ok())
+    lm_with(transport).complete(ask(system="rules " * 5000))
+    assert isinstance(transport.bodies[0]["system"], str)
