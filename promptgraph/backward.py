@@ -94,6 +94,7 @@ class CritiqueLimits:
 
     mistakes_per_label: int = 10
     correct_per_label: int = 5
+    max_examples: int = 40  # in all: with many labels (free-text answers), per-label caps alone do not bound
     chars_per_field: int = 800
     chars_per_feedback: int = 1500
     critique_words: int = 250
@@ -136,6 +137,9 @@ def select_examples(traces: Sequence[Trace], evaluation: Evaluation, limits: Cri
                     taken += 1
     for label in sorted(correct):
         chosen.extend(rng.sample(correct[label], min(limits.correct_per_label, len(correct[label]))))
+    if len(chosen) > limits.max_examples:  # keep the mix of mistakes and correct ones, drop at random
+        keep = sorted(rng.sample(range(len(chosen)), limits.max_examples))
+        chosen = [chosen[index] for index in keep]
     return chosen
 
 
@@ -179,7 +183,9 @@ def backward(
                 continue
             critique = _critique(node, module, trainable, upstream, received, shown, evaluation, lm, ledger, limits)
             for name, parameter in trainable:
-                parameter.feedback.append(Feedback(f"critic of {node}", critique.parameters.get(name) or critique.text))
+                text = critique.parameters.get(name) or critique.text
+                if text.strip():  # a failed critic call has nothing to say; a blind rewrite would waste money
+                    parameter.feedback.append(Feedback(f"critic of {node}", text))
         critiques.append(critique)
         for field, source in upstream:
             producer, output = source.split(".", 1)

@@ -130,6 +130,10 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
     labels = _labels(program, require_labels(trainset, valset or ()))
     if valset is None:
         trainset, valset = stratified_split(trainset, val_per_label, seed=seed)
+    if not valset:
+        raise ValueError(
+            "the validation set is empty: raise val_per_label or pass a valset, or nothing can be compared"
+        )
     run_dir = Path(run_dir) if run_dir is not None else None
     settings = {
         "seed": seed,

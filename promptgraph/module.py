@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import importlib
+import importlib.util
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -38,6 +39,11 @@ class Module(abc.ABC):
     inputs: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
     description: str = ""  # one sentence the critic reads: what this step is for
+
+    @property
+    def answer(self) -> str:
+        """The output that is this module's answer when it ends a program (ChainOfThought: not its reasoning)."""
+        return self.outputs[0]
 
     @abc.abstractmethod
     def forward(self, inputs: dict[str, Any], ctx: Context) -> Outcome:
@@ -83,10 +89,11 @@ def reference_of(function: Callable | None) -> str | None:
     if function is None:
         return None
     module, name = getattr(function, "__module__", None), getattr(function, "__qualname__", "")
-    if not module or "<" in name or module == "__main__":
+    if not module or "<" in name or module == "__main__" or importlib.util.find_spec(module) is None:
         raise TypeError(
-            f"{function!r} cannot be saved by name: define it as a top-level function in an importable "
-            "module, or rebuild the program in code and load only its values with program.load_values(path)"
+            f"{function!r} cannot be saved by name: define it as a top-level function in a module Python can "
+            "import (a package, or a file on PYTHONPATH), or rebuild the program in code and load only its "
+            "values with program.load_values(path)"
         )
     return f"{module}:{name}"
 

@@ -102,13 +102,13 @@ class Program(Module):
 
     @property
     def output(self) -> str:
-        """The program's answer, as "node.field": by default the first output of the last node added."""
+        """The program's answer, as "node.field": by default the answer of the last node added."""
         if self._output is not None:
             return self._output
         if not self._nodes:
             raise GraphError("the program has no nodes; add one with program.add(name, module)")
         last = next(reversed(self._nodes))
-        return f"{last}.{self._nodes[last].outputs[0]}"
+        return f"{last}.{self._nodes[last].answer}"
 
     @output.setter
     def output(self, reference: str) -> None:

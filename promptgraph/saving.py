@@ -164,18 +164,34 @@ def _validate(module: Module, node: Any, where: str) -> None:
             raise LoadError(f"{where}: parameter {name!r} needs a string 'value'")
         if not isinstance(saved.get("history", []), list) or not isinstance(saved.get("trainable", True), bool):
             raise LoadError(f"{where}: parameter {name!r} has a malformed history or trainable flag")
+        if not isinstance(saved.get("role", ""), str) or not _strings(saved.get("constraints", [])):
+            raise LoadError(f"{where}: parameter {name!r} needs a string 'role' and a list of string 'constraints'")
     demos = node.get("demos", {})
     expected = {path for path, _ in module.named_demos()}
     if not isinstance(demos, dict) or not set(demos) <= expected:
         raise LoadError(f"{where}: the file has demos for {sorted(demos)}, the module has {sorted(expected)}")
     for name, saved in demos.items():
         pairs = saved.get("pairs") if isinstance(saved, dict) else None
-        if not isinstance(pairs, list) or not all(_is_demo(pair) for pair in pairs):
-            raise LoadError(f"{where}: demos {name!r} need 'pairs' of {{'inputs': {{...}}, 'output': '...'}}")
+        history = saved.get("history", []) if isinstance(saved, dict) else None
+        if not _demo_list(pairs) or not isinstance(history, list) or not all(_demo_list(old) for old in history):
+            raise LoadError(
+                f"{where}: demos {name!r} need 'pairs' (and 'history') of {{'inputs': {{...}}, 'output': '...'}}"
+            )
 
 
-def _is_demo(pair: Any) -> bool:
-    return isinstance(pair, dict) and isinstance(pair.get("inputs"), dict) and isinstance(pair.get("output"), str)
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _demo_list(pairs: Any) -> bool:
+    return isinstance(pairs, list) and all(
+        isinstance(pair, dict)
+        and set(pair) == {"inputs", "output"}
+        and isinstance(pair["output"], str)
+        and isinstance(pair["inputs"], dict)
+        and all(isinstance(value, str) for value in pair["inputs"].values())
+        for pair in pairs
+    )
 
 
 def _assign(module: Module, node: Any, where: str) -> None:
@@ -193,4 +209,4 @@ def _assign(module: Module, node: Any, where: str) -> None:
         if saved is not None:
             demos.pairs = [Demo(**pair) for pair in saved["pairs"]]
             demos.trainable = saved.get("trainable", True)
-            demos.history = [[Demo(**pair) for pair in pairs if _is_demo(pair)] for pairs in saved.get("history", [])]
+            demos.history = [[Demo(**pair) for pair in pairs] for pairs in saved.get("history", [])]

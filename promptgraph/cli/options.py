@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import importlib
+import sys
 from pathlib import Path
 
 from promptgraph.data import DataError, Example, load_examples
@@ -36,9 +37,9 @@ def load_program(spec: str) -> Program:
         file, _, name = spec.rpartition(":")
         if not Path(file).exists():
             raise ValueError(f"--program {spec}: there is no file {file}")
-        module_spec = importlib.util.spec_from_file_location(Path(file).stem, file)
-        module = importlib.util.module_from_spec(module_spec)
-        module_spec.loader.exec_module(module)
+        # Importable by its name afterwards too, so the functions it defines can be saved by name.
+        sys.path.insert(0, str(Path(file).resolve().parent))
+        module = importlib.import_module(Path(file).stem)
         if not callable(getattr(module, name, None)):
             raise ValueError(f"--program {spec}: {file} has no function {name}")
         program = getattr(module, name)()

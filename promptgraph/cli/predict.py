@@ -68,9 +68,14 @@ def _examples(arguments: argparse.Namespace, names: tuple[str, ...]) -> Iterator
 
 
 def written_rows(output: Path) -> tuple[int, str | None]:
-    """How many rows a previous run already wrote, and the id of the last one."""
+    """How many rows a previous run already wrote, and the id of the last one.
+
+    A row cut short by a kill or a full disk is not done: the file is first cut back to
+    its last complete line.
+    """
     if not output.exists() or output.stat().st_size == 0:
         return 0, None
+    _drop_partial_line(output)
     count, last = 0, None
     with output.open(encoding="utf-8", newline="") as handle:
         rows = (
@@ -81,6 +86,19 @@ def written_rows(output: Path) -> tuple[int, str | None]:
         for row in rows:
             count, last = count + 1, str(row["id"])
     return count, last
+
+
+def _drop_partial_line(path: Path) -> None:
+    with path.open("rb+") as handle:
+        size = handle.seek(0, 2)
+        if size == 0:
+            return
+        handle.seek(max(0, size - 65536))
+        tail = handle.read()
+        if tail.endswith(b"\n"):
+            return
+        cut = tail.rfind(b"\n")
+        handle.truncate(size - len(tail) + cut + 1 if cut >= 0 else 0)
 
 
 class RowWriter:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import urllib.parse
 
 import anthropic
 import attrs
@@ -139,10 +140,13 @@ class AnthropicLM:
             return self._client
 
     def _new_client(self) -> anthropic.Anthropic:
-        api_key = self.api_key or os.environ.get("ANTHROPIC_API_KEY") or None
         base_url = self.base_url or os.environ.get("ANTHROPIC_BASE_URL") or None
-        if api_key is None and base_url is not None and not os.environ.get("ANTHROPIC_AUTH_TOKEN"):
+        api_key = self.api_key
+        if api_key is None and base_url is not None and not _is_anthropic(base_url):
+            # Another server: never hand it the Anthropic key from the environment. Local
+            # servers ignore the key; a proxy that needs one gets it through api_key=.
             api_key = LOCAL_SERVER_KEY
+        api_key = api_key or os.environ.get("ANTHROPIC_API_KEY") or None
         http_client = self.http_client if self.http_client is not None else anthropic.DefaultHttpxClient()
         hooks = http_client.event_hooks
         http_client.event_hooks = {**hooks, "response": [*hooks.get("response", []), self._observe]}
@@ -198,6 +202,11 @@ def mark_cached_prefix(arguments: dict, request: Request, model: str) -> None:
     else:
         message = arguments["messages"][end]
         message["content"] = [{"type": "text", "text": message["content"], "cache_control": marker}]
+
+
+def _is_anthropic(base_url: str) -> bool:
+    host = urllib.parse.urlsplit(base_url).hostname or ""
+    return host == "anthropic.com" or host.endswith(".anthropic.com")
 
 
 def _response(message: anthropic.types.Message, latency: float) -> Response:

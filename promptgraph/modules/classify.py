@@ -36,6 +36,7 @@ class Classify(Prompt):
         parser: Parser | None = None,
         max_tokens: int = 400,
         description: str = "",
+        max_input_chars: int = 20_000,
     ):
         self.labels = tuple(str(label) for label in labels)
         if len(self.labels) < 2 or len(set(self.labels)) != len(self.labels):
@@ -56,6 +57,7 @@ class Classify(Prompt):
             max_tokens=max_tokens,
             description=description or f"classifies a {' and '.join(inputs)} as one of: {', '.join(self.labels)}",
             constraints=() if parser else (format_rule,),
+            max_input_chars=max_input_chars,
         )
 
     def parse(self, text: str) -> dict[str, Any]:
@@ -93,6 +95,7 @@ class Classify(Prompt):
             "max_tokens": self.max_tokens,
             "description": self.description,
             "parser": reference_of(self._label_parser),
+            "max_input_chars": self.max_input_chars,
         }
 
 

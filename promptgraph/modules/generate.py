@@ -48,6 +48,7 @@ class Generate(Prompt):
         parser: Parser | None = None,
         max_tokens: int = 1024,
         description: str = "",
+        max_input_chars: int = 20_000,
     ):
         self._field_parser = parser
         super().__init__(
@@ -59,6 +60,7 @@ class Generate(Prompt):
             max_tokens=max_tokens,
             description=description,
             format="" if parser else self._format(tuple(outputs)),
+            max_input_chars=max_input_chars,
         )
 
     def _format(self, outputs: tuple[str, ...]) -> str:
@@ -89,6 +91,10 @@ class ChainOfThought(Generate):
     def __init__(self, inputs: Sequence[str] = ("text",), outputs: Sequence[str] = ("answer",), **options: Any):
         outputs = tuple(name for name in outputs if name != "reasoning")
         super().__init__(inputs, ("reasoning", *outputs), **options)
+
+    @property
+    def answer(self) -> str:
+        return self.outputs[1]
 
     def _format(self, outputs: tuple[str, ...]) -> str:
         return tag_format(outputs, lead="Think it through step by step first, in <reasoning>, then answer. ")

@@ -122,9 +122,10 @@ class Prompt(Module):
             return Outcome(FAILED, request=request, error=str(error))
         try:
             outputs = self.parse(response.text)
-        except ParseError as error:
+        except Exception as error:  # a user's parser may raise anything; the reply is then unread, not a crash
+            detail = str(error) if isinstance(error, ParseError) else f"{type(error).__name__} in the parser: {error}"
             cut = " (the reply was cut at max_tokens)" if response.stop_reason == "max_tokens" else ""
-            return Outcome(UNPARSED, request=request, response=response, error=f"{error}{cut}")
+            return Outcome(UNPARSED, request=request, response=response, error=f"{detail}{cut}")
         return Outcome(OK, outputs=outputs, request=request, response=response)
 
     def config(self) -> dict[str, Any]:
@@ -135,6 +136,7 @@ class Prompt(Module):
             "description": self.description,
             "parser": reference_of(self._parser),
             "format": self.format,
+            "max_input_chars": self.max_input_chars,
         }
 
     @classmethod

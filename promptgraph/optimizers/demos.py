@@ -90,7 +90,12 @@ class DemoSearch:
             inputs = {name: str(value) for name, value in step.inputs.items()}
             if score >= 1.0 and step.response_text is not None:
                 demo = Demo(inputs, step.response_text)
-            elif node == answers_here and trace.example.label is not None and len(inputs) == len(module.inputs):
+            elif (
+                node == answers_here
+                and trace.example.label is not None
+                and len(inputs) == len(module.inputs)
+                and len(module.outputs) == 1  # else the other outputs would be the model's wrong ones, or missing
+            ):
                 answer = module.answer_text({**step.outputs, field: trace.example.label})
                 if answer is None:
                     continue
