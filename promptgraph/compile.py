@@ -24,7 +24,7 @@ import attrs
 from promptgraph import checkpoint
 from promptgraph.backward import Critique
 from promptgraph.data import Example, require_labels, stratified_sample, stratified_split
-from promptgraph.lm import LM, Ledger
+from promptgraph.lm import LM, Ledger, Usage
 from promptgraph.metrics import Evaluation, Metric, evaluate, exact_match
 from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, Update
 from promptgraph.parameter import Demo
@@ -45,6 +45,7 @@ class IterationRecord:
     usd: float = 0.0  # spent so far in the run
     calls: dict[str, int] = attrs.field(factory=dict)  # API calls so far, per tag (cache hits excluded)
     demos: dict[str, list[Demo]] = attrs.field(factory=dict)  # the few-shot demos that were validated
+    kept: bool = True  # False: it lost to the best so far on validation, so training went on from the best
 
     def to_dict(self) -> dict:
         """JSON-ready, without the traces."""
@@ -58,6 +59,7 @@ class IterationRecord:
             "updates": [attrs.asdict(update) for update in self.updates],
             "usd": self.usd,
             "calls": self.calls,
+            "kept": self.kept,
         }
 
     @classmethod
@@ -73,6 +75,7 @@ class IterationRecord:
             updates=tuple(checkpoint.update_from_dict(item) for item in data["updates"]),
             usd=data["usd"],
             calls=data["calls"],
+            kept=data.get("kept", True),
         )
 
 
@@ -112,6 +115,7 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
     resume: bool = False,
     budget_usd: float | None = None,
     max_failure_rate: float = 0.5,
+    revert_worse: bool = True,
 ) -> CompileResult:
     """Train `program`'s texts; return a new program, its history and what it cost.
 
@@ -121,7 +125,9 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
     to `val_per_label` examples of each label are held out of the trainset once, before
     training starts.
     `on_iteration(history, ledger, program)` is called after every iteration (and once
-    before the first), e.g. with a ReportWriter.
+    before the first), e.g. with a ReportWriter. With `revert_worse`, an update that
+    scores below the best so far on validation is recorded and then undone, so the next
+    iteration trains from the best program rather than from a worse one.
     """
     if iterations < 0 or samples_per_label < 1:
         raise ValueError("iterations must be >= 0 and samples_per_label >= 1")
@@ -189,7 +195,8 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
     stopped = None
     for iteration in range(history[-1].iteration + 1, iterations + 1):
         if budget_usd is not None:
-            estimate = _next_cost(history, samples_per_label * len(labels), len(valset))
+            estimate = _next_cost(history, program=student, trainset=trainset, valset_size=len(valset),
+                                  samples_per_label=samples_per_label, optimizer=optimizer, lm=lm)  # fmt: skip
             if ledger.usd + estimate > budget_usd:
                 stopped = (
                     f"budget: spent ${ledger.usd:.4f} of ${budget_usd:.4f}; iteration {iteration} would cost "
@@ -206,6 +213,8 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
             val = validate()
         else:  # no mistake to learn from: spend nothing on critique, rewrite or re-validation
             step, val = StepResult(), history[-1].val
+        best_so_far = history[best_iteration(history)]
+        kept = not (revert_worse and val.score < best_so_far.val.score)
         history.append(
             IterationRecord(
                 iteration=iteration,
@@ -214,19 +223,17 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
                 critiques=step.critiques,
                 updates=step.updates,
                 samples=tuple(traces),
+                kept=kept,
                 **snapshot(),
                 **spent(),
             )
         )
+        if not kept:
+            _restore(student, best_so_far)
         finished(history)
 
     best = best_iteration(history)
-    for name, parameter in student.named_parameters():
-        if parameter.value != history[best].values[name]:
-            parameter.update(history[best].values[name])
-    for name, demos in student.named_demos():
-        if demos.pairs != history[best].demos[name]:
-            demos.update(history[best].demos[name])
+    _restore(student, history[best])
     student.meta = {
         "best_iteration": best,
         "stopped": stopped,
@@ -235,6 +242,16 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
         "history": [record.to_dict() for record in history],
     }
     return CompileResult(program=student, history=tuple(history), ledger=ledger, best_iteration=best, stopped=stopped)
+
+
+def _restore(program: Program, record: IterationRecord) -> None:
+    """Put back the texts and demos of an earlier iteration (each change kept in the histories)."""
+    for name, parameter in program.named_parameters():
+        if parameter.value != record.values[name]:
+            parameter.update(record.values[name])
+    for name, demos in program.named_demos():
+        if demos.pairs != record.demos[name]:
+            demos.update(record.demos[name])
 
 
 def _resume(run_dir: Path, student: Program, ledger: Ledger, settings: dict) -> list[IterationRecord]:
@@ -252,11 +269,39 @@ def _resume(run_dir: Path, student: Program, ledger: Ledger, settings: dict) -> 
     return [IterationRecord.from_dict(record) for record in saved.history]
 
 
-def _next_cost(history: Sequence[IterationRecord], batch: int, validation: int) -> float:
-    """The last iteration's cost; before any training iteration, validation's cost scaled to a batch more."""
+def _next_cost(history: Sequence[IterationRecord], **plan) -> float:
+    """What the next iteration will likely cost: the last one's cost; before any, an estimate.
+
+    The first estimate scales iteration 0's validation cost to a minibatch more, and adds the
+    optimizer's calls from `estimate_compile` without their repairs, with 1,000 output
+    tokens each: typical, not the upper bound, which would refuse most budgets outright.
+    """
     if len(history) > 1:
         return history[-1].usd - history[-2].usd
-    return history[0].usd * (1 + batch / max(validation, 1))
+    from promptgraph.estimate import estimate_compile  # it knows every module and optimizer
+
+    optimizer_lm = getattr(plan["optimizer"], "lm", None)
+    phases = estimate_compile(
+        plan["program"],
+        trainset=plan["trainset"],
+        valset_size=plan["valset_size"],
+        iterations=1,
+        samples_per_label=plan["samples_per_label"],
+        optimizer=plan["optimizer"],
+        forward_model=plan["lm"].model,
+        optimizer_model=optimizer_lm.model if optimizer_lm is not None else plan["lm"].model,
+    )
+    by_phase = {phase.phase: phase for phase in phases}
+    validation = history[0].usd
+    batch = by_phase["forward"].calls / max(by_phase["validate"].calls / 2, 1)
+    likely = validation * (1 + batch)
+    for phase in phases:
+        if phase.phase.endswith("(at most)"):  # critic and rewrite: half the calls are repairs
+            calls = phase.calls // 2
+            likely += Usage(input_tokens=phase.input_tokens // 2, output_tokens=1000 * calls).cost(phase.model)
+        elif phase.phase == "demo search":
+            likely += validation * phase.calls / max(by_phase["validate"].calls / 2, 1)
+    return likely
 
 
 def best_iteration(history: Sequence[IterationRecord]) -> int:

@@ -61,14 +61,23 @@ def test_too_many_failed_forward_calls_stop_training_with_a_clear_error(server):
         train(server, lm_options={"max_retries": 0})
 
 
-def test_a_budget_stops_before_the_iteration_that_would_exceed_it(server):
-    unlimited = train(server, iterations=3)
-    per_iteration = unlimited.history[1].usd - unlimited.history[0].usd
-    budget = unlimited.history[1].usd + per_iteration / 2
-    result = train(server, iterations=3, budget_usd=budget)
-    assert len(result.history) == 2
+def test_a_budget_stops_before_the_iteration_that_would_exceed_it_and_says_what_was_spent(server):
+    unlimited = train(server, iterations=3, program=classifier("x"))
+    budget = unlimited.history[2].usd + (unlimited.history[3].usd - unlimited.history[2].usd) / 2
+    result = train(server, iterations=3, program=classifier("x"), budget_usd=budget)
+    assert len(result.history) < 4
     assert result.ledger.usd <= budget
-    assert result.stopped.startswith("budget: spent $")
+    assert result.stopped.startswith(f"budget: spent ${result.ledger.usd:.4f} of ${budget:.4f}")
+
+
+def test_after_the_first_iteration_the_estimate_is_the_last_iterations_cost():
+    from promptgraph.compile import _next_cost
+
+    history = [
+        pg.IterationRecord(iteration=i, values={}, val=pg.evaluate([]), usd=usd)
+        for i, usd in enumerate((0.1, 0.5, 0.8))
+    ]
+    assert _next_cost(history) == pytest.approx(0.3)
 
 
 def test_every_iteration_leaves_a_checkpoint_and_resuming_ends_like_an_uninterrupted_run(server, tmp_path):

@@ -139,7 +139,16 @@ def test_a_corrupted_program_is_a_one_line_error(tmp_path, server, capsys):
 
 def test_a_dry_run_prints_the_estimate_and_spends_nothing(tmp_path, data, capsys):
     out = tmp_path / "run"
-    arguments = ["compile", str(data), *data_options(), "--dry-run", "--out", str(out), "--base-url", "http://127.0.0.1:9"]
+    arguments = [
+        "compile",
+        str(data),
+        *data_options(),
+        "--dry-run",
+        "--out",
+        str(out),
+        "--base-url",
+        "http://127.0.0.1:9",
+    ]
     assert main(arguments) == 0
     printed = capsys.readouterr().out
     assert "critic (at most)" in printed and "USD (at most)" in printed

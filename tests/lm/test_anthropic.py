@@ -141,7 +141,9 @@ def test_a_long_shared_system_prompt_is_marked_for_caching():
 
 def test_a_prefix_below_the_models_minimum_is_not_marked():
     transport = RecordingTransport(lambda body, n: ok())
-    lm_with(transport, model="claude-haiku-4-5").complete(ask(system="rules " * 1000, shared_prefix=-1))  # ~1,500 < 4,096
+    lm_with(transport, model="claude-haiku-4-5").complete(
+        ask(system="rules " * 1000, shared_prefix=-1)
+    )  # ~1,500 < 4,096
     assert transport.bodies[0]["system"] == "rules " * 1000
 
 
