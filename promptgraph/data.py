@@ -63,12 +63,17 @@ def iter_examples(
     columns = dict(inputs) if isinstance(inputs, Mapping) else {name: name for name in inputs}
     wanted = [*columns, *(name for name in (label, note, id) if name)]
     for number, (line, row) in enumerate(_rows(path), start=1):
-        if number == 1:
-            missing = [name for name in wanted if name not in row]
-            if missing:
-                raise DataError(
-                    f"{path} has no column {', '.join(map(repr, missing))}; its columns are {', '.join(row)}"
-                )
+        if not isinstance(row, dict):
+            raise DataError(f"{path} line {line} is not an object of named fields: {str(row)[:80]}")
+        missing = [name for name in wanted if name not in row]
+        if missing:
+            where = "" if number == 1 else f" line {line}"
+            columns_there = ", ".join(row)
+            raise DataError(
+                f"{path}{where} has no column {', '.join(map(repr, missing))}; its columns are {columns_there}"
+            )
+        if label is not None and row[label] is None:
+            raise DataError(f"{path} line {line} has no value for the label column {label!r}")
         value = None if label is None else str(row[label]).strip()
         if label_map is not None and value is not None:
             if value not in label_map:
