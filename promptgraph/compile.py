@@ -123,7 +123,8 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
     values: TextualGradientDescent with a strong model writing critiques and rewrites, or
     DemoSearch choosing few-shot demos with no strong model at all. With no `valset`, up
     to `val_per_label` examples of each label are held out of the trainset once, before
-    training starts.
+    training starts. A program that does not end in a classifier (free-text answers) is
+    sampled as one group: `samples_per_label` and `val_per_label` are then totals.
     `on_iteration(history, ledger, program)` is called after every iteration (and once
     before the first), e.g. with a ReportWriter. With `revert_worse`, an update that
     scores below the best so far on validation is recorded and then undone, so the next
@@ -133,9 +134,12 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
         raise ValueError("iterations must be >= 0 and samples_per_label >= 1")
     if resume and run_dir is None:
         raise ValueError("resume=True needs the run_dir of the run to resume")
-    labels = _labels(program, require_labels(trainset, valset or ()))
+    # A classifier's data is sampled per label; free-text targets (every answer its own
+    # "label") are sampled as one group, so sizes stay bounded.
+    stratify = bool(program.labels)
+    labels = _labels(program, require_labels(trainset, valset or (), classifier=stratify))
     if valset is None:
-        trainset, valset = stratified_split(trainset, val_per_label, seed=seed)
+        trainset, valset = stratified_split(trainset, val_per_label, seed=seed, stratify=stratify)
     if not valset:
         raise ValueError(
             "the validation set is empty: raise val_per_label or pass a valset, or nothing can be compared"
@@ -204,11 +208,11 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
                 )
                 break
         step_seed = seed * 1000 + iteration
-        batch = stratified_sample(trainset, samples_per_label, seed=step_seed)
+        batch = stratified_sample(trainset, samples_per_label, seed=step_seed, stratify=stratify)
         traces = run(batch, "forward")
         train = evaluate(traces, metric=metric, labels=labels)
         if train.score < 1.0:
-            context = StepContext(lm, ledger, metric, labels, trainset, seed=step_seed, progress=progress)
+            context = StepContext(lm, ledger, metric, labels, trainset, step_seed, progress, stratify)
             step = optimizer.step(student, traces=traces, evaluation=train, context=context)
             val = validate()
         else:  # no mistake to learn from: spend nothing on critique, rewrite or re-validation

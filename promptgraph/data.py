@@ -129,20 +129,25 @@ def labels_of(examples: Iterable[Example]) -> list[str]:
     return list(dict.fromkeys(example.label for example in examples if example.label is not None))
 
 
-def by_label(examples: Iterable[Example]) -> dict[str, list[Example]]:
+def by_label(examples: Iterable[Example], *, stratify: bool = True) -> dict[str, list[Example]]:
+    """Examples grouped by label; with `stratify=False` (free-text targets), one group of all."""
     groups: dict[str, list[Example]] = {}
     for example in examples:
-        groups.setdefault(example.label, []).append(example)
+        groups.setdefault(example.label if stratify else "", []).append(example)
     return groups
 
 
-def require_labels(trainset: Sequence[Example], valset: Sequence[Example] = ()) -> list[str]:
-    """Check a trainset can train a classifier; return its labels."""
+def require_labels(
+    trainset: Sequence[Example], valset: Sequence[Example] = (), *, classifier: bool = True
+) -> list[str]:
+    """Check a trainset can train a program (a classifier: two labels or more); return its labels."""
     if not trainset:
         raise DataError("the trainset is empty")
     if any(example.label is None for example in trainset):
         raise DataError("every training example needs a label")
     labels = labels_of(trainset)
+    if not classifier:  # free-text targets: any answer may appear in the valset alone
+        return labels
     if len(labels) < 2:
         raise DataError(f"the trainset has a single label ({labels[0]!r}); a classifier needs at least two")
     unknown = sorted(set(labels_of(valset)) - set(labels))
@@ -151,20 +156,24 @@ def require_labels(trainset: Sequence[Example], valset: Sequence[Example] = ()) 
     return labels
 
 
-def stratified_sample(examples: Sequence[Example], per_label: int, *, seed: int) -> list[Example]:
-    """Up to `per_label` examples of each label, chosen with `seed`, grouped by label."""
+def stratified_sample(
+    examples: Sequence[Example], per_label: int, *, seed: int, stratify: bool = True
+) -> list[Example]:
+    """Up to `per_label` examples of each label (or in all, unstratified), chosen with `seed`."""
     rng = random.Random(seed)
     sample = []
-    for group in by_label(examples).values():
+    for group in by_label(examples, stratify=stratify).values():
         sample.extend(rng.sample(group, min(per_label, len(group))))
     return sample
 
 
-def stratified_split(examples: Sequence[Example], per_label: int, *, seed: int) -> tuple[list[Example], list[Example]]:
-    """(rest, held out): up to `per_label` of each label held out, at most half of any label."""
+def stratified_split(
+    examples: Sequence[Example], per_label: int, *, seed: int, stratify: bool = True
+) -> tuple[list[Example], list[Example]]:
+    """(rest, held out): up to `per_label` of each label (or in all) held out, at most half of a group."""
     rng = random.Random(seed)
     held = set()
-    for label, group in by_label(examples).items():
+    for label, group in by_label(examples, stratify=stratify).items():
         if len(group) < 2:
             raise DataError(
                 f"label {label!r} has only {len(group)} example; a validation split needs at least 2 of each "

@@ -123,3 +123,16 @@ def test_of_equally_good_iterations_the_earliest_is_kept():
     result = train(iterations=2)
     assert result.history[1].val.score == result.history[2].val.score == 1.0
     assert result.best_iteration == 1
+
+
+def test_free_text_targets_are_sampled_as_one_group():
+    examples = [Example({"text": f"capital of country {i}?"}, f"city {i}", id=str(i)) for i in range(300)]
+    program = pg.Program.of(pg.Generate(("text",), ("answer",)), name="qa")
+    forward = pg.ScriptedLM(respond=lambda r: "<answer>city 0</answer>")
+    critic = pg.ScriptedLM(
+        respond=lambda r: json.dumps({"critique": "c", "parameters": {}, "inputs": {}, "values": {}})
+    )
+    result = pg.compile(program, trainset=examples, lm=forward, optimizer=TextualGradientDescent(lm=critic),
+                        iterations=1, samples_per_label=6, val_per_label=5, progress=False)  # fmt: skip
+    assert result.history[0].val.count == 5
+    assert len(result.history[1].samples) == 6

@@ -46,6 +46,7 @@ class StepContext:
     trainset: Sequence[Example]  # never the validation set
     seed: int
     progress: bool | None = None
+    stratify: bool = True  # sample per label (a classifier) or as one group (free-text targets)
 
     def score(self, program: Program, examples: Sequence[Example], *, tag: str = "search") -> Evaluation:
         traces = program.run(examples, lm=self.lm, ledger=self.ledger, tag=tag, progress=self.progress)
