@@ -54,6 +54,7 @@ class _QuietServer(ThreadingHTTPServer):
 class MessagesServer:
     respond: Callable[[Request], str]
     requests_per_second: float | None = None  # None: no rate limit
+    latency: float = 0.0  # seconds each reply takes, like a model generating
     slow_seconds: float = 5.0  # how long a "slow" fault sleeps
     seen: list[Request] = attrs.field(factory=list, init=False)  # every request answered or failed, in order
     statuses: collections.Counter = attrs.field(factory=collections.Counter, init=False)
@@ -135,6 +136,8 @@ class MessagesServer:
                     return self._error(529, "overloaded_error", "Overloaded")
                 if fault == "500":
                     return self._error(500, "api_error", "Internal server error")
+                if server.latency:
+                    time.sleep(server.latency)
                 text = server.respond(request)
                 stop_reason = "end_turn"
                 if fault == "max_tokens":

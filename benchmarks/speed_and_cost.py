@@ -1,0 +1,253 @@
+"""Speed and cost benchmarks against the loopback Messages API server, printed as tables.
+
+    python benchmarks/speed_and_cost.py                  # all sections
+    python benchmarks/speed_and_cost.py efficiency cache # some of them
+
+Sections:
+  efficiency  wall time of a forward pass / ideal, ideal = max(N x latency / concurrency, N / rate limit)
+  overhead    CPU seconds per forward call spent in promptgraph itself (scripted LM: no SDK, no HTTP)
+  calls       calls per compile iteration, versus the seed notebook's loop and one critic call per example
+  cost        USD per iteration at list prices, versus the seed notebook's loop
+  cache       an identical second compile: API calls made and wall time, versus the first
+  predict     rows per second and peak memory of `promptgraph predict` on a large file
+
+Every request goes through the real anthropic SDK to a server on 127.0.0.1 (except in
+`overhead`, which measures promptgraph alone).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import promptgraph as pg
+from promptgraph.lm import AnthropicLM
+from promptgraph.testing import MessagesServer
+
+ROOT = Path(__file__).resolve().parent.parent
+FORMAT = (
+    "Is the question sincere or insincere? End with Label: <label>sincere</label> or Label: <label>insincere</label>."
+)
+
+
+def label_reply(request: pg.Request) -> str:
+    return f"Label: <label>{'insincere' if ' all ' in request.messages[-1].content else 'sincere'}</label>"
+
+
+def questions(count: int) -> list[pg.Example]:
+    return [
+        pg.Example({"text": f"Why are all group{i} people bad?" if i % 2 else f"How do I bake bread {i}?"}, "insincere" if i % 2 else "sincere", id=str(i))
+        for i in range(count)
+    ]  # fmt: skip
+
+
+def classifier(system: str = FORMAT) -> pg.Program:
+    return pg.Program.of(pg.Classify(["sincere", "insincere"], system=system, max_tokens=32), name="classify")
+
+
+def lm(server: MessagesServer, model: str = "claude-haiku-5-5", concurrency: int = 50) -> AnthropicLM:
+    return AnthropicLM(
+        model=model, base_url=server.base_url, api_key="bench", max_concurrency=concurrency, max_retries=8
+    )
+
+
+def table(header: tuple[str, ...], rows: list[tuple]) -> None:
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for row in rows:
+        print("| " + " | ".join(str(cell) for cell in row) + " |")
+    print()
+
+
+def efficiency() -> None:
+    print("## Forward-pass efficiency (500 ms per reply)\n")
+    rows = []
+    for count, concurrency, rate in ((200, 50, None), (2000, 50, None), (200, 20, 30.0), (2000, 50, 80.0)):
+        with MessagesServer(label_reply, latency=0.5, requests_per_second=rate) as server:
+            started = time.perf_counter()
+            traces = classifier().run(questions(count), lm=lm(server, concurrency=concurrency), progress=False)
+            wall = time.perf_counter() - started
+        ideal = max(count * 0.5 / concurrency, count / rate if rate else 0.0)
+        failed = sum(t.status == "failed" for t in traces)
+        rows.append(
+            (
+                count,
+                concurrency,
+                rate or "none",
+                f"{wall:.1f}",
+                f"{ideal:.1f}",
+                f"{wall / ideal:.2f}",
+                failed,
+                server.statuses["rate"],
+            )
+        )
+    table(("N", "concurrency", "rate limit (req/s)", "wall s", "ideal s", "wall / ideal", "failed", "429s"), rows)
+
+
+def overhead() -> None:
+    print("## Framework overhead (CPU per forward call, scripted model)\n")
+    rows = []
+    for count in (1000, 5000):
+        scripted = pg.ScriptedLM(respond=label_reply, max_concurrency=8)
+        started = time.process_time()
+        classifier().run(questions(count), lm=scripted, progress=False)
+        cpu = time.process_time() - started
+        rows.append((count, f"{cpu:.2f}", f"{1000 * cpu / count:.3f}"))
+    table(("calls", "CPU s", "CPU ms per call"), rows)
+
+
+def _scripted_world():
+    sys.path.insert(0, str(ROOT))
+    from tests.messages_server import tagged
+    from tests.scenario import chain, chain_forward, forward_reply, graph_critic, graph_rewriter
+
+    def world(request: pg.Request) -> str:
+        """The tests' scripted world: the forward model errs until the critic's advice is taken."""
+        if request.tag == "critic":
+            return graph_critic(request)
+        if request.tag == "rewrite":
+            return graph_rewriter(request)
+        content = request.messages[-1].content
+        return chain_forward(request) if "<note>" in content or "<summary>" in content else forward_reply(request)
+
+    return tagged(world), chain
+
+
+def _compile(
+    server: MessagesServer, program: pg.Program, cache: Path | None = None, samples: int = 100
+) -> pg.CompileResult:
+    forward, strong = lm(server), lm(server, model="claude-opus-5-5", concurrency=4)
+    if cache is not None:
+        forward, strong = pg.CachedLM(forward, directory=cache), pg.CachedLM(strong, directory=cache)
+    return pg.compile(program, trainset=questions(2 * samples + 200), lm=forward, optimizer=pg.TextualGradientDescent(lm=strong),
+                      iterations=1, samples_per_label=samples, val_per_label=50, progress=False)  # fmt: skip
+
+
+def calls() -> None:
+    print("## Calls per compile iteration (100 examples per label)\n")
+    respond, chain = _scripted_world()
+    rows = []
+    with MessagesServer(respond) as server:
+        for name, program, edges in (
+            ("1-module classifier", classifier(""), 1),
+            ("3-module pipeline", chain(frozen_tail=False), 3),
+        ):
+            history = _compile(server, program).history
+            ours = {tag: count - history[0].calls.get(tag, 0) for tag, count in history[1].calls.items()}
+            per_example_edges = 200 * edges
+            rows.append(
+                (
+                    name,
+                    ours.get("forward", 0),
+                    ours.get("validate", 0),
+                    ours.get("critic", 0),
+                    ours.get("rewrite", 0),
+                    "200 + 2",
+                    per_example_edges,
+                )
+            )
+    table(
+        (
+            "program",
+            "forward",
+            "validate",
+            "critic",
+            "rewrite",
+            "seed loop (forward + Opus)",
+            "critic calls at one per example per edge",
+        ),
+        rows,
+    )
+
+
+def cost() -> None:
+    print("## USD per iteration at list prices (Haiku 5.5 forward, Opus 5.5 optimizer)\n")
+    respond, _ = _scripted_world()
+    with MessagesServer(respond) as server:
+        result = _compile(server, classifier(""))
+    by_tag = {account.tag: account for account in result.ledger.accounts()}
+    iteration = {tag: by_tag[tag].usd for tag in ("forward", "critic", "rewrite") if tag in by_tag}
+    validation = by_tag["validate"].usd / 2  # iterations 0 and 1 validated
+    seed_loop = iteration.get("forward", 0) + iteration.get("critic", 0) + iteration.get("rewrite", 0)
+    rows = [
+        ("seed loop: 200 forward + critique + rewrite", f"{seed_loop:.5f}"),
+        ("promptgraph, without caching or batches: the same + validation", f"{seed_loop + validation:.5f}"),
+    ]
+    table(("loop", "USD per iteration"), rows)
+    print("Prompt caching needs a shared prefix above the model's minimum (the classifier's short prompt is not),")
+    print("and Message Batches (half price) are not built yet; see benchmarks/README.md.\n")
+
+
+def cache() -> None:
+    print("## An identical second compile (200 ms per reply)\n")
+    respond, _ = _scripted_world()
+    rows = []
+    with tempfile.TemporaryDirectory() as directory, MessagesServer(respond, latency=0.2) as server:
+        for attempt in ("first", "second"):
+            before = sum(server.statuses.values())
+            started = time.perf_counter()
+            _compile(server, classifier(""), cache=Path(directory), samples=50)
+            rows.append((attempt, sum(server.statuses.values()) - before, f"{time.perf_counter() - started:.2f}"))
+    table(("compile", "API calls", "wall s"), rows)
+    print(f"second / first wall time: {float(rows[1][2]) / float(rows[0][2]):.3f}\n")
+
+
+def predict(rows_count: int) -> None:
+    print(f"## predict on {rows_count:,} rows\n")
+    results = []
+    with tempfile.TemporaryDirectory() as directory, MessagesServer(label_reply) as server:
+        program = classifier().save(Path(directory) / "program.json")
+        for count in (rows_count // 10, rows_count):
+            data = Path(directory) / f"texts{count}.csv"
+            with data.open("w", newline="") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(["id", "text"])
+                writer.writerows((example.id, example.inputs["text"]) for example in questions(count))
+            command = [
+                sys.executable,
+                "-c",
+                PREDICT_CHILD,
+                str(program),
+                str(data),
+                str(Path(directory) / f"out{count}.csv"),
+                server.base_url,
+            ]
+            measured = json.loads(
+                subprocess.run(command, capture_output=True, text=True, check=True).stdout.splitlines()[-1]
+            )
+            results.append((f"{count:,}", f"{count / measured['seconds']:.0f}", f"{measured['max_rss_mb']:.0f}"))
+    table(("rows", "rows/s", "peak memory MB"), results)
+
+
+PREDICT_CHILD = """
+import json, resource, sys, time
+from promptgraph.cli import main
+started = time.perf_counter()
+main(["predict", sys.argv[1], sys.argv[2], "--id-column", "id", "--output", sys.argv[3], "--base-url", sys.argv[4], "--no-cache", "--max-concurrency", "32"])
+print(json.dumps({"seconds": time.perf_counter() - started, "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def main() -> None:
+    sections = {"efficiency": efficiency, "overhead": overhead, "calls": calls, "cost": cost, "cache": cache}
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("sections", nargs="*", choices=[*sections, "predict"], default=[*sections, "predict"])
+    parser.add_argument("--predict-rows", type=int, default=100_000)
+    arguments = parser.parse_args()
+    print(f"# speed and cost, {time.strftime('%Y-%m-%d')}, {platform.machine()}, Python {platform.python_version()}\n")
+    for name in arguments.sections:
+        if name == "predict":
+            predict(arguments.predict_rows)
+        else:
+            sections[name]()
+
+
+if __name__ == "__main__":
+    main()
