@@ -238,11 +238,14 @@ print(json.dumps({"seconds": time.perf_counter() - started, "max_rss_mb": resour
 def main() -> None:
     sections = {"efficiency": efficiency, "overhead": overhead, "calls": calls, "cost": cost, "cache": cache}
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("sections", nargs="*", choices=[*sections, "predict"], default=[*sections, "predict"])
+    parser.add_argument("sections", nargs="*", help=f"any of {', '.join([*sections, 'predict'])} (default: all)")
     parser.add_argument("--predict-rows", type=int, default=100_000)
     arguments = parser.parse_args()
+    unknown = sorted(set(arguments.sections) - {*sections, "predict"})
+    if unknown:
+        parser.error(f"no section {', '.join(unknown)}")
     print(f"# speed and cost, {time.strftime('%Y-%m-%d')}, {platform.machine()}, Python {platform.python_version()}\n")
-    for name in arguments.sections:
+    for name in arguments.sections or [*sections, "predict"]:
         if name == "predict":
             predict(arguments.predict_rows)
         else:
