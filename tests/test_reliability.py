@@ -126,50 +126,23 @@ def test_killing_a_compile_mid_forward_pass_and_resuming_resends_nothing_answere
     options += ["--model", "claude-haiku-5-5", "--optimizer-model", "claude-opus-5-5", "--system", FORMAT]
     env = {**os.environ, "PROMPTGRAPH_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT)}
     with MessagesServer(respond) as server:
-        command = [
-            sys.executable,
-            "-c",
-            CHILD,
-            "compile",
-            str(data),
-            "--base-url",
-            server.base_url,
-            "--out",
-            str(tmp_path / "run"),
-            *options,
-        ]
+
+        def promptgraph(*arguments: str) -> list[str]:
+            return [sys.executable, "-c", CHILD, *arguments, "--base-url", server.base_url]
+
+        command = promptgraph("compile", str(data), "--out", str(tmp_path / "run"), *options)
         child.append(subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
         child[0].wait(timeout=120)
         assert child[0].returncode != 0  # it really was interrupted
         first_run = list(answered)
         assert json.loads((tmp_path / "run" / "checkpoint.json").read_text())["iteration"] == 1
         answered.clear()
-        resume = [
-            sys.executable,
-            "-c",
-            CHILD,
-            "compile",
-            "--resume",
-            str(tmp_path / "run"),
-            "--base-url",
-            server.base_url,
-        ]
+        resume = promptgraph("compile", "--resume", str(tmp_path / "run"))
         finished = subprocess.run(resume, env=env, capture_output=True, text=True, timeout=120)
         assert finished.returncode == 0, finished.stderr
         assert not set(answered) & set(first_run)  # nothing already answered was sent again
         env["PROMPTGRAPH_CACHE_DIR"] = str(tmp_path / "cache-whole")
-        whole = [
-            sys.executable,
-            "-c",
-            CHILD,
-            "compile",
-            str(data),
-            "--base-url",
-            server.base_url,
-            "--out",
-            str(tmp_path / "whole"),
-            *options,
-        ]
+        whole = promptgraph("compile", str(data), "--out", str(tmp_path / "whole"), *options)
         subprocess.run(whole, env=env, capture_output=True, text=True, timeout=120, check=True)
     resumed = json.loads((tmp_path / "run" / "program.json").read_text())
     uninterrupted = json.loads((tmp_path / "whole" / "program.json").read_text())
