@@ -216,7 +216,8 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
             step = optimizer.step(student, traces=traces, evaluation=train, context=context)
             val = validate()
         else:  # no mistake to learn from: spend nothing on critique, rewrite or re-validation
-            step, val = StepResult(), history[-1].val
+            unchanged_since = history[-1] if history[-1].kept else history[best_iteration(history)]
+            step, val = StepResult(), unchanged_since.val
         best_so_far = history[best_iteration(history)]
         kept = not (revert_worse and val.score < best_so_far.val.score)
         history.append(
