@@ -179,8 +179,8 @@ class MessagesServer:
                 self.send_header("content-type", "application/json")
                 self.send_header("content-length", str(length))
                 self.send_header("request-id", f"req_{len(server.seen):06d}")
-                if server.requests_per_second is not None:
-                    self.send_header("anthropic-ratelimit-requests-limit", str(int(server.requests_per_second * 60)))
+                if server.requests_per_second is not None:  # this server's window is one second, not a minute
+                    self.send_header("anthropic-ratelimit-requests-limit", str(int(server.requests_per_second)))
                     self.send_header(
                         "anthropic-ratelimit-requests-remaining",
                         str(max(0, int(server.requests_per_second) - len(server._window))),
