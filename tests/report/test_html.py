@@ -270,3 +270,30 @@ def test_feedback_text_in_the_module_section_is_escaped(tmp_path):
 
     assert "<script" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; nobody notes" in module_step(html, "note", 1)
+
+
+def test_an_undone_iteration_is_marked_as_undone(tmp_path):
+    import json as json_module
+
+    from promptgraph import Example, ScriptedLM, TextualGradientDescent
+    from promptgraph.report import write_report
+    from tests.scenario import FORMAT, KEY_PHRASE, classifier, forward_reply, questions
+
+    rewrites = iter([f"{KEY_PHRASE} {FORMAT}", f"Be careful. {FORMAT}", f"Be careful. {FORMAT}"])
+
+    def respond(request):
+        if request.tag == "critic":
+            return json_module.dumps({"critique": "c", "parameters": {}, "inputs": {}})
+        return json_module.dumps({"values": {"classify.system": next(rewrites)}})
+
+    def forward(request):
+        return "<label>insincere</label>" if "number 0?" in request.messages[-1].content else forward_reply(request)
+
+    wrong = [Example({"text": "How do I bake bread number 0?"}, "sincere", id=f"w{i}") for i in range(30)]
+    result = pg.compile(
+        classifier(), trainset=questions(60) + wrong, lm=ScriptedLM(respond=forward),
+        optimizer=TextualGradientDescent(lm=ScriptedLM(respond=respond)),
+        iterations=2, samples_per_label=8, val_per_label=6, progress=False,
+    )  # fmt: skip
+    page = write_report(result.history, result.ledger, tmp_path).read_text()
+    assert page.count("undone: it scored below the best so far") == 1
