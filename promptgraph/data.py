@@ -11,7 +11,7 @@ import json
 import random
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import attrs
 
@@ -28,22 +28,9 @@ class Example:
     id: str = ""
 
 
-def load_examples(
-    path: str | Path,
-    *,
-    inputs: Sequence[str] | Mapping[str, str] = ("text",),
-    label: str | None = "label",
-    note: str | None = None,
-    id: str | None = None,
-    label_map: Mapping[str, str] | None = None,
-) -> list[Example]:
-    """Read a CSV or JSONL file into Examples.
-
-    `inputs` names the columns fed to the program; a mapping renames them
-    ({"question_text": "text"} reads column question_text as input "text").
-    `label_map` turns raw label values into names (e.g. {"0": "sincere", "1": "insincere"}).
-    """
-    examples = list(iter_examples(path, inputs=inputs, label=label, note=note, id=id, label_map=label_map))
+def load_examples(path: str | Path, **columns: Any) -> list[Example]:
+    """Every example of a CSV or JSONL file; the columns are chosen as in `iter_examples`."""
+    examples = list(iter_examples(path, **columns))
     if not examples:
         raise DataError(f"{path} has no rows")
     return examples
@@ -58,7 +45,12 @@ def iter_examples(
     id: str | None = None,
     label_map: Mapping[str, str] | None = None,
 ) -> Iterator[Example]:
-    """Examples one at a time, in file order, in constant memory (for labelling large files)."""
+    """Examples one at a time, in file order, in constant memory (for labelling large files).
+
+    `inputs` names the columns fed to the program; a mapping renames them
+    ({"question_text": "text"} reads column question_text as input "text").
+    `label_map` turns raw label values into names (e.g. {"0": "sincere", "1": "insincere"}).
+    """
     path = Path(path)
     columns = dict(inputs) if isinstance(inputs, Mapping) else {name: name for name in inputs}
     wanted = [*columns, *(name for name in (label, note, id) if name)]
