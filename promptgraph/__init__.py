@@ -8,6 +8,7 @@ from promptgraph.lm import (
     LM,
     OPTIMIZER_MODEL,
     AnthropicLM,
+    Batching,
     CachedLM,
     Failure,
     Ledger,
@@ -18,6 +19,7 @@ from promptgraph.lm import (
     Usage,
     call,
     run_all,
+    run_batch,
     with_cache,
 )
 from promptgraph.lm.local import LocalServer
@@ -37,6 +39,7 @@ __all__ = [
     "FORWARD_MODEL",
     "OPTIMIZER_MODEL",
     "AnthropicLM",
+    "Batching",
     "CachedLM",
     "ChainOfThought",
     "Classify",
@@ -81,6 +84,7 @@ __all__ = [
     "load",
     "load_examples",
     "run_all",
+    "run_batch",
     "stratified_sample",
     "stratified_split",
     "with_cache",

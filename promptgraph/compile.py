@@ -24,7 +24,7 @@ import attrs
 from promptgraph import checkpoint
 from promptgraph.backward import Critique
 from promptgraph.data import Example, require_labels, stratified_sample, stratified_split
-from promptgraph.lm import LM, Ledger, Usage
+from promptgraph.lm import LM, Batching, Ledger, Usage
 from promptgraph.metrics import Evaluation, Metric, evaluate, exact_match
 from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, Update
 from promptgraph.parameter import Demo
@@ -116,6 +116,7 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
     budget_usd: float | None = None,
     max_failure_rate: float = 0.5,
     revert_worse: bool = True,
+    batch: bool | Batching = False,
 ) -> CompileResult:
     """Train `program`'s texts; return a new program, its history and what it cost.
 
@@ -128,7 +129,9 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
     `on_iteration(history, ledger, program)` is called after every iteration (and once
     before the first), e.g. with a ReportWriter. With `revert_worse`, an update that
     scores below the best so far on validation is recorded and then undone, so the next
-    iteration trains from the best program rather than from a worse one.
+    iteration trains from the best program rather than from a worse one. With `batch`, the
+    forward model's calls go through Message Batches at half price (results take minutes
+    to hours); the batch ids are kept in `run_dir`, so an interrupted run resumes polling.
     """
     if iterations < 0 or samples_per_label < 1:
         raise ValueError("iterations must be >= 0 and samples_per_label >= 1")
@@ -153,9 +156,12 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
     }
     ledger = ledger if ledger is not None else Ledger()
     student = copy.deepcopy(program)
+    if batch is True:
+        batch = Batching(state=run_dir / "batches.json" if run_dir is not None else None, progress=progress)
+    batching = batch or None
 
     def run(examples: Sequence[Example], tag: str) -> list[Trace]:
-        traces = student.run(examples, lm=lm, ledger=ledger, tag=tag, progress=progress)
+        traces = student.run(examples, lm=lm, ledger=ledger, tag=tag, progress=progress, batch=batching)
         failed = [trace for trace in traces if trace.status == FAILED]
         if traces and len(failed) / len(traces) > max_failure_rate:
             where = f"; the checkpoint in {run_dir} lets you resume once it is fixed" if run_dir else ""
@@ -212,7 +218,7 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
         traces = run(batch, "forward")
         train = evaluate(traces, metric=metric, labels=labels)
         if train.score < 1.0:
-            context = StepContext(lm, ledger, metric, labels, trainset, step_seed, progress, stratify)
+            context = StepContext(lm, ledger, metric, labels, trainset, step_seed, progress, stratify, batching)
             step = optimizer.step(student, traces=traces, evaluation=train, context=context)
             val = validate()
         else:  # no mistake to learn from: spend nothing on critique, rewrite or re-validation

@@ -36,10 +36,12 @@ class PhaseEstimate:
     calls: int
     input_tokens: int
     max_output_tokens: int
+    batched: bool = False  # sent through Message Batches, at half price
 
     @property
     def max_usd(self) -> float:
-        return Usage(input_tokens=self.input_tokens, output_tokens=self.max_output_tokens).cost(self.model)
+        usage = Usage(input_tokens=self.input_tokens, output_tokens=self.max_output_tokens)
+        return usage.cost(self.model, batched=self.batched)
 
 
 def estimate_compile(
@@ -52,6 +54,7 @@ def estimate_compile(
     optimizer: object,
     forward_model: str,
     optimizer_model: str,
+    batch: bool = False,
 ) -> list[PhaseEstimate]:
     modules = [module for module in program.nodes.values() if isinstance(module, Prompt)]
     if not modules:
@@ -59,10 +62,10 @@ def estimate_compile(
     sample = stratified_sample(trainset, 10, seed=0)
     per_example_in = sum(_prompt_tokens(module, sample) for module in modules)
     per_example_out = sum(module.max_tokens for module in modules)
-    batch = len(stratified_sample(trainset, samples_per_label, seed=0))
+    minibatch = len(stratified_sample(trainset, samples_per_label, seed=0))
     labels = len({example.label for example in trainset})
     phases = [
-        PhaseEstimate("forward", forward_model, iterations * batch * len(modules), iterations * batch * per_example_in, iterations * batch * per_example_out),
+        PhaseEstimate("forward", forward_model, iterations * minibatch * len(modules), iterations * minibatch * per_example_in, iterations * minibatch * per_example_out),
         PhaseEstimate(
             "validate",
             forward_model,
@@ -91,6 +94,13 @@ def estimate_compile(
         calls = iterations * (optimizer.candidates + 1) * dev * len(modules)
         with_demos = per_example_in * (1 + optimizer.per_module)
         phases.append(PhaseEstimate("demo search", forward_model, calls, calls * with_demos, calls * per_example_out))
+    if batch:  # every forward-model call goes through Message Batches
+        phases = [
+            attrs.evolve(phase, phase=f"{phase.phase} (batched)", batched=True)
+            if phase.model == forward_model
+            else phase
+            for phase in phases
+        ]
     return phases
 
 

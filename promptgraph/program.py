@@ -18,6 +18,7 @@ import networkx as nx
 from promptgraph import saving
 from promptgraph.data import Example
 from promptgraph.lm import LM, Ledger, map_concurrent
+from promptgraph.lm.message_batches import Batching, Collector, Deferred
 from promptgraph.module import Context, Module
 from promptgraph.parameter import Demo, Demos, Parameter
 from promptgraph.trace import FAILED, NodeTrace, Outcome, Trace
@@ -202,21 +203,36 @@ class Program(Module):
         seed: int = 0,
         tag: str = "forward",
         progress: bool | None = None,
+        batch: Batching | None = None,
     ) -> list[Trace]:
-        """One Trace per example, in order. Failures are recorded in the traces, not raised."""
+        """One Trace per example, in order. Failures are recorded in the traces, not raised.
+
+        With `batch`, each generation's calls go through Message Batches (half price, slower):
+        the generation runs once to collect its requests, the batch answers them, and it runs
+        again on the answers (again per step, for a node that calls more than once).
+        """
         self._require_inputs(examples)
-        ctx = Context(lm=lm, ledger=ledger, seed=seed, tag=tag)
+        collector = Collector(lm, batch) if batch is not None else None
+        ctx = Context(lm=collector or lm, ledger=ledger, seed=seed, tag=tag)
         done: list[dict[str, NodeTrace]] = [{} for _ in examples]
-        for generation in self.generations():
-            tasks = [(index, node) for index in range(len(examples)) for node in generation]
 
-            def one(task: tuple[int, str]) -> NodeTrace:
-                index, node = task
+        def one(task: tuple[int, str]) -> NodeTrace | None:
+            index, node = task
+            try:
                 return self._run_node(node, examples[index].inputs, done[index], ctx)
+            except Deferred:
+                return None  # its request is in the next batch
 
-            results = map_concurrent(one, tasks, workers=lm.max_concurrency, progress=progress, description=tag)
-            for (index, node), node_trace in zip(tasks, results, strict=True):
-                done[index][node] = node_trace
+        for generation in self.generations():
+            waiting = [(index, node) for index in range(len(examples)) for node in generation]
+            while waiting:
+                results = map_concurrent(one, waiting, workers=lm.max_concurrency, progress=progress, description=tag)
+                for (index, node), node_trace in zip(waiting, results, strict=True):
+                    if node_trace is not None:
+                        done[index][node] = node_trace
+                waiting = [task for task, node_trace in zip(waiting, results, strict=True) if node_trace is None]
+                if waiting:
+                    collector.send()
         output = self.output
         return [
             Trace(example=example, nodes=nodes, output=output) for example, nodes in zip(examples, done, strict=True)

@@ -12,10 +12,11 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import attrs
 
-from promptgraph.lm import FORWARD_MODEL, LM, OPTIMIZER_MODEL, AnthropicLM, with_cache
+from promptgraph.lm import FORWARD_MODEL, LM, OPTIMIZER_MODEL, AnthropicLM, Batching, with_cache
 from promptgraph.lm.local import LocalServer
 from promptgraph.lm.local_setup import find_local, setup
 
@@ -57,6 +58,22 @@ def add_backend_options(parser: argparse.ArgumentParser, *, optimizer: bool) -> 
         )
     group.add_argument("--max-concurrency", type=int, default=8, help="requests in flight at once (default 8)")
     group.add_argument("--no-cache", action="store_true", help="always call the model, never the response cache")
+    group.add_argument(
+        "--batch",
+        action="store_true",
+        help="send the program's calls through the Message Batches API: half price, answers within minutes to "
+        "hours; an interrupted run resumes polling the same batches",
+    )
+    group.add_argument(
+        "--poll-seconds", type=float, default=30.0, help="with --batch: how often to ask whether a batch is done"
+    )
+
+
+def batching(arguments: argparse.Namespace, state: Path | None) -> Batching | None:
+    """The --batch settings, keeping batch ids in `state`; None without --batch."""
+    if not arguments.batch:
+        return None
+    return Batching(state=state, poll_seconds=arguments.poll_seconds)
 
 
 def choose(arguments: argparse.Namespace) -> str:
@@ -76,6 +93,8 @@ def open_backend(arguments: argparse.Namespace) -> Iterator[Backend]:
     name = choose(arguments)
     cache = not arguments.no_cache
     if name == "local":
+        if getattr(arguments, "batch", False):
+            raise ValueError("--batch needs Claude or a server with the Message Batches API; the local server has none")
         if find_local() is None:  # the first local run builds the server, saying so and for how long
             setup(say=lambda line: print(f"promptgraph: {line}", file=sys.stderr))
         with LocalServer() as server:

@@ -18,9 +18,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from promptgraph.cli.backend import add_backend_options, open_backend
+from promptgraph.cli.backend import add_backend_options, batching, open_backend
 from promptgraph.cli.options import add_data_options, input_columns, load_program
 from promptgraph.data import Example, iter_examples
+
+BATCH_CHUNK_ROWS = 10_000  # rows per Message Batch: big enough to batch, small enough to hold in memory
 
 
 def add_command(commands: argparse._SubParsersAction) -> None:
@@ -46,10 +48,13 @@ def run_predict(arguments: argparse.Namespace) -> int:
         print(f"promptgraph: {done} rows already in {output}; labelling the rest", file=sys.stderr)
     field = program.outputs[0]
     with open_backend(arguments) as backend, RowWriter(output, ["id", field, "status"], append=done > 0) as writer:
-        chunk_size = max(64, 8 * backend.forward.max_concurrency)
+        # With --batch, each chunk is one batch (or one per step of a pipeline); its ids are
+        # kept beside the output, so a rerun polls the same batch instead of paying again.
+        batch = batching(arguments, state=output.with_name(output.name + ".batches.json") if output else None)
+        chunk_size = BATCH_CHUNK_ROWS if batch else max(64, 8 * backend.forward.max_concurrency)
         with tqdm(desc="predict", unit="row", disable=None, initial=done) as bar:
             while chunk := list(itertools.islice(examples, chunk_size)):
-                traces = program.run(chunk, lm=backend.forward, tag="predict", progress=False)
+                traces = program.run(chunk, lm=backend.forward, tag="predict", progress=False, batch=batch)
                 writer.write([[t.example.id, "" if t.prediction is None else t.prediction, t.status] for t in traces])
                 bar.update(len(chunk))
     return 0

@@ -6,12 +6,12 @@ import argparse
 import json
 from pathlib import Path
 
-from promptgraph.cli.backend import add_backend_options, open_backend
+from promptgraph.cli.backend import add_backend_options, batching, open_backend
 from promptgraph.cli.options import add_data_options, load_program, parse_labels, read_examples
 from promptgraph.compile import CompileResult, compile
 from promptgraph.data import Example, labels_of, stratified_split
 from promptgraph.estimate import estimate_compile, estimate_table
-from promptgraph.lm import FORWARD_MODEL, LM, OPTIMIZER_MODEL, Ledger
+from promptgraph.lm import FORWARD_MODEL, LM, OPTIMIZER_MODEL, Ledger, default_cache_dir
 from promptgraph.metrics import Evaluation, evaluate
 from promptgraph.modules import Classify
 from promptgraph.optimizers import DemoSearch, Optimizer, TextualGradientDescent
@@ -104,6 +104,7 @@ def run_compile(arguments: argparse.Namespace) -> int:
             resume=bool(arguments.resume),
             budget_usd=arguments.budget_usd,
             max_failure_rate=arguments.max_failure_rate,
+            batch=batching(arguments, state=out / "batches.json") or False,
         )
     saved = result.program.save(out / "program.json")
     print(compile_summary(result, saved, out / "report" / "index.html"))
@@ -174,6 +175,7 @@ def run_dry(arguments: argparse.Namespace, trainset: list[Example], valset: list
         optimizer=choose_optimizer(arguments.optimizer, backend, strong=None),  # never called here
         forward_model="local model" if backend == "local" else arguments.model,
         optimizer_model="local model" if backend == "local" else arguments.optimizer_model,
+        batch=arguments.batch,
     )
     print(estimate_table(phases))
     print(
@@ -200,7 +202,9 @@ def run_evaluate(arguments: argparse.Namespace) -> int:
     examples = read_examples(arguments, arguments.data, labelled=True)
     ledger = Ledger()
     with open_backend(arguments) as backend:
-        traces = program.run(examples, lm=backend.forward, ledger=ledger, tag="evaluate")
+        # Batch ids are kept by the fingerprint of their requests, so one file serves every evaluation.
+        batch = batching(arguments, state=default_cache_dir() / "evaluate-batches.json")
+        traces = program.run(examples, lm=backend.forward, ledger=ledger, tag="evaluate", batch=batch)
     result = evaluate(traces, labels=program.labels)
     print(evaluation_table(result))
     print()

@@ -5,6 +5,7 @@ from promptgraph.lm.base import LM, Failure, LMError, Message, MissingAPIKey, Re
 from promptgraph.lm.batch import call, map_concurrent, run_all
 from promptgraph.lm.cache import CachedLM, default_cache_dir, request_key, with_cache
 from promptgraph.lm.ledger import Account, Ledger
+from promptgraph.lm.message_batches import Batching, run_batch
 from promptgraph.lm.prices import PRICES, Price, price_for
 from promptgraph.lm.scripted import ScriptedLM
 
@@ -15,6 +16,7 @@ __all__ = [
     "PRICES",
     "Account",
     "AnthropicLM",
+    "Batching",
     "CachedLM",
     "Failure",
     "LMError",
@@ -32,5 +34,6 @@ __all__ = [
     "price_for",
     "request_key",
     "run_all",
+    "run_batch",
     "with_cache",
 ]

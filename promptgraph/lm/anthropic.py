@@ -11,16 +11,19 @@ Facts of SDK 2.x this file relies on (checked in its source, 2.12.0):
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
 import urllib.parse
+from collections.abc import Iterator, Sequence
 
 import anthropic
 import attrs
 
 from promptgraph.lm.base import LMError, MissingAPIKey, Request, Response, Usage
 from promptgraph.lm.limiter import AdaptiveLimit
+from promptgraph.lm.message_batches import BatchStatus
 
 FORWARD_MODEL = "claude-haiku-5-5"
 OPTIMIZER_MODEL = "claude-opus-5-5"
@@ -89,6 +92,24 @@ class AnthropicLM:
 
     def _attempt(self, request: Request) -> Response:
         client = self._ensure_client()
+        model, arguments = self._arguments(request)
+        if request.sampling():
+            arguments["extra_body"] = request.sampling()
+        with self.limit.slot():
+            started = time.perf_counter()
+            with self._errors_as_lm_errors(model, client):
+                message = client.messages.create(**arguments)
+            latency = time.perf_counter() - started
+        self.limit.succeeded()
+        if not isinstance(message, anthropic.types.Message):  # the SDK hands back non-JSON bodies as text
+            raise LMError(
+                f"{model}: {client.base_url} did not answer with a Messages API response: {str(message)[:200]!r}",
+                model=model,
+            )
+        return _response(message, latency)
+
+    def _arguments(self, request: Request) -> tuple[str, dict]:
+        """The model and the body of a Messages API call, sampling settings aside."""
         model = request.model or self.model
         arguments = {
             "model": model,
@@ -100,37 +121,84 @@ class AnthropicLM:
         mark_cached_prefix(arguments, request, model)
         if request.stop_sequences:
             arguments["stop_sequences"] = list(request.stop_sequences)
-        if request.sampling():
-            arguments["extra_body"] = request.sampling()
-        with self.limit.slot():
-            started = time.perf_counter()
-            try:
-                message = client.messages.create(**arguments)
-            except anthropic.APIStatusError as error:
-                raise _status_error(error, model) from error
-            except anthropic.APITimeoutError as error:
-                raise LMError(
-                    f"{model}: no answer within {self.timeout:g}s after {self.max_retries} retries; "
-                    "raise timeout= or check the server",
-                    model=model,
-                    transient=True,
-                ) from error
-            except anthropic.APIConnectionError as error:
-                raise LMError(
-                    f"{model}: could not reach {client.base_url} after {self.max_retries} retries ({error})",
-                    model=model,
-                    transient=True,
-                ) from error
-            except anthropic.APIError as error:  # e.g. a reply that is not a Messages API response
-                raise LMError(f"{model}: {error}", model=model) from error
-            latency = time.perf_counter() - started
-        self.limit.succeeded()
-        if not isinstance(message, anthropic.types.Message):  # the SDK hands back non-JSON bodies as text
+        return model, arguments
+
+    @contextlib.contextmanager
+    def _errors_as_lm_errors(self, model: str, client: anthropic.Anthropic) -> Iterator[None]:
+        """The SDK's exceptions, as LMErrors that say what to do."""
+        try:
+            yield
+        except anthropic.APIStatusError as error:
+            raise _status_error(error, model) from error
+        except anthropic.APITimeoutError as error:
             raise LMError(
-                f"{model}: {client.base_url} did not answer with a Messages API response: {str(message)[:200]!r}",
+                f"{model}: no answer within {self.timeout:g}s after {self.max_retries} retries; "
+                "raise timeout= or check the server",
                 model=model,
-            )
-        return _response(message, latency)
+                transient=True,
+            ) from error
+        except anthropic.APIConnectionError as error:
+            raise LMError(
+                f"{model}: could not reach {client.base_url} after {self.max_retries} retries ({error})",
+                model=model,
+                transient=True,
+            ) from error
+        except anthropic.APIError as error:  # e.g. a reply that is not a Messages API response
+            raise LMError(f"{model}: {error}", model=model) from error
+
+    # -- Message Batches (see message_batches.py): half price, answered within 24 hours -------
+
+    def batch_params(self, request: Request) -> dict:
+        """One batch item's params: the same body as a call, sampling settings included."""
+        _, arguments = self._arguments(request)
+        return {**arguments, **request.sampling()}
+
+    def submit_batch(self, items: Sequence[dict]) -> str:
+        client = self._ensure_client()
+        with self._errors_as_lm_errors(self.model, client):
+            try:
+                return client.messages.batches.create(requests=list(items)).id
+            except anthropic.NotFoundError as error:
+                raise LMError(
+                    f"{client.base_url} does not offer Message Batches (404); run without --batch / batch=True",
+                    model=self.model,
+                    status=404,
+                ) from error
+
+    def poll_batch(self, batch_id: str) -> BatchStatus:
+        client = self._ensure_client()
+        with self._errors_as_lm_errors(self.model, client):
+            batch = client.messages.batches.retrieve(batch_id)
+        counts = batch.request_counts
+        return BatchStatus(
+            ended=batch.processing_status == "ended",
+            processing=counts.processing,
+            succeeded=counts.succeeded,
+            errored=counts.errored,
+            expired=counts.expired,
+            canceled=counts.canceled,
+        )
+
+    def batch_results(self, batch_id: str) -> Iterator[tuple[str, Response | LMError]]:
+        """Each item's Response, or an LMError saying why the batch did not answer it; streamed."""
+        client = self._ensure_client()
+        with self._errors_as_lm_errors(self.model, client):
+            for item in client.messages.batches.results(batch_id):
+                result = item.result
+                if result.type == "succeeded":
+                    yield item.custom_id, attrs.evolve(_response(result.message, 0.0), batched=True)
+                elif result.type == "errored":
+                    error = result.error.error
+                    yield (
+                        item.custom_id,
+                        LMError(
+                            f"{self.model}: the batch could not answer this request "
+                            f"({getattr(error, 'type', 'error')}: {getattr(error, 'message', '')})",
+                            model=self.model,
+                        ),
+                    )
+                else:
+                    yield item.custom_id, LMError(f"{self.model}: the batch item was {result.type}", model=self.model)
 
     def _ensure_client(self) -> anthropic.Anthropic:
         """Built on the first call, so importing and configuring never needs a key."""

@@ -90,12 +90,12 @@ class Usage:
     cache_write_tokens: int = 0
     cache_read_tokens: int = 0
 
-    def cost(self, model: str) -> float:
-        """USD at list price; 0.0 for a model with no known price (a local server)."""
+    def cost(self, model: str, *, batched: bool = False) -> float:
+        """USD at list price (half when answered through a batch); 0.0 for a model with no known price."""
         price = price_for(model)
         if price is None:
             return 0.0
-        return price.cost(self)
+        return price.cost(self, batched=batched)
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
@@ -114,6 +114,7 @@ class Response:
     model: str
     latency: float = 0.0
     cached: bool = False
+    batched: bool = False  # answered through the Message Batches API, at half price
 
 
 @attrs.frozen

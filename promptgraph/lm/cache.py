@@ -103,6 +103,14 @@ class CachedLM:
         finally:
             self._leave(key)
 
+    def lookup(self, request: Request) -> Response | None:
+        """The stored response to this request, marked cached; None on a miss. Makes no call."""
+        return self._lookup(request_key(request, self.inner.model), time.perf_counter())
+
+    def remember(self, request: Request, response: Response) -> None:
+        """Store a response fetched some other way (a Message Batch), so the same request is not paid for twice."""
+        self._store.set(request_key(request, self.inner.model), _encode(response))
+
     def _lookup(self, key: str, started: float) -> Response | None:
         stored = self._store.get(key)
         if stored is None:

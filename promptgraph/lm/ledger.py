@@ -47,7 +47,7 @@ class Ledger:
                     account,
                     calls=account.calls + 1,
                     usage=account.usage + response.usage,
-                    usd=account.usd + response.usage.cost(response.model),
+                    usd=account.usd + response.usage.cost(response.model, batched=response.batched),
                 )
             self._accounts[(response.model, tag)] = account
 

@@ -1,7 +1,7 @@
 """List prices, USD per million tokens, as published on the Claude models pages (2026-11).
 
 Cache writes (5-minute TTL) cost 1.25x the input price and cache reads 0.1x, for every
-model. Haiku 5.5 bills a prompt of more than 100,000 tokens at 5x its base rates.
+model. A request answered through the Message Batches API costs half, all of it. Haiku 5.5 bills a prompt of more than 100,000 tokens at 5x its base rates.
 A model missing from the table (a local server's) is unpriced: its calls are counted,
 its cost is reported as unknown rather than guessed.
 """
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 CACHE_WRITE_MULTIPLIER = 1.25
 CACHE_READ_MULTIPLIER = 0.1
+BATCH_MULTIPLIER = 0.5
 PER_TOKEN = 1 / 1_000_000
 DATED_SNAPSHOT = re.compile(r"(.+)-\d{8}")
 
@@ -30,10 +31,12 @@ class Price:
     long_prompt_threshold: int | None = None  # prompt tokens above which long rates apply
     long_prompt_multiplier: float = 1.0
 
-    def cost(self, usage: Usage) -> float:
+    def cost(self, usage: Usage, *, batched: bool = False) -> float:
         prompt_tokens = usage.input_tokens + usage.cache_write_tokens + usage.cache_read_tokens
         long_prompt = self.long_prompt_threshold is not None and prompt_tokens > self.long_prompt_threshold
         scale = self.long_prompt_multiplier if long_prompt else 1.0
+        if batched:
+            scale *= BATCH_MULTIPLIER
         input_rate = self.input * scale * PER_TOKEN
         return (
             usage.input_tokens * input_rate

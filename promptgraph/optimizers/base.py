@@ -15,7 +15,7 @@ import attrs
 
 from promptgraph.backward import Critique
 from promptgraph.data import Example
-from promptgraph.lm import LM, Ledger
+from promptgraph.lm import LM, Batching, Ledger
 from promptgraph.metrics import Evaluation, Metric, evaluate
 from promptgraph.program import Program
 from promptgraph.trace import Trace
@@ -47,9 +47,12 @@ class StepContext:
     seed: int
     progress: bool | None = None
     stratify: bool = True  # sample per label (a classifier) or as one group (free-text targets)
+    batch: Batching | None = None  # forward calls through Message Batches
 
     def score(self, program: Program, examples: Sequence[Example], *, tag: str = "search") -> Evaluation:
-        traces = program.run(examples, lm=self.lm, ledger=self.ledger, tag=tag, progress=self.progress)
+        traces = program.run(
+            examples, lm=self.lm, ledger=self.ledger, tag=tag, progress=self.progress, batch=self.batch
+        )
         return evaluate(traces, metric=self.metric, labels=self.labels)
 
 

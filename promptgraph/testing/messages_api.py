@@ -12,12 +12,18 @@ Faults: "429" (rate limited, with retry-after), "529" (overloaded), "500", "slow
 past the client's timeout), "drop" (closes the connection without a reply), "truncate"
 (promises more bytes than it sends) and "max_tokens" (a normal reply cut short). A
 `requests_per_second` limit answers 429 to whatever exceeds it, as the real API does.
+
+It also runs Message Batches (POST /v1/messages/batches, GET .../{id} and .../{id}/results):
+a batch stays `in_progress` for `batch_seconds`, then every item is answered by the same
+script, and `fail_batch_items(n)` makes the next n items come back errored.
 """
 
 from __future__ import annotations
 
 import collections
+import datetime
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -29,6 +35,8 @@ from promptgraph.lm import Request
 from promptgraph.lm.scripted import count_tokens
 
 FAULTS = ("429", "529", "500", "slow", "drop", "truncate", "max_tokens")
+BATCH_PATH = re.compile(r"/v1/messages/batches/([A-Za-z0-9_-]+)(/results)?")
+MAX_BATCH_REQUESTS = 100_000
 
 
 def request_from_body(body: dict) -> Request:
@@ -56,8 +64,11 @@ class MessagesServer:
     requests_per_second: float | None = None  # None: no rate limit
     latency: float = 0.0  # seconds each reply takes, like a model generating
     slow_seconds: float = 5.0  # how long a "slow" fault sleeps
+    batch_seconds: float = 0.0  # how long a Message Batch stays in progress
     seen: list[Request] = attrs.field(factory=list, init=False)  # every request answered or failed, in order
-    statuses: collections.Counter = attrs.field(factory=collections.Counter, init=False)
+    statuses: collections.Counter = attrs.field(factory=collections.Counter, init=False)  # "batched": batch items
+    batches: dict[str, _Batch] = attrs.field(factory=dict, init=False)
+    _failing_batch_items: int = attrs.field(default=0, init=False, repr=False)
     _faults: collections.deque = attrs.field(factory=collections.deque, init=False, repr=False)
     _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
     _window: collections.deque = attrs.field(factory=collections.deque, init=False, repr=False)
@@ -73,6 +84,11 @@ class MessagesServer:
             raise ValueError(f"unknown fault {fault!r}; choose from {', '.join(FAULTS)}")
         with self._lock:
             self._faults.extend([fault] * times)
+
+    def fail_batch_items(self, count: int) -> None:
+        """The next `count` Message Batch items are answered `errored` instead of with a message."""
+        with self._lock:
+            self._failing_batch_items += count
 
     def start(self) -> MessagesServer:
         self._server = _QuietServer(("127.0.0.1", 0), self._handler())
@@ -106,6 +122,58 @@ class MessagesServer:
             self._window.append(now)
             return None
 
+    def _message(self, request: Request, model: str, *, cut: bool = False) -> dict:
+        """A Messages API response body for the script's reply to a request."""
+        text = self.respond(request)
+        stop_reason = "end_turn"
+        if cut:
+            text, stop_reason = text[: max(1, len(text) // 3)], "max_tokens"
+        prompt = request.system + "".join(message.content for message in request.messages)
+        return {
+            "id": f"msg_{len(self.seen):06d}",
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "content": [{"type": "text", "text": text}],
+            "stop_reason": stop_reason,
+            "stop_sequence": None,
+            "usage": {
+                "input_tokens": count_tokens(prompt),
+                "output_tokens": count_tokens(text),
+                "cache_creation_input_tokens": 0,
+                "cache_read_input_tokens": 0,
+            },
+        }
+
+    def _start_batch(self, items: list[dict]) -> _Batch:
+        """Answer every item now, in a thread; the batch reports them only once `batch_seconds` have passed."""
+        with self._lock:
+            batch = _Batch(id=f"msgbatch_{len(self.batches) + 1:06d}", size=len(items), ready_at=time.monotonic())
+            self.batches[batch.id] = batch
+            failing, self._failing_batch_items = (
+                min(self._failing_batch_items, len(items)),
+                max(0, self._failing_batch_items - len(items)),
+            )
+
+        def answer_all() -> None:
+            results = []
+            for index, item in enumerate(items):
+                if index < failing:
+                    error = {"type": "error", "error": {"type": "api_error", "message": "Internal server error"}}
+                    results.append((item["custom_id"], {"type": "errored", "error": error}))
+                    continue
+                request = request_from_body(item["params"])
+                with self._lock:
+                    self.seen.append(request)
+                    self.statuses["batched"] += 1
+                message = self._message(request, item["params"]["model"])
+                results.append((item["custom_id"], {"type": "succeeded", "message": message}))
+            batch.results = results
+            batch.ready_at = time.monotonic() + self.batch_seconds
+
+        threading.Thread(target=answer_all, daemon=True).start()
+        return batch
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
@@ -114,6 +182,8 @@ class MessagesServer:
 
             def do_POST(self) -> None:  # noqa: N802  # the name http.server calls
                 body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+                if self.path.rstrip("/").endswith("/v1/messages/batches"):
+                    return self._create_batch(body)
                 request = request_from_body(body)
                 fault = server._next_fault()
                 with server._lock:
@@ -138,26 +208,7 @@ class MessagesServer:
                     return self._error(500, "api_error", "Internal server error")
                 if server.latency:
                     time.sleep(server.latency)
-                text = server.respond(request)
-                stop_reason = "end_turn"
-                if fault == "max_tokens":
-                    text, stop_reason = text[: max(1, len(text) // 3)], "max_tokens"
-                prompt = request.system + "".join(message.content for message in request.messages)
-                payload = {
-                    "id": f"msg_{len(server.seen):06d}",
-                    "type": "message",
-                    "role": "assistant",
-                    "model": body["model"],
-                    "content": [{"type": "text", "text": text}],
-                    "stop_reason": stop_reason,
-                    "stop_sequence": None,
-                    "usage": {
-                        "input_tokens": count_tokens(prompt),
-                        "output_tokens": count_tokens(text),
-                        "cache_creation_input_tokens": 0,
-                        "cache_read_input_tokens": 0,
-                    },
-                }
+                payload = server._message(request, body["model"], cut=fault == "max_tokens")
                 data = json.dumps(payload).encode()
                 self.send_response(200)
                 self._common_headers(len(data) + (100 if fault == "truncate" else 0))
@@ -165,6 +216,39 @@ class MessagesServer:
                 self.wfile.write(data)
                 if fault == "truncate":
                     self.close_connection = True
+
+            def do_GET(self) -> None:  # noqa: N802
+                match = BATCH_PATH.fullmatch(self.path)
+                batch = server.batches.get(match.group(1)) if match else None
+                if batch is None:
+                    return self._error(404, "not_found_error", f"no message batch at {self.path}")
+                if not match.group(2):
+                    return self._json(batch.description(server.base_url))
+                if not batch.ended:
+                    return self._error(400, "invalid_request_error", "the batch has not ended yet")
+                lines = [json.dumps({"custom_id": custom_id, "result": result}) for custom_id, result in batch.results]
+                data = ("\n".join(lines) + "\n").encode()
+                self.send_response(200)
+                self._common_headers(len(data), content_type="application/binary")
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _create_batch(self, body: dict) -> None:
+                items = body.get("requests") or []
+                if not items or len(items) > MAX_BATCH_REQUESTS:
+                    return self._error(
+                        400, "invalid_request_error", f"a batch holds 1 to {MAX_BATCH_REQUESTS} requests"
+                    )
+                if len({item["custom_id"] for item in items}) != len(items):
+                    return self._error(400, "invalid_request_error", "custom_id values must be unique in a batch")
+                self._json(server._start_batch(items).description(server.base_url))
+
+            def _json(self, payload: dict) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(200)
+                self._common_headers(len(data))
+                self.end_headers()
+                self.wfile.write(data)
 
             def _error(self, status: int, kind: str, message: str, retry_after: str | None = None) -> None:
                 data = json.dumps({"type": "error", "error": {"type": kind, "message": message}}).encode()
@@ -175,8 +259,8 @@ class MessagesServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def _common_headers(self, length: int) -> None:
-                self.send_header("content-type", "application/json")
+            def _common_headers(self, length: int, content_type: str = "application/json") -> None:
+                self.send_header("content-type", content_type)
                 self.send_header("content-length", str(length))
                 self.send_header("request-id", f"req_{len(server.seen):06d}")
                 if server.requests_per_second is not None:  # this server's window is one second, not a minute
@@ -190,3 +274,36 @@ class MessagesServer:
                 pass
 
         return Handler
+
+
+@attrs.define
+class _Batch:
+    id: str
+    size: int
+    ready_at: float
+    results: list[tuple[str, dict]] | None = None
+    created: str = attrs.field(factory=lambda: datetime.datetime.now(datetime.UTC).isoformat())
+
+    @property
+    def ended(self) -> bool:
+        return self.results is not None and time.monotonic() >= self.ready_at
+
+    def description(self, base_url: str) -> dict:
+        """The MessageBatch object the API returns for this batch now."""
+        counts = {"processing": self.size, "succeeded": 0, "errored": 0, "expired": 0, "canceled": 0}
+        if self.ended:
+            counts["processing"] = 0
+            for _, result in self.results:
+                counts[result["type"]] += 1
+        return {
+            "id": self.id,
+            "type": "message_batch",
+            "processing_status": "ended" if self.ended else "in_progress",
+            "request_counts": counts,
+            "created_at": self.created,
+            "expires_at": self.created,
+            "ended_at": self.created if self.ended else None,
+            "archived_at": None,
+            "cancel_initiated_at": None,
+            "results_url": f"{base_url}/v1/messages/batches/{self.id}/results" if self.ended else None,
+        }

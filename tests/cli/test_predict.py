@@ -70,3 +70,14 @@ def test_an_output_from_other_input_is_not_resumed_into(program, texts, tmp_path
     with MessagesServer(forward_reply) as server:
         assert predict(program, texts, output, server) == 1
     assert "does not match the start of the input" in capsys.readouterr().err
+
+
+def test_predict_with_batches_writes_the_same_rows_from_one_batch_and_keeps_its_id(program, texts, tmp_path):
+    plain, batched = tmp_path / "plain.csv", tmp_path / "batched.csv"
+    with MessagesServer(forward_reply) as server:
+        assert predict(program, texts, plain, server) == 0
+        assert predict(program, texts, batched, server, "--batch", "--poll-seconds", "0.01") == 0
+    assert batched.read_text() == plain.read_text()
+    assert [batch.size for batch in server.batches.values()] == [30]
+    state = json.loads((tmp_path / "batched.csv.batches.json").read_text())
+    assert list(state["batches"].values()) == ["msgbatch_000001"]

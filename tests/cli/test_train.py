@@ -3,6 +3,7 @@ import json
 
 import pytest
 
+import promptgraph as pg
 from promptgraph.cli import main
 from tests.messages_server import serve
 from tests.scenario import KEY_PHRASE, forward_reply, optimizer_reply, questions
@@ -153,3 +154,24 @@ def test_a_dry_run_prints_the_estimate_and_spends_nothing(tmp_path, data, capsys
     printed = capsys.readouterr().out
     assert "critic (at most)" in printed and "USD (at most)" in printed
     assert not out.exists()
+
+
+def test_a_dry_run_with_batches_prices_forward_calls_at_half(tmp_path, data, capsys):
+    arguments = ["compile", str(data), *data_options(), "--dry-run", "--model", "claude-haiku-5-5"]
+    assert main(arguments) == 0
+    plain = capsys.readouterr().out
+    assert main([*arguments, "--batch"]) == 0
+    batched = capsys.readouterr().out
+
+    def forward_usd(table: str) -> float:
+        row = next(line for line in table.splitlines() if line.startswith("forward"))
+        return float(row.split()[-1])
+
+    assert "forward (batched)" in batched
+    assert forward_usd(batched) == pytest.approx(forward_usd(plain) / 2, abs=1e-4)
+
+
+def test_batch_on_the_local_backend_is_refused_with_what_to_do(tmp_path, data, capsys):
+    program = pg.Program.of(pg.Classify(["sincere", "insincere"]), name="c").save(tmp_path / "p.json")
+    assert main(["predict", str(program), "--text", "x", "--lm", "local", "--batch"]) == 1
+    assert "--batch needs Claude" in capsys.readouterr().err

@@ -34,3 +34,8 @@ def test_a_similar_but_different_model_is_not_given_a_neighbour_price():
 def test_an_unknown_model_costs_zero_rather_than_a_guess():
     assert price_for("smollm2-135m") is None
     assert Usage(input_tokens=MILLION).cost("smollm2-135m") == 0.0
+
+
+def test_a_batched_request_costs_half_of_everything_cache_tokens_included():
+    usage = Usage(input_tokens=1000, output_tokens=500, cache_write_tokens=2000, cache_read_tokens=4000)
+    assert usage.cost("claude-opus-5-5", batched=True) == pytest.approx(usage.cost("claude-opus-5-5") / 2)

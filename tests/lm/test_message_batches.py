@@ -1,0 +1,176 @@
+"""Message Batches through the real SDK against the loopback server: order, dedup, fallback, resume, half price."""
+
+import json
+
+import pytest
+
+import promptgraph as pg
+from promptgraph.lm import AnthropicLM, Batching, CachedLM, Ledger, Request, ScriptedLM, run_batch
+from promptgraph.testing import MessagesServer
+from tests.messages_server import tagged
+from tests.scenario import FORMAT, KEY_PHRASE, classifier, forward_reply, optimizer_reply, questions
+
+FAST = Batching(poll_seconds=0.02, progress=False)
+
+
+def echo(request: Request) -> str:
+    return "echo " + request.messages[-1].content
+
+
+@pytest.fixture
+def server():
+    with MessagesServer(echo, batch_seconds=0.05) as running:
+        yield running
+
+
+def lm_for(server, **options):
+    return AnthropicLM(base_url=server.base_url, api_key="test", max_retries=0, layer_retries=0, **options)
+
+
+def asks(*texts, tag="forward"):
+    return [Request(messages=[("user", text)], tag=tag) for text in texts]
+
+
+def test_answers_come_back_in_the_order_asked_from_one_batch_and_no_single_calls(server):
+    results = run_batch(lm_for(server), asks("c", "a", "b"), options=FAST)
+    assert [result.text for result in results] == ["echo c", "echo a", "echo b"]
+    assert len(server.batches) == 1
+    assert server.statuses == {"batched": 3}
+
+
+def test_a_repeated_request_is_sent_once_and_counted_once(server):
+    ledger = Ledger()
+    results = run_batch(lm_for(server), asks("a", "b", "a", "a"), options=FAST, ledger=ledger)
+    assert [result.text for result in results] == ["echo a", "echo b", "echo a", "echo a"]
+    assert server.statuses["batched"] == 2
+    (account,) = ledger.accounts()
+    assert (account.calls, account.cache_hits) == (2, 2)
+
+
+def test_batched_answers_are_priced_at_half_the_usd_of_single_calls(server):
+    lm = lm_for(server, model="claude-haiku-5-5")
+    requests = asks("a question long enough to cost something " * 20)
+    single, batched = Ledger(), Ledger()
+    pg.call(lm, requests[0], ledger=single)
+    (response,) = run_batch(lm, requests, options=FAST, ledger=batched)
+    assert response.batched
+    assert batched.usd == pytest.approx(single.usd / 2)
+
+
+def test_items_the_batch_could_not_answer_fall_back_to_single_calls(server):
+    server.fail_batch_items(2)
+    results = run_batch(lm_for(server), asks("a", "b", "c"), options=FAST)
+    assert [result.text for result in results] == ["echo a", "echo b", "echo c"]
+    assert server.statuses == {"batched": 1, "ok": 2}
+    assert [result.batched for result in results] == [False, False, True]
+
+
+def test_a_request_that_fails_in_the_batch_and_alone_is_a_failure_not_an_exception(server):
+    server.fail_batch_items(1)
+    server.fail_next("500", times=5)
+    (result,) = run_batch(lm_for(server), asks("a"), options=FAST)
+    assert isinstance(result, pg.Failure)
+    assert "500" in str(result.error)
+
+
+def test_large_jobs_are_split_into_batches_within_the_limits(server):
+    results = run_batch(lm_for(server), asks(*"abcdefg"), options=Batching(poll_seconds=0.02, max_requests=3))
+    assert [result.text for result in results] == [f"echo {letter}" for letter in "abcdefg"]
+    assert sorted(batch.size for batch in server.batches.values()) == [1, 3, 3]
+
+
+def test_cached_answers_are_not_sent_again(server, tmp_path):
+    with CachedLM(lm_for(server), directory=tmp_path) as lm:
+        run_batch(lm, asks("a", "b"), options=FAST)
+        again = run_batch(lm, asks("a", "b", "c"), options=FAST)
+    assert [result.cached for result in again] == [True, True, False]
+    assert [batch.size for batch in server.batches.values()] == [2, 1]
+
+
+def test_an_interrupted_wait_resumes_polling_the_same_batch_from_the_state_file(server, tmp_path, monkeypatch):
+    options = Batching(state=tmp_path / "batches.json", poll_seconds=0.02, progress=False)
+    real_poll = AnthropicLM.poll_batch
+
+    def interrupted(self, batch_id):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(AnthropicLM, "poll_batch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(lm_for(server), asks("a", "b"), options=options)
+    monkeypatch.setattr(AnthropicLM, "poll_batch", real_poll)
+    results = run_batch(lm_for(server), asks("a", "b"), options=options)
+    assert [result.text for result in results] == ["echo a", "echo b"]
+    assert len(server.batches) == 1
+    assert list(json.loads(options.state.read_text())["batches"].values()) == ["msgbatch_000001"]
+
+
+def test_a_batch_the_server_no_longer_has_is_submitted_again(server, tmp_path):
+    state = tmp_path / "batches.json"
+    run_batch(lm_for(server), asks("a"), options=Batching(state=state, poll_seconds=0.02))
+    server.batches.clear()
+    (result,) = run_batch(lm_for(server), asks("a"), options=Batching(state=state, poll_seconds=0.02))
+    assert result.text == "echo a"
+    assert server.statuses["batched"] == 2
+
+
+def test_a_broken_state_file_is_refused_with_what_to_do(server, tmp_path):
+    state = tmp_path / "batches.json"
+    state.write_text("{not json")
+    with pytest.raises(ValueError, match="move it away"):
+        run_batch(lm_for(server), asks("a"), options=Batching(state=state))
+
+
+def test_an_lm_that_cannot_batch_is_refused_with_what_to_do():
+    with pytest.raises(TypeError, match="Run without --batch"):
+        run_batch(ScriptedLM(respond=echo), asks("a"), options=FAST)
+
+
+def test_a_pipeline_runs_one_batch_per_generation_and_answers_as_without_batches():
+    def reply(request):
+        content = request.messages[-1].content
+        return f"<note>{content.split(chr(10))[0]}</note>" if "<note>" in content else "Label: <label>sincere</label>"
+
+    program = pg.Program(inputs=["text"])
+    program.add("note", pg.Generate(outputs=["note"]))
+    program.add("classify", pg.Classify(["sincere", "insincere"], inputs=["note"]), note="note.note")
+    examples = questions(6)
+    with MessagesServer(reply, batch_seconds=0.02) as server:
+        lm = lm_for(server)
+        plain = program.run(examples, lm=lm, progress=False)
+        assert not server.batches
+        batched = program.run(examples, lm=lm, progress=False, batch=FAST)
+    assert [trace.prediction for trace in batched] == [trace.prediction for trace in plain]
+    assert [trace.nodes["note"].outputs for trace in batched] == [trace.nodes["note"].outputs for trace in plain]
+    assert [batch.size for batch in server.batches.values()] == [6, 6]
+
+
+def test_compile_with_batches_learns_the_same_program_and_keeps_batch_ids_in_the_run_dir(tmp_path):
+    def world(request):
+        return optimizer_reply(request) if request.model == "claude-opus-5-5" else forward_reply(request)
+
+    with MessagesServer(tagged(world), batch_seconds=0.01) as server:
+        forward = lm_for(server, model="claude-haiku-5-5")
+        strong = lm_for(server, model="claude-opus-5-5")
+        common = dict(trainset=questions(40), iterations=2, samples_per_label=5, val_per_label=5, progress=False)
+        plain = pg.compile(classifier(), lm=forward, optimizer=pg.TextualGradientDescent(lm=strong), **common)
+        single_calls = server.statuses["ok"]
+        batched = pg.compile(
+            classifier(),
+            lm=forward,
+            optimizer=pg.TextualGradientDescent(lm=strong),
+            run_dir=tmp_path,
+            batch=Batching(state=tmp_path / "batches.json", poll_seconds=0.01, progress=False),
+            **common,
+        )
+    assert batched.program.values() == plain.program.values()
+    assert (
+        KEY_PHRASE in batched.program.values()["classify.system"]
+        and FORMAT in batched.program.values()["classify.system"]
+    )
+    forward_calls = [a.calls for a in plain.ledger.accounts() if a.model == "claude-haiku-5-5"]
+    batched_forward = [a for a in batched.ledger.accounts() if a.model == "claude-haiku-5-5"]
+    assert sum(a.calls for a in batched_forward) == sum(forward_calls)
+    # Only the optimizer's calls went one by one; every forward call went in a batch.
+    optimizer_calls = sum(a.calls for a in batched.ledger.accounts() if a.model == "claude-opus-5-5")
+    assert server.statuses["ok"] - single_calls == optimizer_calls
+    assert len(json.loads((tmp_path / "batches.json").read_text())["batches"]) == len(server.batches)
