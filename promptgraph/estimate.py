@@ -94,13 +94,8 @@ def estimate_compile(
         calls = iterations * (optimizer.candidates + 1) * dev * len(modules)
         with_demos = per_example_in * (1 + optimizer.per_module)
         phases.append(PhaseEstimate("demo search", forward_model, calls, calls * with_demos, calls * per_example_out))
-    if batch:  # every forward-model call goes through Message Batches
-        phases = [
-            attrs.evolve(phase, phase=f"{phase.phase} (batched)", batched=True)
-            if phase.model == forward_model
-            else phase
-            for phase in phases
-        ]
+    if batch:  # `compile --batch` sends every call, the optimizer's too, through Message Batches
+        phases = [attrs.evolve(phase, phase=f"{phase.phase} (batched)", batched=True) for phase in phases]
     return phases
 
 

@@ -11,7 +11,7 @@ from promptgraph.cli.options import add_data_options, load_program, parse_labels
 from promptgraph.compile import CompileResult, compile
 from promptgraph.data import Example, labels_of, stratified_split
 from promptgraph.estimate import estimate_compile, estimate_table
-from promptgraph.lm import FORWARD_MODEL, LM, OPTIMIZER_MODEL, Ledger, default_cache_dir
+from promptgraph.lm import FORWARD_MODEL, LM, OPTIMIZER_MODEL, BatchedLM, Ledger, default_cache_dir
 from promptgraph.metrics import Evaluation, evaluate
 from promptgraph.modules import Classify
 from promptgraph.optimizers import DemoSearch, Optimizer, TextualGradientDescent
@@ -88,12 +88,15 @@ def run_compile(arguments: argparse.Namespace) -> int:
         remember_arguments(arguments, out)
     with open_backend(arguments) as backend:
         program = build_program(arguments, trainset, local=backend.name == "local")
+        # With --batch every call waits for a batch, the optimizer's too: half price for all of it.
+        batch = batching(arguments, state=out / "batches.json")
+        strong = BatchedLM(backend.optimizer, batch) if batch else backend.optimizer
         result = compile(
             program,
             trainset=trainset,
             valset=valset,
             lm=backend.forward,
-            optimizer=choose_optimizer(arguments.optimizer, backend.name, backend.optimizer),
+            optimizer=choose_optimizer(arguments.optimizer, backend.name, strong),
             iterations=arguments.iterations,
             samples_per_label=arguments.samples_per_label,
             val_per_label=arguments.val_per_label,
@@ -104,7 +107,7 @@ def run_compile(arguments: argparse.Namespace) -> int:
             resume=bool(arguments.resume),
             budget_usd=arguments.budget_usd,
             max_failure_rate=arguments.max_failure_rate,
-            batch=batching(arguments, state=out / "batches.json") or False,
+            batch=batch or False,
         )
     saved = result.program.save(out / "program.json")
     print(compile_summary(result, saved, out / "report" / "index.html"))

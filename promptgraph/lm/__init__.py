@@ -5,7 +5,7 @@ from promptgraph.lm.base import LM, Failure, LMError, Message, MissingAPIKey, Re
 from promptgraph.lm.batch import call, map_concurrent, run_all
 from promptgraph.lm.cache import CachedLM, default_cache_dir, request_key, with_cache
 from promptgraph.lm.ledger import Account, Ledger
-from promptgraph.lm.message_batches import Batching, run_batch
+from promptgraph.lm.message_batches import BatchedLM, Batching, run_batch
 from promptgraph.lm.prices import PRICES, Price, price_for
 from promptgraph.lm.scripted import ScriptedLM
 
@@ -16,6 +16,7 @@ __all__ = [
     "PRICES",
     "Account",
     "AnthropicLM",
+    "BatchedLM",
     "Batching",
     "CachedLM",
     "Failure",

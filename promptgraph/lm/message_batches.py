@@ -83,6 +83,8 @@ class Batching:
     progress: bool | None = None
     max_requests: int = attrs.field(default=MAX_REQUESTS, validator=attrs.validators.in_(range(1, MAX_REQUESTS + 1)))
     max_bytes: int = attrs.field(default=MAX_BYTES, validator=attrs.validators.in_(range(1024, MAX_BYTES + 1)))
+    # One state file may serve several threads (a forward pass, an optimizer's calls): one writer at a time.
+    state_lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, eq=False, repr=False)
 
 
 def run_batch(
@@ -137,17 +139,18 @@ def run_batch(
 def _through_batches(
     backend: BatchBackend, todo: dict[str, Request], options: Batching
 ) -> dict[str, Response | Failure]:
-    state = _State.load(options.state)
     batch_ids = []
     for chunk in _chunks(backend, todo, options):
         fingerprint = hashlib.sha256(",".join(item["custom_id"] for item in chunk).encode()).hexdigest()
-        batch_id = state.batches.get(fingerprint)
-        if batch_id is not None and not _still_there(backend, batch_id):
-            batch_id = None  # archived or from another account: its results are gone
-        if batch_id is None:
-            batch_id = backend.submit_batch(chunk)
-            state.batches[fingerprint] = batch_id
-            state.save()
+        with options.state_lock:
+            state = _State.load(options.state)
+            batch_id = state.batches.get(fingerprint)
+            if batch_id is not None and not _still_there(backend, batch_id):
+                batch_id = None  # archived or from another account: its results are gone
+            if batch_id is None:
+                batch_id = backend.submit_batch(chunk)
+                state.batches[fingerprint] = batch_id
+                state.save()
         batch_ids.append(batch_id)
     _wait(backend, batch_ids, total=len(todo), options=options)
     answers: dict[str, Response | Failure] = {}
@@ -237,6 +240,32 @@ class _State:
         partial = self.path.with_suffix(".partial")
         partial.write_text(json.dumps({"version": STATE_VERSION, "batches": self.batches}, indent=1), encoding="utf-8")
         os.replace(partial, self.path)  # a crash mid-write leaves the old file, never half a file
+
+
+@attrs.define
+class BatchedLM:
+    """An LM whose every call is a Message Batch of its own: half price, for calls that can wait.
+
+    Meant for an optimizer's calls (critiques, rewrites), which come one at a time; a
+    forward pass batches many calls together through `Collector` instead.
+    """
+
+    inner: LM
+    options: Batching = attrs.field(factory=Batching)
+
+    @property
+    def model(self) -> str:
+        return self.inner.model
+
+    @property
+    def max_concurrency(self) -> int:
+        return self.inner.max_concurrency
+
+    def complete(self, request: Request) -> Response:
+        (result,) = run_batch(self.inner, [request], options=self.options)
+        if isinstance(result, Failure):
+            raise result.error
+        return result
 
 
 class Deferred(Exception):

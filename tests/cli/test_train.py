@@ -5,7 +5,8 @@ import pytest
 
 import promptgraph as pg
 from promptgraph.cli import main
-from tests.messages_server import serve
+from promptgraph.testing import MessagesServer
+from tests.messages_server import serve, tagged
 from tests.scenario import KEY_PHRASE, forward_reply, optimizer_reply, questions
 
 
@@ -156,22 +157,36 @@ def test_a_dry_run_prints_the_estimate_and_spends_nothing(tmp_path, data, capsys
     assert not out.exists()
 
 
-def test_a_dry_run_with_batches_prices_forward_calls_at_half(tmp_path, data, capsys):
+def test_a_dry_run_with_batches_prices_every_call_at_half(tmp_path, data, capsys):
     arguments = ["compile", str(data), *data_options(), "--dry-run", "--model", "claude-haiku-5-5"]
     assert main(arguments) == 0
     plain = capsys.readouterr().out
     assert main([*arguments, "--batch"]) == 0
     batched = capsys.readouterr().out
 
-    def forward_usd(table: str) -> float:
-        row = next(line for line in table.splitlines() if line.startswith("forward"))
+    def total_usd(table: str) -> float:
+        row = next(line for line in table.splitlines() if line.startswith("total"))
         return float(row.split()[-1])
 
     assert "forward (batched)" in batched
-    assert forward_usd(batched) == pytest.approx(forward_usd(plain) / 2, abs=1e-4)
+    assert total_usd(batched) == pytest.approx(total_usd(plain) / 2, abs=1e-4)
 
 
 def test_batch_on_the_local_backend_is_refused_with_what_to_do(tmp_path, data, capsys):
     program = pg.Program.of(pg.Classify(["sincere", "insincere"]), name="c").save(tmp_path / "p.json")
     assert main(["predict", str(program), "--text", "x", "--lm", "local", "--batch"]) == 1
     assert "--batch needs Claude" in capsys.readouterr().err
+
+
+def test_compile_with_batches_sends_every_call_in_a_batch_and_learns_the_same(tmp_path, data):
+    with MessagesServer(tagged(reply)) as server:
+        plain = compile_to(tmp_path / "plain", server.base_url, data, "--no-cache")
+        single_calls = server.statuses["ok"]
+        batched = compile_to(
+            tmp_path / "batched", server.base_url, data, "--no-cache", "--batch", "--poll-seconds", "0.01"
+        )
+        assert server.statuses["ok"] == single_calls  # nothing more went one by one
+        assert server.statuses["batched"] >= single_calls
+    saved = [json.loads((out / "program.json").read_text())["nodes"] for out in (plain, batched)]
+    assert saved[0] == saved[1]
+    assert json.loads((batched / "batches.json").read_text())["batches"]
