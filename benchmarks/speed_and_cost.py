@@ -121,13 +121,16 @@ def _scripted_world():
 
 
 def _compile(
-    server: MessagesServer, program: pg.Program, cache: Path | None = None, samples: int = 100
+    server: MessagesServer, program: pg.Program, cache: Path | None = None, samples: int = 100, batch: bool = False
 ) -> pg.CompileResult:
     forward, strong = lm(server), lm(server, model="claude-opus-5-5", concurrency=4)
     if cache is not None:
         forward, strong = pg.CachedLM(forward, directory=cache), pg.CachedLM(strong, directory=cache)
+    batching = pg.Batching(poll_seconds=0.01, progress=False) if batch else False
+    if batching:  # as `compile --batch` does: the optimizer's calls too
+        strong = pg.BatchedLM(strong, batching)
     return pg.compile(program, trainset=questions(2 * samples + 200), lm=forward, optimizer=pg.TextualGradientDescent(lm=strong),
-                      iterations=1, samples_per_label=samples, val_per_label=50, progress=False)  # fmt: skip
+                      iterations=1, samples_per_label=samples, val_per_label=50, progress=False, batch=batching)  # fmt: skip
 
 
 def calls() -> None:
@@ -167,22 +170,51 @@ def calls() -> None:
     )
 
 
+# A trained classifier's system prompt grows long with rules and examples: about 5,000 tokens here.
+LONG_RULES = (
+    FORMAT
+    + "\n"
+    + "\n".join(
+        f"Rule {n}: a question that asserts rather than asks, or that demeans group {n}, is insincere."
+        for n in range(250)
+    )
+)
+
+
 def cost() -> None:
     print("## USD per iteration at list prices (Haiku 5.5 forward, Opus 5.5 optimizer)\n")
+    print("Per iteration: 200 forward calls, one critique, one rewrite; promptgraph adds a validation pass of 100.\n")
     respond, _ = _scripted_world()
-    with MessagesServer(respond) as server:
-        result = _compile(server, classifier(""))
-    by_tag = {account.tag: account for account in result.ledger.accounts()}
-    iteration = {tag: by_tag[tag].usd for tag in ("forward", "critic", "rewrite") if tag in by_tag}
-    validation = by_tag["validate"].usd / 2  # iterations 0 and 1 validated
-    seed_loop = iteration.get("forward", 0) + iteration.get("critic", 0) + iteration.get("rewrite", 0)
-    rows = [
-        ("seed loop: 200 forward + critique + rewrite", f"{seed_loop:.5f}"),
-        ("promptgraph, without caching or batches: the same + validation", f"{seed_loop + validation:.5f}"),
-    ]
-    table(("loop", "USD per iteration"), rows)
-    print("Prompt caching needs a shared prefix above the model's minimum (the classifier's short prompt is not),")
-    print("and Message Batches (half price) are not built yet; see benchmarks/README.md.\n")
+    rows = []
+    for prompt, system in (("short", ""), ("5,000 tokens", LONG_RULES)):
+        runs = {}
+        for batch in (False, True):
+            with MessagesServer(respond) as server:  # a fresh server: an empty prompt cache
+                runs[batch] = _compile(server, classifier(system), batch=batch).ledger
+        seed = _seed_loop_usd(runs[False])
+        rows.append((prompt, "seed loop (no prompt caching, no batches)", f"{seed:.5f}", ""))
+        for batch, name in ((False, "promptgraph, prompt caching"), (True, "promptgraph, prompt caching + --batch")):
+            ours = _iteration_usd(runs[batch])
+            rows.append((prompt, name, f"{ours:.5f}", f"{1 - ours / seed:.0%}"))
+    table(("system prompt", "loop", "USD per iteration", "cheaper than the seed loop"), rows)
+
+
+def _iteration_usd(ledger: pg.Ledger) -> float:
+    usd = ledger.usd_by("tag")
+    return usd.get("forward", 0) + usd.get("critic", 0) + usd.get("rewrite", 0) + usd.get("validate", 0) / 2
+
+
+def _seed_loop_usd(ledger: pg.Ledger) -> float:
+    """The same forward, critic and rewrite tokens at full price, with no prompt cache (the seed sends no cache_control)."""
+    total = 0.0
+    for account in ledger.accounts():
+        if account.tag in ("forward", "critic", "rewrite"):
+            usage = account.usage
+            uncached = pg.Usage(
+                usage.input_tokens + usage.cache_write_tokens + usage.cache_read_tokens, usage.output_tokens
+            )
+            total += uncached.cost(account.model)
+    return total
 
 
 def cache() -> None:

@@ -24,6 +24,7 @@ import attrs
 from promptgraph.lm.base import LMError, MissingAPIKey, Request, Response, Usage
 from promptgraph.lm.limiter import AdaptiveLimit
 from promptgraph.lm.message_batches import BatchStatus
+from promptgraph.lm.pacer import Pacer
 
 FORWARD_MODEL = "claude-haiku-5-5"
 OPTIMIZER_MODEL = "claude-opus-5-5"
@@ -51,8 +52,10 @@ class AnthropicLM:
 
     Concurrency is a thread pool's worth of blocking calls bounded by an AdaptiveLimit held
     here, not in each batch, so every caller sharing this LM shares the one limit; it
-    halves when the API answers 429 or 529 (seen on every attempt, the SDK's retries
-    included) and creeps back up to `max_concurrency` as calls succeed. We chose threads
+    halves when the API answers 529, or 429 before the rate limit is known (seen on every
+    attempt, the SDK's retries included), and creeps back up to `max_concurrency` as calls
+    succeed. A Pacer, fed by the `anthropic-ratelimit-*` headers, spaces requests out to the
+    rate at which the provider's limit refills, so a long run meets few 429s. We chose threads
     over asyncio because calls are I/O-bound (the GIL is released while waiting), the
     SDK's sync client is thread-safe over one connection pool, and a blocking API works
     the same in scripts, notebooks and tests with no event loop.
@@ -74,6 +77,7 @@ class AnthropicLM:
     retry_wait: float = 5.0
     http_client: object | None = attrs.field(default=None, repr=False)  # an httpx2.Client, for tests
     limit: AdaptiveLimit = attrs.field(init=False, repr=False)
+    pacer: Pacer = attrs.field(factory=Pacer, init=False, repr=False)
     _client: anthropic.Anthropic | None = attrs.field(default=None, init=False, repr=False)
     _client_lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
 
@@ -96,6 +100,7 @@ class AnthropicLM:
         if request.sampling():
             arguments["extra_body"] = request.sampling()
         with self.limit.slot():
+            self.pacer.wait()
             started = time.perf_counter()
             with self._errors_as_lm_errors(model, client):
                 message = client.messages.create(**arguments)
@@ -229,8 +234,13 @@ class AnthropicLM:
         return client
 
     def _observe(self, response) -> None:
-        """Every HTTP response, retries included: rate limits and overloads lower the concurrency."""
-        if response.status_code in (429, 529):
+        """Every HTTP response, retries included: the pacer follows the rate limit; overloads lower the concurrency."""
+        self.pacer.observe(response.headers)
+        if response.status_code == 429:
+            self.pacer.refused()
+        # Once the headers have told the pacer the rate limit, it paces; halving the
+        # requests in flight on top would only slow the run down.
+        if response.status_code == 529 or (response.status_code == 429 and self.pacer.rate is None):
             self.limit.throttled()
 
     def close(self) -> None:

@@ -11,7 +11,11 @@ shape, usage fields and `anthropic-ratelimit-*` headers, and it can be told to f
 Faults: "429" (rate limited, with retry-after), "529" (overloaded), "500", "slow" (sleeps
 past the client's timeout), "drop" (closes the connection without a reply), "truncate"
 (promises more bytes than it sends) and "max_tokens" (a normal reply cut short). A
-`requests_per_second` limit answers 429 to whatever exceeds it, as the real API does.
+`requests_per_second` limit is a token bucket, as the real API's is: it holds one second's
+worth of requests, refills continuously, answers 429 when empty, and reports its state in
+`anthropic-ratelimit-requests-{limit,remaining,reset}` headers (per second here, not per minute).
+A prefix marked `cache_control` is counted as cache-write tokens the first time and as
+cache-read tokens after, so prompt caching shows in the usage, as from the real API.
 
 It also runs Message Batches (POST /v1/messages/batches, GET .../{id} and .../{id}/results):
 a batch stays `in_progress` for `batch_seconds`, then every item is answered by the same
@@ -39,13 +43,14 @@ BATCH_PATH = re.compile(r"/v1/messages/batches/([A-Za-z0-9_-]+)(/results)?")
 MAX_BATCH_REQUESTS = 100_000
 
 
-def request_from_body(body: dict) -> Request:
-    def text(content) -> str:
-        return content if isinstance(content, str) else "".join(block.get("text", "") for block in content)
+def _text(content: str | list[dict]) -> str:
+    return content if isinstance(content, str) else "".join(block.get("text", "") for block in content)
 
+
+def request_from_body(body: dict) -> Request:
     return Request(
-        messages=[(message["role"], text(message["content"])) for message in body["messages"]],
-        system=text(body.get("system", "")),
+        messages=[(message["role"], _text(message["content"])) for message in body["messages"]],
+        system=_text(body.get("system", "")),
         model=body["model"],
         max_tokens=body["max_tokens"],
         stop_sequences=body.get("stop_sequences", ()),
@@ -54,6 +59,10 @@ def request_from_body(body: dict) -> Request:
 
 
 class _QuietServer(ThreadingHTTPServer):
+    # socketserver's default backlog is 5: a client opening 50 connections at once would
+    # see most of them refused and retried a second later.
+    request_queue_size = 256
+
     def handle_error(self, request, client_address) -> None:
         pass  # a client that went away mid-reply (a fault, a killed test process) is expected here
 
@@ -69,9 +78,11 @@ class MessagesServer:
     statuses: collections.Counter = attrs.field(factory=collections.Counter, init=False)  # "batched": batch items
     batches: dict[str, _Batch] = attrs.field(factory=dict, init=False)
     _failing_batch_items: int = attrs.field(default=0, init=False, repr=False)
+    _cached_prefixes: set[str] = attrs.field(factory=set, init=False, repr=False)
     _faults: collections.deque = attrs.field(factory=collections.deque, init=False, repr=False)
     _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
-    _window: collections.deque = attrs.field(factory=collections.deque, init=False, repr=False)
+    _bucket: float = attrs.field(default=-1.0, init=False, repr=False)  # requests left; -1: not started
+    _bucket_at: float = attrs.field(default=0.0, init=False, repr=False)
     _server: ThreadingHTTPServer | None = attrs.field(default=None, init=False, repr=False)
 
     @property
@@ -114,36 +125,74 @@ class MessagesServer:
                 return self._faults.popleft()
             if self.requests_per_second is None:
                 return None
-            now = time.monotonic()
-            while self._window and now - self._window[0] > 1.0:
-                self._window.popleft()
-            if len(self._window) >= self.requests_per_second:
+            self._refill()
+            if self._bucket < 1:
                 return "rate"
-            self._window.append(now)
+            self._bucket -= 1
             return None
 
-    def _message(self, request: Request, model: str, *, cut: bool = False) -> dict:
+    def _refill(self) -> None:
+        now = time.monotonic()
+        if self._bucket < 0:
+            self._bucket = self.requests_per_second
+        else:
+            self._bucket = min(
+                self.requests_per_second, self._bucket + (now - self._bucket_at) * self.requests_per_second
+            )
+        self._bucket_at = now
+
+    def _rate_limit_headers(self) -> dict[str, str]:
+        """The bucket's state now, as the API reports it: limit, remaining, and when it will be full again."""
+        with self._lock:
+            self._refill()
+            left = self._bucket
+        full_in = (self.requests_per_second - left) / self.requests_per_second
+        reset = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=full_in)
+        return {
+            "anthropic-ratelimit-requests-limit": str(int(self.requests_per_second)),
+            "anthropic-ratelimit-requests-remaining": str(int(left)),
+            "anthropic-ratelimit-requests-reset": reset.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        }
+
+    def _message(self, body: dict, *, cut: bool = False) -> dict:
         """A Messages API response body for the script's reply to a request."""
+        request = request_from_body(body)
         text = self.respond(request)
         stop_reason = "end_turn"
         if cut:
             text, stop_reason = text[: max(1, len(text) // 3)], "max_tokens"
         prompt = request.system + "".join(message.content for message in request.messages)
+        written, read = self._prompt_cache(body)
         return {
             "id": f"msg_{len(self.seen):06d}",
             "type": "message",
             "role": "assistant",
-            "model": model,
+            "model": body["model"],
             "content": [{"type": "text", "text": text}],
             "stop_reason": stop_reason,
             "stop_sequence": None,
             "usage": {
-                "input_tokens": count_tokens(prompt),
+                "input_tokens": count_tokens(prompt) - written - read,
                 "output_tokens": count_tokens(text),
-                "cache_creation_input_tokens": 0,
-                "cache_read_input_tokens": 0,
+                "cache_creation_input_tokens": written,
+                "cache_read_input_tokens": read,
             },
         }
+
+    def _prompt_cache(self, body: dict) -> tuple[int, int]:
+        """(tokens written, tokens read) for the prefix a `cache_control` marker ends, as the API's prompt cache does."""
+        parts = [body.get("system", "")] + [message["content"] for message in body["messages"]]
+        marked = [index for index, part in enumerate(parts) if isinstance(part, list) and "cache_control" in part[-1]]
+        if not marked:
+            return 0, 0
+        prefix = parts[: marked[-1] + 1]
+        tokens = count_tokens("".join(_text(part) for part in prefix))
+        key = json.dumps([body["model"], prefix], sort_keys=True)
+        with self._lock:
+            if key in self._cached_prefixes:
+                return 0, tokens
+            self._cached_prefixes.add(key)
+            return tokens, 0
 
     def _start_batch(self, items: list[dict]) -> _Batch:
         """Answer every item now, in a thread; the batch reports them only once `batch_seconds` have passed."""
@@ -166,7 +215,7 @@ class MessagesServer:
                 with self._lock:
                     self.seen.append(request)
                     self.statuses["batched"] += 1
-                message = self._message(request, item["params"]["model"])
+                message = self._message(item["params"])
                 results.append((item["custom_id"], {"type": "succeeded", "message": message}))
             batch.results = results
             batch.ready_at = time.monotonic() + self.batch_seconds
@@ -179,6 +228,9 @@ class MessagesServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in separate writes; with Nagle on, the client's delayed ACK
+            # would hold every reply back by about 40 ms.
+            disable_nagle_algorithm = True
 
             def do_POST(self) -> None:  # noqa: N802  # the name http.server calls
                 body = json.loads(self.rfile.read(int(self.headers["content-length"])))
@@ -208,7 +260,7 @@ class MessagesServer:
                     return self._error(500, "api_error", "Internal server error")
                 if server.latency:
                     time.sleep(server.latency)
-                payload = server._message(request, body["model"], cut=fault == "max_tokens")
+                payload = server._message(body, cut=fault == "max_tokens")
                 data = json.dumps(payload).encode()
                 self.send_response(200)
                 self._common_headers(len(data) + (100 if fault == "truncate" else 0))
@@ -263,12 +315,9 @@ class MessagesServer:
                 self.send_header("content-type", content_type)
                 self.send_header("content-length", str(length))
                 self.send_header("request-id", f"req_{len(server.seen):06d}")
-                if server.requests_per_second is not None:  # this server's window is one second, not a minute
-                    self.send_header("anthropic-ratelimit-requests-limit", str(int(server.requests_per_second)))
-                    self.send_header(
-                        "anthropic-ratelimit-requests-remaining",
-                        str(max(0, int(server.requests_per_second) - len(server._window))),
-                    )
+                if server.requests_per_second is not None:
+                    for name, value in server._rate_limit_headers().items():
+                        self.send_header(name, value)
 
             def log_message(self, *args) -> None:  # keep test output quiet
                 pass

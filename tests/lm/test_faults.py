@@ -74,14 +74,22 @@ def test_one_forward_call_failing_for_good_fails_that_example_and_the_run_goes_o
     assert all(t.prediction == "sincere" for t in traces if t.status != FAILED)
 
 
-def test_under_a_rate_limit_every_request_finishes_and_concurrency_adapts():
+def test_under_a_rate_limit_every_request_finishes_paced_at_the_rate_the_headers_report():
     with MessagesServer(echo, requests_per_second=15) as server:
         lm = lm_for(server, max_concurrency=12, max_retries=6)
-        lm.limit.cooldown = 0.2
         results = run_all(lm, [Request(messages=[("user", f"q{i}")], max_tokens=20) for i in range(60)], progress=False)
     assert not [r for r in results if isinstance(r, Failure)]
-    assert server.statuses["rate"] > 0  # the limit was really hit
-    assert lm.limit.lowest < 12  # ...and concurrency came down
+    assert lm.pacer.rate == pytest.approx(15, rel=0.25)
+    assert lm.pacer.held_back > 0  # requests waited for the bucket rather than being refused
+    assert lm.limit.lowest == 12  # so concurrency never had to come down
+
+
+def test_without_rate_limit_headers_a_429_halves_the_requests_in_flight(server):
+    server.fail_next("429", times=2)
+    lm = lm_for(server, max_concurrency=8, max_retries=3)
+    lm.complete(Request(messages=[("user", "q")]))
+    assert lm.pacer.rate is None
+    assert lm.limit.lowest < 8
 
 
 def test_the_limit_halves_on_throttling_and_creeps_back_up():
@@ -114,3 +122,16 @@ def test_requests_beyond_the_limit_wait_their_turn():
     for thread in threads:
         thread.join()
     assert peak == 2
+
+
+def test_the_loopback_server_reports_a_marked_prefix_as_written_then_read():
+    long_rules = "Rule: be exact. " * 600  # ~2,400 tokens: above the default cacheable minimum
+    with MessagesServer(lambda request: "ok") as server:
+        lm = AnthropicLM(model="claude-sonnet-5-5", base_url=server.base_url, api_key="test")
+        first, second = (
+            lm.complete(Request(messages=[("user", question)], system=long_rules, shared_prefix=-1))
+            for question in ("one?", "two?")
+        )
+    assert first.usage.cache_write_tokens > 2000 and first.usage.cache_read_tokens == 0
+    assert second.usage.cache_read_tokens == first.usage.cache_write_tokens and second.usage.cache_write_tokens == 0
+    assert second.usage.input_tokens < 10
