@@ -70,6 +70,8 @@ Current value:
 {% for name, value in e.inputs.items() %}
 {{ name }}: {{ value | clip(limit) }}
 {% endfor %}
+{% if e.always %}a canonical example: the program must get this one right
+{% endif %}
 {% if e.note %}note from the dataset: {{ e.note | clip(limit) }}
 {% endif %}
 reply of this step: {{ e.reply | clip(limit) }}
@@ -119,14 +121,17 @@ def select_examples(traces: Sequence[Trace], evaluation: Evaluation, limits: Cri
     rng = random.Random(f"critique:{seed}")
     cells: dict[str, dict[str, list[int]]] = {}
     correct: dict[str, list[int]] = {}
+    chosen = [index for index, trace in enumerate(traces) if trace.example.always]  # canonical: always shown
     for index, trace in enumerate(traces):
         label = str(trace.example.label)
+        if trace.example.always:
+            continue
         if evaluation.scores[index] >= 1.0:
             correct.setdefault(label, []).append(index)
         else:
             predicted = trace.status if trace.status != OK else str(trace.prediction)
             cells.setdefault(label, {}).setdefault(predicted, []).append(index)
-    chosen: list[int] = []
+    pinned = len(chosen)
     for label in sorted(cells):
         queues = [rng.sample(group, len(group)) for _, group in sorted(cells[label].items())]
         taken = 0
@@ -138,8 +143,8 @@ def select_examples(traces: Sequence[Trace], evaluation: Evaluation, limits: Cri
     for label in sorted(correct):
         chosen.extend(rng.sample(correct[label], min(limits.correct_per_label, len(correct[label]))))
     if len(chosen) > limits.max_examples:  # keep the mix of mistakes and correct ones, drop at random
-        keep = sorted(rng.sample(range(len(chosen)), limits.max_examples))
-        chosen = [chosen[index] for index in keep]
+        keep = sorted(rng.sample(range(pinned, len(chosen)), max(0, limits.max_examples - pinned)))
+        chosen = chosen[:pinned] + [chosen[index] for index in keep]
     return chosen
 
 
@@ -260,6 +265,7 @@ def _example_view(trace: Trace, score: float, node: str) -> dict:
         "inputs": step.inputs,
         "outputs": step.outputs if len(step.outputs) > 1 else {},  # one output is plain in the reply already
         "note": trace.example.note,
+        "always": trace.example.always,
         "reply": step.response_text if step.response_text is not None else f"(no reply: {step.outcome.error})",
         "error": step.outcome.error if step.status != OK else None,
     }

@@ -26,6 +26,7 @@ class Example:
     label: str | None = None
     note: str | None = None  # an optional hint for the critic, e.g. why the label is what it is
     id: str = ""
+    always: bool = False  # a canonical example: in every training minibatch and every critique
 
 
 def load_examples(path: str | Path, **columns: Any) -> list[Example]:
@@ -44,16 +45,18 @@ def iter_examples(
     note: str | None = None,
     id: str | None = None,
     label_map: Mapping[str, str] | None = None,
+    always: str | None = None,
 ) -> Iterator[Example]:
     """Examples one at a time, in file order, in constant memory (for labelling large files).
 
     `inputs` names the columns fed to the program; a mapping renames them
     ({"question_text": "text"} reads column question_text as input "text").
     `label_map` turns raw label values into names (e.g. {"0": "sincere", "1": "insincere"}).
+    `always` names a column that flags canonical examples (1/true/yes/always).
     """
     path = Path(path)
     columns = dict(inputs) if isinstance(inputs, Mapping) else {name: name for name in inputs}
-    wanted = [*columns, *(name for name in (label, note, id) if name)]
+    wanted = [*columns, *(name for name in (label, note, id, always) if name)]
     for number, (line, row) in enumerate(_rows(path), start=1):
         if not isinstance(row, dict):
             raise DataError(f"{path} line {line} is not an object of named fields: {str(row)[:80]}")
@@ -76,7 +79,21 @@ def iter_examples(
             label=value,
             note=str(row[note]) if note and row[note] not in (None, "") else None,
             id=str(row[id]) if id else str(number),
+            always=_flag(row[always], f"{path} line {line}", always) if always else False,
         )
+
+
+TRUE = ("1", "true", "yes", "y", "always")
+FALSE = ("", "0", "false", "no", "n", "none")
+
+
+def _flag(value: Any, where: str, column: str) -> bool:
+    text = str(value).strip().lower() if value is not None else ""
+    if text in TRUE:
+        return True
+    if text in FALSE:
+        return False
+    raise DataError(f"{where}: {column!r} is {value!r}; write 1/true/yes for a canonical example, or leave it empty")
 
 
 def _rows(path: Path) -> Iterator[tuple[int, dict]]:
@@ -151,10 +168,13 @@ def require_labels(
 def stratified_sample(
     examples: Sequence[Example], per_label: int, *, seed: int, stratify: bool = True
 ) -> list[Example]:
-    """Up to `per_label` examples of each label (or in all, unstratified), chosen with `seed`."""
+    """Up to `per_label` examples of each label (or in all, unstratified), chosen with `seed`.
+
+    Canonical examples (`always`) are in every sample, on top of the ones drawn.
+    """
     rng = random.Random(seed)
-    sample = []
-    for group in by_label(examples, stratify=stratify).values():
+    sample = [example for example in examples if example.always]
+    for group in by_label([e for e in examples if not e.always], stratify=stratify).values():
         sample.extend(rng.sample(group, min(per_label, len(group))))
     return sample
 
@@ -172,7 +192,8 @@ def stratified_split(
                 "label (add examples, or pass a separate valset)"
             )
         count = min(per_label, len(group) // 2)
-        held.update(id(example) for example in rng.sample(group, count))
+        candidates = [example for example in group if not example.always]  # canonical ones stay in training
+        held.update(id(example) for example in rng.sample(candidates, min(count, len(candidates))))
     rest = [example for example in examples if id(example) not in held]
     held_out = [example for example in examples if id(example) in held]
     return rest, held_out

@@ -1,5 +1,6 @@
 import json
 
+import attrs
 import pytest
 
 from promptgraph import Classify, Example, Program, Prompt, ScriptedLM, backward, evaluate
@@ -132,3 +133,11 @@ def test_replies_of_the_wrong_shape_are_repaired(bad):
     traces, evaluation = run(program, questions(10))
     critiques = backward(program, traces, evaluation, lm=lm)
     assert (critiques[0].text, critiques[0].error, len(lm.requests)) == ("fine", None, 2)
+
+
+def test_canonical_examples_are_in_every_critique_sample_even_when_right():
+    examples = [attrs.evolve(e, always=e.id in ("q0", "q2")) for e in questions(60)]
+    traces, evaluation = run(classifier(), examples)
+    for seed in range(5):
+        chosen = select_examples(traces, evaluation, CritiqueLimits(max_examples=6), seed=seed)
+        assert {traces[i].example.id for i in chosen} >= {"q0", "q2"} and len(chosen) == 6

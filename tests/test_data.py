@@ -92,3 +92,29 @@ def test_a_split_never_takes_more_than_half_of_a_small_label():
     ]
     _, held = stratified_split(small, 10, seed=0)
     assert sum(e.label == "rare" for e in held) == 1
+
+
+def canonical_set():
+    examples = [Example({"text": f"t{i}"}, "ab"[i % 2], id=str(i)) for i in range(40)]
+    return [Example(e.inputs, e.label, id=e.id, always=e.id in ("3", "4")) for e in examples]
+
+
+def test_canonical_examples_are_in_every_minibatch():
+    for seed in range(5):
+        sample = stratified_sample(canonical_set(), 2, seed=seed)
+        assert {"3", "4"} <= {e.id for e in sample} and len(sample) == 6
+
+
+def test_canonical_examples_are_never_held_out_for_validation():
+    for seed in range(5):
+        _, held_out = stratified_split(canonical_set(), 10, seed=seed)
+        assert not {"3", "4"} & {e.id for e in held_out}
+
+
+def test_a_column_flags_canonical_examples_and_a_bad_flag_names_its_line(tmp_path):
+    path = tmp_path / "d.csv"
+    path.write_text("text,label,canon\na,x,1\nb,y,\nc,x,maybe\n")
+    with pytest.raises(DataError, match="line 4.*'canon' is 'maybe'"):
+        load_examples(path, always="canon")
+    path.write_text("text,label,canon\na,x,yes\nb,y,\n")
+    assert [e.always for e in load_examples(path, always="canon")] == [True, False]

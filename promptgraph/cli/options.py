@@ -25,6 +25,10 @@ def add_data_options(parser: argparse.ArgumentParser, *, labelled: bool) -> None
         group.add_argument("--label-column", default="label", help="the column holding the true label (default label)")
         group.add_argument("--note-column", help="an optional column of notes the critic may read")
         group.add_argument(
+            "--always-column",
+            help="an optional column flagging canonical examples (1/true/yes), kept in every minibatch and critique",
+        )
+        group.add_argument(
             "--labels",
             help="the labels, in order: 'sincere,insincere', or a mapping from raw values: '0=sincere,1=insincere' "
             "(default: the labels found in the data)",
@@ -77,6 +81,7 @@ def read_examples(arguments: argparse.Namespace, path: str | Path, *, labelled: 
         inputs=input_columns(arguments),
         label=arguments.label_column if labelled else None,
         note=getattr(arguments, "note_column", None) if labelled else None,
+        always=getattr(arguments, "always_column", None) if labelled else None,
         id=arguments.id_column,
         label_map=label_map,
     )
