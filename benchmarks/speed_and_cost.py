@@ -52,7 +52,7 @@ def classifier(system: str = FORMAT) -> pg.Program:
     return pg.Program.of(pg.Classify(["sincere", "insincere"], system=system, max_tokens=32), name="classify")
 
 
-def lm(server: MessagesServer, model: str = "claude-haiku-5-5", concurrency: int = 50) -> AnthropicLM:
+def lm(server: MessagesServer | ServerProcess, model: str = "claude-haiku-5-5", concurrency: int = 50) -> AnthropicLM:
     return AnthropicLM(
         model=model, base_url=server.base_url, api_key="bench", max_concurrency=concurrency, max_retries=8
     )
@@ -67,28 +67,68 @@ def table(header: tuple[str, ...], rows: list[tuple]) -> None:
 
 
 def efficiency() -> None:
-    print("## Forward-pass efficiency (500 ms per reply)\n")
+    print("## Forward-pass efficiency (500 ms per reply; the server in its own process)\n")
     rows = []
-    for count, concurrency, rate in ((200, 50, None), (2000, 50, None), (200, 20, 30.0), (2000, 50, 80.0)):
-        with MessagesServer(label_reply, latency=0.5, requests_per_second=rate) as server:
-            started = time.perf_counter()
-            traces = classifier().run(questions(count), lm=lm(server, concurrency=concurrency), progress=False)
-            wall = time.perf_counter() - started
+    cases = ((200, 50, None, 1), (2000, 50, None, 1), (200, 20, 30.0, 1), (2000, 50, 80.0, 1), (200, 50, None, 2))
+    for count, concurrency, rate, passes in cases:
+        with ServerProcess(latency=0.5, requests_per_second=rate) as server:
+            forward = lm(server, concurrency=concurrency)
+            for number in range(passes):  # the last pass is timed; earlier ones warm the client up
+                started = time.perf_counter()
+                traces = classifier().run(questions(count), lm=forward, seed=number, progress=False)
+                wall = time.perf_counter() - started
         ideal = max(count * 0.5 / concurrency, count / rate if rate else 0.0)
         failed = sum(t.status == "failed" for t in traces)
         rows.append(
             (
-                count,
+                f"{count}{' (warm client)' if passes > 1 else ''}",
                 concurrency,
                 rate or "none",
-                f"{wall:.1f}",
-                f"{ideal:.1f}",
+                f"{wall:.2f}",
+                f"{ideal:.2f}",
                 f"{wall / ideal:.2f}",
                 failed,
-                server.statuses["rate"],
+                server.statuses.get("rate", 0),
+                forward.pacer.held_back,
             )
         )
-    table(("N", "concurrency", "rate limit (req/s)", "wall s", "ideal s", "wall / ideal", "failed", "429s"), rows)
+    header = ("N", "concurrency", "rate limit (req/s)", "wall s", "ideal s", "wall / ideal", "failed", "429s", "paced")
+    table(header, rows)
+
+
+SERVER_CHILD = """
+import json, sys
+from promptgraph.testing import MessagesServer
+def reply(request):
+    return "Label: <label>" + ("insincere" if " all " in request.messages[-1].content else "sincere") + "</label>"
+options = json.loads(sys.argv[1])
+with MessagesServer(reply, **options) as server:
+    print(server.base_url, flush=True)
+    sys.stdin.read()
+    print(json.dumps(dict(server.statuses)), flush=True)
+"""
+
+
+class ServerProcess:
+    """The loopback server in a child process, so its work does not share the benchmark's GIL."""
+
+    def __init__(self, **options):
+        self.options = options
+        self.statuses: dict[str, int] = {}
+
+    def __enter__(self) -> ServerProcess:
+        self.child = subprocess.Popen(
+            [sys.executable, "-c", SERVER_CHILD, json.dumps(self.options)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.base_url = self.child.stdout.readline().strip()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        out, _ = self.child.communicate("")
+        self.statuses = json.loads(out.strip().splitlines()[-1])
 
 
 def overhead() -> None:

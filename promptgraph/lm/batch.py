@@ -8,13 +8,16 @@ code and is raised, after the requests not yet started are cancelled.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TypeVar
 
 from tqdm import tqdm  # a well-kept progress bar that turns itself off when stderr is not a terminal
 
 from promptgraph.lm.base import LM, Failure, LMError, Request, Response
 from promptgraph.lm.ledger import Ledger
+
+WARM_WORKERS = 4  # threads a batch starts with
+GROW_AFTER = 0.002  # seconds without a finished call after which a batch uses all its workers
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -83,12 +86,25 @@ def map_concurrent(
 
     bar = tqdm(total=len(items), desc=description, disable=None if progress is None else not progress, leave=False)
     pool = ThreadPoolExecutor(max_workers=min(len(items), workers), thread_name_prefix="promptgraph")
+    # Start with a few threads and use them all only once calls are seen to wait: answers
+    # from the cache come back in well under a millisecond, and starting fifty threads for
+    # them would take longer than the answers themselves.
+    limit = min(workers, WARM_WORKERS)
+    waiting = iter(range(len(items)))
+    running: set[Future] = set()
     with bar:
-        futures = [pool.submit(one, index) for index in range(len(items))]
         try:
-            for future in as_completed(futures):
-                future.result()
-                bar.update()
+            while True:
+                while len(running) < limit and (index := next(waiting, None)) is not None:
+                    running.add(pool.submit(one, index))
+                if not running:
+                    break
+                done, running = wait(running, timeout=GROW_AFTER, return_when=FIRST_COMPLETED)
+                if not done:
+                    limit = workers
+                for future in done:
+                    future.result()
+                    bar.update()
         except BaseException:
             # Do not wait for calls in flight (Ctrl-C must be prompt); cancel the ones not started.
             pool.shutdown(wait=False, cancel_futures=True)

@@ -141,6 +141,12 @@ class MessagesServer:
             )
         self._bucket_at = now
 
+    def _refill_wait(self) -> str:
+        """retry-after for a refused request: seconds until the bucket holds one again, as the API says."""
+        with self._lock:
+            self._refill()
+            return f"{max(0.01, (1 - self._bucket) / self.requests_per_second):.3f}"
+
     def _rate_limit_headers(self) -> dict[str, str]:
         """The bucket's state now, as the API reports it: limit, remaining, and when it will be full again."""
         with self._lock:
@@ -252,7 +258,7 @@ class MessagesServer:
                         429,
                         "rate_limit_error",
                         "Number of requests has exceeded your rate limit",
-                        retry_after="1" if fault == "rate" else "0.05",
+                        retry_after=server._refill_wait() if fault == "rate" else "0.05",
                     )
                 if fault == "529":
                     return self._error(529, "overloaded_error", "Overloaded")
