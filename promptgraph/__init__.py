@@ -27,7 +27,16 @@ from promptgraph.lm.local import LocalServer
 from promptgraph.metrics import Evaluation, evaluate, exact_match
 from promptgraph.module import Context, Module
 from promptgraph.modules import ChainOfThought, Classify, Function, Generate, ParseError, Prompt
-from promptgraph.optimizers import DemoSearch, TextualGradientDescent
+from promptgraph.optimizers import (
+    OPRO,
+    BeamSearch,
+    BootstrapDemos,
+    Chain,
+    DemoSearch,
+    Gate,
+    ProposeInstructions,
+    TextualGradientDescent,
+)
 from promptgraph.parameter import Demo, Demos, Feedback, Parameter
 from promptgraph.program import GraphError, Program
 from promptgraph.report import ReportWriter, write_report
@@ -52,6 +61,12 @@ __all__ = [
     "DataError",
     "Demo",
     "DemoSearch",
+    "BeamSearch",
+    "BootstrapDemos",
+    "Chain",
+    "Gate",
+    "OPRO",
+    "ProposeInstructions",
     "Demos",
     "Evaluation",
     "Example",

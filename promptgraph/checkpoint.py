@@ -18,7 +18,7 @@ import attrs
 from promptgraph.backward import Critique
 from promptgraph.lm import Ledger
 from promptgraph.metrics import Evaluation, LabelScores
-from promptgraph.optimizers.base import Update
+from promptgraph.optimizers.base import Tried, Update
 from promptgraph.parameter import Demo, Feedback
 from promptgraph.program import Program
 from promptgraph.saving import LoadError, program_to_dict
@@ -100,8 +100,13 @@ def update_from_dict(data: dict) -> Update:
             **data,
             "changes": {name: tuple(pair) for name, pair in data["changes"].items()},
             "replies": tuple(data["replies"]),
+            "edits": tuple(data.get("edits", ())),
         }
     )
+
+
+def tried_from_dict(data: dict) -> Tried:
+    return Tried(**{**data, "changes": {name: tuple(pair) for name, pair in data["changes"].items()}})
 
 
 def demos_from_dict(data: dict) -> dict[str, list[Demo]]:

@@ -26,7 +26,7 @@ from promptgraph.backward import Critique
 from promptgraph.data import Example, require_labels, stratified_sample, stratified_split
 from promptgraph.lm import LM, Batching, Ledger, Usage
 from promptgraph.metrics import Evaluation, Metric, evaluate, exact_match
-from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, Update
+from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, Tried, Update
 from promptgraph.parameter import Demo
 from promptgraph.program import Program
 from promptgraph.saving import values_from_dict
@@ -46,6 +46,7 @@ class IterationRecord:
     calls: dict[str, int] = attrs.field(factory=dict)  # API calls so far, per tag (cache hits excluded)
     demos: dict[str, list[Demo]] = attrs.field(factory=dict)  # the few-shot demos that were validated
     kept: bool = True  # False: it lost to the best so far on validation, so training went on from the best
+    tried: tuple[Tried, ...] = ()  # the candidates a search optimizer scored in this iteration
 
     def to_dict(self) -> dict:
         """JSON-ready, without the traces."""
@@ -60,6 +61,7 @@ class IterationRecord:
             "usd": self.usd,
             "calls": self.calls,
             "kept": self.kept,
+            "tried": [attrs.asdict(tried) for tried in self.tried],
         }
 
     @classmethod
@@ -76,6 +78,7 @@ class IterationRecord:
             usd=data["usd"],
             calls=data["calls"],
             kept=data.get("kept", True),
+            tried=tuple(checkpoint.tried_from_dict(item) for item in data.get("tried", ())),
         )
 
 
@@ -218,7 +221,9 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
         traces = run(batch, "forward")
         train = evaluate(traces, metric=metric, labels=labels)
         if train.score < 1.0:
-            context = StepContext(lm, ledger, metric, labels, trainset, step_seed, progress, stratify, batching)
+            context = StepContext(
+                lm, ledger, metric, labels, trainset, step_seed, progress, stratify, batching, iteration
+            )
             step = optimizer.step(student, traces=traces, evaluation=train, context=context)
             val = validate()
         else:  # no mistake to learn from: spend nothing on critique, rewrite or re-validation
@@ -233,6 +238,7 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
                 train=train,
                 critiques=step.critiques,
                 updates=step.updates,
+                tried=step.tried,
                 samples=tuple(traces),
                 kept=kept,
                 **snapshot(),
@@ -307,11 +313,13 @@ def _next_cost(history: Sequence[IterationRecord], **plan) -> float:
     batch = by_phase["forward"].calls / max(by_phase["validate"].calls / 2, 1)
     likely = validation * (1 + batch)
     for phase in phases:
-        if phase.phase.endswith("(at most)"):  # critic and rewrite: half the calls are repairs
+        if phase.phase in ("forward", "validate"):
+            continue
+        if phase.model == plan["lm"].model:  # scoring candidates: priced like the validation pass
+            likely += validation * phase.calls / max(by_phase["validate"].calls / 2, 1)
+        else:  # the optimizer's structured calls: half of them are repairs
             calls = phase.calls // 2
             likely += Usage(input_tokens=phase.input_tokens // 2, output_tokens=1000 * calls).cost(phase.model)
-        elif phase.phase == "demo search":
-            likely += validation * phase.calls / max(by_phase["validate"].calls / 2, 1)
     return likely
 
 

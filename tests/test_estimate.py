@@ -53,3 +53,29 @@ def test_the_table_totals_the_upper_bound_in_dollars():
     assert float(table.splitlines()[-1].split()[-1]) == pytest.approx(
         sum(p.max_usd for p in estimate(classifier(), TextualGradientDescent(lm=None)).values()), abs=1e-4
     )
+
+
+def test_every_optimizer_has_its_own_calls_estimated():
+    import promptgraph as pg
+
+    tgd = TextualGradientDescent(lm=None)
+    expected = {
+        "beam": (pg.BeamSearch(lm=None), {"beam members", "critic (at most)", "rewrite (at most)", "selection"}),
+        "opro": (pg.OPRO(lm=None), {"propose (at most)", "proposal scoring"}),
+        "ape": (
+            pg.ProposeInstructions(lm=None, then=tgd),
+            {"propose (at most)", "proposal scoring", "critic (at most)"},
+        ),
+        "gate": (TextualGradientDescent(lm=None, gate=pg.Gate()), {"critic (at most)", "gate"}),
+        "chain": (pg.Chain(tgd, DemoSearch()), {"critic (at most)", "demo search"}),
+    }
+    for name, (optimizer, phases) in expected.items():
+        assert phases <= set(estimate(classifier(), optimizer)), name
+
+
+def test_beam_selection_is_estimated_from_its_rounds():
+    import promptgraph as pg
+
+    phases = estimate(classifier(), pg.BeamSearch(lm=None, width=2, expansions=1, paraphrases=0, per_round=5))
+    # 2 members x 2 candidates each = 4 candidates, 2 rounds: 4 then 3 scored on 10 examples, 3 iterations
+    assert phases["selection"].calls == 3 * (4 + 3) * 10

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from promptgraph.cli.backend import add_backend_options, batching, open_backend
@@ -14,7 +15,16 @@ from promptgraph.estimate import estimate_compile, estimate_table
 from promptgraph.lm import FORWARD_MODEL, LM, OPTIMIZER_MODEL, BatchedLM, Ledger, default_cache_dir
 from promptgraph.metrics import Evaluation, evaluate
 from promptgraph.modules import Classify
-from promptgraph.optimizers import DemoSearch, Optimizer, TextualGradientDescent
+from promptgraph.optimizers import (
+    OPRO,
+    BeamSearch,
+    BootstrapDemos,
+    Chain,
+    Gate,
+    Optimizer,
+    ProposeInstructions,
+    TextualGradientDescent,
+)
 from promptgraph.program import Program
 from promptgraph.report import ReportWriter
 
@@ -54,10 +64,14 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     )
     train.add_argument(
         "--optimizer",
-        choices=("tgd", "demos"),
-        help="tgd: critiques and rewrites by the strong model; demos: few-shot demos chosen by score, no strong "
-        "model needed (default: demos on the local backend, tgd otherwise)",
+        choices=tuple(OPTIMIZERS),
+        help="; ".join(f"{name}: {description}" for name, (description, _) in OPTIMIZERS.items())
+        + " (default: demos on the local backend, tgd otherwise)",
     )
+    train.add_argument(
+        "--gate", action="store_true", help="tgd: keep a rewrite only if it does not lose on held-out training examples"
+    )
+    train.add_argument("--edits", action="store_true", help="tgd and beam: targeted edits instead of full rewrites")
     train.add_argument(
         "--max-tokens", type=int, help="reply length limit of a new classifier (default 400; 64 on the local backend)"
     )
@@ -96,7 +110,7 @@ def run_compile(arguments: argparse.Namespace) -> int:
             trainset=trainset,
             valset=valset,
             lm=backend.forward,
-            optimizer=choose_optimizer(arguments.optimizer, backend.name, strong),
+            optimizer=choose_optimizer(arguments, backend.name, strong),
             iterations=arguments.iterations,
             samples_per_label=arguments.samples_per_label,
             val_per_label=arguments.val_per_label,
@@ -138,7 +152,9 @@ def resumed_arguments(arguments: argparse.Namespace) -> argparse.Namespace:
     for key in ("lm", "base_url", "model", "optimizer_model", "max_concurrency", "no_cache", "budget_usd"):
         if getattr(arguments, key, None) not in (None, False, parser_default(key)):
             settings[key] = getattr(arguments, key)
-    return argparse.Namespace(**{**settings, "resume": arguments.resume, "out": arguments.resume, "run": arguments.run})
+    # Settings added to promptgraph since the run started take this command's values.
+    merged = {**vars(arguments), **settings}
+    return argparse.Namespace(**{**merged, "resume": arguments.resume, "out": arguments.resume, "run": arguments.run})
 
 
 def parser_default(key: str):
@@ -157,10 +173,32 @@ def build_program(arguments: argparse.Namespace, trainset: list[Example], *, loc
     return Program.of(classify, name="classify")
 
 
-def choose_optimizer(name: str | None, backend: str, strong: LM | None) -> Optimizer:
-    if (name or ("demos" if backend == "local" else "tgd")) == "demos":
-        return DemoSearch()
-    return TextualGradientDescent(lm=strong)
+# What each --optimizer builds, from the strong model and the command's arguments.
+OPTIMIZERS: dict[str, tuple[str, Callable[[LM | None, argparse.Namespace], Optimizer]]] = {
+    "tgd": (
+        "critiques and rewrites by the strong model",
+        lambda strong, a: TextualGradientDescent(lm=strong, gate=Gate() if a.gate else None, edits=a.edits),
+    ),
+    "beam": (
+        "beam search over rewrites and paraphrases (ProTeGi)",
+        lambda strong, a: BeamSearch(lm=strong, edits=a.edits),
+    ),
+    "opro": ("proposals from the trajectory of scored texts (OPRO)", lambda strong, a: OPRO(lm=strong)),
+    "ape": (
+        "instructions proposed from examples, then tgd (APE)",
+        lambda strong, a: ProposeInstructions(lm=strong, then=OPTIMIZERS["tgd"][1](strong, a)),
+    ),
+    "demos": ("few-shot demos chosen by score, no strong model needed", lambda strong, a: BootstrapDemos()),
+    "tgd+demos": (
+        "tgd and demos in every step",
+        lambda strong, a: Chain(OPTIMIZERS["tgd"][1](strong, a), BootstrapDemos()),
+    ),
+}
+
+
+def choose_optimizer(arguments: argparse.Namespace, backend: str, strong: LM | None) -> Optimizer:
+    name = arguments.optimizer or ("demos" if backend == "local" else "tgd")
+    return OPTIMIZERS[name][1](strong, arguments)
 
 
 def run_dry(arguments: argparse.Namespace, trainset: list[Example], valset: list[Example] | None) -> int:
@@ -175,7 +213,7 @@ def run_dry(arguments: argparse.Namespace, trainset: list[Example], valset: list
         valset_size=len(valset),
         iterations=arguments.iterations,
         samples_per_label=arguments.samples_per_label,
-        optimizer=choose_optimizer(arguments.optimizer, backend, strong=None),  # never called here
+        optimizer=choose_optimizer(arguments, backend, strong=None),  # never called here
         forward_model="local model" if backend == "local" else arguments.model,
         optimizer_model="local model" if backend == "local" else arguments.optimizer_model,
         batch=arguments.batch,

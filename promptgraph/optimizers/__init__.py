@@ -1,7 +1,29 @@
-"""Optimizers: they change a program's trainable values from what a training step showed."""
+"""Optimizers: they change a program's trainable values from what a training step showed.
 
-from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, Update
-from promptgraph.optimizers.demos import DemoSearch
-from promptgraph.optimizers.tgd import TextualGradientDescent
+Every optimizer has the same `step(program, *, traces, evaluation, context)`, so trying
+another is one argument to `compile()`.
+"""
 
-__all__ = ["DemoSearch", "Optimizer", "StepContext", "StepResult", "TextualGradientDescent", "Update"]
+from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, Tried, Update
+from promptgraph.optimizers.beam import BeamSearch
+from promptgraph.optimizers.chain import Chain
+from promptgraph.optimizers.demos import BootstrapDemos, DemoSearch
+from promptgraph.optimizers.opro import OPRO
+from promptgraph.optimizers.propose import ProposeInstructions
+from promptgraph.optimizers.tgd import Gate, TextualGradientDescent
+
+__all__ = [
+    "OPRO",
+    "BeamSearch",
+    "BootstrapDemos",
+    "Chain",
+    "DemoSearch",
+    "Gate",
+    "Optimizer",
+    "ProposeInstructions",
+    "StepContext",
+    "StepResult",
+    "TextualGradientDescent",
+    "Tried",
+    "Update",
+]

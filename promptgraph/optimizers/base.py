@@ -14,7 +14,7 @@ from typing import Protocol
 import attrs
 
 from promptgraph.backward import Critique
-from promptgraph.data import Example
+from promptgraph.data import Example, stratified_sample
 from promptgraph.lm import LM, Batching, Ledger
 from promptgraph.metrics import Evaluation, Metric, evaluate
 from promptgraph.program import Program
@@ -29,12 +29,27 @@ class Update:
     reasoning: str = ""
     replies: tuple[str, ...] = ()
     error: str | None = None
+    edits: tuple[str, ...] = ()  # in edit mode: what each edit did, in order
+
+
+@attrs.frozen
+class Tried:
+    """One candidate an optimizer looked at: where it came from, how it scored, what became of it."""
+
+    step: int  # the optimizer's step (compile's iteration)
+    candidate: int  # its number within the step; 0 is the program the step started from
+    origin: str  # "current", "critique", "paraphrase", "proposal", "edit", ...
+    changes: dict[str, tuple[str, str]]  # parameter -> (value at the start of the step, candidate's value)
+    score: float | None  # mean over the examples it was scored on; None if never scored
+    examples: int  # how many examples that was
+    decision: str  # "kept", or why it was dropped
 
 
 @attrs.frozen
 class StepResult:
     critiques: tuple[Critique, ...] = ()
     updates: tuple[Update, ...] = ()
+    tried: tuple[Tried, ...] = ()  # every candidate a search looked at, for the history and the report
 
 
 @attrs.frozen
@@ -48,6 +63,13 @@ class StepContext:
     progress: bool | None = None
     stratify: bool = True  # sample per label (a classifier) or as one group (free-text targets)
     batch: Batching | None = None  # forward calls through Message Batches
+    iteration: int = 0  # compile's iteration: the step number the search history records
+
+    def dev_sample(self, per_label: int, *, exclude: Sequence[Example] = (), offset: int = 1) -> list[Example]:
+        """Examples of the trainset to compare candidates on, never those in `exclude` (the minibatch)."""
+        excluded = {id(example) for example in exclude}
+        pool = [example for example in self.trainset if id(example) not in excluded and not example.always]
+        return stratified_sample(pool, per_label, seed=self.seed * 7919 + offset, stratify=self.stratify)
 
     def score(self, program: Program, examples: Sequence[Example], *, tag: str = "search") -> Evaluation:
         traces = program.run(

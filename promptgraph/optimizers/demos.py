@@ -1,4 +1,4 @@
-"""DemoSearch: choose few-shot demos by score, with no strong model at all.
+"""BootstrapDemos (also DemoSearch): choose few-shot demos by score, with no strong model at all.
 
 Each step builds a pool of candidate demos per module from this iteration's traces:
 - replies the module gave on examples the program got right (bootstrapped, as in DSPy's
@@ -28,7 +28,7 @@ from promptgraph.trace import FAILED, Trace
 
 
 @attrs.define
-class DemoSearch:
+class BootstrapDemos:
     per_module: int = 4  # demos shown to each module
     candidates: int = 6  # random demo sets scored per step
     dev_per_label: int = 10  # dev examples per label the candidates are scored on
@@ -127,3 +127,6 @@ def _describe(pairs: Sequence[Demo]) -> str:
         return "(no demos)"
     shown = " | ".join(f"{' / '.join(d.inputs.values())[:60]} -> {d.output[:40]}" for d in pairs)
     return f"{len(pairs)} demos: {shown}"
+
+
+DemoSearch = BootstrapDemos  # its first name, kept for programs and scripts that use it

@@ -1,10 +1,11 @@
 """TextualGradientDescent: critique through the graph, then rewrite each module's texts from its feedback.
 
-One rewrite call per module that has feedback. The reply is a JSON object of new values;
-it is checked (only known parameter names, strings, and the module's own checks such as
-"the prompts still ask for <label>X</label>"), repaired once if it fails, and otherwise
-the step changes nothing and says why. Feedback is cleared after the step, as
-`zero_grad` does.
+One rewrite call per module that has feedback. The reply is a JSON object of new values
+(or of targeted edits); it is checked (only known parameter names, strings, and the
+module's own checks such as "the prompts still ask for <label>X</label>"), repaired once
+if it fails, and otherwise the step changes nothing and says why. Feedback is cleared
+after the step, as `zero_grad` does. An optional gate tries the step on held-out training
+examples and undoes it if it does worse.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ import attrs
 from promptgraph.backward import CritiqueLimits, backward
 from promptgraph.lm import LM, Ledger, Request
 from promptgraph.metrics import Evaluation
-from promptgraph.optimizers.base import StepContext, StepResult, Update
+from promptgraph.optimizers.base import StepContext, StepResult, Tried, Update
+from promptgraph.optimizers.search import BudgetSpent, Scorer, changes_between, commit, mean, paired, trainable_values
 from promptgraph.program import Program
-from promptgraph.prompting import render
+from promptgraph.prompting import clip, render
 from promptgraph.structured import ask_json
 from promptgraph.trace import Trace
 
@@ -44,23 +46,75 @@ Feedback:
 {% for item in p.feedback %}
 - ({{ item.source }}) {{ item.text | clip(limit) }}
 {% endfor %}
+{% if p.rejected %}
+Tried before and scored worse than the current value; do not write these again:
+{% for attempt in p.rejected %}
+- {{ attempt.why }}:
+<rejected>
+{{ attempt.value | clip(limit) }}
+</rejected>
+{% endfor %}
+{% endif %}
 
 {% endfor %}
 ## What to write
+{% if edits %}
+Targeted edits, not a full rewrite: replace the sentences the feedback faults and add the \
+rules it asks for, leaving the rest word for word. A JSON object:
+{"reasoning": "<one or two sentences>", "edits": [{"parameter": "<name>", "find": "<text to replace, \
+copied exactly from the current value; empty to append>", "replace": "<the new text>"}]}
+Parameters: {% for p in parameters %}`{{ p.name }}`{{ ", " if not loop.last }}{% endfor %}.
+{% else %}
 A JSON object with a new value for every text you change (leave out the ones to keep):
 {"reasoning": "<one or two sentences>", "values": { {% for p in parameters %}"{{ p.name }}": "<new text>"{{ ", " if not loop.last }}{% endfor %} }}
+{% endif %}
 """
+
+
+@attrs.frozen
+class Gate:
+    """Accept a step only if it does not lose to the program it would replace.
+
+    Both are run on the same `per_label` examples per label of the trainset (never the
+    step's own minibatch, nor the validation set), and compared example by example: only
+    the examples one gets right and the other wrong count. The step is undone when the
+    sign test's one-sided p-value that it is worse falls below `alpha`. At the default 0.5
+    that is exactly "it lost more examples than it won"; a lower alpha undoes only steps
+    that are worse beyond reasonable doubt, at the risk of keeping a harmful one.
+    """
+
+    per_label: int = 20
+    alpha: float = 0.5
+    max_calls: int | None = None  # forward calls the gate may spend per step
+
+
+@attrs.frozen
+class Rejected:
+    """A value the gate turned down, shown to later rewrites of the same parameter."""
+
+    value: str
+    why: str
 
 
 @attrs.define
 class TextualGradientDescent:
-    """The optimizer model (Opus's role) also writes the critiques in backward."""
+    """The optimizer model (Opus's role) also writes the critiques in backward.
+
+    With a `gate`, a step is tried on held-out training examples before it is kept (see
+    Gate); what it turned down is shown to the next rewrites. With `edits=True` the
+    rewriter returns targeted edits (replace this sentence, add this rule) instead of
+    whole new texts, which keeps what already works and costs fewer output tokens.
+    """
 
     lm: LM
     limits: CritiqueLimits = CritiqueLimits()
     max_tokens: int = 8000
     chars_per_feedback: int = 2000
     max_value_chars: int = 10_000  # a longer rewrite is a runaway reply, not a prompt
+    gate: Gate | None = None
+    edits: bool = False
+    remember: int = 3  # rejected values shown per parameter
+    rejected: dict[str, list[Rejected]] = attrs.field(factory=dict, init=False)
 
     def step(
         self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext
@@ -69,28 +123,69 @@ class TextualGradientDescent:
         critiques = backward(
             program, traces, evaluation, lm=self.lm, ledger=context.ledger, limits=self.limits, seed=context.seed
         )
-        return StepResult(tuple(critiques), tuple(self.rewrite(program, evaluation=evaluation, ledger=context.ledger)))
+        before = trainable_values(program)
+        updates = self.rewrite(program, evaluation=evaluation, ledger=context.ledger)
+        after = trainable_values(program)
+        if self.gate is None or after == before:
+            return StepResult(tuple(critiques), tuple(updates))
+        return self._gated(program, before, after, critiques, updates, traces, context)
 
-    def rewrite(self, program: Program, *, evaluation: Evaluation, ledger: Ledger | None = None) -> list[Update]:
+    def _gated(self, program, before, after, critiques, updates, traces, context) -> StepResult:
+        dev = context.dev_sample(self.gate.per_label, exclude=[trace.example for trace in traces])
+        scorer = Scorer(program, context, self.gate.max_calls)
+        changes = changes_between(before, after)
+        try:
+            old, new = scorer.scores(before, dev), scorer.scores(after, dev)
+        except BudgetSpent as spent:
+            tried = Tried(context.iteration, 1, "rewrite", changes, None, 0, f"kept untested: {spent}")
+            return StepResult(tuple(critiques), tuple(updates), (tried,))
+        test = paired(old, new)
+        scores = f"{mean(new):.3f} against {mean(old):.3f} on {len(dev)} examples (won {test.wins}, lost {test.losses}"
+        current = Tried(context.iteration, 0, "current", {}, mean(old), len(dev), "the program before the step")
+        if not test.worse(self.gate.alpha):
+            tried = Tried(context.iteration, 1, "rewrite", changes, mean(new), len(dev), f"kept: {scores})")
+            return StepResult(tuple(critiques), tuple(updates), (current, tried))
+        why = f"scored {scores}, p={test.p_worse:.3f})"
+        commit(program, before)
+        for name, (_, value) in changes.items():
+            self.rejected.setdefault(name, []).append(Rejected(value, why))
+            del self.rejected[name][: -self.remember]
+        undone = tuple(
+            attrs.evolve(update, status="rejected", error=f"undone by the gate: it {why}")
+            if update.status == "changed"
+            else update
+            for update in updates
+        )
+        tried = Tried(context.iteration, 1, "rewrite", changes, mean(new), len(dev), f"dropped: it {why}")
+        return StepResult(tuple(critiques), undone, (current, tried))
+
+    def rewrite(
+        self,
+        program: Program,
+        *,
+        evaluation: Evaluation,
+        ledger: Ledger | None = None,
+        seed: int = 0,
+        clear: bool = True,
+    ) -> list[Update]:
+        """One rewrite per module with feedback; `seed` asks for another sample of the same rewrite."""
         updates = []
         for node in program.order():
             module = program.nodes[node]
             local = {f"{node}.{path}": (path, p) for path, p in module.named_parameters()}
             with_feedback = {name: p for name, (_, p) in local.items() if p.trainable and p.feedback}
             if with_feedback:
-                updates.append(self._rewrite(node, module, local, with_feedback, evaluation, ledger))
-            for _, parameter in local.values():
-                parameter.clear_feedback()
+                updates.append(self._rewrite(node, module, local, with_feedback, evaluation, ledger, seed))
+            if clear:
+                for _, parameter in local.values():
+                    parameter.clear_feedback()
         return updates
 
-    def _rewrite(self, node, module, local, targets, evaluation, ledger) -> Update:
+    def _rewrite(self, node, module, local, targets, evaluation, ledger, seed) -> Update:
         def check(data) -> list[str]:
-            values = data.get("values")
-            if not isinstance(values, dict) or not all(isinstance(v, str) for v in values.values()):
-                return ['"values" must be an object mapping parameter names to strings']
-            unknown = sorted(set(values) - set(targets))
-            if unknown:
-                return [f'"values" names {", ".join(unknown)}; only {", ".join(targets)} may change']
+            values, problems, _ = self._read(data, targets)
+            if problems:
+                return problems
             problems = [
                 f"{name} is {len(value):,} characters; keep it under {self.max_value_chars:,}"
                 for name, value in values.items()
@@ -109,22 +204,72 @@ class TextualGradientDescent:
             description=module.description or "is one step of the program",
             summary=evaluation.summary(),
             parameters=[
-                {"name": name, "role": p.role, "value": p.value, "constraints": p.constraints, "feedback": p.feedback}
+                {
+                    "name": name,
+                    "role": p.role,
+                    "value": p.value,
+                    "constraints": p.constraints,
+                    "feedback": p.feedback,
+                    "rejected": self.rejected.get(name, []),
+                }
                 for name, p in targets.items()
             ],
             limit=self.chars_per_feedback,
+            edits=self.edits,
         )
-        request = Request(messages=[("user", prompt)], system=REWRITE_SYSTEM, max_tokens=self.max_tokens, tag="rewrite")
+        request = Request(
+            messages=[("user", prompt)], system=REWRITE_SYSTEM, max_tokens=self.max_tokens, tag="rewrite", seed=seed
+        )
         reply = ask_json(self.lm, request, check, ledger=ledger)
         if reply.data is None:
             return Update(
                 node, "rejected", {}, replies=reply.replies, error="; ".join(reply.problems) + "; no change made"
             )
+        values, _, edits = self._read(reply.data, targets)
         changes = {}
-        for name, value in reply.data["values"].items():
+        for name, value in values.items():
             parameter = targets[name]
             if value != parameter.value:
                 changes[name] = (parameter.value, value)
                 parameter.update(value)
         reasoning = str(reply.data.get("reasoning", ""))
-        return Update(node, "changed" if changes else "unchanged", changes, reasoning, reply.replies)
+        return Update(node, "changed" if changes else "unchanged", changes, reasoning, reply.replies, edits=edits)
+
+    def _read(self, data, targets) -> tuple[dict[str, str], list[str], tuple[str, ...]]:
+        """(new values, problems, the edits as sentences) from a rewrite reply, in either mode."""
+        if not self.edits:
+            values = data.get("values")
+            if not isinstance(values, dict) or not all(isinstance(v, str) for v in values.values()):
+                return {}, ['"values" must be an object mapping parameter names to strings'], ()
+            unknown = sorted(set(values) - set(targets))
+            if unknown:
+                return {}, [f'"values" names {", ".join(unknown)}; only {", ".join(targets)} may change'], ()
+            return values, [], ()
+        return apply_edits(data.get("edits"), {name: p.value for name, p in targets.items()})
+
+
+def apply_edits(edits: object, current: dict[str, str]) -> tuple[dict[str, str], list[str], tuple[str, ...]]:
+    """Apply find/replace edits in order; (new values of the edited texts, problems, what each edit did)."""
+    if not isinstance(edits, list) or not all(isinstance(edit, dict) for edit in edits):
+        return {}, ['"edits" must be a list of {"parameter", "find", "replace"} objects'], ()
+    values: dict[str, str] = {}
+    problems, done = [], []
+    for number, edit in enumerate(edits, start=1):
+        name, find, replace = edit.get("parameter"), edit.get("find", ""), edit.get("replace")
+        if name not in current:
+            problems.append(f"edit {number} names {name!r}; only {', '.join(current)} may change")
+            continue
+        if not isinstance(find, str) or not isinstance(replace, str):
+            problems.append(f'edit {number}: "find" and "replace" must be strings')
+            continue
+        text = values.get(name, current[name])
+        if not find:
+            values[name] = f"{text} {replace}".strip() if text else replace
+            done.append(f"{name}: appended {clip(replace, 200)!r}")
+        elif text.count(find) != 1:
+            where = "does not occur in" if find not in text else "occurs more than once in"
+            problems.append(f"edit {number}: the text to find {where} the current {name}; copy it exactly")
+        else:
+            values[name] = text.replace(find, replace)
+            done.append(f"{name}: replaced {clip(find, 200)!r} with {clip(replace, 200)!r}")
+    return values, problems, tuple(done)

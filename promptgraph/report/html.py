@@ -204,4 +204,5 @@ def _template() -> jinja2.Template:
     )
     environment.filters["percent"] = _percent
     environment.filters["usd"] = _usd
+    environment.globals["word_diff"] = word_diff  # the search table diffs each candidate against the step's start
     return environment.get_template("run.html.j2")

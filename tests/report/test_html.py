@@ -297,3 +297,15 @@ def test_an_undone_iteration_is_marked_as_undone(tmp_path):
     )  # fmt: skip
     page = write_report(result.history, result.ledger, tmp_path).read_text()
     assert page.count("undone: it scored below the best so far") == 1
+
+
+def test_a_search_shows_every_candidate_with_its_score_and_fate(tmp_path):
+    from tests.search_world import optimizer_lm, train
+
+    result = train(pg.BeamSearch(lm=optimizer_lm()), iterations=2)
+    page = write_report(result.history, result.ledger, tmp_path).read_text()
+    table = page[page.index('id="iteration-2-search"') :]
+    table = table[: table.index("</table>")]
+    rows = re.findall(r'<tr class="(kept|dropped)">', table)
+    assert len(rows) == len(result.history[2].tried)
+    assert rows.count("kept") == 3 and "dropped in round" in table and "critique of beam" in table

@@ -1,0 +1,171 @@
+"""BeamSearch (ProTeGi): keep several programs, expand each from its critiques, keep the best few.
+
+Each step, every member of the beam is run on the step's minibatch and critiqued through
+the graph (the same backward as TextualGradientDescent); the rewriter then writes
+`expansions` candidates from those critiques, and the optimizer model `paraphrases` more
+(the same meaning in other words, which explores without new information). The next beam
+is chosen from the members and all their candidates by successive rejects on held-out
+training examples (select.py), which spends evaluation calls where candidates are close.
+The best of the new beam becomes the program; the rest wait for the next step.
+
+A fix that needs two changes, where the first alone scores no better, is out of reach of
+one greedy rewrite per step; a beam keeps the half-way candidate alive until the second
+change arrives.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+
+import attrs
+
+from promptgraph.backward import CritiqueLimits, backward
+from promptgraph.lm import LM, Request
+from promptgraph.metrics import Evaluation, evaluate
+from promptgraph.optimizers.base import StepContext, StepResult, Tried
+from promptgraph.optimizers.search import (
+    Scorer,
+    changes_between,
+    check_values,
+    commit,
+    parameter_views,
+    trainable_values,
+    updates_for,
+)
+from promptgraph.optimizers.select import successive_rejects
+from promptgraph.optimizers.tgd import TextualGradientDescent
+from promptgraph.program import Program
+from promptgraph.prompting import render
+from promptgraph.structured import ask_json
+from promptgraph.trace import Trace
+
+PARAPHRASE_SYSTEM = """\
+You rewrite the prompt texts of an LLM program in other words. Keep every instruction, \
+rule and constraint, and the meaning; change the wording and order. Reply with one JSON \
+object and nothing else."""
+
+PARAPHRASE_TEMPLATE = """\
+{% for p in parameters %}
+## `{{ p.name }}`: {{ p.role }}
+{% if p.constraints %}Constraints: {{ p.constraints | join(' ') }}
+{% endif %}
+<value>
+{{ p.value if p.value else "(empty)" }}
+</value>
+
+{% endfor %}
+## What to write
+{"values": { {% for p in parameters %}"{{ p.name }}": "<the same text in other words>"{{ ", " if not loop.last }}{% endfor %} }}
+"""
+
+
+@attrs.define
+class BeamSearch:
+    lm: LM  # the optimizer model: critiques, rewrites, paraphrases
+    width: int = 3  # programs kept from step to step
+    expansions: int = 2  # rewrites from critiques per beam member
+    paraphrases: int = 1  # paraphrases per beam member
+    per_round: int = 10  # examples per label in each round of selection
+    max_calls: int | None = None  # forward calls selection may spend per step
+    limits: CritiqueLimits = CritiqueLimits()
+    edits: bool = False  # the rewriter's edit mode (see TextualGradientDescent)
+    exhaustive: bool = False  # score every candidate on every round's examples (for comparison)
+    beam: list[dict[str, str]] = attrs.field(factory=list, init=False)
+
+    def step(
+        self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext
+    ) -> StepResult:
+        start = trainable_values(program)
+        members = ([start] + [member for member in self.beam if member != start])[: self.width]
+        rewriter = TextualGradientDescent(lm=self.lm, limits=self.limits, edits=self.edits)
+        minibatch = [trace.example for trace in traces]
+        candidates: list[tuple[dict[str, str], str]] = []
+        critiques = []
+        for number, member in enumerate(members):
+            origin = "current" if number == 0 else "beam"
+            _add(candidates, member, origin)
+            work = copy.deepcopy(program)
+            commit(work, member)
+            if number == 0:
+                member_traces, member_eval = traces, evaluation
+            else:
+                member_traces = work.run(
+                    minibatch, lm=context.lm, ledger=context.ledger, seed=context.seed, batch=context.batch,
+                    progress=context.progress,
+                )  # fmt: skip
+                member_eval = evaluate(member_traces, metric=context.metric, labels=context.labels)
+            if member_eval.score < 1.0:
+                found = backward(
+                    work, member_traces, member_eval, lm=self.lm, ledger=context.ledger, limits=self.limits,
+                    seed=context.seed,
+                )  # fmt: skip
+                critiques += found if number == 0 else []
+                for sample in range(self.expansions):
+                    expanded = copy.deepcopy(work)
+                    rewriter.rewrite(expanded, evaluation=member_eval, ledger=context.ledger, seed=sample, clear=False)
+                    _add(candidates, trainable_values(expanded), f"critique of beam {number}")
+            for sample in range(self.paraphrases):
+                paraphrase = self._paraphrase(work, context, sample)
+                if paraphrase is not None:
+                    _add(candidates, {**member, **paraphrase}, f"paraphrase of beam {number}")
+        scorer = Scorer(program, context, self.max_calls)
+        selection = successive_rejects(
+            [values for values, _ in candidates],
+            self.width,
+            scorer,
+            lambda round_number: context.dev_sample(self.per_round, exclude=minibatch, offset=100 + round_number),
+            exhaustive=self.exhaustive,
+        )
+        best = candidates[selection.kept[0]][0]
+        commit(program, best)
+        self.beam = [candidates[index][0] for index in selection.kept]
+        tried = tuple(
+            Tried(
+                context.iteration,
+                index,
+                origin,
+                changes_between(start, values),
+                selection.means.get(index) if selection.seen.get(index) else None,
+                selection.seen.get(index, 0),
+                _decision(index, selection),
+            )
+            for index, (values, origin) in enumerate(candidates)
+        )
+        summary = (
+            f"best of {len(candidates)} candidates, {selection.means[selection.kept[0]]:.3f} on "
+            f"{selection.seen[selection.kept[0]]} held-out examples; {scorer.calls} evaluation calls"
+        )
+        return StepResult(tuple(critiques), updates_for(program, changes_between(start, best), summary), tried)
+
+    def _paraphrase(self, program: Program, context: StepContext, sample: int) -> dict[str, str] | None:
+        views = [
+            view for view in parameter_views(program) if view["value"].strip()
+        ]  # nothing to reword in an empty text
+        if not views:
+            return None
+        request = Request(
+            messages=[("user", render(PARAPHRASE_TEMPLATE, parameters=views))],
+            system=PARAPHRASE_SYSTEM,
+            max_tokens=8000,
+            tag="paraphrase",
+            seed=sample,
+        )
+        reply = ask_json(
+            self.lm, request, lambda data: check_values(program, data.get("values")), ledger=context.ledger
+        )
+        return reply.data["values"] if reply.data is not None else None
+
+
+def _add(candidates: list[tuple[dict[str, str], str]], values: dict[str, str], origin: str) -> None:
+    """A candidate, unless the same texts are already there."""
+    if all(values != known for known, _ in candidates):
+        candidates.append((values, origin))
+
+
+def _decision(index: int, selection) -> str:
+    if index in selection.kept:
+        return "kept: best of the step" if index == selection.kept[0] else "kept in the beam"
+    if index in selection.dropped_in_round:
+        return f"dropped in round {selection.dropped_in_round[index]} of selection"
+    return f"dropped: {selection.stopped}" if selection.stopped else "dropped"

@@ -1,0 +1,171 @@
+"""What the search optimizers share: candidates, a paired test, a budgeted scorer, a record of every try.
+
+A candidate is a full set of the program's trainable texts. Candidates are compared on
+the same examples, example by example: the sign test below (McNemar's exact test when
+scores are 0 or 1) says whether one wins more examples than chance would give, which is
+far less noisy than comparing two accuracies measured on different samples.
+
+The Scorer runs a candidate on examples with the forward model and remembers each
+(candidate, example) score, so a bandit that looks at a candidate again pays only for
+examples it has not seen. It counts the forward calls it spends and stops at `max_calls`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator, Mapping, Sequence
+
+import attrs
+
+from promptgraph.data import Example
+from promptgraph.optimizers.base import StepContext, Update
+from promptgraph.program import Program
+
+
+@attrs.frozen
+class Paired:
+    """How two candidates did on the same examples."""
+
+    wins: int  # examples the new one got better
+    losses: int  # examples it got worse
+    p_better: float  # one-sided exact p-value that it is better
+    p_worse: float  # ... and that it is worse
+
+    def better(self, alpha: float) -> bool:
+        return self.p_better <= alpha
+
+    def worse(self, alpha: float) -> bool:
+        return self.p_worse <= alpha
+
+
+def paired(old: Sequence[float], new: Sequence[float]) -> Paired:
+    """The sign test on per-example scores: only examples where the two differ count.
+
+    Written out rather than taken from scipy: it is one binomial tail, and scipy would be
+    the largest dependency we have.
+    """
+    if len(old) != len(new):
+        raise ValueError("paired comparison needs scores on the same examples")
+    wins = sum(n > o for o, n in zip(old, new, strict=True))
+    losses = sum(n < o for o, n in zip(old, new, strict=True))
+    return Paired(wins, losses, _tail(wins, wins + losses), _tail(losses, wins + losses))
+
+
+def mean(scores: Sequence[float]) -> float:
+    return sum(scores) / len(scores) if scores else 0.0
+
+
+def _tail(successes: int, trials: int) -> float:
+    """P(X >= successes) for X ~ Binomial(trials, 1/2)."""
+    if trials == 0:
+        return 1.0
+    return sum(math.comb(trials, k) for k in range(successes, trials + 1)) / 2**trials
+
+
+class BudgetSpent(Exception):
+    """The optimizer's call budget for this step is used up."""
+
+
+@attrs.define
+class Scorer:
+    program: Program  # scored in place: each candidate's values are put in, then the original ones back
+    context: StepContext
+    max_calls: int | None = None  # forward calls this scorer may spend; None: no limit
+    calls: int = 0
+    _scores: dict[tuple[tuple[tuple[str, str], ...], int], float] = attrs.field(factory=dict, init=False)
+
+    def scores(self, values: Mapping[str, str], examples: Sequence[Example]) -> list[float]:
+        """Per-example scores of the program with these values; raises BudgetSpent rather than overspend."""
+        key = tuple(sorted(values.items()))
+        missing = [example for example in examples if (key, id(example)) not in self._scores]
+        if missing:
+            cost = len(missing) * max(1, len(self.program.nodes))
+            if self.max_calls is not None and self.calls + cost > self.max_calls:
+                raise BudgetSpent(f"{self.calls} of {self.max_calls} calls spent")
+            with applied(self.program, values):
+                evaluation = self.context.score(self.program, missing)
+            self.calls += cost
+            for example, score in zip(missing, evaluation.scores, strict=True):
+                self._scores[(key, id(example))] = score
+        return [self._scores[(key, id(example))] for example in examples]
+
+    def mean(self, values: Mapping[str, str], examples: Sequence[Example]) -> float:
+        return mean(self.scores(values, examples))
+
+
+@contextlib.contextmanager
+def applied(program: Program, values: Mapping[str, str]) -> Iterator[None]:
+    """The program with these texts for the duration of the block; no history is written."""
+    parameters = dict(program.named_parameters())
+    unknown = sorted(set(values) - set(parameters))
+    if unknown:
+        raise KeyError(f"the program has no parameter {', '.join(unknown)}")
+    before = {name: parameters[name].value for name in values}
+    for name, value in values.items():
+        parameters[name].value = value
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            parameters[name].value = value
+
+
+def trainable_values(program: Program) -> dict[str, str]:
+    return {name: p.value for name, p in program.named_parameters() if p.trainable}
+
+
+def changes_between(start: Mapping[str, str], values: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    return {name: (start[name], value) for name, value in values.items() if start.get(name) != value}
+
+
+def commit(program: Program, values: Mapping[str, str]) -> None:
+    """Make these the program's texts, each change kept in its parameter's history."""
+    parameters = dict(program.named_parameters())
+    for name, value in values.items():
+        if parameters[name].value != value:
+            parameters[name].update(value)
+
+
+def check_values(program: Program, values: object, *, max_chars: int = 10_000) -> list[str]:
+    """Problems with proposed texts for the program's trainable parameters; empty when they can be used."""
+    if not isinstance(values, dict) or not all(isinstance(value, str) for value in values.values()):
+        return ["the values must be an object mapping parameter names to strings"]
+    trainable = trainable_values(program)
+    unknown = sorted(set(values) - set(trainable))
+    if unknown:
+        return [f"no trainable parameter {', '.join(unknown)}; the parameters are {', '.join(trainable)}"]
+    problems = [
+        f"{name} is {len(value):,} characters; keep it under {max_chars:,}"
+        for name, value in values.items()
+        if len(value) > max_chars
+    ]
+    problems += [
+        f"{name} would be emptied" for name, value in values.items() if not value.strip() and trainable[name].strip()
+    ]
+    for node, module in program.nodes.items():
+        mine = {name.split(".", 1)[1]: value for name, value in values.items() if name.split(".", 1)[0] == node}
+        if mine:
+            problems += [f"{node}: {problem}" for problem in module.check(mine)]
+    return problems
+
+
+def parameter_views(program: Program) -> list[dict]:
+    """Name, role, constraints and value of each trainable text, for an optimizer prompt."""
+    return [
+        {"name": name, "role": p.role, "constraints": p.constraints, "value": p.value}
+        for name, p in program.named_parameters()
+        if p.trainable
+    ]
+
+
+def updates_for(
+    program: Program, changes: dict[str, tuple[str, str]], reason: str, replies: tuple[str, ...] = ()
+) -> tuple[Update, ...]:
+    """One "changed" Update per node with changes, or a single "unchanged" one."""
+    updates = tuple(
+        Update(node, "changed", {n: c for n, c in changes.items() if n.split(".", 1)[0] == node}, reason, replies)
+        for node in program.order()
+        if any(name.split(".", 1)[0] == node for name in changes)
+    )
+    return updates or (Update(program.order()[0], "unchanged", {}, reason, replies),)

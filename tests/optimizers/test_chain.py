@@ -1,0 +1,21 @@
+import promptgraph as pg
+from tests.search_world import optimizer_lm, train
+
+
+def test_instructions_and_demos_train_together_each_step():
+    chain = pg.Chain(pg.TextualGradientDescent(lm=optimizer_lm(), gate=pg.Gate()), pg.BootstrapDemos(per_module=2))
+    result = train(chain, iterations=3)
+    for record in result.history[1:]:
+        touched = [name for update in record.updates for name in update.changes] + [
+            "demos" for update in record.updates if "demo" in update.reasoning
+        ]
+        assert any("system" in name for name in touched) or record.critiques  # the rewriter's part ran
+        assert any("demos" in name for name in touched)  # and the demo search's
+    assert result.best.val.score > result.history[0].val.score
+
+
+def test_a_chain_needs_an_optimizer():
+    import pytest
+
+    with pytest.raises(ValueError, match="at least one"):
+        pg.Chain()

@@ -1,0 +1,81 @@
+import pytest
+
+from promptgraph.lm import Ledger
+from promptgraph.metrics import exact_match
+from promptgraph.optimizers.base import StepContext
+from promptgraph.optimizers.search import BudgetSpent, Scorer, applied, paired
+from promptgraph.optimizers.select import successive_rejects
+from tests.search_world import FORMAT, HARM, LABELS, RULE_A, RULE_B, RULE_C, classifier, forward_lm, questions
+
+
+def context(examples=None):
+    return StepContext(forward_lm(), Ledger(), exact_match, LABELS, examples or questions(200), seed=1)
+
+
+def test_the_sign_test_counts_only_the_examples_that_differ():
+    result = paired([1, 1, 0, 0, 1, 0], [1, 0, 1, 1, 1, 1])
+    assert (result.wins, result.losses) == (3, 1)
+    assert result.p_better == pytest.approx(5 / 16) and result.p_worse == pytest.approx(15 / 16)
+
+
+def test_ten_wins_and_no_loss_is_better_beyond_doubt_and_one_win_is_not():
+    assert paired([0] * 10, [1] * 10).better(0.01)
+    assert not paired([0, 1], [1, 1]).better(0.2)
+
+
+def test_scores_on_different_examples_cannot_be_paired():
+    with pytest.raises(ValueError, match="same examples"):
+        paired([1, 0], [1])
+
+
+def test_the_scorer_pays_once_per_candidate_and_example():
+    program = classifier()
+    scorer = Scorer(program, context())
+    examples = questions(20)
+    values = {"classify.system": f"{RULE_C} {FORMAT}"}
+    assert scorer.mean(values, examples) == pytest.approx(0.7)
+    scorer.scores(values, examples[:10])
+    assert scorer.calls == 20
+
+
+def test_the_scorer_refuses_to_overspend_its_budget():
+    scorer = Scorer(classifier(), context(), max_calls=30)
+    scorer.scores({"classify.system": FORMAT}, questions(20))
+    with pytest.raises(BudgetSpent):
+        scorer.scores({"classify.system": f"{RULE_C} {FORMAT}"}, questions(20))
+    assert scorer.calls == 20
+
+
+def test_a_candidate_is_scored_with_its_texts_and_the_program_gets_its_own_back():
+    program = classifier()
+    with applied(program, {"classify.system": "changed"}):
+        assert program.values()["classify.system"] == "changed"
+    assert program.values()["classify.system"] == FORMAT
+    assert program.nodes["classify"].system.history == []
+
+
+CANDIDATES = [
+    {"classify.system": text}
+    for text in (FORMAT, f"{RULE_A} {FORMAT}", f"{HARM} {FORMAT}", f"{RULE_C} {FORMAT}", f"{RULE_A} {RULE_B} {FORMAT}",
+                 f"{RULE_A} {RULE_B} {RULE_C} {FORMAT}")
+]  # fmt: skip
+
+
+def select(exhaustive):
+    ctx = context()
+    scorer = Scorer(classifier(), ctx)
+    choice = successive_rejects(CANDIDATES, 1, scorer, lambda r: ctx.dev_sample(5, offset=r), exhaustive=exhaustive)
+    return choice, scorer.calls
+
+
+def test_successive_rejects_chooses_what_exhaustive_scoring_chooses_for_fewer_calls():
+    bandit, bandit_calls = select(exhaustive=False)
+    exhaustive, exhaustive_calls = select(exhaustive=True)
+    assert bandit.kept == exhaustive.kept == (5,)
+    assert bandit_calls < 0.7 * exhaustive_calls
+
+
+def test_the_worst_candidates_leave_first():
+    choice, _ = select(exhaustive=False)
+    first_out = min(choice.dropped_in_round, key=choice.dropped_in_round.get)
+    assert CANDIDATES[first_out]["classify.system"].startswith((HARM, RULE_A + " " + FORMAT[:5]))
