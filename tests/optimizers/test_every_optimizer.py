@@ -1,0 +1,36 @@
+"""What every optimizer promises: a seed makes it deterministic, and it improves on the scripted task."""
+
+import pytest
+
+import promptgraph as pg
+from tests.search_world import optimizer_lm, train
+
+OPTIMIZERS = {
+    "tgd+gate": lambda: pg.TextualGradientDescent(lm=optimizer_lm(), gate=pg.Gate()),
+    "tgd+edits": lambda: pg.TextualGradientDescent(lm=optimizer_lm(), gate=pg.Gate(), edits=True),
+    "beam": lambda: pg.BeamSearch(lm=optimizer_lm()),
+    "opro": lambda: pg.OPRO(lm=optimizer_lm()),
+    "ape": lambda: pg.ProposeInstructions(lm=optimizer_lm(), then=pg.TextualGradientDescent(lm=optimizer_lm())),
+    "chain": lambda: pg.Chain(pg.TextualGradientDescent(lm=optimizer_lm(), gate=pg.Gate()), pg.BootstrapDemos()),
+}
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_the_same_seed_gives_the_same_run(name):
+    first, second = (train(OPTIMIZERS[name](), iterations=3, seed=7) for _ in range(2))
+    assert [(r.values, r.demos, r.tried, r.val.scores) for r in first.history] == [
+        (r.values, r.demos, r.tried, r.val.scores) for r in second.history
+    ]
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_it_raises_validation_accuracy_on_the_scripted_task(name):
+    result = train(OPTIMIZERS[name](), iterations=3)
+    assert result.best.val.score > result.history[0].val.score
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_a_budget_stops_it(name):
+    result = train(OPTIMIZERS[name](), iterations=6, budget_usd=0.002)
+    assert result.stopped and result.stopped.startswith("budget")
+    assert result.ledger.usd <= 0.002 or len(result.history) == 2  # at most the one iteration the estimate allowed
