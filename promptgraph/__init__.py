@@ -41,6 +41,7 @@ from promptgraph.parameter import Demo, Demos, Feedback, Parameter
 from promptgraph.program import GraphError, Program
 from promptgraph.report import ReportWriter, write_report
 from promptgraph.saving import LoadError, load
+from promptgraph.synthetic import Classes, Synthesized, synthesize
 from promptgraph.trace import Trace
 
 __version__ = "0.1.0"
@@ -52,6 +53,7 @@ __all__ = [
     "BatchedLM",
     "Batching",
     "CachedLM",
+    "Classes",
     "ChainOfThought",
     "Classify",
     "CompileResult",
@@ -101,6 +103,8 @@ __all__ = [
     "load",
     "load_examples",
     "run_all",
+    "synthesize",
+    "Synthesized",
     "run_batch",
     "stratified_sample",
     "stratified_split",

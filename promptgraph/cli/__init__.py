@@ -11,7 +11,7 @@ import os
 import sys
 
 import promptgraph
-from promptgraph.cli import ask, demo, local, predict, train
+from promptgraph.cli import ask, demo, local, predict, synthesize, train
 from promptgraph.compile import TrainingError
 from promptgraph.lm import LMError
 from promptgraph.lm.local import LocalServerError
@@ -27,6 +27,7 @@ def parser() -> argparse.ArgumentParser:
     ask.add_command(commands)
     local.add_command(commands)
     demo.add_command(commands)
+    synthesize.add_command(commands)
     return top
 
 

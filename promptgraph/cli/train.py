@@ -9,6 +9,7 @@ from pathlib import Path
 
 from promptgraph.cli.backend import add_backend_options, batching, open_backend
 from promptgraph.cli.options import add_data_options, load_program, parse_labels, read_examples
+from promptgraph.cli.synthesize import add_synthesis_options, synthetic_trainset
 from promptgraph.compile import CompileResult, compile
 from promptgraph.data import Example, labels_of, stratified_split
 from promptgraph.estimate import estimate_compile, estimate_table
@@ -31,7 +32,12 @@ from promptgraph.report import ReportWriter
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
     train = commands.add_parser("compile", help="train a classifier's prompts on a labelled CSV/JSONL")
-    train.add_argument("data", nargs="?", help="labelled examples, .csv or .jsonl")
+    train.add_argument("data", nargs="?", help="labelled examples, .csv or .jsonl (or use --classes)")
+    train.add_argument(
+        "--classes",
+        help="no data yet: describe the classes (.json {name: description}, or .jsonl with examples) and "
+        "compile on a trainset the optimizer model writes; real --examples are split into training and a held-out test",
+    )
     train.add_argument(
         "--resume",
         metavar="RUN_DIR",
@@ -77,6 +83,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     )
     train.add_argument("--out", default="runs/latest", help="where program.json and report/ go (default runs/latest)")
     add_data_options(train, labelled=True)
+    add_synthesis_options(train)
     add_backend_options(train, optimizer=True)
     train.set_defaults(run=run_compile)
 
@@ -91,16 +98,24 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 def run_compile(arguments: argparse.Namespace) -> int:
     if arguments.resume:
         arguments = resumed_arguments(arguments)
-    elif not arguments.data:
-        raise ValueError("compile needs a labelled data file (or --resume RUN_DIR)")
-    trainset = read_examples(arguments, arguments.data, labelled=True)
+    elif not arguments.data and not arguments.classes:
+        raise ValueError("compile needs a labelled data file, or --classes to write one (or --resume RUN_DIR)")
+    if arguments.classes and arguments.data:
+        raise ValueError("give either a data file or --classes, not both")
+    if arguments.classes and arguments.dry_run:
+        raise ValueError("--dry-run needs the data: write it first with `promptgraph synthesize`, then compile that")
+    trainset = read_examples(arguments, arguments.data, labelled=True) if arguments.data else []
     valset = read_examples(arguments, arguments.valset, labelled=True) if arguments.valset else None
     if arguments.dry_run:
         return run_dry(arguments, trainset, valset)
     out = Path(arguments.out)
     if not arguments.resume:
         remember_arguments(arguments, out)
+    ledger = Ledger()
+    real_test: list[Example] = []
     with open_backend(arguments) as backend:
+        if arguments.classes:
+            trainset, real_test = synthetic_trainset(arguments, backend, out, ledger)
         program = build_program(arguments, trainset, local=backend.name == "local")
         # With --batch every call waits for a batch, the optimizer's too: half price for all of it.
         batch = batching(arguments, state=out / "batches.json")
@@ -115,16 +130,30 @@ def run_compile(arguments: argparse.Namespace) -> int:
             samples_per_label=arguments.samples_per_label,
             val_per_label=arguments.val_per_label,
             seed=arguments.seed,
-            ledger=Ledger(),
-            on_iteration=ReportWriter(out / "report", title=f"promptgraph compile {arguments.data}"),
+            ledger=ledger,
+            on_iteration=ReportWriter(
+                out / "report", title=f"promptgraph compile {arguments.data or arguments.classes}"
+            ),
             run_dir=out,
             resume=bool(arguments.resume),
             budget_usd=arguments.budget_usd,
             max_failure_rate=arguments.max_failure_rate,
             batch=batch or False,
         )
+        if real_test:  # the numbers that matter: synthetic validation can flatter the program
+            traces = result.program.run(real_test, lm=backend.forward, ledger=ledger, tag="evaluate", progress=False)
+            real = evaluate(traces, labels=result.program.labels)
+            result.program.meta["real_test"] = real.to_dict()
     saved = result.program.save(out / "program.json")
     print(compile_summary(result, saved, out / "report" / "index.html"))
+    if arguments.classes:
+        print(
+            f"\naccuracy on the synthetic validation set: {result.best.val.accuracy:.3f} ({result.best.val.count} examples)"
+        )
+        if real_test:
+            print(f"accuracy on real held-out examples:      {real.accuracy:.3f} ({real.count} examples)")
+        else:
+            print("no real examples to test on: give a few with --examples to see how it does on real data")
     if result.stopped:
         print(f"stopped early: {result.stopped}")
     return 0

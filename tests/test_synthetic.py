@@ -1,0 +1,116 @@
+import json
+import random
+import re
+
+import pytest
+
+import promptgraph as pg
+from promptgraph.synthetic import Classes, synthesize
+
+WORDS = [f"word{n}" for n in range(200)]
+DESCRIPTIONS = {
+    "correct": "A question followed by an answer that is right.",
+    "incorrect": "A question followed by an answer that is wrong.",
+}
+
+
+def scripted(*, repeat: bool = False, broken: str | None = None):
+    """Summaries and examples that name their class, phase and number, so tests can trace them."""
+
+    def respond(request):
+        prompt = request.messages[0].content
+        name = re.search(r"## The class: (\S+)", prompt).group(1)
+        phase = (
+            "generate"
+            if "different summaries of possible" in prompt
+            else "diversify"
+            if "new summaries" in prompt
+            else "expand"
+        )
+        if broken == phase:
+            return "I would rather not."
+        if phase == "expand":
+            summaries = re.findall(r"^\d+\. (.*)$", prompt, re.MULTILINE)
+            return json.dumps({"examples": [f"Q: {s}? A: an answer of {name}" for s in summaries]})
+        count = int(re.search(r"(\d+) (?:different|new) summaries", prompt).group(1))
+        texts = [
+            f"{name} {phase} " + " ".join(random.Random(f"{name}{phase}{request.seed}{k}").sample(WORDS, 5))
+            for k in range(count)
+        ]
+        if repeat:
+            texts = [texts[0]] * count
+        return json.dumps({"summaries": texts})
+
+    return pg.ScriptedLM(respond=respond, model="claude-opus-5-5")
+
+
+def test_the_three_phases_run_in_order_and_give_balanced_labelled_examples():
+    lm = scripted()
+    result = synthesize(DESCRIPTIONS, lm=lm, per_class=8, seed=1)
+    phases = [request.tag.split()[-1] for request in lm.requests]
+    assert phases == sorted(phases, key=["generate", "diversify", "expand"].index)
+    assert {example.label for example in result.examples} == {"correct", "incorrect"}
+    assert (
+        [e.label for e in result.examples].count("correct")
+        == [e.label for e in result.examples].count("incorrect")
+        == 8
+    )
+    assert all(e.inputs["text"].startswith("Q: ") for e in result.examples)
+
+
+def test_the_same_seed_gives_the_same_set_and_another_seed_another_order():
+    first, second, other = (synthesize(DESCRIPTIONS, lm=scripted(), per_class=6, seed=s) for s in (3, 3, 4))
+    assert first.examples == second.examples
+    assert [e.id for e in first.examples] != [e.id for e in other.examples]
+
+
+def test_duplicates_are_removed_and_the_classes_stay_balanced():
+    with pytest.warns(UserWarning, match="balanced"):
+        result = synthesize(DESCRIPTIONS, lm=scripted(repeat=True), per_class=8)
+    texts = [e.inputs["text"] for e in result.examples]
+    assert len(texts) == len(set(texts))
+    counts = {name: c["kept"] for name, c in result.counts.items()}
+    assert len(set(counts.values())) == 1
+    assert all(c["duplicates"] > 0 for c in result.counts.values())
+
+
+def test_a_class_known_only_from_data_is_learned_too():
+    classes = Classes(descriptions=DESCRIPTIONS).add_examples("off-topic", ["Q: What is love? A: Baby don't hurt me."])
+    lm = scripted()
+    result = synthesize(classes, lm=lm, per_class=4)
+    assert "off-topic" in {example.label for example in result.examples}
+    prompts = [r.messages[0].content for r in lm.requests if "## The class: off-topic" in r.messages[0].content]
+    assert "no description" in prompts[0] and "What is love?" in prompts[0]
+
+
+def test_a_malformed_reply_is_skipped_with_a_warning_and_the_job_goes_on():
+    with pytest.warns(UserWarning, match="diversify for 'correct': skipped"):
+        result = synthesize(DESCRIPTIONS, lm=scripted(broken="diversify"), per_class=6)
+    assert result.skipped and all("diversify" in why for why in result.skipped)
+    assert len(result.examples) > 0
+
+
+def test_nothing_close_to_a_held_out_text_is_kept():
+    first = synthesize(DESCRIPTIONS, lm=scripted(), per_class=6, seed=2)
+    held_out = [first.examples[0].inputs["text"]]
+    again = synthesize(DESCRIPTIONS, lm=scripted(), per_class=6, seed=2, avoid=held_out)
+    assert held_out[0] not in [e.inputs["text"] for e in again.examples]
+
+
+def test_examples_save_and_load_as_jsonl_by_class(tmp_path):
+    classes = Classes(descriptions=DESCRIPTIONS).add_examples("correct", ["Q: 2+2? A: 4."])
+    classes.add_examples("incorrect", ["Q: 2+2? A: 3.", "Q: Capital of France? A: Rome."])
+    loaded = Classes.load(classes.save_examples(tmp_path / "examples.jsonl"))
+    assert loaded.examples == classes.examples
+
+
+def test_a_descriptions_file_must_be_an_object_of_texts(tmp_path):
+    path = tmp_path / "classes.json"
+    path.write_text('["correct", "incorrect"]')
+    with pytest.raises(pg.DataError, match="object of class descriptions"):
+        Classes.load(path)
+
+
+def test_one_class_is_not_a_classifier():
+    with pytest.raises(pg.DataError, match="at least two classes"):
+        synthesize({"only": "one"}, lm=scripted())
