@@ -21,7 +21,7 @@ import attrs
 
 from promptgraph.data import stratified_sample
 from promptgraph.metrics import Evaluation
-from promptgraph.optimizers.base import StepContext, StepResult, Update
+from promptgraph.optimizers.base import StepContext, StepResult, Tried, Update
 from promptgraph.parameter import Demo, Demos
 from promptgraph.program import Program
 from promptgraph.trace import FAILED, Trace
@@ -48,17 +48,36 @@ class BootstrapDemos:
             return StepResult()
         rng = random.Random(f"demos:{context.seed}")
         current = {name: list(demos.pairs) for name, (_, demos) in targets.items()}
-        best, best_score = current, context.score(program, dev).score
+        sets = [current]
+        scores = [context.score(program, dev).score]
         for _ in range(self.candidates):
             proposal = {name: self._draw(pools[name], rng) for name in targets}
             self._apply(targets, proposal)
-            score = context.score(program, dev).score
-            if score > best_score:
-                best, best_score = proposal, score
+            sets.append(proposal)
+            scores.append(context.score(program, dev).score)
         self._apply(targets, current)
-        if best is current:
-            reason = f"no demo set beat the current one ({best_score:.3f} on {len(dev)} dev examples)"
-            return StepResult(updates=tuple(Update(targets[name][0], "unchanged", {}, reason) for name in targets))
+        chosen = max(range(len(sets)), key=lambda index: (scores[index], -index))  # ties keep the earlier set
+        tried = tuple(
+            Tried(
+                context.iteration,
+                index,
+                "current" if index == 0 else "demo set",
+                {
+                    name: (_describe(current[name]), _describe(pairs[name]))
+                    for name in targets
+                    if pairs[name] != current[name]
+                },
+                scores[index],
+                len(dev),
+                ("kept: the best on the dev sample" if index == chosen else "dropped: not the best"),
+            )
+            for index, pairs in enumerate(sets)
+        )
+        if chosen == 0:
+            reason = f"no demo set beat the current one ({scores[0]:.3f} on {len(dev)} dev examples)"
+            updates = tuple(Update(targets[name][0], "unchanged", {}, reason) for name in targets)
+            return StepResult(updates=updates, tried=tried)
+        best, best_score = sets[chosen], scores[chosen]
         updates = []
         for name, (node, demos) in targets.items():
             if best[name] != demos.pairs:
@@ -66,7 +85,7 @@ class BootstrapDemos:
                 demos.update(best[name])
                 reason = f"scored {best_score:.3f} on {len(dev)} dev examples, the best of {self.candidates} sets"
                 updates.append(Update(node, "changed", changes, reason))
-        return StepResult(updates=tuple(updates))
+        return StepResult(updates=tuple(updates), tried=tried)
 
     def _targets(self, program: Program) -> dict[str, tuple[str, Demos]]:
         """Trainable demos of the program's own modules (not of nested programs), by name."""

@@ -126,8 +126,12 @@ class TextualGradientDescent:
         before = trainable_values(program)
         updates = self.rewrite(program, evaluation=evaluation, ledger=context.ledger)
         after = trainable_values(program)
-        if self.gate is None or after == before:
+        if after == before:
             return StepResult(tuple(critiques), tuple(updates))
+        if self.gate is None:
+            untested = Tried(context.iteration, 1, "rewrite", changes_between(before, after), None, 0,
+                             "kept untested: no gate; compile's validation judges it")  # fmt: skip
+            return StepResult(tuple(critiques), tuple(updates), (untested,))
         return self._gated(program, before, after, critiques, updates, traces, context)
 
     def _gated(self, program, before, after, critiques, updates, traces, context) -> StepResult:

@@ -100,3 +100,13 @@ def test_frozen_demos_are_left_alone():
     traces, evaluation = minibatch(program, questions(10))
     result = DemoSearch().step(program, traces=traces, evaluation=evaluation, context=context(questions(60)))
     assert result.updates == () and program.nodes["classify"].demos.pairs == []
+
+
+def test_every_demo_set_scored_is_recorded_with_its_score():
+    from tests.search_world import train
+
+    result = train(pg.BootstrapDemos(candidates=3), iterations=1)
+    tried = result.history[1].tried
+    assert [t.origin for t in tried] == ["current", "demo set", "demo set", "demo set"]
+    assert all(t.score is not None and t.examples > 0 for t in tried)
+    assert sum(t.decision.startswith("kept") for t in tried) == 1
