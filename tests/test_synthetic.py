@@ -84,8 +84,9 @@ def test_a_class_known_only_from_data_is_learned_too():
 
 
 def test_a_malformed_reply_is_skipped_with_a_warning_and_the_job_goes_on():
-    with pytest.warns(UserWarning, match="diversify for 'correct': skipped"):
+    with pytest.warns(UserWarning) as warned:
         result = synthesize(DESCRIPTIONS, lm=scripted(broken="diversify"), per_class=6)
+    assert any("diversify for 'correct': skipped" in str(w.message) for w in warned)
     assert result.skipped and all("diversify" in why for why in result.skipped)
     assert len(result.examples) > 0
 
