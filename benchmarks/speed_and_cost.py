@@ -4,7 +4,7 @@
     python benchmarks/speed_and_cost.py efficiency cache # some of them
 
 Sections:
-  efficiency  wall time of a forward pass / ideal, ideal = max(N x latency / concurrency, N / rate limit)
+  efficiency  wall time of a forward pass / ideal, ideal = max(N x latency / concurrency, N / rate limits)
   overhead    CPU seconds per forward call spent in promptgraph itself (scripted LM: no SDK, no HTTP)
   calls       calls per compile iteration, versus the seed notebook's loop and one critic call per example
   cost        USD per iteration at list prices, versus the seed notebook's loop
@@ -69,21 +69,33 @@ def table(header: tuple[str, ...], rows: list[tuple]) -> None:
 def efficiency() -> None:
     print("## Forward-pass efficiency (500 ms per reply; the server in its own process)\n")
     rows = []
-    cases = ((200, 50, None, 1), (2000, 50, None, 1), (200, 20, 30.0, 1), (2000, 50, 80.0, 1), (200, 50, None, 2))
-    for count, concurrency, rate, passes in cases:
-        with ServerProcess(latency=0.5, requests_per_second=rate) as server:
+    max_tokens = classifier().nodes["classify"].max_tokens
+    # (N, concurrency, requests/s limit, output tokens/s limit, passes on one client)
+    cases = (
+        (200, 50, None, None, 1),
+        (2000, 50, None, None, 1),
+        (200, 20, 30.0, None, 1),
+        (2000, 50, 80.0, None, 1),
+        (2000, 50, None, 80.0 * max_tokens, 1),
+        (200, 50, None, None, 2),
+    )
+    for count, concurrency, rate, tokens, passes in cases:
+        with ServerProcess(latency=0.5, requests_per_second=rate, output_tokens_per_second=tokens) as server:
             forward = lm(server, concurrency=concurrency)
             for number in range(passes):  # the last pass is timed; earlier ones warm the client up
                 started = time.perf_counter()
                 traces = classifier().run(questions(count), lm=forward, seed=number, progress=False)
                 wall = time.perf_counter() - started
-        ideal = max(count * 0.5 / concurrency, count / rate if rate else 0.0)
+        ideal = max(
+            count * 0.5 / concurrency, count / rate if rate else 0.0, count * max_tokens / tokens if tokens else 0.0
+        )
         failed = sum(t.status == "failed" for t in traces)
         rows.append(
             (
                 f"{count}{' (warm client)' if passes > 1 else ''}",
                 concurrency,
                 rate or "none",
+                f"{tokens:g}" if tokens else "none",
                 f"{wall:.2f}",
                 f"{ideal:.2f}",
                 f"{wall / ideal:.2f}",
@@ -92,7 +104,8 @@ def efficiency() -> None:
                 forward.pacer.held_back,
             )
         )
-    header = ("N", "concurrency", "rate limit (req/s)", "wall s", "ideal s", "wall / ideal", "failed", "429s", "paced")
+    header = ("N", "concurrency", "requests/s limit", "output tokens/s limit", "wall s", "ideal s", "wall / ideal",
+              "failed", "429s", "paced")  # fmt: skip
     table(header, rows)
 
 

@@ -100,7 +100,7 @@ class AnthropicLM:
         if request.sampling():
             arguments["extra_body"] = request.sampling()
         with self.limit.slot():
-            self.pacer.wait()
+            self.pacer.wait(_costs(request))
             started = time.perf_counter()
             with self._errors_as_lm_errors(model, client):
                 message = client.messages.create(**arguments)
@@ -240,7 +240,7 @@ class AnthropicLM:
             self.pacer.refused()
         # Once the headers have told the pacer the rate limit, it paces; halving the
         # requests in flight on top would only slow the run down.
-        if response.status_code == 529 or (response.status_code == 429 and self.pacer.rate is None):
+        if response.status_code == 529 or (response.status_code == 429 and not self.pacer.knows_limits):
             self.limit.throttled()
 
     def close(self) -> None:
@@ -280,6 +280,17 @@ def mark_cached_prefix(arguments: dict, request: Request, model: str) -> None:
     else:
         message = arguments["messages"][end]
         message["content"] = [{"type": "text", "text": message["content"], "cache_control": marker}]
+
+
+def _costs(request: Request) -> dict[str, float]:
+    """What a request takes from each rate limit; the API counts `max_tokens` against the output limit up front."""
+    prompt = (len(request.system) + sum(len(m.content) for m in request.messages)) / CHARS_PER_TOKEN
+    return {
+        "requests": 1.0,
+        "input-tokens": prompt,
+        "output-tokens": float(request.max_tokens),
+        "tokens": prompt + request.max_tokens,
+    }
 
 
 def _is_anthropic(base_url: str) -> bool:

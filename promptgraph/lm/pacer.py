@@ -1,15 +1,18 @@
-"""Pacer: send requests no faster than the provider's rate limit refills.
+"""Pacer: send requests no faster than the provider's rate limits refill.
 
-The Messages API limits requests with a token bucket and reports it on every response:
-`anthropic-ratelimit-requests-limit` (the bucket's size), `-remaining` (what is left now)
-and `-reset` (when it will be full again). From the last two the refill rate follows:
-(limit - remaining) / (reset - now). The Pacer keeps its own copy of the bucket, set from
-each response and drawn down by each request sent, and holds a request back only when the
-bucket is nearly empty, for just as long as the bucket needs to refill one request.
+The Messages API limits requests, input tokens and output tokens per minute with token
+buckets, and reports each on every response: `anthropic-ratelimit-<kind>-limit` (the
+bucket's size), `-remaining` (what is left now) and `-reset` (when it will be full again).
+From the last two the refill rate follows: (limit - remaining) / (reset - now). The Pacer
+keeps its own copy of each bucket, set from every response and drawn down by every
+request sent (one request; its prompt's tokens; its `max_tokens`, which the API counts
+against the output limit up front), and holds a request back only while some bucket is
+nearly empty, for just as long as that bucket needs to refill.
 
-So a run goes at full speed while the bucket has room, then settles at the refill rate,
-instead of running into 429s, waiting out their retry-after and halving its concurrency.
-Until a response has told it the limits, the Pacer lets everything through.
+So a run goes at full speed while the buckets have room, then settles at the rate the
+tightest one refills, instead of running into 429s, waiting out their retry-after and
+halving its concurrency. Until a response has told it a limit, the Pacer lets everything
+through.
 """
 
 from __future__ import annotations
@@ -21,55 +24,90 @@ from collections.abc import Mapping
 
 import attrs
 
-PREFIX = "anthropic-ratelimit-requests-"
+KINDS = ("requests", "tokens", "input-tokens", "output-tokens")
 SMOOTHING = 0.2  # weight of the newest refill-rate estimate; the headers' timing is noisy
 
 
 @attrs.define
+class Bucket:
+    capacity: float
+    level: float
+    updated: float
+    rate: float | None = None  # units per second it refills at; None until a response shows it below full
+
+    def refill(self, now: float) -> None:
+        if self.rate is not None:
+            self.level = min(self.capacity, self.level + (now - self.updated) * self.rate)
+        self.updated = now
+
+
+@attrs.define
 class Pacer:
-    reserve: float = 1.0  # requests kept in hand for those already on the wire, which the server has not counted yet
-    rate: float | None = attrs.field(default=None, init=False)  # requests per second the bucket refills at
-    capacity: float = attrs.field(default=0.0, init=False)
-    tokens: float = attrs.field(default=0.0, init=False)
+    # A request waits until a bucket holds its cost and as much again in reserve: the
+    # server has not yet counted the requests already on their way to it.
+    reserve: float = 1.0
+    buckets: dict[str, Bucket] = attrs.field(factory=dict, init=False)
     held_back: int = attrs.field(default=0, init=False)  # requests that waited: tests and benchmarks read it
-    _updated: float = attrs.field(default=0.0, init=False, repr=False)
     _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
 
+    @property
+    def knows_limits(self) -> bool:
+        return any(bucket.rate is not None for bucket in self.buckets.values())
+
+    def rate(self, kind: str = "requests") -> float | None:
+        bucket = self.buckets.get(kind)
+        return bucket.rate if bucket else None
+
     def observe(self, headers: Mapping[str, str]) -> None:
-        """Take the bucket's state from a response's headers; responses without them change nothing."""
-        try:
-            limit = float(headers[PREFIX + "limit"])
-            remaining = float(headers[PREFIX + "remaining"])
-            reset = _parse_time(headers[PREFIX + "reset"])
-        except (KeyError, ValueError):
-            return
-        full_in = (reset - datetime.datetime.now(datetime.UTC)).total_seconds()
-        with self._lock:
-            if remaining < limit and full_in > 0:
-                estimate = (limit - remaining) / full_in
-                self.rate = estimate if self.rate is None else (1 - SMOOTHING) * self.rate + SMOOTHING * estimate
-            self.capacity, self.tokens, self._updated = limit, remaining, time.monotonic()
+        """Take each bucket's state from a response's headers; responses without them change nothing."""
+        now, wall = time.monotonic(), datetime.datetime.now(datetime.UTC)
+        for kind in KINDS:
+            prefix = f"anthropic-ratelimit-{kind}-"
+            try:
+                limit = float(headers[prefix + "limit"])
+                remaining = float(headers[prefix + "remaining"])
+                full_in = (_parse_time(headers[prefix + "reset"]) - wall).total_seconds()
+            except (KeyError, ValueError):
+                continue
+            with self._lock:
+                bucket = self.buckets.setdefault(kind, Bucket(limit, remaining, now))
+                if remaining < limit and full_in > 0:
+                    estimate = (limit - remaining) / full_in
+                    bucket.rate = (
+                        estimate if bucket.rate is None else (1 - SMOOTHING) * bucket.rate + SMOOTHING * estimate
+                    )
+                bucket.capacity, bucket.level, bucket.updated = limit, remaining, now
 
     def refused(self) -> None:
-        """A 429: the bucket is empty, whatever our copy says."""
+        """A 429 does not say which limit it hit: treat every bucket as empty."""
         with self._lock:
-            self.tokens, self._updated = 0.0, time.monotonic()
+            for bucket in self.buckets.values():
+                bucket.level, bucket.updated = 0.0, time.monotonic()
 
-    def wait(self) -> None:
-        """Return when one more request fits the rate limit, taking it from the bucket."""
+    def wait(self, costs: Mapping[str, float] | None = None) -> None:
+        """Return when a request of these costs fits every known limit, taking them from the buckets."""
+        costs = {"requests": 1.0} if costs is None else costs
         waited = False
         while True:
             with self._lock:
-                if self.rate is None:
-                    return
                 now = time.monotonic()
-                self.tokens = min(self.capacity, self.tokens + (now - self._updated) * self.rate)
-                self._updated = now
-                if self.tokens >= 1 + self.reserve or self.capacity < 1 + self.reserve:
-                    self.tokens -= 1
+                delay = 0.0
+                for kind, cost in costs.items():
+                    bucket = self.buckets.get(kind)
+                    if bucket is None or bucket.rate is None:
+                        continue
+                    bucket.refill(now)
+                    needed = cost * (1 + self.reserve)
+                    if (
+                        bucket.level < needed and bucket.capacity >= needed
+                    ):  # a request bigger than the bucket just goes
+                        delay = max(delay, (needed - bucket.level) / bucket.rate)
+                if delay == 0.0:
+                    for kind, cost in costs.items():
+                        if kind in self.buckets:
+                            self.buckets[kind].level -= cost
                     self.held_back += waited
                     return
-                delay = (1 + self.reserve - self.tokens) / self.rate
             waited = True
             time.sleep(delay)
 

@@ -13,7 +13,9 @@ past the client's timeout), "drop" (closes the connection without a reply), "tru
 (promises more bytes than it sends) and "max_tokens" (a normal reply cut short). A
 `requests_per_second` limit is a token bucket, as the real API's is: it holds one second's
 worth of requests, refills continuously, answers 429 when empty, and reports its state in
-`anthropic-ratelimit-requests-{limit,remaining,reset}` headers (per second here, not per minute).
+`anthropic-ratelimit-requests-{limit,remaining,reset}` headers (per second here, not per
+minute). `output_tokens_per_second` adds the output-token bucket, which, like the API's,
+counts each request's `max_tokens` up front.
 A prefix marked `cache_control` is counted as cache-write tokens the first time and as
 cache-read tokens after, so prompt caching shows in the usage, as from the real API.
 
@@ -71,6 +73,7 @@ class _QuietServer(ThreadingHTTPServer):
 class MessagesServer:
     respond: Callable[[Request], str]
     requests_per_second: float | None = None  # None: no rate limit
+    output_tokens_per_second: float | None = None  # None: no output-token limit
     latency: float = 0.0  # seconds each reply takes, like a model generating
     slow_seconds: float = 5.0  # how long a "slow" fault sleeps
     batch_seconds: float = 0.0  # how long a Message Batch stays in progress
@@ -81,8 +84,7 @@ class MessagesServer:
     _cached_prefixes: set[str] = attrs.field(factory=set, init=False, repr=False)
     _faults: collections.deque = attrs.field(factory=collections.deque, init=False, repr=False)
     _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
-    _bucket: float = attrs.field(default=-1.0, init=False, repr=False)  # requests left; -1: not started
-    _bucket_at: float = attrs.field(default=0.0, init=False, repr=False)
+    _buckets: dict[str, _Bucket] = attrs.field(factory=dict, init=False, repr=False)
     _server: ThreadingHTTPServer | None = attrs.field(default=None, init=False, repr=False)
 
     @property
@@ -119,46 +121,43 @@ class MessagesServer:
     def __exit__(self, *exc_info) -> None:
         self.stop()
 
-    def _next_fault(self) -> str | None:
+    def __attrs_post_init__(self) -> None:
+        limits = {"requests": self.requests_per_second, "output-tokens": self.output_tokens_per_second}
+        self._buckets = {kind: _Bucket(rate) for kind, rate in limits.items() if rate is not None}
+
+    def _next_fault(self, max_tokens: int) -> str | None:
         with self._lock:
             if self._faults:
                 return self._faults.popleft()
-            if self.requests_per_second is None:
-                return None
-            self._refill()
-            if self._bucket < 1:
+            costs = {"requests": 1, "output-tokens": max_tokens}
+            if any(not bucket.has(costs[kind]) for kind, bucket in self._buckets.items()):
                 return "rate"
-            self._bucket -= 1
+            for kind, bucket in self._buckets.items():
+                bucket.level -= costs[kind]
             return None
 
-    def _refill(self) -> None:
-        now = time.monotonic()
-        if self._bucket < 0:
-            self._bucket = self.requests_per_second
-        else:
-            self._bucket = min(
-                self.requests_per_second, self._bucket + (now - self._bucket_at) * self.requests_per_second
-            )
-        self._bucket_at = now
-
-    def _refill_wait(self) -> str:
-        """retry-after for a refused request: seconds until the bucket holds one again, as the API says."""
+    def _refill_wait(self, max_tokens: int) -> str:
+        """retry-after for a refused request: seconds until every bucket holds what it asked for."""
+        costs = {"requests": 1, "output-tokens": max_tokens}
         with self._lock:
-            self._refill()
-            return f"{max(0.01, (1 - self._bucket) / self.requests_per_second):.3f}"
+            waits = [bucket.wait_for(costs[kind]) for kind, bucket in self._buckets.items()]
+        return f"{max(0.01, *waits):.3f}"
 
     def _rate_limit_headers(self) -> dict[str, str]:
-        """The bucket's state now, as the API reports it: limit, remaining, and when it will be full again."""
+        """Each bucket's state now, as the API reports it: limit, remaining, and when it will be full again."""
+        headers = {}
         with self._lock:
-            self._refill()
-            left = self._bucket
-        full_in = (self.requests_per_second - left) / self.requests_per_second
-        reset = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=full_in)
-        return {
-            "anthropic-ratelimit-requests-limit": str(int(self.requests_per_second)),
-            "anthropic-ratelimit-requests-remaining": str(int(left)),
-            "anthropic-ratelimit-requests-reset": reset.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-        }
+            for kind, bucket in self._buckets.items():
+                bucket.refill()
+                reset = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=bucket.wait_for(bucket.rate))
+                headers |= {
+                    f"anthropic-ratelimit-{kind}-limit": str(int(bucket.rate)),
+                    f"anthropic-ratelimit-{kind}-remaining": str(int(bucket.level)),
+                    f"anthropic-ratelimit-{kind}-reset": reset.isoformat(timespec="milliseconds").replace(
+                        "+00:00", "Z"
+                    ),
+                }
+        return headers
 
     def _message(self, body: dict, *, cut: bool = False) -> dict:
         """A Messages API response body for the script's reply to a request."""
@@ -243,7 +242,7 @@ class MessagesServer:
                 if self.path.rstrip("/").endswith("/v1/messages/batches"):
                     return self._create_batch(body)
                 request = request_from_body(body)
-                fault = server._next_fault()
+                fault = server._next_fault(request.max_tokens)
                 with server._lock:
                     server.seen.append(request)
                     server.statuses[fault or "ok"] += 1
@@ -258,7 +257,7 @@ class MessagesServer:
                         429,
                         "rate_limit_error",
                         "Number of requests has exceeded your rate limit",
-                        retry_after=server._refill_wait() if fault == "rate" else "0.05",
+                        retry_after=server._refill_wait(request.max_tokens) if fault == "rate" else "0.05",
                     )
                 if fault == "529":
                     return self._error(529, "overloaded_error", "Overloaded")
@@ -321,7 +320,7 @@ class MessagesServer:
                 self.send_header("content-type", content_type)
                 self.send_header("content-length", str(length))
                 self.send_header("request-id", f"req_{len(server.seen):06d}")
-                if server.requests_per_second is not None:
+                if server._buckets:
                     for name, value in server._rate_limit_headers().items():
                         self.send_header(name, value)
 
@@ -362,3 +361,29 @@ class _Batch:
             "cancel_initiated_at": None,
             "results_url": f"{base_url}/v1/messages/batches/{self.id}/results" if self.ended else None,
         }
+
+
+@attrs.define
+class _Bucket:
+    """One second's worth of a limit, refilled continuously."""
+
+    rate: float
+    level: float = attrs.field(init=False)
+    updated: float = attrs.field(factory=time.monotonic, init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.level = self.rate
+
+    def refill(self) -> None:
+        now = time.monotonic()
+        self.level = min(self.rate, self.level + (now - self.updated) * self.rate)
+        self.updated = now
+
+    def has(self, cost: float) -> bool:
+        self.refill()
+        return self.level >= cost
+
+    def wait_for(self, amount: float) -> float:
+        """Seconds until the bucket holds `amount`."""
+        self.refill()
+        return max(0.0, (amount - self.level) / self.rate)

@@ -79,7 +79,7 @@ def test_under_a_rate_limit_every_request_finishes_paced_at_the_rate_the_headers
         lm = lm_for(server, max_concurrency=12, max_retries=6)
         results = run_all(lm, [Request(messages=[("user", f"q{i}")], max_tokens=20) for i in range(60)], progress=False)
     assert not [r for r in results if isinstance(r, Failure)]
-    assert lm.pacer.rate == pytest.approx(15, rel=0.25)
+    assert lm.pacer.rate() == pytest.approx(15, rel=0.25)
     assert lm.pacer.held_back > 0  # requests waited for the bucket rather than being refused
     assert lm.limit.lowest == 12  # so concurrency never had to come down
 
@@ -88,7 +88,7 @@ def test_without_rate_limit_headers_a_429_halves_the_requests_in_flight(server):
     server.fail_next("429", times=2)
     lm = lm_for(server, max_concurrency=8, max_retries=3)
     lm.complete(Request(messages=[("user", "q")]))
-    assert lm.pacer.rate is None
+    assert not lm.pacer.knows_limits
     assert lm.limit.lowest < 8
 
 
@@ -135,3 +135,13 @@ def test_the_loopback_server_reports_a_marked_prefix_as_written_then_read():
     assert first.usage.cache_write_tokens > 2000 and first.usage.cache_read_tokens == 0
     assert second.usage.cache_read_tokens == first.usage.cache_write_tokens and second.usage.cache_write_tokens == 0
     assert second.usage.input_tokens < 10
+
+
+def test_under_an_output_token_limit_max_tokens_is_paced_up_front():
+    with MessagesServer(echo, output_tokens_per_second=2000) as server:
+        lm = lm_for(server, max_concurrency=8, max_retries=6)
+        requests = [Request(messages=[("user", f"q{i}")], max_tokens=200) for i in range(40)]  # 8,000 tokens: ~3 s
+        results = run_all(lm, requests, progress=False)
+    assert not [r for r in results if isinstance(r, Failure)]
+    assert lm.pacer.rate("output-tokens") == pytest.approx(2000, rel=0.25)
+    assert lm.pacer.held_back > 0
