@@ -20,5 +20,7 @@ def test_as_a_first_phase_it_hands_later_steps_to_the_next_optimizer():
     result = train(optimizer, iterations=2)
     first, second = result.history[1:]
     assert first.tried and not first.critiques  # proposals, scored
-    assert second.critiques and [t.origin for t in second.tried] == ["rewrite"]  # the next optimizer's critique and rewrite
+    assert second.critiques and [t.origin for t in second.tried] == [
+        "rewrite"
+    ]  # the next optimizer's critique and rewrite
     assert {request.tag for request in then.lm.requests} == {"critic", "rewrite"}
