@@ -23,6 +23,8 @@ from promptgraph.module import Context, Module
 from promptgraph.parameter import Demo, Demos, Parameter
 from promptgraph.trace import FAILED, NodeTrace, Outcome, Trace
 
+MAX_BATCH_ROUNDS = 20  # batches per generation: a module may call the model this many times in a row
+
 
 class GraphError(ValueError):
     """A program declared in a way that cannot run; the message names the problem."""
@@ -225,14 +227,21 @@ class Program(Module):
 
         for generation in self.generations():
             waiting = [(index, node) for index in range(len(examples)) for node in generation]
-            while waiting:
+            for _ in range(MAX_BATCH_ROUNDS):
                 results = map_concurrent(one, waiting, workers=lm.max_concurrency, progress=progress, description=tag)
                 for (index, node), node_trace in zip(waiting, results, strict=True):
                     if node_trace is not None:
                         done[index][node] = node_trace
                 waiting = [task for task, node_trace in zip(waiting, results, strict=True) if node_trace is None]
-                if waiting:
-                    collector.send()
+                if not waiting:
+                    break
+                collector.send()
+            else:
+                stuck = sorted({node for _, node in waiting})
+                raise GraphError(
+                    f"{', '.join(stuck)} asked for new requests after {MAX_BATCH_ROUNDS} batches; a module run through "
+                    "batches must ask the same requests when run again on the same inputs"
+                )
         output = self.output
         return [
             Trace(example=example, nodes=nodes, output=output) for example, nodes in zip(examples, done, strict=True)

@@ -6,8 +6,9 @@ answers a list of requests through the Message Batches API:
 1. Requests already in the response cache are answered from it; identical requests are
    sent once (a request's cache key is its `custom_id`).
 2. The rest are submitted in chunks within the API's limits (100,000 requests or 256 MB).
-   Each chunk's batch id is written to a state file before polling, so an interrupted
-   run that asks for the same requests polls the same batch instead of paying twice.
+   Each batch's id and request keys are written to a state file before polling, so a run
+   interrupted while it waits, asked again, reads those requests from the same batch
+   instead of paying twice, even if the rest of its requests changed.
 3. Polling shows progress; results are read by `custom_id` and returned in the order asked.
 4. An item the batch could not answer (errored, expired, canceled) falls back to an
    ordinary call, which has its own retries.
@@ -19,11 +20,12 @@ batches: it answers what the last batch answered and collects every other reques
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import os
+import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -39,7 +41,8 @@ from promptgraph.lm.ledger import Ledger
 MAX_REQUESTS = 100_000
 MAX_BYTES = 256 * 1024 * 1024
 ENVELOPE_BYTES = 64  # what each item adds to the body besides its params: custom_id, brackets, commas
-STATE_VERSION = 1
+STATE_VERSION = 2
+RESULTS_KEPT_SECONDS = 29 * 24 * 3600
 
 
 @attrs.frozen
@@ -139,26 +142,38 @@ def run_batch(
 def _through_batches(
     backend: BatchBackend, todo: dict[str, Request], options: Batching
 ) -> dict[str, Response | Failure]:
-    batch_ids = []
-    for chunk in _chunks(backend, todo, options):
-        fingerprint = hashlib.sha256(",".join(item["custom_id"] for item in chunk).encode()).hexdigest()
-        with options.state_lock:
-            state = _State.load(options.state)
-            batch_id = state.batches.get(fingerprint)
-            if batch_id is not None and not _still_there(backend, batch_id):
-                batch_id = None  # archived or from another account: its results are gone
-            if batch_id is None:
-                batch_id = backend.submit_batch(chunk)
-                state.batches[fingerprint] = batch_id
-                state.save()
-        batch_ids.append(batch_id)
+    with options.state_lock:
+        state = _State.load(options.state)
+        # Requests some earlier run already submitted are read from that batch, whatever
+        # else has changed since; the rest go in new batches, in a stable (sorted) order.
+        known = {key: batch_id for batch_id, keys in state.requests().items() for key in keys if key in todo}
+        for batch_id in sorted(set(known.values())):
+            if not _still_there(backend, batch_id):  # archived, or from another account
+                state.forget(batch_id)
+                known = {key: owner for key, owner in known.items() if owner != batch_id}
+        fresh = {key: todo[key] for key in sorted(todo) if key not in known}
+        for chunk in _chunks(backend, fresh, options):
+            batch_id = backend.submit_batch(chunk)
+            state.remember(batch_id, [item["custom_id"] for item in chunk])
+            state.save()  # before waiting: an interrupted run finds the batch again
+            known |= {item["custom_id"]: batch_id for item in chunk}
+    batch_ids = sorted(set(known.values()))
     _wait(backend, batch_ids, total=len(todo), options=options)
     answers: dict[str, Response | Failure] = {}
     for batch_id in batch_ids:
-        for custom_id, result in backend.batch_results(batch_id):
-            if custom_id in todo:
-                request = todo[custom_id]
-                answers[custom_id] = result if isinstance(result, Response) else Failure(request=request, error=result)
+        try:
+            for custom_id, result in backend.batch_results(batch_id):
+                if custom_id in todo:
+                    request = todo[custom_id]
+                    answers[custom_id] = result if isinstance(result, Response) else Failure(request, result)
+        except LMError as error:  # its results are gone (kept 29 days): what is missing is sent one by one
+            warnings.warn(
+                f"could not read the results of {batch_id} ({error}); sending its requests one by one", stacklevel=3
+            )
+            with options.state_lock:
+                state = _State.load(options.state)
+                state.forget(batch_id)
+                state.save()
     for key, request in todo.items():  # an item missing from the results is treated as errored
         if key not in answers:
             answers[key] = Failure(request=request, error=LMError("the batch returned no result for this request"))
@@ -214,10 +229,10 @@ def _wait(backend: BatchBackend, batch_ids: list[str], *, total: int, options: B
 
 @attrs.define
 class _State:
-    """Submitted batches by the fingerprint of their requests, kept on disk so a rerun can resume polling."""
+    """Submitted batches, with the request keys each holds, kept on disk so a rerun can resume polling."""
 
     path: Path | None
-    batches: dict[str, str]
+    batches: dict[str, dict]  # batch id -> {"created": unix time, "requests": [custom_id, ...]}
 
     @classmethod
     def load(cls, path: Path | None) -> _State:
@@ -227,19 +242,36 @@ class _State:
             data = json.loads(path.read_text(encoding="utf-8"))
             if data.get("version") != STATE_VERSION:
                 raise ValueError(f"version {data.get('version')!r}, expected {STATE_VERSION}")
-            return cls(path, dict(data["batches"]))
-        except (ValueError, KeyError, TypeError) as error:
+            batches = {str(batch_id): dict(entry) for batch_id, entry in data["batches"].items()}
+            for entry in batches.values():
+                float(entry["created"]), list(entry["requests"])  # noqa: B018  # shape check
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise ValueError(
                 f"{path} is not a promptgraph batch state file ({error}); move it away to start afresh"
             ) from error
+        # The API keeps a batch's results for 29 days; older entries point at nothing.
+        fresh = {b: e for b, e in batches.items() if time.time() - e["created"] < RESULTS_KEPT_SECONDS}
+        return cls(path, fresh)
+
+    def requests(self) -> dict[str, list[str]]:
+        return {batch_id: entry["requests"] for batch_id, entry in self.batches.items()}
+
+    def remember(self, batch_id: str, keys: list[str]) -> None:
+        self.batches[batch_id] = {"created": time.time(), "requests": keys}
+
+    def forget(self, batch_id: str) -> None:
+        self.batches.pop(batch_id, None)
 
     def save(self) -> None:
         if self.path is None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_suffix(".partial")
-        partial.write_text(json.dumps({"version": STATE_VERSION, "batches": self.batches}, indent=1), encoding="utf-8")
-        os.replace(partial, self.path)  # a crash mid-write leaves the old file, never half a file
+        # A temporary file of our own, then an atomic rename: a crash mid-write leaves the old
+        # file, and two processes never write into the same temporary file.
+        handle, partial = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".partial")
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            json.dump({"version": STATE_VERSION, "batches": self.batches}, file)
+        os.replace(partial, self.path)
 
 
 @attrs.define
@@ -268,8 +300,12 @@ class BatchedLM:
         return result
 
 
-class Deferred(Exception):
-    """Raised by a Collector for a request the next batch will answer."""
+class Deferred(BaseException):
+    """Raised by a Collector for a request the next batch will answer.
+
+    A BaseException, like KeyboardInterrupt, so a module's own `except Exception` cannot
+    swallow it and quietly fail every call of a batched run.
+    """
 
 
 @attrs.define

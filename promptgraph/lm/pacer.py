@@ -97,10 +97,10 @@ class Pacer:
                     if bucket is None or bucket.rate is None:
                         continue
                     bucket.refill(now)
-                    needed = cost * (1 + self.reserve)
-                    if (
-                        bucket.level < needed and bucket.capacity >= needed
-                    ):  # a request bigger than the bucket just goes
+                    if cost > bucket.capacity:  # it can never fit: send it and let the server decide
+                        continue
+                    needed = min(cost * (1 + self.reserve), bucket.capacity)
+                    if bucket.level < needed:
                         delay = max(delay, (needed - bucket.level) / bucket.rate)
                 if delay == 0.0:
                     for kind, cost in costs.items():

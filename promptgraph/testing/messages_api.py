@@ -151,7 +151,7 @@ class MessagesServer:
                 bucket.refill()
                 reset = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=bucket.wait_for(bucket.rate))
                 headers |= {
-                    f"anthropic-ratelimit-{kind}-limit": str(int(bucket.rate)),
+                    f"anthropic-ratelimit-{kind}-limit": str(max(1, round(bucket.rate))),
                     f"anthropic-ratelimit-{kind}-remaining": str(int(bucket.level)),
                     f"anthropic-ratelimit-{kind}-reset": reset.isoformat(timespec="milliseconds").replace(
                         "+00:00", "Z"
@@ -222,8 +222,8 @@ class MessagesServer:
                     self.statuses["batched"] += 1
                 message = self._message(item["params"])
                 results.append((item["custom_id"], {"type": "succeeded", "message": message}))
+            batch.ready_at = time.monotonic() + self.batch_seconds  # first: `ended` reads results, then the time
             batch.results = results
-            batch.ready_at = time.monotonic() + self.batch_seconds
 
         threading.Thread(target=answer_all, daemon=True).start()
         return batch
@@ -283,6 +283,8 @@ class MessagesServer:
                     return self._json(batch.description(server.base_url))
                 if not batch.ended:
                     return self._error(400, "invalid_request_error", "the batch has not ended yet")
+                if batch.results_gone:
+                    return self._error(404, "not_found_error", "the results of this batch are no longer available")
                 lines = [json.dumps({"custom_id": custom_id, "result": result}) for custom_id, result in batch.results]
                 data = ("\n".join(lines) + "\n").encode()
                 self.send_response(200)
@@ -336,6 +338,7 @@ class _Batch:
     size: int
     ready_at: float
     results: list[tuple[str, dict]] | None = None
+    results_gone: bool = False  # as after the 29 days the API keeps them: a test sets it
     created: str = attrs.field(factory=lambda: datetime.datetime.now(datetime.UTC).isoformat())
 
     @property

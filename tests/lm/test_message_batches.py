@@ -62,7 +62,7 @@ def test_items_the_batch_could_not_answer_fall_back_to_single_calls(server):
     results = run_batch(lm_for(server), asks("a", "b", "c"), options=FAST)
     assert [result.text for result in results] == ["echo a", "echo b", "echo c"]
     assert server.statuses == {"batched": 1, "ok": 2}
-    assert [result.batched for result in results] == [False, False, True]
+    assert sorted(result.batched for result in results) == [False, False, True]
 
 
 def test_a_request_that_fails_in_the_batch_and_alone_is_a_failure_not_an_exception(server):
@@ -101,7 +101,24 @@ def test_an_interrupted_wait_resumes_polling_the_same_batch_from_the_state_file(
     results = run_batch(lm_for(server), asks("a", "b"), options=options)
     assert [result.text for result in results] == ["echo a", "echo b"]
     assert len(server.batches) == 1
-    assert list(json.loads(options.state.read_text())["batches"].values()) == ["msgbatch_000001"]
+    assert list(json.loads(options.state.read_text())["batches"]) == ["msgbatch_000001"]
+
+
+def test_a_rerun_reads_what_an_earlier_batch_holds_and_sends_only_what_is_new(server, tmp_path):
+    state = tmp_path / "batches.json"
+    run_batch(lm_for(server), asks("a", "b"), options=Batching(state=state, poll_seconds=0.02))
+    results = run_batch(lm_for(server), asks("c", "b", "a"), options=Batching(state=state, poll_seconds=0.02))
+    assert [result.text for result in results] == ["echo c", "echo b", "echo a"]
+    assert [batch.size for batch in server.batches.values()] == [2, 1]
+
+
+def test_results_that_are_gone_are_fetched_one_by_one(server, tmp_path):
+    state = tmp_path / "batches.json"
+    run_batch(lm_for(server), asks("a"), options=Batching(state=state, poll_seconds=0.02))
+    server.batches["msgbatch_000001"].results_gone = True
+    with pytest.warns(UserWarning, match="could not read the results"):
+        (result,) = run_batch(lm_for(server), asks("a"), options=Batching(state=state, poll_seconds=0.02))
+    assert result.text == "echo a" and not result.batched
 
 
 def test_a_batch_the_server_no_longer_has_is_submitted_again(server, tmp_path):
@@ -174,3 +191,43 @@ def test_compile_with_batches_learns_the_same_program_and_keeps_batch_ids_in_the
     optimizer_calls = sum(a.calls for a in batched.ledger.accounts() if a.model == "claude-opus-5-5")
     assert server.statuses["ok"] - single_calls == optimizer_calls
     assert len(json.loads((tmp_path / "batches.json").read_text())["batches"]) == len(server.batches)
+
+
+class Careful(pg.Module):
+    """A user module that catches every Exception around its call, as user code does."""
+
+    inputs, outputs = ("text",), ("text",)
+
+    def forward(self, inputs, ctx):
+        try:
+            return pg.trace.Outcome(
+                "ok", outputs={"text": ctx.complete(Request(messages=[("user", inputs["text"])])).text}
+            )
+        except Exception as error:  # noqa: BLE001
+            return pg.trace.Outcome("failed", error=str(error))
+
+
+def test_a_module_that_catches_every_exception_still_runs_through_batches(server):
+    program = pg.Program.of(Careful(), name="careful")
+    (trace,) = program.run([pg.Example({"text": "hi"})], lm=lm_for(server), progress=False, batch=FAST)
+    assert trace.status == "ok" and trace.prediction == "echo hi"
+
+
+class Restless(pg.Module):
+    """Asks something new every time it runs: it can never be answered from a batch."""
+
+    inputs, outputs = ("text",), ("text",)
+    count = 0
+
+    def forward(self, inputs, ctx):
+        Restless.count += 1
+        return pg.trace.Outcome(
+            "ok", outputs={"text": ctx.complete(Request(messages=[("user", f"{Restless.count}")])).text}
+        )
+
+
+def test_a_module_that_never_asks_the_same_twice_is_stopped_with_a_clear_error(server):
+    with pytest.raises(pg.GraphError, match="restless asked for new requests after 20 batches"):
+        pg.Program.of(Restless(), name="restless").run(
+            [pg.Example({"text": "x"})], lm=lm_for(server), progress=False, batch=FAST
+        )

@@ -78,3 +78,11 @@ def test_the_tightest_limit_decides():
     started = time.monotonic()
     pacer.wait({"requests": 1, "output-tokens": 1000})
     assert time.monotonic() - started == pytest.approx(0.1, abs=0.05)
+
+
+def test_a_request_larger_than_half_the_bucket_still_waits_for_room():
+    pacer = Pacer()
+    pacer.observe(headers(limit=1000, remaining=0, full_in=0.1, kind="output-tokens"))  # 10,000 tokens/s
+    started = time.monotonic()
+    pacer.wait({"output-tokens": 600})
+    assert time.monotonic() - started == pytest.approx(0.1, abs=0.05)  # until the bucket is full, not at once
