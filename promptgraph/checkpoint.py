@@ -34,10 +34,18 @@ class Checkpoint:
     history: list[dict[str, Any]]
     ledger: Ledger
     settings: dict[str, Any]
+    optimizer_state: dict[str, Any] | None = None  # what the optimizer remembers between steps
 
 
 def write(
-    run_dir: Path, *, iteration: int, program: Program, history: list[dict], ledger: Ledger, settings: dict
+    run_dir: Path,
+    *,
+    iteration: int,
+    program: Program,
+    history: list[dict],
+    ledger: Ledger,
+    settings: dict,
+    optimizer_state: dict | None = None,
 ) -> Path:
     run_dir.mkdir(parents=True, exist_ok=True)
     data = {
@@ -47,6 +55,7 @@ def write(
         "history": history,
         "ledger": ledger.to_dict(),
         "settings": settings,
+        "optimizer_state": optimizer_state,
     }
     path = run_dir / FILE
     temporary = path.with_name(FILE + ".tmp")
@@ -68,7 +77,12 @@ def read(run_dir: Path) -> Checkpoint:
     if data.get("format") != FORMAT:
         raise LoadError(f"{path} is not a promptgraph checkpoint (format {data.get('format')!r})")
     return Checkpoint(
-        data["iteration"], data["program"], data["history"], Ledger.from_dict(data["ledger"]), data["settings"]
+        data["iteration"],
+        data["program"],
+        data["history"],
+        Ledger.from_dict(data["ledger"]),
+        data["settings"],
+        data.get("optimizer_state"),
     )
 
 

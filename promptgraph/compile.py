@@ -196,12 +196,13 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
                 history=records,
                 ledger=ledger,
                 settings=settings,
+                optimizer_state=optimizer.state() if hasattr(optimizer, "state") else None,
             )
         if on_iteration:
             on_iteration(history, ledger, student)
 
     if resume:
-        history = _resume(run_dir, student, ledger, settings)
+        history = _resume(run_dir, student, ledger, settings, optimizer)
     else:
         history = [IterationRecord(iteration=0, val=validate(), **snapshot(), **spent())]
         finished(history)
@@ -222,7 +223,7 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
         train = evaluate(traces, metric=metric, labels=labels)
         if train.score < 1.0:
             context = StepContext(
-                lm, ledger, metric, labels, trainset, step_seed, progress, stratify, batching, iteration
+                lm, ledger, metric, labels, trainset, step_seed, progress, stratify, batching, iteration, seed
             )
             step = optimizer.step(student, traces=traces, evaluation=train, context=context)
             val = validate()
@@ -271,8 +272,10 @@ def _restore(program: Program, record: IterationRecord) -> None:
             demos.update(record.demos[name])
 
 
-def _resume(run_dir: Path, student: Program, ledger: Ledger, settings: dict) -> list[IterationRecord]:
-    """Restore the program, ledger and history of the last finished iteration; refuse a different run."""
+def _resume(
+    run_dir: Path, student: Program, ledger: Ledger, settings: dict, optimizer: Optimizer
+) -> list[IterationRecord]:
+    """Restore the program, ledger, history and optimizer memory of the last finished iteration; refuse a different run."""
     saved = checkpoint.read(run_dir)
     changed = sorted(key for key in settings if saved.settings.get(key) != settings[key])
     if changed:
@@ -283,6 +286,8 @@ def _resume(run_dir: Path, student: Program, ledger: Ledger, settings: dict) -> 
     values_from_dict(student, saved.program, str(run_dir / checkpoint.FILE))
     for account in saved.ledger.accounts():
         ledger.restore(account)
+    if saved.optimizer_state is not None and hasattr(optimizer, "restore"):
+        optimizer.restore(saved.optimizer_state)
     return [IterationRecord.from_dict(record) for record in saved.history]
 
 

@@ -60,9 +60,17 @@ def ask_json(lm: LM, request: Request, check: Check, *, ledger: Ledger | None = 
             return StructuredReply(None, tuple(replies), (f"the call failed: {error}",))
         replies.append(response.text)
         data = first_json_object(response.text)
-        problems = ["the reply holds no JSON object"] if data is None else check(data)
+        problems = ["the reply holds no JSON object"] if data is None else _checked(check, data)
         if not problems:
             return StructuredReply(data, tuple(replies))
         if attempt == 0:
             messages += [("assistant", response.text), ("user", REPAIR_PROMPT.format(problems="; ".join(problems)))]
     return StructuredReply(None, tuple(replies), tuple(problems))
+
+
+def _checked(check: Check, data: dict[str, Any]) -> list[str]:
+    """The check's problems; a check that trips over an odd shape (a list where a name belongs) is one too."""
+    try:
+        return check(data)
+    except (TypeError, ValueError, AttributeError, KeyError) as error:
+        return [f"the reply has an unexpected shape ({type(error).__name__}: {error})"]

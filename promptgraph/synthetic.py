@@ -234,9 +234,16 @@ def synthesize(
             "kept": 0,
         }
     balanced = min(len(texts) for texts in kept.values())
-    if balanced < per_class:
+    short = [f"{name} ({len(texts)})" for name, texts in kept.items() if len(texts) < per_class]
+    if balanced == 0:
+        raise DataError(
+            f"no usable synthetic examples for {', '.join(n for n, t in kept.items() if not t)}; describe the class "
+            "more concretely or give a few real examples of it"
+        )
+    if short:
         warnings.warn(
-            f"only {balanced} usable examples for some class; every class keeps {balanced} so they stay balanced",
+            f"fewer than {per_class} usable examples for {', '.join(short)}; every class keeps {balanced} so they "
+            "stay balanced",
             stacklevel=2,
         )
     result = []

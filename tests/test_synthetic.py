@@ -115,3 +115,13 @@ def test_a_descriptions_file_must_be_an_object_of_texts(tmp_path):
 def test_one_class_is_not_a_classifier():
     with pytest.raises(pg.DataError, match="at least two classes"):
         synthesize({"only": "one"}, lm=scripted())
+
+
+def test_a_class_with_nothing_usable_is_an_error_that_names_it():
+    def respond(request):
+        if "## The class: incorrect" in request.messages[0].content:
+            return "no"
+        return scripted().respond(request)
+
+    with pytest.raises(pg.DataError, match="no usable synthetic examples for incorrect"), pytest.warns(UserWarning):
+        synthesize(DESCRIPTIONS, lm=pg.ScriptedLM(respond=respond), per_class=4)

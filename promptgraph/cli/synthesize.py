@@ -75,11 +75,16 @@ def synthetic_trainset(
     classes = load_classes(arguments)
     rng = random.Random(arguments.seed)
     held_out: list[Example] = []
+    untested = []
     for name, texts in classes.examples.items():
         shuffled = rng.sample(texts, len(texts))
         cut = len(shuffled) // 2
         held_out += [Example({"text": text}, name, id=f"real-test-{name}-{n}") for n, text in enumerate(shuffled[:cut])]
         classes.examples[name] = shuffled[cut:]
+        if cut == 0:
+            untested.append(name)
+    if untested:
+        print(f"{', '.join(untested)}: one real example only, used for training; the real test leaves this out")
     path = out / SYNTHETIC_FILE
     if arguments.resume and path.exists():
         synthetic = load_examples(path, inputs=("text",), label="label", id="id")

@@ -153,7 +153,7 @@ def run_compile(arguments: argparse.Namespace) -> int:
         if real_test:
             print(f"accuracy on real held-out examples:      {real.accuracy:.3f} ({real.count} examples)")
         else:
-            print("no real examples to test on: give a few with --examples to see how it does on real data")
+            print("no real example held out (a class needs two to hold one out): give more with --examples")
     if result.stopped:
         print(f"stopped early: {result.stopped}")
     return 0

@@ -64,12 +64,19 @@ class StepContext:
     stratify: bool = True  # sample per label (a classifier) or as one group (free-text targets)
     batch: Batching | None = None  # forward calls through Message Batches
     iteration: int = 0  # compile's iteration: the step number the search history records
+    run_seed: int = 0  # compile's seed, the same in every step (`seed` changes from step to step)
 
-    def dev_sample(self, per_label: int, *, exclude: Sequence[Example] = (), offset: int = 1) -> list[Example]:
-        """Examples of the trainset to compare candidates on, never those in `exclude` (the minibatch)."""
+    def dev_sample(
+        self, per_label: int, *, exclude: Sequence[Example] = (), offset: int = 1, every_step: bool = False
+    ) -> list[Example]:
+        """Examples of the trainset to compare candidates on, never those in `exclude` (the minibatch).
+
+        With `every_step`, the same examples in every step of the run (and after a resume).
+        """
         excluded = {id(example) for example in exclude}
         pool = [example for example in self.trainset if id(example) not in excluded and not example.always]
-        return stratified_sample(pool, per_label, seed=self.seed * 7919 + offset, stratify=self.stratify)
+        seed = (self.run_seed if every_step else self.seed) * 7919 + offset
+        return stratified_sample(pool, per_label, seed=seed, stratify=self.stratify)
 
     def score(self, program: Program, examples: Sequence[Example], *, tag: str = "search") -> Evaluation:
         traces = program.run(
@@ -79,6 +86,10 @@ class StepContext:
 
 
 class Optimizer(Protocol):
+    """What compile needs of an optimizer. One that remembers things between steps (a beam,
+    a trajectory, rejected texts) also has `state() -> dict` (JSON-ready) and
+    `restore(state)`, so a checkpoint carries its memory across a resume."""
+
     def step(
         self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext
     ) -> StepResult: ...

@@ -63,7 +63,7 @@ PARAPHRASE_TEMPLATE = """\
 @attrs.define
 class BeamSearch:
     lm: LM  # the optimizer model: critiques, rewrites, paraphrases
-    width: int = 3  # programs kept from step to step
+    width: int = attrs.field(default=3, validator=attrs.validators.ge(1))  # programs kept from step to step
     expansions: int = 2  # rewrites from critiques per beam member
     paraphrases: int = 1  # paraphrases per beam member
     per_round: int = 10  # examples per label in each round of selection
@@ -77,6 +77,8 @@ class BeamSearch:
         self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext
     ) -> StepResult:
         start = trainable_values(program)
+        if self.beam and self.beam[0] != start:  # compile undid last step's best: it lost on validation
+            self.beam = self.beam[1:]
         members = ([start] + [member for member in self.beam if member != start])[: self.width]
         rewriter = TextualGradientDescent(lm=self.lm, limits=self.limits, edits=self.edits)
         minibatch = [trace.example for trace in traces]
@@ -137,6 +139,12 @@ class BeamSearch:
             f"{selection.seen[selection.kept[0]]} held-out examples; {scorer.calls} evaluation calls"
         )
         return StepResult(tuple(critiques), updates_for(program, changes_between(start, best), summary), tried)
+
+    def state(self) -> dict:
+        return {"beam": self.beam}
+
+    def restore(self, state: dict) -> None:
+        self.beam = [dict(member) for member in state["beam"]]
 
     def _paraphrase(self, program: Program, context: StepContext, sample: int) -> dict[str, str] | None:
         views = [

@@ -33,5 +33,13 @@ class Chain:
             tried += result.tried
         return StepResult(tuple(critiques), tuple(updates), tuple(tried))
 
+    def state(self) -> dict:
+        return {"optimizers": [o.state() if hasattr(o, "state") else None for o in self.optimizers]}
+
+    def restore(self, state: dict) -> None:
+        for optimizer, saved in zip(self.optimizers, state["optimizers"], strict=True):
+            if saved is not None and hasattr(optimizer, "restore"):
+                optimizer.restore(saved)
+
     def __repr__(self) -> str:
         return f"Chain({', '.join(map(repr, self.optimizers))})"

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 
 import attrs
 
-from promptgraph.data import stratified_sample
 from promptgraph.metrics import Evaluation
 from promptgraph.optimizers.base import StepContext, StepResult, Tried, Update
 from promptgraph.parameter import Demo, Demos
@@ -40,10 +39,7 @@ class BootstrapDemos:
         if not targets:
             return StepResult()
         pools = {name: self._pool(program, node, traces, evaluation) for name, (node, _) in targets.items()}
-        used = {trace.example.id for trace in traces}
-        dev = stratified_sample(
-            [e for e in context.trainset if e.id not in used], self.dev_per_label, seed=context.seed
-        )
+        dev = context.dev_sample(self.dev_per_label, exclude=[trace.example for trace in traces], offset=0)
         if not dev:
             return StepResult()
         rng = random.Random(f"demos:{context.seed}")

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 
 import attrs
 
-from promptgraph.data import Example
 from promptgraph.lm import LM, Request
 from promptgraph.metrics import Evaluation
 from promptgraph.optimizers.base import StepContext, StepResult, Tried, Update
@@ -92,7 +91,6 @@ class OPRO:
     max_tokens: int = 8000
     trajectory: list[Point] = attrs.field(factory=list, init=False)
     stalled: int = attrs.field(default=0, init=False)
-    _dev: list[Example] = attrs.field(factory=list, init=False)
 
     def step(
         self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext
@@ -101,11 +99,10 @@ class OPRO:
         if self.stalled >= self.patience:
             why = f"stopped: no proposal beat the current texts in {self.stalled} steps"
             return StepResult(updates=(Update(program.order()[0], "unchanged", {}, why),))
-        if not self._dev:  # once, so every score on the trajectory is on the same examples
-            self._dev = context.dev_sample(self.dev_per_label, offset=200)
+        dev = context.dev_sample(self.dev_per_label, offset=200, every_step=True)  # scores along the trajectory compare
         scorer = Scorer(program, context, self.max_calls)
         try:
-            current = scorer.scores(start, self._dev)
+            current = scorer.scores(start, dev)
         except BudgetSpent as spent:
             return StepResult(updates=(Update(program.order()[0], "unchanged", {}, f"no step: {spent}"),))
         self._remember(start, mean(current))
@@ -115,7 +112,7 @@ class OPRO:
         decisions: dict[int, str] = {0: "the texts before the step"}
         for number, values in enumerate(candidates[1:], start=1):
             try:
-                scored[number] = scorer.scores(values, self._dev)
+                scored[number] = scorer.scores(values, dev)
             except BudgetSpent as spent:
                 decisions[number] = f"dropped: {spent}"
                 continue
@@ -123,15 +120,15 @@ class OPRO:
         best = max(scored, key=lambda number: (mean(scored[number]), -number))
         test = paired(current, scored[best])
         if best == 0 or not test.better(self.alpha):
-            self.stalled += 1
+            self.stalled += 1 if proposals else 0  # a reply that failed is not a sign the search is done
             best = 0
-            reason = f"no proposal beat the current texts ({mean(current):.3f}) on {len(self._dev)} held-out examples"
+            reason = f"no proposal beat the current texts ({mean(current):.3f}) on {len(dev)} held-out examples"
             updates = (Update(program.order()[0], "unchanged", {}, reason, replies),)
         else:
             self.stalled = 0
             commit(program, candidates[best])
             reason = (
-                f"{mean(scored[best]):.3f} against {mean(current):.3f} on {len(self._dev)} held-out examples "
+                f"{mean(scored[best]):.3f} against {mean(current):.3f} on {len(dev)} held-out examples "
                 f"(won {test.wins}, lost {test.losses}, p={test.p_better:.3f})"
             )
             updates = updates_for(program, changes_between(start, candidates[best]), reason, replies)
@@ -143,12 +140,19 @@ class OPRO:
                 "current" if number == 0 else "proposal",
                 changes_between(start, values),
                 mean(scored[number]) if number in scored else None,
-                len(self._dev) if number in scored else 0,
+                len(dev) if number in scored else 0,
                 decisions.get(number, "dropped: not better" if best == 0 else "dropped: not the best"),
             )
             for number, values in enumerate(candidates)
         )
         return StepResult(updates=updates, tried=tried)
+
+    def state(self) -> dict:
+        return {"trajectory": [[point.values, point.score] for point in self.trajectory], "stalled": self.stalled}
+
+    def restore(self, state: dict) -> None:
+        self.trajectory = [Point(dict(values), float(score)) for values, score in state["trajectory"]]
+        self.stalled = int(state["stalled"])
 
     def _remember(self, values: dict[str, str], score: float) -> None:
         if all(point.values != values for point in self.trajectory):

@@ -87,6 +87,15 @@ class ProposeInstructions:
             tried += found_tried
         return StepResult(updates=tuple(updates), tried=tuple(tried))
 
+    def state(self) -> dict:
+        then = self.then.state() if self.then is not None and hasattr(self.then, "state") else None
+        return {"done": self.done, "then": then}
+
+    def restore(self, state: dict) -> None:
+        self.done = bool(state["done"])
+        if state.get("then") is not None and hasattr(self.then, "restore"):
+            self.then.restore(state["then"])
+
     def _improve(self, program, name, parameter, dev, scorer, context, numbered) -> tuple[list[Update], list[Tried]]:
         node = name.split(".", 1)[0]
         start = trainable_values(program)

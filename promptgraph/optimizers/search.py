@@ -80,7 +80,7 @@ class Scorer:
         key = tuple(sorted(values.items()))
         missing = [example for example in examples if (key, id(example)) not in self._scores]
         if missing:
-            cost = len(missing) * max(1, len(self.program.nodes))
+            cost = len(missing) * modules_in(self.program)
             if self.max_calls is not None and self.calls + cost > self.max_calls:
                 raise BudgetSpent(f"{self.calls} of {self.max_calls} calls spent")
             with applied(self.program, values):
@@ -92,6 +92,11 @@ class Scorer:
 
     def mean(self, values: Mapping[str, str], examples: Sequence[Example]) -> float:
         return mean(self.scores(values, examples))
+
+
+def modules_in(program: Program) -> int:
+    """The modules one example runs through, nested programs' included: an upper bound on its calls."""
+    return sum(modules_in(module) if isinstance(module, Program) else 1 for module in program.nodes.values()) or 1
 
 
 @contextlib.contextmanager

@@ -46,15 +46,19 @@ def successive_rejects(
         try:
             for index in scored:
                 scorer.scores(candidates[index], batch)
-                seen[index] += batch
         except BudgetSpent as spent:
+            # A round cut short is not counted, so every comparison stays on the same examples.
             stopped = f"the budget ran out in round {round_number + 1} ({spent})"
             break
+        for index in scored:
+            seen[index] += batch
         if len(alive) > keep:
             means = {index: scorer.mean(candidates[index], seen[index]) for index in alive}
             worst = min(alive, key=lambda index: (means[index], -index))  # ties: drop the later candidate
             alive.remove(worst)
             dropped[worst] = round_number + 1
     means = {index: scorer.mean(candidates[index], seen[index]) if seen[index] else 0.0 for index in seen}
-    ranked = sorted(alive, key=lambda index: (-means[index], index))
+    # Never keep what was never scored, unless nothing was: then the first (the current program) stands.
+    scored_alive = [index for index in alive if seen[index]] or alive[:1]
+    ranked = sorted(scored_alive, key=lambda index: (-means[index], index))
     return Selection(tuple(ranked[:keep]), means, {i: len(s) for i, s in seen.items()}, dropped, stopped)

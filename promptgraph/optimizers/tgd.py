@@ -115,17 +115,20 @@ class TextualGradientDescent:
     edits: bool = False
     remember: int = 3  # rejected values shown per parameter
     rejected: dict[str, list[Rejected]] = attrs.field(factory=dict, init=False)
+    left: dict[str, str] | None = attrs.field(default=None, init=False)  # the texts the last step left behind
 
     def step(
         self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext
     ) -> StepResult:
         """Backward (critiques into every parameter's feedback), then one rewrite per module with feedback."""
+        self._note_undone(trainable_values(program))
         critiques = backward(
             program, traces, evaluation, lm=self.lm, ledger=context.ledger, limits=self.limits, seed=context.seed
         )
         before = trainable_values(program)
         updates = self.rewrite(program, evaluation=evaluation, ledger=context.ledger)
         after = trainable_values(program)
+        self.left = after if after != before else None
         if after == before:
             return StepResult(tuple(critiques), tuple(updates))
         if self.gate is None:
@@ -151,9 +154,9 @@ class TextualGradientDescent:
             return StepResult(tuple(critiques), tuple(updates), (current, tried))
         why = f"scored {scores}, p={test.p_worse:.3f})"
         commit(program, before)
+        self.left = None
         for name, (_, value) in changes.items():
-            self.rejected.setdefault(name, []).append(Rejected(value, why))
-            del self.rejected[name][: -self.remember]
+            self._reject(name, value, why)
         undone = tuple(
             attrs.evolve(update, status="rejected", error=f"undone by the gate: it {why}")
             if update.status == "changed"
@@ -162,6 +165,27 @@ class TextualGradientDescent:
         )
         tried = Tried(context.iteration, 1, "rewrite", changes, mean(new), len(dev), f"dropped: it {why}")
         return StepResult(tuple(critiques), undone, (current, tried))
+
+    def _note_undone(self, current: dict[str, str]) -> None:
+        """compile undoes a step that lost on validation; what that step wrote goes in the memory too."""
+        if self.left is not None and self.left != current:
+            for name, value in self.left.items():
+                if current.get(name) != value:
+                    self._reject(name, value, "scored below the best texts on validation, so it was undone")
+        self.left = None
+
+    def _reject(self, name: str, value: str, why: str) -> None:
+        kept = self.rejected.setdefault(name, [])
+        kept.append(Rejected(value, why))
+        del kept[: max(0, len(kept) - self.remember)]
+
+    def state(self) -> dict:
+        rejected = {name: [[r.value, r.why] for r in values] for name, values in self.rejected.items()}
+        return {"rejected": rejected, "left": self.left}
+
+    def restore(self, state: dict) -> None:
+        self.rejected = {name: [Rejected(v, w) for v, w in values] for name, values in state["rejected"].items()}
+        self.left = state["left"]
 
     def rewrite(
         self,
@@ -260,7 +284,7 @@ def apply_edits(edits: object, current: dict[str, str]) -> tuple[dict[str, str],
     problems, done = [], []
     for number, edit in enumerate(edits, start=1):
         name, find, replace = edit.get("parameter"), edit.get("find", ""), edit.get("replace")
-        if name not in current:
+        if not isinstance(name, str) or name not in current:
             problems.append(f"edit {number} names {name!r}; only {', '.join(current)} may change")
             continue
         if not isinstance(find, str) or not isinstance(replace, str):

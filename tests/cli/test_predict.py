@@ -80,4 +80,4 @@ def test_predict_with_batches_writes_the_same_rows_from_one_batch_and_keeps_its_
     assert batched.read_text() == plain.read_text()
     assert [batch.size for batch in server.batches.values()] == [30]
     state = json.loads((tmp_path / "batched.csv.batches.json").read_text())
-    assert list(state["batches"].values()) == ["msgbatch_000001"]
+    assert list(state["batches"]) == ["msgbatch_000001"]
