@@ -23,6 +23,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from tables import table  # benchmarks/tables.py: scripts run from this directory
+
 import promptgraph as pg
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,14 +59,6 @@ LOCAL_OPTIMIZERS: dict[str, Factory] = {
     "ProposeInstructions": lambda lm: pg.ProposeInstructions(lm=lm, candidates=4, dev_per_label=10, max_tokens=SHORT),
     "BootstrapDemos": lambda lm: pg.BootstrapDemos(candidates=4, dev_per_label=10),
 }
-
-
-def table(header: tuple[str, ...], rows: list[tuple]) -> None:
-    print("| " + " | ".join(header) + " |")
-    print("|" + "---|" * len(header))
-    for row in rows:
-        print("| " + " | ".join(str(cell) for cell in row) + " |")
-    print()
 
 
 def row(name: str, result: pg.CompileResult, test: pg.Evaluation, seconds: float, priced: bool) -> tuple:

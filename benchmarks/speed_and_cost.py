@@ -27,6 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tables import table  # benchmarks/tables.py: scripts run from this directory
+
 import promptgraph as pg
 from promptgraph.lm import AnthropicLM
 from promptgraph.testing import MessagesServer
@@ -56,14 +58,6 @@ def lm(server: MessagesServer | ServerProcess, model: str = "claude-haiku-5-5", 
     return AnthropicLM(
         model=model, base_url=server.base_url, api_key="bench", max_concurrency=concurrency, max_retries=8
     )
-
-
-def table(header: tuple[str, ...], rows: list[tuple]) -> None:
-    print("| " + " | ".join(header) + " |")
-    print("|" + "---|" * len(header))
-    for row in rows:
-        print("| " + " | ".join(str(cell) for cell in row) + " |")
-    print()
 
 
 def efficiency() -> None:

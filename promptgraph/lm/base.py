@@ -160,3 +160,18 @@ class LM(Protocol):
     max_concurrency: int
 
     def complete(self, request: Request) -> Response: ...
+
+
+class Wraps:
+    """Base of an LM that wraps another (a cache, batches): its model and concurrency are the inner LM's."""
+
+    __slots__ = ()
+    inner: LM
+
+    @property
+    def model(self) -> str:
+        return self.inner.model
+
+    @property
+    def max_concurrency(self) -> int:
+        return self.inner.max_concurrency

@@ -20,7 +20,7 @@ from pathlib import Path
 import attrs
 import diskcache
 
-from promptgraph.lm.base import LM, Request, Response, Usage
+from promptgraph.lm.base import LM, Request, Response, Usage, Wraps
 
 KEY_VERSION = 1  # bump when the key's contents change, so old entries are never misread
 
@@ -59,7 +59,7 @@ def _decode(stored: str) -> Response:
 
 
 @attrs.define
-class CachedLM:
+class CachedLM(Wraps):
     """Wraps any LM; a hit comes back with `cached=True` and costs nothing.
 
     Identical requests in flight at the same time in this process make one call, not
@@ -76,14 +76,6 @@ class CachedLM:
 
     def __attrs_post_init__(self) -> None:
         self._store = diskcache.Cache(str(self.directory), size_limit=self.size_limit)
-
-    @property
-    def model(self) -> str:
-        return self.inner.model
-
-    @property
-    def max_concurrency(self) -> int:
-        return self.inner.max_concurrency
 
     def complete(self, request: Request) -> Response:
         key = request_key(request, self.inner.model)

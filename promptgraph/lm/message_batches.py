@@ -33,7 +33,7 @@ from typing import Protocol, runtime_checkable
 import attrs
 from tqdm import tqdm
 
-from promptgraph.lm.base import LM, Failure, LMError, Request, Response
+from promptgraph.lm.base import LM, Failure, LMError, Request, Response, Wraps
 from promptgraph.lm.batch import run_all
 from promptgraph.lm.cache import CachedLM, request_key
 from promptgraph.lm.ledger import Ledger
@@ -275,7 +275,7 @@ class _State:
 
 
 @attrs.define
-class BatchedLM:
+class BatchedLM(Wraps):
     """An LM whose every call is a Message Batch of its own: half price, for calls that can wait.
 
     Meant for an optimizer's calls (critiques, rewrites), which come one at a time; a
@@ -284,14 +284,6 @@ class BatchedLM:
 
     inner: LM
     options: Batching = attrs.field(factory=Batching)
-
-    @property
-    def model(self) -> str:
-        return self.inner.model
-
-    @property
-    def max_concurrency(self) -> int:
-        return self.inner.max_concurrency
 
     def complete(self, request: Request) -> Response:
         (result,) = run_batch(self.inner, [request], options=self.options)
@@ -309,7 +301,7 @@ class Deferred(BaseException):
 
 
 @attrs.define
-class Collector:
+class Collector(Wraps):
     """An LM for running step-by-step code through batches.
 
     Code runs once with the Collector as its LM: every request is collected and the call
@@ -319,7 +311,7 @@ class Collector:
     each request's cost once.
     """
 
-    lm: LM
+    inner: LM
     options: Batching
     _answers: dict[str, Response | LMError] = attrs.field(factory=dict, init=False)
     _delivered: set[str] = attrs.field(factory=set, init=False)
@@ -327,19 +319,11 @@ class Collector:
     _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
 
     @property
-    def model(self) -> str:
-        return self.lm.model
-
-    @property
-    def max_concurrency(self) -> int:
-        return self.lm.max_concurrency
-
-    @property
     def pending(self) -> int:
         return len(self._pending)
 
     def complete(self, request: Request) -> Response:
-        key = request_key(request, self.lm.model)
+        key = request_key(request, self.inner.model)
         with self._lock:
             answer = self._answers.get(key)
             if answer is None:
@@ -355,7 +339,7 @@ class Collector:
         """Answer every collected request through Message Batches."""
         with self._lock:
             pending, self._pending = self._pending, {}
-        results = run_batch(self.lm, list(pending.values()), options=self.options)
+        results = run_batch(self.inner, list(pending.values()), options=self.options)
         with self._lock:
             for key, result in zip(pending, results, strict=True):
                 self._answers[key] = result if isinstance(result, Response) else result.error

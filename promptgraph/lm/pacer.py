@@ -26,6 +26,7 @@ import attrs
 
 KINDS = ("requests", "tokens", "input-tokens", "output-tokens")
 SMOOTHING = 0.2  # weight of the newest refill-rate estimate; the headers' timing is noisy
+MIN_DEFICIT = 0.02  # share of a bucket that must be missing before its refill rate is estimated
 
 
 @attrs.define
@@ -71,7 +72,8 @@ class Pacer:
                 continue
             with self._lock:
                 bucket = self.buckets.setdefault(kind, Bucket(limit, remaining, now))
-                if remaining < limit and full_in > 0:
+                # A deficit of a unit or two is mostly rounding (remaining is a whole number): no rate in it.
+                if limit - remaining >= max(2.0, MIN_DEFICIT * limit) and full_in > 0:
                     estimate = (limit - remaining) / full_in
                     bucket.rate = (
                         estimate if bucket.rate is None else (1 - SMOOTHING) * bucket.rate + SMOOTHING * estimate

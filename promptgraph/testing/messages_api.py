@@ -149,10 +149,12 @@ class MessagesServer:
         with self._lock:
             for kind, bucket in self._buckets.items():
                 bucket.refill()
-                reset = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=bucket.wait_for(bucket.rate))
+                remaining = int(bucket.level)  # whole units, as the API reports them; reset agrees with them
+                full_in = (bucket.rate - remaining) / bucket.rate
+                reset = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=full_in)
                 headers |= {
                     f"anthropic-ratelimit-{kind}-limit": str(max(1, round(bucket.rate))),
-                    f"anthropic-ratelimit-{kind}-remaining": str(int(bucket.level)),
+                    f"anthropic-ratelimit-{kind}-remaining": str(remaining),
                     f"anthropic-ratelimit-{kind}-reset": reset.isoformat(timespec="milliseconds").replace(
                         "+00:00", "Z"
                     ),
