@@ -29,6 +29,7 @@ from __future__ import annotations
 import collections
 import datetime
 import json
+import math
 import re
 import threading
 import time
@@ -137,11 +138,11 @@ class MessagesServer:
             return None
 
     def _refill_wait(self, max_tokens: int) -> str:
-        """retry-after for a refused request: seconds until every bucket holds what it asked for."""
+        """retry-after for a refused request: whole seconds until every bucket holds what it asked for, as the API says."""
         costs = {"requests": 1, "output-tokens": max_tokens}
         with self._lock:
             waits = [bucket.wait_for(costs[kind]) for kind, bucket in self._buckets.items()]
-        return f"{max(0.01, *waits):.3f}"
+        return str(max(1, math.ceil(max(waits, default=0.0))))
 
     def _rate_limit_headers(self) -> dict[str, str]:
         """Each bucket's state now, as the API reports it: limit, remaining, and when it will be full again."""
