@@ -21,6 +21,7 @@ import argparse
 import csv
 import json
 import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -160,15 +161,30 @@ def _scripted_world():
         if request.tag == "critic":
             return graph_critic(request)
         if request.tag == "rewrite":
-            return graph_rewriter(request)
+            return edits_reply(request) if '"edits"' in request.messages[0].content else graph_rewriter(request)
         content = request.messages[-1].content
         return chain_forward(request) if "<note>" in content or "<summary>" in content else forward_reply(request)
 
     return tagged(world), chain
 
 
+def edits_reply(request: pg.Request) -> str:
+    """The scripted rewriter in edit mode: the same rule, appended as one edit rather than the whole text again."""
+    from tests.scenario import KEY_PHRASE
+
+    names = re.findall(r"## `([\w.]+)`", request.messages[0].content)
+    return json.dumps(
+        {"reasoning": "add the rule", "edits": [{"parameter": names[0], "find": "", "replace": KEY_PHRASE}]}
+    )
+
+
 def _compile(
-    server: MessagesServer, program: pg.Program, cache: Path | None = None, samples: int = 100, batch: bool = False
+    server: MessagesServer,
+    program: pg.Program,
+    cache: Path | None = None,
+    samples: int = 100,
+    batch: bool = False,
+    edits: bool = False,
 ) -> pg.CompileResult:
     forward, strong = lm(server), lm(server, model="claude-opus-5-5", concurrency=4)
     if cache is not None:
@@ -176,7 +192,7 @@ def _compile(
     batching = pg.Batching(poll_seconds=0.01, progress=False) if batch else False
     if batching:  # as `compile --batch` does: the optimizer's calls too
         strong = pg.BatchedLM(strong, batching)
-    return pg.compile(program, trainset=questions(2 * samples + 200), lm=forward, optimizer=pg.TextualGradientDescent(lm=strong),
+    return pg.compile(program, trainset=questions(2 * samples + 200), lm=forward, optimizer=pg.TextualGradientDescent(lm=strong, edits=edits),
                       iterations=1, samples_per_label=samples, val_per_label=50, progress=False, batch=batching)  # fmt: skip
 
 
@@ -233,15 +249,20 @@ def cost() -> None:
     print("Per iteration: 200 forward calls, one critique, one rewrite; promptgraph adds a validation pass of 100.\n")
     respond, _ = _scripted_world()
     rows = []
+    variants = {
+        "promptgraph, prompt caching": {},
+        "promptgraph, prompt caching + --batch": {"batch": True},
+        "promptgraph, prompt caching + --batch + --edits": {"batch": True, "edits": True},
+    }
     for prompt, system in (("short", ""), ("5,000 tokens", LONG_RULES)):
         runs = {}
-        for batch in (False, True):
+        for name, options in variants.items():
             with MessagesServer(respond) as server:  # a fresh server: an empty prompt cache
-                runs[batch] = _compile(server, classifier(system), batch=batch).ledger
-        seed = _seed_loop_usd(runs[False])
+                runs[name] = _compile(server, classifier(system), **options).ledger
+        seed = _seed_loop_usd(runs["promptgraph, prompt caching"])
         rows.append((prompt, "seed loop (no prompt caching, no batches)", f"{seed:.5f}", ""))
-        for batch, name in ((False, "promptgraph, prompt caching"), (True, "promptgraph, prompt caching + --batch")):
-            ours = _iteration_usd(runs[batch])
+        for name, ledger in runs.items():
+            ours = _iteration_usd(ledger)
             rows.append((prompt, name, f"{ours:.5f}", f"{1 - ours / seed:.0%}"))
     table(("system prompt", "loop", "USD per iteration", "cheaper than the seed loop"), rows)
 

@@ -132,6 +132,12 @@ def commit(program: Program, values: Mapping[str, str]) -> None:
             parameters[name].update(value)
 
 
+def too_long(name: str, value: str, before: str, max_chars: int) -> str | None:
+    """A runaway reply, not a prompt: longer than `max_chars` and than twice the text it replaces."""
+    limit = max(max_chars, 2 * len(before))
+    return f"{name} is {len(value):,} characters; keep it under {limit:,}" if len(value) > limit else None
+
+
 def check_values(program: Program, values: object, *, max_chars: int = 10_000) -> list[str]:
     """Problems with proposed texts for the program's trainable parameters; empty when they can be used."""
     if not isinstance(values, dict) or not all(isinstance(value, str) for value in values.values()):
@@ -141,9 +147,7 @@ def check_values(program: Program, values: object, *, max_chars: int = 10_000) -
     if unknown:
         return [f"no trainable parameter {', '.join(unknown)}; the parameters are {', '.join(trainable)}"]
     problems = [
-        f"{name} is {len(value):,} characters; keep it under {max_chars:,}"
-        for name, value in values.items()
-        if len(value) > max_chars
+        problem for name, value in values.items() if (problem := too_long(name, value, trainable[name], max_chars))
     ]
     problems += [
         f"{name} would be emptied" for name, value in values.items() if not value.strip() and trainable[name].strip()

@@ -18,7 +18,16 @@ from promptgraph.backward import CritiqueLimits, backward
 from promptgraph.lm import LM, Ledger, Request
 from promptgraph.metrics import Evaluation
 from promptgraph.optimizers.base import StepContext, StepResult, Tried, Update
-from promptgraph.optimizers.search import BudgetSpent, Scorer, changes_between, commit, mean, paired, trainable_values
+from promptgraph.optimizers.search import (
+    BudgetSpent,
+    Scorer,
+    changes_between,
+    commit,
+    mean,
+    paired,
+    too_long,
+    trainable_values,
+)
 from promptgraph.program import Program
 from promptgraph.prompting import clip, render
 from promptgraph.structured import ask_json
@@ -110,7 +119,7 @@ class TextualGradientDescent:
     limits: CritiqueLimits = CritiqueLimits()
     max_tokens: int = 8000
     chars_per_feedback: int = 2000
-    max_value_chars: int = 10_000  # a longer rewrite is a runaway reply, not a prompt
+    max_value_chars: int = 10_000  # a rewrite longer than this and than twice the old text is a runaway reply
     gate: Gate | None = None
     edits: bool = False
     remember: int = 3  # rejected values shown per parameter
@@ -215,9 +224,9 @@ class TextualGradientDescent:
             if problems:
                 return problems
             problems = [
-                f"{name} is {len(value):,} characters; keep it under {self.max_value_chars:,}"
+                problem
                 for name, value in values.items()
-                if len(value) > self.max_value_chars
+                if (problem := too_long(name, value, targets[name].value, self.max_value_chars))
             ]
             problems += [
                 f"{name} would be emptied; rewrite it instead"

@@ -70,3 +70,16 @@ def test_the_rewriter_sees_value_role_constraints_and_feedback():
     prompt = lm.requests[0].messages[0].content
     for expected in (FORMAT, "system prompt of the step", "Label: <label>X</label>", "name the rule"):
         assert expected in prompt
+
+
+def test_a_prompt_already_longer_than_the_limit_can_still_be_rewritten_within_twice_its_length():
+    long = f"{FORMAT} " + "Rule. " * 1800  # 10,800+ characters: over the 10,000 limit already
+    program = classifier(long)
+    program.nodes["classify"].system.feedback.append(Feedback("critic of classify", "name the rule"))
+    longer = f"{long} {KEY_PHRASE}"
+    updates, _ = step(program, [json.dumps({"reasoning": "r", "values": {"classify.system": longer}})])
+    assert updates[0].status == "changed" and program.nodes["classify"].system.value == longer
+    runaway = f"{long} " + "x" * (len(long) + 1000)  # more than twice as long
+    program.nodes["classify"].system.feedback.append(Feedback("critic of classify", "again"))
+    updates, _ = step(program, [json.dumps({"values": {"classify.system": runaway}})] * 2)
+    assert updates[0].status == "rejected" and "keep it under" in updates[0].error
