@@ -318,10 +318,6 @@ class Collector(Wraps):
     _pending: dict[str, Request] = attrs.field(factory=dict, init=False)
     _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
 
-    @property
-    def pending(self) -> int:
-        return len(self._pending)
-
     def complete(self, request: Request) -> Response:
         key = request_key(request, self.inner.model)
         with self._lock:

@@ -150,7 +150,9 @@ def check_values(program: Program, values: object, *, max_chars: int = 10_000) -
         problem for name, value in values.items() if (problem := too_long(name, value, trainable[name], max_chars))
     ]
     problems += [
-        f"{name} would be emptied" for name, value in values.items() if not value.strip() and trainable[name].strip()
+        f"{name} would be emptied; rewrite it instead"
+        for name, value in values.items()
+        if not value.strip() and trainable[name].strip()
     ]
     for node, module in program.nodes.items():
         mine = {name.split(".", 1)[1]: value for name, value in values.items() if name.split(".", 1)[0] == node}

@@ -22,10 +22,10 @@ from promptgraph.optimizers.search import (
     BudgetSpent,
     Scorer,
     changes_between,
+    check_values,
     commit,
     mean,
     paired,
-    too_long,
     trainable_values,
 )
 from promptgraph.program import Program
@@ -209,31 +209,19 @@ class TextualGradientDescent:
         updates = []
         for node in program.order():
             module = program.nodes[node]
-            local = {f"{node}.{path}": (path, p) for path, p in module.named_parameters()}
-            with_feedback = {name: p for name, (_, p) in local.items() if p.trainable and p.feedback}
+            local = {f"{node}.{path}": p for path, p in module.named_parameters()}
+            with_feedback = {name: p for name, p in local.items() if p.trainable and p.feedback}
             if with_feedback:
-                updates.append(self._rewrite(node, module, local, with_feedback, evaluation, ledger, seed))
+                updates.append(self._rewrite(program, node, module, with_feedback, evaluation, ledger, seed))
             if clear:
-                for _, parameter in local.values():
+                for parameter in local.values():
                     parameter.clear_feedback()
         return updates
 
-    def _rewrite(self, node, module, local, targets, evaluation, ledger, seed) -> Update:
+    def _rewrite(self, program, node, module, targets, evaluation, ledger, seed) -> Update:
         def check(data) -> list[str]:
             values, problems, _ = self._read(data, targets)
-            if problems:
-                return problems
-            problems = [
-                problem
-                for name, value in values.items()
-                if (problem := too_long(name, value, targets[name].value, self.max_value_chars))
-            ]
-            problems += [
-                f"{name} would be emptied; rewrite it instead"
-                for name, value in values.items()
-                if not value.strip() and targets[name].value.strip()
-            ]
-            return problems + module.check({local[name][0]: value for name, value in values.items()})
+            return problems or check_values(program, values, max_chars=self.max_value_chars)
 
         prompt = render(
             REWRITE_TEMPLATE,
