@@ -19,7 +19,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from promptgraph.cli.backend import add_backend_options, batching, open_backend
-from promptgraph.cli.options import add_data_options, input_columns, load_program
+from promptgraph.cli.options import add_data_options, add_trust_option, input_columns, load_program
 from promptgraph.data import Example, iter_examples
 
 BATCH_CHUNK_ROWS = 10_000  # rows per Message Batch: big enough to batch, small enough to hold in memory
@@ -29,6 +29,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     predict = commands.add_parser("predict", help="label texts with a saved program")
     predict.add_argument("program", help="a saved program (.json), or file.py:function")
     predict.add_argument("data", nargs="?", help="texts to label, .csv or .jsonl (or use --text)")
+    add_trust_option(predict)
     predict.add_argument("--text", action="append", default=[], help="a text to label; repeat for more")
     predict.add_argument("--output", help="write .csv or .jsonl here, resuming if it exists (default: CSV on stdout)")
     add_data_options(predict, labelled=False)
@@ -37,7 +38,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:
 
 
 def run_predict(arguments: argparse.Namespace) -> int:
-    program = load_program(arguments.program)
+    program = load_program(arguments.program, trust_code=arguments.trust_code)
     examples = _examples(arguments, program.inputs)
     output = Path(arguments.output) if arguments.output else None
     done, last_id = written_rows(output) if output else (0, None)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from promptgraph.cli.backend import add_backend_options, batching, open_backend
-from promptgraph.cli.options import add_data_options, load_program, parse_labels, read_examples
+from promptgraph.cli.options import add_data_options, add_trust_option, load_program, parse_labels, read_examples
 from promptgraph.cli.synthesize import add_synthesis_options, synthetic_trainset
 from promptgraph.compile import CompileResult, compile
 from promptgraph.data import Example, labels_of, stratified_split
@@ -56,6 +56,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         help="the program to train: a saved .json, or file.py:function returning a Program "
         "(default: a new one-module classifier of --text-column)",
     )
+    add_trust_option(train)
     train.add_argument("--system", default="", help="the starting system prompt (default empty)")
     train.add_argument("--prefix", default="", help="the starting text before each input (default empty)")
     train.add_argument("--suffix", default="", help="the starting text after each input (default empty)")
@@ -90,6 +91,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     check = commands.add_parser("evaluate", help="score a saved program on labelled data")
     check.add_argument("program", help="a saved program (.json), or file.py:function")
     check.add_argument("data", help="labelled examples, .csv or .jsonl")
+    add_trust_option(check)
     add_data_options(check, labelled=True)
     add_backend_options(check, optimizer=False)
     check.set_defaults(run=run_evaluate)
@@ -193,7 +195,7 @@ def parser_default(key: str):
 def build_program(arguments: argparse.Namespace, trainset: list[Example], *, local: bool) -> Program:
     """The --program given, or a new one-module classifier of the data's labels."""
     if arguments.program:
-        return load_program(arguments.program)
+        return load_program(arguments.program, trust_code=arguments.trust_code)
     labels = parse_labels(arguments.labels)[0] or labels_of(trainset)
     max_tokens = arguments.max_tokens or (64 if local else 400)
     classify = Classify(
@@ -268,7 +270,7 @@ def compile_summary(result: CompileResult, saved: Path, report: Path) -> str:
 
 
 def run_evaluate(arguments: argparse.Namespace) -> int:
-    program = load_program(arguments.program)
+    program = load_program(arguments.program, trust_code=arguments.trust_code)
     examples = read_examples(arguments, arguments.data, labelled=True)
     ledger = Ledger()
     with open_backend(arguments) as backend:

@@ -11,8 +11,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from promptgraph.module import reference_of
 from promptgraph.modules.prompt import ParseError, Parser, Prompt
+from promptgraph.references import reference_of
 
 LABEL_TAG = re.compile(r"<label>\s*(.*?)\s*</label>", re.IGNORECASE | re.DOTALL)
 
