@@ -18,6 +18,7 @@ from typing import Any
 from promptgraph.lm import LMError, Request
 from promptgraph.module import Context, Module
 from promptgraph.parameter import Demos, Parameter
+from promptgraph.program_schema import whole_number
 from promptgraph.references import reference_of
 from promptgraph.trace import FAILED, OK, UNPARSED, Outcome
 
@@ -47,6 +48,10 @@ class Prompt(Module):
         format: str = "",
         max_input_chars: int = 20_000,
     ):
+        for setting, value in (("max_tokens", max_tokens), ("max_input_chars", max_input_chars)):
+            problem = whole_number(value)
+            if problem:
+                raise ValueError(f"{setting} {problem}")
         self.inputs = tuple(inputs)
         self.outputs = tuple(outputs)
         self.description = description or f"reads {', '.join(self.inputs)} and writes {', '.join(self.outputs)}"
