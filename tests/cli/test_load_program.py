@@ -85,6 +85,7 @@ def test_a_program_file_does_not_shadow_modules_imported_later(tmp_path):
     "body, spec, message",
     [
         ("", ".:build", "is not a Python file"),
+        ("def build():\n    pass\n", "{file}", "name the function that builds the program"),
         ("", "{dir}/missing.py:build", "there is no file"),
         ("x = 1\n", "{file}:build", "has no function build"),
         ("build = 3\n", "{file}:build", "is not a function"),
