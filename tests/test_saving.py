@@ -215,3 +215,15 @@ def test_trust_reaches_a_nested_program(tmp_path):
     with pytest.raises(LoadError, match="tests.test_saving:shout"):
         pg.load(path)
     assert pg.load(path, trust_code=True)("verdict: Yes", lm=pg.ScriptedLM()) == "yes"
+
+
+def test_a_directory_given_as_a_program_is_a_load_error(tmp_path):
+    with pytest.raises(LoadError, match="is a directory"):
+        pg.load(tmp_path)
+
+
+def test_a_file_that_is_not_utf8_is_a_load_error(tmp_path):
+    path = tmp_path / "p.json"
+    path.write_bytes(b'{"format": "\xff\xfe"}')
+    with pytest.raises(LoadError, match="not UTF-8"):
+        pg.load(path)
