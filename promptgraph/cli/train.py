@@ -16,6 +16,7 @@ from promptgraph.compile import CompileResult, compile
 from promptgraph.data import Example, labels_of, stratified_split
 from promptgraph.estimate import estimate_compile, estimate_table
 from promptgraph.lm import FORWARD_MODEL, LM, OPTIMIZER_MODEL, BatchedLM, Ledger, default_cache_dir
+from promptgraph.lockfile import Lock, LockHeld
 from promptgraph.metrics import Evaluation, evaluate
 from promptgraph.modules import Classify
 from promptgraph.optimizers import (
@@ -107,6 +108,24 @@ def run_compile(arguments: argparse.Namespace) -> int:
     if arguments.dry_run:
         return run_dry(arguments, trainset, valset)
     out = Path(arguments.out)
+    with _lock_run_directory(out):
+        return _compile_into(arguments, out, trainset, valset)
+
+
+def _lock_run_directory(out: Path) -> Lock:
+    """One compile at a time writes a run directory, a resumed one too."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        return Lock.acquire(out / "run.lock", what=f"the run directory {out}")
+    except LockHeld as error:
+        raise ValueError(str(error)) from None
+    except OSError as error:
+        raise ValueError(f"--out {out} cannot be used as a run directory: {error.strerror}") from None
+
+
+def _compile_into(
+    arguments: argparse.Namespace, out: Path, trainset: list[Example], valset: list[Example] | None
+) -> int:
     if not arguments.resume:
         remember_arguments(arguments, out)
     ledger = Ledger()
