@@ -59,6 +59,8 @@ def run_predict(arguments: argparse.Namespace) -> int:
         lock = Lock.acquire(output.lock, what=f"--output {output.path}")
     except LockHeld as error:
         raise ValueError(str(error)) from None
+    except OSError as error:
+        raise ValueError(f"--output {output.path}: cannot write beside it ({error.strerror})") from None
     with lock:
         found = output.found()
         if found and found.rows:
@@ -73,16 +75,18 @@ def run_predict(arguments: argparse.Namespace) -> int:
             if not found or not found.rows:
                 writer = output.start()
             elif found.failed:
-                print(f"promptgraph: retrying the {found.failed} rows written as failed", file=sys.stderr)
                 writer = output.rewrite()
-                labelling.retry_failed(output.rows(), examples, writer)
-                output.replace_with_copy(writer)
             else:
                 for _ in itertools.islice(examples, found.rows):
                     pass
                 writer = output.append()
             with writer:
-                return labelling.finish(labelling.label(examples, writer), output=output.path)
+                if found and found.failed:
+                    print(f"promptgraph: answering again the {found.failed} rows written as failed", file=sys.stderr)
+                    labelling.retry_failed(output.rows(), examples, writer)
+                    output.replace_with_copy(writer)
+                complete = labelling.label(examples, writer)
+        return labelling.finish(complete, output=output.path)
 
 
 @attrs.define

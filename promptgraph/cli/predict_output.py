@@ -77,13 +77,14 @@ class Output:
             raise ValueError(f"--output {self.path}: there is no folder {self.path.parent}")
         if self.path.is_dir():
             raise ValueError(f"--output {self.path} is a folder; name a .csv or .jsonl file")
-        if data and (self.path.resolve() == Path(data).resolve() or (self.path.exists() and self.path.samefile(data))):
+        same_inode = data and self.path.exists() and Path(data).exists() and self.path.samefile(data)
+        if data and (self.path.resolve() == Path(data).resolve() or same_inode):
             raise ValueError(f"--output {self.path} is the input file; write the labels to another file")
 
     def found(self) -> Found | None:
         """The rows of an earlier run, or None if there is nothing to keep; refuses a file that is not ours.
 
-        Reads the whole file (without holding it), so a file ours only in name is refused
+        Reads the whole file (a row at a time), so a file ours only in name is refused
         before anything is cut or written.
         """
         if not self.path.exists() or self.path.stat().st_size == 0:
