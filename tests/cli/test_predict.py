@@ -195,6 +195,17 @@ def test_resuming_answers_again_every_row_written_as_failed(program, texts, tmp_
     assert output.read_text() == straight.read_text()
 
 
+def test_resuming_on_a_server_still_failing_keeps_one_row_per_id_and_exits_non_zero(program, texts, tmp_path, capsys):
+    output = tmp_path / "labels.csv"
+    with StatusServer(401) as dead:
+        assert predict(program, texts, output, dead, "--max-failure-rate", "1") == 0
+        before = output.read_text()
+        assert predict(program, texts, output, dead) == 1
+    assert output.read_text() == before
+    assert not output.with_name("labels.csv.retrying").exists()
+    assert "run the same command again to retry the failed rows" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
 def test_resuming_answers_only_the_failed_rows_and_the_rest_keeping_one_row_per_id(program, texts, tmp_path, suffix):
     output = tmp_path / f"labels{suffix}"
