@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from promptgraph.cli.backend import add_backend_options, batching, open_backend
+from promptgraph.cli.failures import Failures, add_failure_option
 from promptgraph.cli.options import add_data_options, add_trust_option, load_program, parse_labels, read_examples
 from promptgraph.cli.synthesize import add_synthesis_options, synthetic_trainset
 from promptgraph.compile import CompileResult, compile
 from promptgraph.data import Example, labels_of, stratified_split
 from promptgraph.estimate import estimate_compile, estimate_table
 from promptgraph.lm import FORWARD_MODEL, LM, OPTIMIZER_MODEL, BatchedLM, Ledger, default_cache_dir
+from promptgraph.lockfile import Lock, LockHeld
 from promptgraph.metrics import Evaluation, evaluate
 from promptgraph.modules import Classify
 from promptgraph.optimizers import (
@@ -44,12 +47,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         help="carry on an interrupted run from its last finished iteration, with the settings it was started with",
     )
     train.add_argument("--budget-usd", type=float, help="stop before an iteration that would take the spend past this")
-    train.add_argument(
-        "--max-failure-rate",
-        type=float,
-        default=0.5,
-        help="stop when more than this share of a forward pass fails for good (default 0.5)",
-    )
+    add_failure_option(train, stops="stop training")
     train.add_argument("--valset", help="a separate labelled file to validate on (default: held out of DATA)")
     train.add_argument(
         "--program",
@@ -92,6 +90,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     check.add_argument("program", help="a saved program (.json), or file.py:function")
     check.add_argument("data", help="labelled examples, .csv or .jsonl")
     add_trust_option(check)
+    add_failure_option(check, stops="exit 1")
     add_data_options(check, labelled=True)
     add_backend_options(check, optimizer=False)
     check.set_defaults(run=run_evaluate)
@@ -111,6 +110,24 @@ def run_compile(arguments: argparse.Namespace) -> int:
     if arguments.dry_run:
         return run_dry(arguments, trainset, valset)
     out = Path(arguments.out)
+    with _lock_run_directory(out):
+        return _compile_into(arguments, out, trainset, valset)
+
+
+def _lock_run_directory(out: Path) -> Lock:
+    """One compile at a time writes a run directory, a resumed one too."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        return Lock.acquire(out / "run.lock", what=f"the run directory {out}")
+    except LockHeld as error:
+        raise ValueError(str(error)) from None
+    except OSError as error:
+        raise ValueError(f"--out {out} cannot be used as a run directory: {error.strerror}") from None
+
+
+def _compile_into(
+    arguments: argparse.Namespace, out: Path, trainset: list[Example], valset: list[Example] | None
+) -> int:
     if not arguments.resume:
         remember_arguments(arguments, out)
     ledger = Ledger()
@@ -277,10 +294,15 @@ def run_evaluate(arguments: argparse.Namespace) -> int:
         # Batch ids are kept by the fingerprint of their requests, so one file serves every evaluation.
         batch = batching(arguments, state=default_cache_dir() / "evaluate-batches.json")
         traces = program.run(examples, lm=backend.forward, ledger=ledger, tag="evaluate", batch=batch)
+    failures = Failures()
+    failures.add(traces)
     result = evaluate(traces, labels=program.labels)
     print(evaluation_table(result))
     print()
     print(ledger.table())
+    if failures.too_many(arguments.max_failure_rate):  # the scores above then say little about the program
+        print(failures.verdict(arguments.max_failure_rate, "examples"), file=sys.stderr)
+        return 1
     return 0
 
 
