@@ -7,7 +7,7 @@ import promptgraph as pg
 from promptgraph.cli import main
 from promptgraph.testing import MessagesServer
 from tests.messages_server import serve, tagged
-from tests.scenario import KEY_PHRASE, forward_reply, optimizer_reply, questions
+from tests.scenario import FORMAT, KEY_PHRASE, forward_reply, optimizer_reply, questions
 
 
 def reply(request):
@@ -202,3 +202,19 @@ def test_compile_with_beam_search_through_the_cli_writes_the_search_into_the_rep
     out = compile_to(tmp_path, server, data, "--optimizer", "beam", "--iterations", "1")
     page = (out / "report" / "index.html").read_text()
     assert 'id="iteration-1-search"' in page
+
+
+def test_evaluate_on_another_server_asks_that_server_not_the_cache(tmp_path, data, capsys, monkeypatch):
+    monkeypatch.setenv("PROMPTGRAPH_CACHE_DIR", str(tmp_path / "cache"))
+    classify = pg.Classify(["sincere", "insincere"], system=FORMAT)
+    program = pg.Program.of(classify, name="classify").save(tmp_path / "program.json")
+    evaluate = ["evaluate", str(program), str(data), *data_options(), "--model", "scripted-haiku"]
+    with (
+        MessagesServer(lambda request: "I cannot help with that.") as refusing,
+        MessagesServer(tagged(forward_reply)) as answering,
+    ):
+        assert main([*evaluate, "--base-url", refusing.base_url]) == 0
+        capsys.readouterr()
+        assert main([*evaluate, "--base-url", answering.base_url]) == 0
+        assert len(answering.seen) == 40
+    assert "unparsed 0/40" in capsys.readouterr().out

@@ -76,6 +76,11 @@ def test_a_forward_pass_gets_real_replies_and_token_counts(server):
 
 
 @requires_local
+def test_the_local_server_is_named_by_its_model_not_its_port_so_its_cache_outlives_a_run(server):
+    assert server.lm().backend == f"local:{LOCAL_FILES.model.name}"
+
+
+@requires_local
 def test_compile_save_load_and_predict_on_the_local_model(server, tmp_path):
     lm = server.lm()
     result = pg.compile(
