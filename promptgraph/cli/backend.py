@@ -84,7 +84,10 @@ def batching(arguments: argparse.Namespace, state: Path | None) -> Batching | No
 def cache_directory(arguments: argparse.Namespace) -> Path:
     """--cache-dir, else $PROMPTGRAPH_CACHE_DIR, else ~/.cache/promptgraph; absolute, as a run records it."""
     given = getattr(arguments, "cache_dir", None)
-    return (Path(given) if given else default_cache_dir()).expanduser().absolute()
+    directory = (Path(given) if given else default_cache_dir()).expanduser().absolute()
+    if directory.exists() and not directory.is_dir():
+        raise ValueError(f"the response cache {directory} is a file, not a directory; pass --cache-dir DIR")
+    return directory
 
 
 def choose(arguments: argparse.Namespace) -> str:

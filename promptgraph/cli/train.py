@@ -183,7 +183,8 @@ def resumed_arguments(arguments: argparse.Namespace) -> argparse.Namespace:
     for key in ("lm", "base_url", "model", "optimizer_model", "max_concurrency", "no_cache", "budget_usd"):
         if getattr(arguments, key, None) not in (None, False, parser_default(key)):
             settings[key] = getattr(arguments, key)
-    settings["cache_dir"] = resumed_cache_dir(arguments, settings.get("cache_dir"))
+    if not settings.get("no_cache"):
+        settings["cache_dir"] = resumed_cache_dir(arguments, settings.get("cache_dir"))
     # Settings added to promptgraph since the run started take this command's values.
     merged = {**vars(arguments), **settings}
     return argparse.Namespace(**{**merged, "resume": arguments.resume, "out": arguments.resume, "run": arguments.run})
@@ -194,7 +195,7 @@ def resumed_cache_dir(arguments: argparse.Namespace, recorded: str | None) -> st
 
     An explicit --cache-dir wins; a different $PROMPTGRAPH_CACHE_DIR (or home) does not. Either way one line names both.
     """
-    if recorded is None or arguments.no_cache:  # a run from before the cache directory was recorded
+    if recorded is None:  # a run from before the cache directory was recorded
         return arguments.cache_dir
     here = cache_directory(arguments)
     if here == Path(recorded):
@@ -202,7 +203,7 @@ def resumed_cache_dir(arguments: argparse.Namespace, recorded: str | None) -> st
     if arguments.cache_dir:
         print(
             f"promptgraph: warning: {arguments.resume} was run with the response cache in {recorded}; "
-            f"using {here} as --cache-dir asks, so answers cached there are not reused",
+            f"using {here} as --cache-dir asks, so the answers cached in {recorded} are not reused",
             file=sys.stderr,
         )
         return str(here)

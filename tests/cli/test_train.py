@@ -218,3 +218,11 @@ def test_evaluate_on_another_server_asks_that_server_not_the_cache(tmp_path, dat
         assert main([*evaluate, "--base-url", answering.base_url]) == 0
         assert len(answering.seen) == 40
     assert "unparsed 0/40" in capsys.readouterr().out
+
+
+def test_a_cache_dir_that_is_a_file_is_a_one_line_error(tmp_path, server, data, capsys):
+    (tmp_path / "cache").write_text("not a directory")
+    program = pg.Program.of(pg.Classify(["sincere", "insincere"], system=FORMAT), name="c").save(tmp_path / "p.json")
+    evaluate = ["evaluate", str(program), str(data), *data_options(), "--base-url", server]
+    assert main([*evaluate, "--cache-dir", str(tmp_path / "cache")]) == 1
+    assert "is a file, not a directory" in capsys.readouterr().err
