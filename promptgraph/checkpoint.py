@@ -4,7 +4,9 @@
 settings the run was started with. It is written atomically (temp file, then rename), so
 a run killed at any moment leaves the last finished iteration's checkpoint intact. The
 responses themselves live in the response cache, so a resumed run re-sends nothing that
-was already answered.
+was already answered. `ledger-journal.jsonl` lists every paid call as it is made; the
+checkpoint says how many of its lines its ledger holds, so resuming adds the calls an
+unfinished iteration paid for (see lm/ledger.py).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from promptgraph.saving import LoadError, program_to_dict
 
 FORMAT = "promptgraph.checkpoint/1"
 FILE = "checkpoint.json"
+JOURNAL = "ledger-journal.jsonl"
 
 
 @attrs.frozen
@@ -35,6 +38,7 @@ class Checkpoint:
     ledger: Ledger
     settings: dict[str, Any]
     optimizer_state: dict[str, Any] | None = None  # what the optimizer remembers between steps
+    journal_lines: int = 0  # lines of the ledger journal already counted in `ledger`
 
 
 def write(
@@ -54,6 +58,8 @@ def write(
         "program": program_to_dict(program),
         "history": history,
         "ledger": ledger.to_dict(),
+        # Read between iterations, when no call is in flight: the accounts and this count agree.
+        "journal_lines": ledger.journal_lines,
         "settings": settings,
         "optimizer_state": optimizer_state,
     }
@@ -83,6 +89,7 @@ def read(run_dir: Path) -> Checkpoint:
         Ledger.from_dict(data["ledger"]),
         data["settings"],
         data.get("optimizer_state"),
+        data.get("journal_lines", 0),
     )
 
 

@@ -204,6 +204,9 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
     if resume:
         history = _resume(run_dir, student, ledger, settings, optimizer)
     else:
+        if run_dir is not None:  # every paid call is journaled, so a killed iteration's calls are counted on resume
+            run_dir.mkdir(parents=True, exist_ok=True)
+            ledger.journal_to(run_dir / checkpoint.JOURNAL)
         history = [IterationRecord(iteration=0, val=validate(), **snapshot(), **spent())]
         finished(history)
     stopped = None
@@ -250,6 +253,7 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
             _restore(student, best_so_far)
         finished(history)
 
+    ledger.close_journal()
     best = best_iteration(history)
     _restore(student, history[best])
     student.meta = {
@@ -286,6 +290,7 @@ def _resume(
     values_from_dict(student, saved.program, str(run_dir / checkpoint.FILE))
     for account in saved.ledger.accounts():
         ledger.restore(account)
+    ledger.journal_to(run_dir / checkpoint.JOURNAL, counted=saved.journal_lines)
     if saved.optimizer_state is not None and hasattr(optimizer, "restore"):
         optimizer.restore(saved.optimizer_state)
     return [IterationRecord.from_dict(record) for record in saved.history]

@@ -9,6 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
+import attrs
 import pytest
 
 import promptgraph as pg
@@ -97,57 +98,131 @@ def test_resuming_a_different_run_is_refused(server, tmp_path):
         train(server, iterations=2, run_dir=tmp_path / "run", resume=True, seed=9)
 
 
+# SIGINT must act as Ctrl-C even when the tests run as a background job, which starts with it ignored.
 CHILD = """
-import sys
+import signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from promptgraph.cli import main
 sys.exit(main(sys.argv[1:]))
 """
+# Only a bound for a hung test: every wait below ends on an event (a request logged, a process gone).
+SAFETY_SECONDS = 600
+KILL_AT = 6 + 8 + 2 + 6 + 3  # validation, forward, critic + rewrite, validation, then 3 into iteration 2
+OPTIONS = ["--iterations", "3", "--samples-per-label", "4", "--val-per-label", "3", "--max-concurrency", "1"]
+OPTIONS += ["--model", "claude-haiku-5-5", "--optimizer-model", "claude-opus-5-5", "--system", FORMAT]
+
+
+@attrs.define
+class Interrupted:
+    """A compile killed while the server holds its KILL_AT-th request, as seen by that server."""
+
+    tmp_path: Path
+    server: MessagesServer | None = None
+    answered: list[str] = attrs.field(factory=list)  # each request answered, in order
+    first_run: list[str] = attrs.field(factory=list)  # what the killed run was answered
+    child: subprocess.Popen | None = None
+    holding: threading.Event = attrs.field(factory=threading.Event)  # the request to be cut off has arrived
+    gone: threading.Event = attrs.field(factory=threading.Event)  # the child is dead: let that request go
+
+    def respond(self, request):
+        if self.child is not None and not self.gone.is_set() and len(self.answered) == KILL_AT - 1:
+            self.holding.set()
+            self.gone.wait(SAFETY_SECONDS)
+            return "never delivered"
+        reply = tagged(world)(request)
+        self.answered.append(request.system + "|" + request.messages[-1].content)
+        return reply
+
+    def command(self, *arguments: str) -> list[str]:
+        return [sys.executable, "-c", CHILD, *arguments, "--base-url", self.server.base_url]
+
+    def kill_compile(self, how: signal.Signals, env: dict) -> None:
+        data = self.tmp_path / "q.csv"
+        data.write_text("qid,text,label\n" + "".join(f"{e.id},{e.inputs['text']},{e.label}\n" for e in questions(40)))
+        command = self.command("compile", str(data), "--out", str(self.tmp_path / "run"), *OPTIONS)
+        self.child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        while not self.holding.wait(0.1):  # the event, or a child that ended before it (the test fails below)
+            if self.child.poll() is not None:
+                break
+        self.child.send_signal(how)
+        _, stderr = self.child.communicate(timeout=SAFETY_SECONDS)
+        self.gone.set()
+        assert self.holding.is_set(), stderr  # it was killed mid-pass, not finished or crashed
+        assert self.child.returncode != 0  # it really was interrupted
+        assert json.loads((self.tmp_path / "run" / "checkpoint.json").read_text())["iteration"] == 1
+        self.first_run = list(self.answered)
+        self.answered.clear()
+
+    def resume(self, env: dict, *options: str) -> subprocess.CompletedProcess:
+        command = self.command("compile", "--resume", str(self.tmp_path / "run"), *options)
+        finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=SAFETY_SECONDS)
+        assert finished.returncode == 0, finished.stderr
+        return finished
+
+    def compile_whole(self, env: dict) -> dict:
+        data = self.tmp_path / "q.csv"
+        command = self.command("compile", str(data), "--out", str(self.tmp_path / "whole"), *OPTIONS)
+        subprocess.run(command, env=env, capture_output=True, text=True, timeout=SAFETY_SECONDS, check=True)
+        return json.loads((self.tmp_path / "whole" / "program.json").read_text())
+
+
+@pytest.fixture
+def interrupted(tmp_path):
+    run = Interrupted(tmp_path)
+    with MessagesServer(run.respond) as server:
+        run.server = server
+        yield run
+        run.gone.set()  # never leave a server thread waiting on a test that failed
+
+
+def environment(cache: Path) -> dict:
+    return {**os.environ, "PROMPTGRAPH_CACHE_DIR": str(cache), "PYTHONPATH": str(ROOT)}
+
+
+def spent(program: dict) -> dict:
+    """(calls, input tokens, output tokens) per model and tag, from a saved program's ledger."""
+    return {
+        (a["model"], a["tag"]): (a["calls"], a["usage"]["input_tokens"], a["usage"]["output_tokens"])
+        for a in program["meta"]["cost"]["accounts"]
+    }
 
 
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT])
-def test_killing_a_compile_mid_forward_pass_and_resuming_resends_nothing_answered(tmp_path, how):
-    data = tmp_path / "q.csv"
-    data.write_text("qid,text,label\n" + "".join(f"{e.id},{e.inputs['text']},{e.label}\n" for e in questions(40)))
-    answered: list[str] = []
-    child: list[subprocess.Popen] = []
-    kill_at = 6 + 8 + 2 + 6 + 3  # validation, forward, critic + rewrite, validation, then 3 into iteration 2
-
-    def respond(request):
-        key = request.system + "|" + request.messages[-1].content
-        if child and len(answered) == kill_at - 1 and child[0].poll() is None:
-            child[0].send_signal(how)
-            child[0].wait(timeout=30)
-            return "never delivered"
-        reply = tagged(world)(request)
-        answered.append(key)
-        return reply
-
-    options = ["--iterations", "3", "--samples-per-label", "4", "--val-per-label", "3", "--max-concurrency", "1"]
-    options += ["--model", "claude-haiku-5-5", "--optimizer-model", "claude-opus-5-5", "--system", FORMAT]
-    env = {**os.environ, "PROMPTGRAPH_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT)}
-    with MessagesServer(respond) as server:
-
-        def promptgraph(*arguments: str) -> list[str]:
-            return [sys.executable, "-c", CHILD, *arguments, "--base-url", server.base_url]
-
-        command = promptgraph("compile", str(data), "--out", str(tmp_path / "run"), *options)
-        child.append(subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-        child[0].wait(timeout=120)
-        assert child[0].returncode != 0  # it really was interrupted
-        first_run = list(answered)
-        assert json.loads((tmp_path / "run" / "checkpoint.json").read_text())["iteration"] == 1
-        answered.clear()
-        resume = promptgraph("compile", "--resume", str(tmp_path / "run"))
-        finished = subprocess.run(resume, env=env, capture_output=True, text=True, timeout=120)
-        assert finished.returncode == 0, finished.stderr
-        assert not set(answered) & set(first_run)  # nothing already answered was sent again
-        env["PROMPTGRAPH_CACHE_DIR"] = str(tmp_path / "cache-whole")
-        whole = promptgraph("compile", str(data), "--out", str(tmp_path / "whole"), *options)
-        subprocess.run(whole, env=env, capture_output=True, text=True, timeout=120, check=True)
+def test_killing_a_compile_mid_forward_pass_and_resuming_resends_nothing_answered(interrupted, tmp_path, how):
+    interrupted.kill_compile(how, environment(tmp_path / "cache"))
+    interrupted.resume(environment(tmp_path / "cache"))
+    assert not set(interrupted.answered) & set(interrupted.first_run)  # nothing already answered was sent again
+    uninterrupted = interrupted.compile_whole(environment(tmp_path / "cache-whole"))
     resumed = json.loads((tmp_path / "run" / "program.json").read_text())
-    uninterrupted = json.loads((tmp_path / "whole" / "program.json").read_text())
     assert resumed["nodes"] == uninterrupted["nodes"]
     assert KEY_PHRASE in resumed["nodes"][0]["parameters"]["system"]["value"]
+
+
+def test_after_a_kill_and_resume_the_ledger_counts_every_call_the_server_answered(interrupted, tmp_path):
+    interrupted.kill_compile(signal.SIGKILL, environment(tmp_path / "cache"))
+    interrupted.resume(environment(tmp_path / "cache"))
+    served = len(interrupted.first_run) + len(interrupted.answered)
+    resumed = json.loads((tmp_path / "run" / "program.json").read_text())
+    assert sum(calls for calls, _, _ in spent(resumed).values()) == served
+    uninterrupted = interrupted.compile_whole(environment(tmp_path / "cache-whole"))
+    assert spent(resumed) == spent(uninterrupted)  # tokens too, per model and tag
+
+
+def test_resuming_uses_the_runs_cache_directory_whatever_the_environment_says(interrupted, tmp_path):
+    interrupted.kill_compile(signal.SIGKILL, environment(tmp_path / "cache"))
+    finished = interrupted.resume(environment(tmp_path / "elsewhere"))
+    assert not set(interrupted.answered) & set(interrupted.first_run)  # nothing paid for again
+    warning = [line for line in finished.stderr.splitlines() if "warning" in line]
+    assert len(warning) == 1 and str(tmp_path / "cache") in warning[0] and str(tmp_path / "elsewhere") in warning[0]
+
+
+def test_resuming_with_another_cache_dir_asked_for_uses_it_and_says_so(interrupted, tmp_path):
+    interrupted.kill_compile(signal.SIGKILL, environment(tmp_path / "cache"))
+    finished = interrupted.resume(environment(tmp_path / "cache"), "--cache-dir", str(tmp_path / "fresh"))
+    assert set(interrupted.answered) & set(interrupted.first_run)  # the new cache held none of their answers
+    assert (tmp_path / "fresh").is_dir()
+    warning = [line for line in finished.stderr.splitlines() if "warning" in line]
+    assert len(warning) == 1 and str(tmp_path / "cache") in warning[0] and str(tmp_path / "fresh") in warning[0]
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import attrs
 
-from promptgraph.lm import FORWARD_MODEL, LM, OPTIMIZER_MODEL, AnthropicLM, Batching, with_cache
+from promptgraph.lm import FORWARD_MODEL, LM, OPTIMIZER_MODEL, AnthropicLM, Batching, default_cache_dir, with_cache
 from promptgraph.lm.local import LocalServer
 from promptgraph.lm.local_setup import find_local, setup
 
@@ -59,6 +59,11 @@ def add_backend_options(parser: argparse.ArgumentParser, *, optimizer: bool) -> 
     group.add_argument("--max-concurrency", type=int, default=8, help="requests in flight at once (default 8)")
     group.add_argument("--no-cache", action="store_true", help="always call the model, never the response cache")
     group.add_argument(
+        "--cache-dir",
+        help="where answers are cached (default $PROMPTGRAPH_CACHE_DIR, else ~/.cache/promptgraph); "
+        "a compile records it, and --resume uses the recorded one unless this is given",
+    )
+    group.add_argument(
         "--batch",
         action="store_true",
         help="send the program's calls through the Message Batches API: half price, answers within minutes to "
@@ -74,6 +79,15 @@ def batching(arguments: argparse.Namespace, state: Path | None) -> Batching | No
     if not arguments.batch:
         return None
     return Batching(state=state, poll_seconds=arguments.poll_seconds)
+
+
+def cache_directory(arguments: argparse.Namespace) -> Path:
+    """--cache-dir, else $PROMPTGRAPH_CACHE_DIR, else ~/.cache/promptgraph; absolute, as a run records it."""
+    given = getattr(arguments, "cache_dir", None)
+    directory = (Path(given) if given else default_cache_dir()).expanduser().absolute()
+    if directory.exists() and not directory.is_dir():
+        raise ValueError(f"the response cache {directory} is a file, not a directory; pass --cache-dir DIR")
+    return directory
 
 
 def choose(arguments: argparse.Namespace) -> str:
@@ -92,19 +106,20 @@ def choose(arguments: argparse.Namespace) -> str:
 def open_backend(arguments: argparse.Namespace) -> Iterator[Backend]:
     name = choose(arguments)
     cache = not arguments.no_cache
+    directory = cache_directory(arguments)
     if name == "local":
         if getattr(arguments, "batch", False):
             raise ValueError("--batch needs Claude or a server with the Message Batches API; the local server has none")
         if find_local() is None:  # the first local run builds the server, saying so and for how long
             setup(say=lambda line: print(f"promptgraph: {line}", file=sys.stderr))
         with LocalServer() as server:
-            lm = with_cache(server.lm(), enabled=cache)
+            lm = with_cache(server.lm(), enabled=cache, directory=directory)
             yield Backend(name, forward=lm, optimizer=lm)
         return
 
     def remote(model: str) -> LM:
         backend = AnthropicLM(model=model, base_url=arguments.base_url, max_concurrency=arguments.max_concurrency)
-        return with_cache(backend, enabled=cache)
+        return with_cache(backend, enabled=cache, directory=directory)
 
     optimizer_model = getattr(arguments, "optimizer_model", OPTIMIZER_MODEL)
     yield Backend(name, forward=remote(arguments.model), optimizer=remote(optimizer_model))

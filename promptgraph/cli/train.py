@@ -8,14 +8,14 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from promptgraph.cli.backend import add_backend_options, batching, open_backend
+from promptgraph.cli.backend import add_backend_options, batching, cache_directory, open_backend
 from promptgraph.cli.failures import Failures, add_failure_option
 from promptgraph.cli.options import add_data_options, add_trust_option, load_program, parse_labels, read_examples
 from promptgraph.cli.synthesize import add_synthesis_options, synthetic_trainset
 from promptgraph.compile import CompileResult, compile
 from promptgraph.data import Example, labels_of, stratified_split
 from promptgraph.estimate import estimate_compile, estimate_table
-from promptgraph.lm import FORWARD_MODEL, LM, OPTIMIZER_MODEL, BatchedLM, Ledger, default_cache_dir
+from promptgraph.lm import FORWARD_MODEL, LM, OPTIMIZER_MODEL, BatchedLM, Ledger
 from promptgraph.lockfile import Lock, LockHeld
 from promptgraph.metrics import Evaluation, evaluate
 from promptgraph.modules import Classify
@@ -183,8 +183,9 @@ NOT_REMEMBERED = ("run", "resume", "command")
 
 
 def remember_arguments(arguments: argparse.Namespace, out: Path) -> None:
-    """The run's settings, so `--resume` can start the same run again."""
+    """The run's settings, so `--resume` can start the same run again (with the same response cache)."""
     out.mkdir(parents=True, exist_ok=True)
+    arguments.cache_dir = str(cache_directory(arguments))  # where this run's answers are, whatever the environment
     settings = {key: value for key, value in vars(arguments).items() if key not in NOT_REMEMBERED}
     (out / COMMAND_FILE).write_text(json.dumps(settings, indent=1), encoding="utf-8")
 
@@ -200,9 +201,36 @@ def resumed_arguments(arguments: argparse.Namespace) -> argparse.Namespace:
     for key in ("lm", "base_url", "model", "optimizer_model", "max_concurrency", "no_cache", "budget_usd"):
         if getattr(arguments, key, None) not in (None, False, parser_default(key)):
             settings[key] = getattr(arguments, key)
+    if not settings.get("no_cache"):
+        settings["cache_dir"] = resumed_cache_dir(arguments, settings.get("cache_dir"))
     # Settings added to promptgraph since the run started take this command's values.
     merged = {**vars(arguments), **settings}
     return argparse.Namespace(**{**merged, "resume": arguments.resume, "out": arguments.resume, "run": arguments.run})
+
+
+def resumed_cache_dir(arguments: argparse.Namespace, recorded: str | None) -> str | None:
+    """The response cache the run was started with: a resume that pays again for its answers must be asked for.
+
+    An explicit --cache-dir wins; a different $PROMPTGRAPH_CACHE_DIR (or home) does not. Either way one line names both.
+    """
+    if recorded is None:  # a run from before the cache directory was recorded
+        return arguments.cache_dir
+    here = cache_directory(arguments)
+    if here == Path(recorded):
+        return recorded
+    if arguments.cache_dir:
+        print(
+            f"promptgraph: warning: {arguments.resume} was run with the response cache in {recorded}; "
+            f"using {here} as --cache-dir asks, so the answers cached in {recorded} are not reused",
+            file=sys.stderr,
+        )
+        return str(here)
+    print(
+        f"promptgraph: warning: {arguments.resume} was run with the response cache in {recorded}, not {here} "
+        f"(from $PROMPTGRAPH_CACHE_DIR or home); using {recorded} (pass --cache-dir {here} to use that one)",
+        file=sys.stderr,
+    )
+    return recorded
 
 
 def parser_default(key: str):
@@ -292,7 +320,7 @@ def run_evaluate(arguments: argparse.Namespace) -> int:
     ledger = Ledger()
     with open_backend(arguments) as backend:
         # Batch ids are kept by the fingerprint of their requests, so one file serves every evaluation.
-        batch = batching(arguments, state=default_cache_dir() / "evaluate-batches.json")
+        batch = batching(arguments, state=cache_directory(arguments) / "evaluate-batches.json")
         traces = program.run(examples, lm=backend.forward, ledger=ledger, tag="evaluate", batch=batch)
     failures = Failures()
     failures.add(traces)

@@ -76,6 +76,9 @@ class AnthropicLM:
     layer_retries: int = 2
     retry_wait: float = 5.0
     http_client: object | None = attrs.field(default=None, repr=False)  # an httpx2.Client, for tests
+    # What the response cache calls this server; None: "anthropic" or the normalised base URL.
+    # A server whose URL changes from run to run (the local one, on a free port) names itself.
+    backend_name: str | None = None
     limit: AdaptiveLimit = attrs.field(init=False, repr=False)
     pacer: Pacer = attrs.field(factory=Pacer, init=False, repr=False)
     _client: anthropic.Anthropic | None = attrs.field(default=None, init=False, repr=False)
@@ -83,6 +86,16 @@ class AnthropicLM:
 
     def __attrs_post_init__(self) -> None:
         self.limit = AdaptiveLimit(self.max_concurrency)
+
+    @property
+    def backend(self) -> str:
+        """Which server answers: "anthropic" for the API itself, else the base URL in one spelling."""
+        if self.backend_name:
+            return self.backend_name
+        base_url = self.base_url or os.environ.get("ANTHROPIC_BASE_URL") or None
+        if base_url is None or urllib.parse.urlsplit(base_url).hostname == "api.anthropic.com":
+            return "anthropic"
+        return _normalised(base_url)
 
     def complete(self, request: Request) -> Response:
         for attempt in range(self.layer_retries + 1):
@@ -296,6 +309,18 @@ def _costs(request: Request) -> dict[str, float]:
 def _is_anthropic(base_url: str) -> bool:
     host = urllib.parse.urlsplit(base_url).hostname or ""
     return host == "anthropic.com" or host.endswith(".anthropic.com")
+
+
+def _normalised(url: str) -> str:
+    """One spelling of a URL: lower-case scheme and host, no default port, no trailing slash."""
+    parts = urllib.parse.urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = parts.hostname or ""
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    default_port = {"http": 80, "https": 443}.get(scheme)
+    port = f":{parts.port}" if parts.port is not None and parts.port != default_port else ""
+    return urllib.parse.urlunsplit((scheme, host + port, parts.path.rstrip("/"), parts.query, ""))
 
 
 def _response(message: anthropic.types.Message, latency: float) -> Response:

@@ -153,7 +153,8 @@ class LM(Protocol):
     """Anything that turns a Request into a Response.
 
     `model` is used when a request names none; `max_concurrency` is how many calls
-    the LM wants in flight at once (batches size their worker pools from it).
+    the LM wants in flight at once (batches size their worker pools from it). An LM may
+    also say which server answers it with a `backend` string (see `backend_of`).
     """
 
     model: str
@@ -162,11 +163,24 @@ class LM(Protocol):
     def complete(self, request: Request) -> Response: ...
 
 
+def backend_of(lm: LM) -> str:
+    """Which server answers `lm`: its own `backend` name, or, for an LM that gives none, its class.
+
+    The response cache keys on it, so one server's answers are never served as another's.
+    """
+    named = getattr(lm, "backend", None)
+    return named if named else f"{type(lm).__module__}.{type(lm).__qualname__}"
+
+
 class Wraps:
-    """Base of an LM that wraps another (a cache, batches): its model and concurrency are the inner LM's."""
+    """Base of an LM that wraps another (a cache, batches): its model, concurrency and backend are the inner LM's."""
 
     __slots__ = ()
     inner: LM
+
+    @property
+    def backend(self) -> str:
+        return backend_of(self.inner)
 
     @property
     def model(self) -> str:

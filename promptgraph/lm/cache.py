@@ -5,6 +5,11 @@ run, a second compile), and each of those calls costs money; a response already 
 is served from disk. diskcache is worth the dependency: SQLite-backed, safe across
 threads and across processes sharing one directory, with eviction built in.
 
+The key is the request and the backend that answers it (the Anthropic API, or a server's
+URL), so one server's replies are never served as another's. A reply that is not an
+answer (a refusal, an empty reply, a reply cut at `max_tokens`) is stored but not served:
+the request is sent again, unless the caller asks for such replies (`serve_incomplete`).
+
 Values are stored as JSON, not pickles, so a cache directory never executes code.
 """
 
@@ -20,9 +25,9 @@ from pathlib import Path
 import attrs
 import diskcache
 
-from promptgraph.lm.base import LM, Request, Response, Usage, Wraps
+from promptgraph.lm.base import LM, Request, Response, Usage, Wraps, backend_of
 
-KEY_VERSION = 1  # bump when the key's contents change, so old entries are never misread
+KEY_VERSION = 2  # bump when the key's contents change, so old entries are never misread
 
 
 def default_cache_dir() -> Path:
@@ -31,10 +36,11 @@ def default_cache_dir() -> Path:
     return Path(configured) if configured else Path.home() / ".cache" / "promptgraph"
 
 
-def request_key(request: Request, default_model: str) -> str:
-    """A stable hash of every field that can change the response; `tag` is not one."""
+def request_key(request: Request, default_model: str, backend: str) -> str:
+    """A stable hash of every field that can change the response, and of who answers; `tag` is not one."""
     fields = {
         "version": KEY_VERSION,
+        "backend": backend,
         "model": request.model or default_model,
         "system": request.system,
         "messages": [[message.role, message.content] for message in request.messages],
@@ -47,6 +53,11 @@ def request_key(request: Request, default_model: str) -> str:
     }
     canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def is_incomplete(response: Response) -> bool:
+    """A reply that is not an answer: refused, empty, or cut at `max_tokens`."""
+    return response.stop_reason in ("refusal", "max_tokens") or not response.text.strip()
 
 
 def _encode(response: Response) -> str:
@@ -65,11 +76,16 @@ class CachedLM(Wraps):
     Identical requests in flight at the same time in this process make one call, not
     many: the others wait for it (single flight). Two processes may both miss on the
     same key; both store the same kind of answer and the last write wins.
+
+    A stored reply that is not an answer (`is_incomplete`) is sent again unless
+    `serve_incomplete`: e.g. a prompt whose replies are always cut at `max_tokens`, on
+    purpose, need not be paid for twice.
     """
 
     inner: LM
     directory: Path = attrs.field(factory=default_cache_dir, converter=Path)
     size_limit: int = 2**30
+    serve_incomplete: bool = False
     _store: diskcache.Cache = attrs.field(init=False, repr=False)
     _guard: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
     _in_flight: dict[str, tuple[threading.Lock, int]] = attrs.field(factory=dict, init=False, repr=False)
@@ -77,8 +93,12 @@ class CachedLM(Wraps):
     def __attrs_post_init__(self) -> None:
         self._store = diskcache.Cache(str(self.directory), size_limit=self.size_limit)
 
+    def key(self, request: Request) -> str:
+        """The request's key in this cache: the request and the backend that answers it."""
+        return request_key(request, self.inner.model, backend_of(self.inner))
+
     def complete(self, request: Request) -> Response:
-        key = request_key(request, self.inner.model)
+        key = self.key(request)
         started = time.perf_counter()
         hit = self._lookup(key, started)
         if hit is not None:
@@ -96,18 +116,21 @@ class CachedLM(Wraps):
             self._leave(key)
 
     def lookup(self, request: Request) -> Response | None:
-        """The stored response to this request, marked cached; None on a miss. Makes no call."""
-        return self._lookup(request_key(request, self.inner.model), time.perf_counter())
+        """The stored response to this request, marked cached; None on a miss (or a reply not to serve). Makes no call."""
+        return self._lookup(self.key(request), time.perf_counter())
 
     def remember(self, request: Request, response: Response) -> None:
         """Store a response fetched some other way (a Message Batch), so the same request is not paid for twice."""
-        self._store.set(request_key(request, self.inner.model), _encode(response))
+        self._store.set(self.key(request), _encode(response))
 
     def _lookup(self, key: str, started: float) -> Response | None:
         stored = self._store.get(key)
         if stored is None:
             return None
-        return attrs.evolve(_decode(stored), cached=True, latency=time.perf_counter() - started)
+        response = _decode(stored)
+        if is_incomplete(response) and not self.serve_incomplete:
+            return None
+        return attrs.evolve(response, cached=True, latency=time.perf_counter() - started)
 
     def _enter(self, key: str) -> threading.Lock:
         with self._guard:
@@ -139,8 +162,15 @@ class CachedLM(Wraps):
         self.close()
 
 
-def with_cache(lm: LM, *, enabled: bool = True, directory: Path | str | None = None) -> LM:
-    """The LM behind a cache, or the LM itself when caching is turned off."""
+def with_cache(
+    lm: LM, *, enabled: bool = True, directory: Path | str | None = None, serve_incomplete: bool = False
+) -> LM:
+    """The LM behind a cache, or the LM itself when caching is turned off.
+
+    `serve_incomplete=True` also serves stored refusals, empty replies and replies cut at
+    `max_tokens`, which are otherwise sent again.
+    """
     if not enabled:
         return lm
-    return CachedLM(lm, directory=directory if directory is not None else default_cache_dir())
+    directory = directory if directory is not None else default_cache_dir()
+    return CachedLM(lm, directory=directory, serve_incomplete=serve_incomplete)

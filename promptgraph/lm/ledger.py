@@ -3,11 +3,20 @@
 One Ledger is shared by every thread of a run, so every update happens under a lock.
 A cached response is counted as a cache hit and costs nothing: the money was spent
 (and recorded) when the response was first fetched.
+
+A run that checkpoints keeps a journal too: every paid call is appended to a file, one
+JSON line each, flushed at once. A run killed mid-iteration loses the ledger of that
+iteration (the checkpoint holds the last finished one), and its paid calls come back
+from the response cache for free on resume, so without the journal they would never be
+counted; with it, resuming adds them back.
 """
 
 from __future__ import annotations
 
+import json
 import threading
+from pathlib import Path
+from typing import TextIO
 
 import attrs
 
@@ -36,20 +45,74 @@ class Account:
 class Ledger:
     _accounts: dict[tuple[str, str], Account] = attrs.field(factory=dict, init=False)
     _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
+    _journal: TextIO | None = attrs.field(default=None, init=False, repr=False)
+    _journal_lines: int = attrs.field(default=0, init=False, repr=False)
 
     def record(self, response: Response, *, tag: str) -> None:
         with self._lock:
-            account = self._account(response.model, tag)
             if response.cached:
-                account = attrs.evolve(account, cache_hits=account.cache_hits + 1)
-            else:
-                account = attrs.evolve(
-                    account,
-                    calls=account.calls + 1,
-                    usage=account.usage + response.usage,
-                    usd=account.usd + response.usage.cost(response.model, batched=response.batched),
-                )
-            self._accounts[(response.model, tag)] = account
+                account = self._account(response.model, tag)
+                self._accounts[(response.model, tag)] = attrs.evolve(account, cache_hits=account.cache_hits + 1)
+                return
+            self._add_paid(response.model, tag, response.usage, batched=response.batched)
+            if self._journal is not None:
+                line = {"model": response.model, "tag": tag, "usage": attrs.asdict(response.usage)}
+                self._journal.write(json.dumps(line | {"batched": response.batched}) + "\n")
+                self._journal.flush()  # into the kernel now: a SIGKILL a moment later loses nothing
+                self._journal_lines += 1
+
+    def _add_paid(self, model: str, tag: str, usage: Usage, *, batched: bool) -> None:
+        account = self._account(model, tag)
+        self._accounts[(model, tag)] = attrs.evolve(
+            account,
+            calls=account.calls + 1,
+            usage=account.usage + usage,
+            usd=account.usd + usage.cost(model, batched=batched),
+        )
+
+    def journal_to(self, path: Path, *, counted: int | None = None) -> None:
+        """Append every paid call to `path` from now on.
+
+        `counted=None` starts a new journal. Resuming, `counted` is how many of its lines
+        the restored accounts already hold (`journal_lines` when the checkpoint was
+        written): the calls after them were paid for after that checkpoint, and are added.
+        """
+        with self._lock:
+            self._close_journal()
+            lines: list[str] = []
+            if counted is not None and path.exists():
+                text = path.read_text(encoding="utf-8")
+                lines = text.splitlines()
+                for line in lines[counted:]:
+                    self._replay(line)
+            journal = path.open("a" if counted is not None else "w", encoding="utf-8")
+            if lines and not text.endswith("\n"):
+                journal.write("\n")  # a line cut by a kill stays one unreadable line, not glued to the next
+            self._journal, self._journal_lines = journal, len(lines)
+
+    def _replay(self, line: str) -> None:
+        try:
+            entry = json.loads(line)
+            usage = Usage(**entry["usage"])
+            model, tag, batched = str(entry["model"]), str(entry["tag"]), bool(entry.get("batched", False))
+        except (ValueError, KeyError, TypeError):
+            return  # the last line, cut short by the kill that ended the run: its call was not counted
+        self._add_paid(model, tag, usage, batched=batched)
+
+    @property
+    def journal_lines(self) -> int:
+        """How many lines the journal holds, each already counted in this ledger's accounts."""
+        with self._lock:
+            return self._journal_lines
+
+    def close_journal(self) -> None:
+        with self._lock:
+            self._close_journal()
+
+    def _close_journal(self) -> None:
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
 
     def record_failure(self, model: str, *, tag: str) -> None:
         with self._lock:

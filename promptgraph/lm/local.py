@@ -81,7 +81,11 @@ class LocalServer:
 
     def lm(self, **options) -> AnthropicLM:
         """An LM for this server; as many requests in flight as the server has slots."""
-        return AnthropicLM(model=self.model_name, base_url=self.base_url, max_concurrency=self.slots, **options)
+        # Named by its model, not its URL: the port is new every run, the answers are the same.
+        backend = f"local:{self._files().model.name}"
+        return AnthropicLM(
+            model=self.model_name, base_url=self.base_url, max_concurrency=self.slots, backend_name=backend, **options
+        )
 
     def start(self) -> LocalServer:
         if self._process is not None:

@@ -33,9 +33,9 @@ from typing import Protocol, runtime_checkable
 import attrs
 from tqdm import tqdm
 
-from promptgraph.lm.base import LM, Failure, LMError, Request, Response, Wraps
+from promptgraph.lm.base import LM, Failure, LMError, Request, Response, Wraps, backend_of
 from promptgraph.lm.batch import run_all
-from promptgraph.lm.cache import CachedLM, request_key
+from promptgraph.lm.cache import CachedLM, is_incomplete, request_key
 from promptgraph.lm.ledger import Ledger
 
 MAX_REQUESTS = 100_000
@@ -103,8 +103,9 @@ def run_batch(
         )
     answers: dict[str, Response | Failure] = {}
     todo: dict[str, Request] = {}
+    backend_name = backend_of(backend)
     for request in requests:
-        key = request_key(request, backend.model)
+        key = request_key(request, backend.model, backend_name)
         if key in answers or key in todo:
             continue
         hit = cache.lookup(request) if cache is not None else None
@@ -113,7 +114,8 @@ def run_batch(
         else:
             todo[key] = request
     if todo:
-        answers |= _through_batches(backend, todo, options)
+        serve_incomplete = cache is not None and cache.serve_incomplete
+        answers |= _through_batches(backend, todo, options, serve_incomplete=serve_incomplete)
     retry = {key: todo[key] for key, answer in answers.items() if isinstance(answer, Failure) and key in todo}
     if retry:  # one ordinary call each, with the client's retries, for what the batch could not answer
         for key, result in zip(retry, run_all(lm, list(retry.values()), progress=False), strict=True):
@@ -125,7 +127,7 @@ def run_batch(
     results: list[Response | Failure] = []
     answered: set[str] = set()
     for request in requests:
-        key = request_key(request, backend.model)
+        key = request_key(request, backend.model, backend_name)
         answer = answers[key]
         if isinstance(answer, Response) and key in answered:
             answer = attrs.evolve(answer, cached=True)  # a repeated request: paid for once
@@ -140,7 +142,7 @@ def run_batch(
 
 
 def _through_batches(
-    backend: BatchBackend, todo: dict[str, Request], options: Batching
+    backend: BatchBackend, todo: dict[str, Request], options: Batching, *, serve_incomplete: bool = False
 ) -> dict[str, Response | Failure]:
     with options.state_lock:
         state = _State.load(options.state)
@@ -177,6 +179,13 @@ def _through_batches(
     for key, request in todo.items():  # an item missing from the results is treated as errored
         if key not in answers:
             answers[key] = Failure(request=request, error=LMError("the batch returned no result for this request"))
+    # As the cache does: a reply that is not an answer is asked again next time, not read back from its batch.
+    incomplete = {key for key, answer in answers.items() if isinstance(answer, Response) and is_incomplete(answer)}
+    if incomplete and not serve_incomplete and options.state is not None:
+        with options.state_lock:
+            state = _State.load(options.state)
+            state.drop(incomplete)
+            state.save()
     return answers
 
 
@@ -262,6 +271,11 @@ class _State:
     def forget(self, batch_id: str) -> None:
         self.batches.pop(batch_id, None)
 
+    def drop(self, keys: set[str]) -> None:
+        """Forget these requests, so a rerun sends them again instead of reading them from their batch."""
+        for entry in self.batches.values():
+            entry["requests"] = [key for key in entry["requests"] if key not in keys]
+
     def save(self) -> None:
         if self.path is None:
             return
@@ -319,7 +333,7 @@ class Collector(Wraps):
     _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
 
     def complete(self, request: Request) -> Response:
-        key = request_key(request, self.inner.model)
+        key = request_key(request, self.inner.model, backend_of(self.inner))
         with self._lock:
             answer = self._answers.get(key)
             if answer is None:

@@ -40,6 +40,10 @@ class ScriptedLM:
     def __attrs_post_init__(self) -> None:
         self._queue = collections.deque(self.replies)
 
+    @property
+    def backend(self) -> str:
+        return "scripted"
+
     def complete(self, request: Request) -> Response:
         with self._lock:
             self.requests.append(request)

@@ -12,7 +12,7 @@ import promptgraph as pg
 from promptgraph.cli import main
 from promptgraph.testing import MessagesServer
 from tests.messages_server import serve, tagged
-from tests.scenario import KEY_PHRASE, forward_reply, optimizer_reply, questions
+from tests.scenario import FORMAT, KEY_PHRASE, forward_reply, optimizer_reply, questions
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -246,3 +246,27 @@ def test_a_second_compile_into_a_run_directory_in_use_is_refused_naming_the_one_
     assert running.returncode == 0, errors
     assert (out / "command.json").read_text() == settings
     assert not (out / "run.lock").exists()
+
+
+def test_evaluate_on_another_server_asks_that_server_not_the_cache(tmp_path, data, capsys, monkeypatch):
+    monkeypatch.setenv("PROMPTGRAPH_CACHE_DIR", str(tmp_path / "cache"))
+    classify = pg.Classify(["sincere", "insincere"], system=FORMAT)
+    program = pg.Program.of(classify, name="classify").save(tmp_path / "program.json")
+    evaluate = ["evaluate", str(program), str(data), *data_options(), "--model", "scripted-haiku"]
+    with (
+        MessagesServer(lambda request: "I cannot help with that.") as refusing,
+        MessagesServer(tagged(forward_reply)) as answering,
+    ):
+        assert main([*evaluate, "--base-url", refusing.base_url]) == 0
+        capsys.readouterr()
+        assert main([*evaluate, "--base-url", answering.base_url]) == 0
+        assert len(answering.seen) == 40
+    assert "unparsed 0/40" in capsys.readouterr().out
+
+
+def test_a_cache_dir_that_is_a_file_is_a_one_line_error(tmp_path, server, data, capsys):
+    (tmp_path / "cache").write_text("not a directory")
+    program = pg.Program.of(pg.Classify(["sincere", "insincere"], system=FORMAT), name="c").save(tmp_path / "p.json")
+    evaluate = ["evaluate", str(program), str(data), *data_options(), "--base-url", server]
+    assert main([*evaluate, "--cache-dir", str(tmp_path / "cache")]) == 1
+    assert "is a file, not a directory" in capsys.readouterr().err

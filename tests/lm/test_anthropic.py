@@ -160,3 +160,20 @@ def test_requests_that_share_nothing_carry_no_marker():
     transport = RecordingTransport(lambda body, n: ok())
     lm_with(transport).complete(ask(system="rules " * 5000))
     assert isinstance(transport.bodies[0]["system"], str)
+
+
+def test_the_default_endpoint_is_the_backend_named_anthropic(monkeypatch):
+    assert AnthropicLM().backend == "anthropic"
+    assert AnthropicLM(base_url="https://api.anthropic.com/").backend == "anthropic"
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9000")
+    assert AnthropicLM().backend == "http://127.0.0.1:9000"
+
+
+def test_a_base_url_is_named_in_one_spelling():
+    spellings = ["http://127.0.0.1:8080", "HTTP://127.0.0.1:8080/", "http://127.0.0.1:8080//"]
+    assert {AnthropicLM(base_url=url).backend for url in spellings} == {"http://127.0.0.1:8080"}
+    assert AnthropicLM(base_url="http://localhost:80/v1").backend == "http://localhost/v1"
+
+
+def test_a_named_backend_is_used_as_given():
+    assert AnthropicLM(base_url="http://127.0.0.1:41234", backend_name="local:SmolLM2").backend == "local:SmolLM2"

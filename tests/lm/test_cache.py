@@ -5,7 +5,21 @@ from pathlib import Path
 import attrs
 import pytest
 
-from promptgraph.lm import CachedLM, Ledger, Request, ScriptedLM, default_cache_dir, request_key, run_all, with_cache
+from promptgraph.lm import (
+    AnthropicLM,
+    CachedLM,
+    Ledger,
+    Request,
+    Response,
+    ScriptedLM,
+    Usage,
+    default_cache_dir,
+    request_key,
+    run_all,
+    with_cache,
+)
+from promptgraph.lm.base import backend_of
+from promptgraph.testing import MessagesServer
 
 BASE = Request(messages=[("user", "Is this sincere?")], system="Classify.", max_tokens=50)
 
@@ -52,12 +66,14 @@ def test_an_identical_request_hits(cached):
 
 
 def test_the_caller_tag_is_not_part_of_the_key():
-    assert request_key(BASE, "m") == request_key(attrs.evolve(BASE, tag="critic"), "m")
+    assert request_key(BASE, "m", "b") == request_key(attrs.evolve(BASE, tag="critic"), "m", "b")
 
 
 def test_a_request_without_a_model_is_keyed_on_the_lm_default():
-    assert request_key(BASE, "claude-haiku-5-5") == request_key(attrs.evolve(BASE, model="claude-haiku-5-5"), "x")
-    assert request_key(BASE, "claude-haiku-5-5") != request_key(BASE, "claude-opus-5-5")
+    assert request_key(BASE, "claude-haiku-5-5", "b") == request_key(
+        attrs.evolve(BASE, model="claude-haiku-5-5"), "x", "b"
+    )
+    assert request_key(BASE, "claude-haiku-5-5", "b") != request_key(BASE, "claude-opus-5-5", "b")
 
 
 def test_a_hit_records_zero_cost(cached):
@@ -145,3 +161,63 @@ def test_entries_are_stored_as_json_not_pickles(cached):
     lm.complete(BASE)
     (key,) = list(lm._store)
     assert isinstance(lm._store[key], str)
+
+
+def refused(request: Request) -> Response:
+    return Response(text="I can't help with that.", stop_reason="refusal", usage=Usage(10, 5), model="scripted")
+
+
+def empty(request: Request) -> Response:
+    return Response(text="", stop_reason="end_turn", usage=Usage(10, 0), model="scripted")
+
+
+def cut(request: Request) -> Response:
+    return Response(text="Label: <label>sinc", stop_reason="max_tokens", usage=Usage(10, 50), model="scripted")
+
+
+def test_the_same_request_to_another_server_is_sent_there_not_answered_from_the_cache(tmp_path):
+    with MessagesServer(lambda request: "refused") as first, MessagesServer(lambda request: "answer") as second:
+        for server in (first, second):
+            lm = CachedLM(AnthropicLM(base_url=server.base_url, api_key="test"), directory=tmp_path)
+            with lm:
+                response = lm.complete(BASE)
+        assert (len(first.seen), len(second.seen)) == (1, 1)
+        assert (response.text, response.cached) == ("answer", False)
+
+
+def test_the_backend_is_part_of_the_key():
+    assert request_key(BASE, "m", "anthropic") != request_key(BASE, "m", "http://127.0.0.1:8080")
+
+
+def test_a_wrapper_names_the_backend_of_the_lm_it_wraps(tmp_path):
+    with CachedLM(AnthropicLM(base_url="http://127.0.0.1:8080/"), directory=tmp_path) as lm:
+        assert lm.backend == "http://127.0.0.1:8080"
+
+
+@pytest.mark.parametrize("reply", [refused, empty, cut], ids=["refusal", "empty", "max_tokens"])
+def test_a_reply_that_is_not_an_answer_is_asked_again_not_served_from_the_cache(cached, reply):
+    lm, inner = cached
+    inner.respond = reply
+    lm.complete(BASE)
+    again = lm.complete(BASE)
+    assert again.cached is False
+    assert len(inner.requests) == 2
+
+
+def test_with_serve_incomplete_a_cut_reply_is_served_from_the_cache(tmp_path):
+    inner = ScriptedLM(respond=cut)
+    with with_cache(inner, directory=tmp_path, serve_incomplete=True) as lm:
+        lm.complete(BASE)
+        again = lm.complete(BASE)
+    assert (again.cached, again.stop_reason, len(inner.requests)) == (True, "max_tokens", 1)
+
+
+def test_an_lm_that_does_not_name_its_backend_is_keyed_on_its_class(tmp_path):
+    class Bare:
+        model = "bare"
+        max_concurrency = 1
+
+        def complete(self, request):
+            return Response(text="hi", stop_reason="end_turn", usage=Usage(), model="bare")
+
+    assert backend_of(Bare()).endswith("Bare")

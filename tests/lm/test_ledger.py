@@ -1,5 +1,6 @@
 import threading
 
+import attrs
 import pytest
 
 from promptgraph.lm import Ledger, Response, Usage
@@ -71,3 +72,45 @@ def test_the_table_says_which_models_have_no_price():
     table = ledger.table()
     assert "unknown" in table
     assert "no list price for smollm2-135m" in table
+
+
+def paid(tokens: int) -> Response:
+    return Response(text="x", stop_reason="end_turn", usage=Usage(tokens, 1), model="claude-haiku-5-5")
+
+
+def test_calls_journaled_after_the_checkpoint_are_added_back_on_resume(tmp_path):
+    killed = Ledger()
+    killed.journal_to(tmp_path / "journal.jsonl")
+    killed.record(paid(100), tag="forward")
+    checkpointed, counted = Ledger.from_dict(killed.to_dict()), killed.journal_lines
+    killed.record(paid(200), tag="forward")  # paid, then the run was killed before its next checkpoint
+    killed.record(attrs.evolve(paid(999), cached=True), tag="forward")  # a hit costs nothing and is not journaled
+    checkpointed.journal_to(tmp_path / "journal.jsonl", counted=counted)
+    (account,) = checkpointed.accounts()
+    assert (account.calls, account.usage.input_tokens) == (2, 300)
+
+
+def test_a_journal_line_cut_by_a_kill_is_skipped_and_the_next_line_starts_afresh(tmp_path):
+    journal = tmp_path / "journal.jsonl"
+    killed = Ledger()
+    killed.journal_to(journal)
+    killed.record(paid(100), tag="forward")
+    killed.close_journal()
+    with journal.open("a") as file:
+        file.write('{"model": "claude-haiku-5-5", "tag": "forw')
+    resumed = Ledger()
+    resumed.journal_to(journal, counted=0)
+    resumed.record(paid(50), tag="forward")
+    again = Ledger()
+    again.journal_to(journal, counted=0)
+    (account,) = again.accounts()
+    assert (account.calls, account.usage.input_tokens) == (2, 150)
+
+
+def test_a_new_run_starts_a_new_journal(tmp_path):
+    old = Ledger()
+    old.journal_to(tmp_path / "journal.jsonl")
+    old.record(paid(100), tag="forward")
+    new = Ledger()
+    new.journal_to(tmp_path / "journal.jsonl")
+    assert (new.accounts(), new.journal_lines) == ([], 0)

@@ -231,3 +231,20 @@ def test_a_module_that_never_asks_the_same_twice_is_stopped_with_a_clear_error(s
         pg.Program.of(Restless(), name="restless").run(
             [pg.Example({"text": "x"})], lm=lm_for(server), progress=False, batch=FAST
         )
+
+
+def test_an_empty_batched_reply_is_asked_again_not_served_from_the_cache(tmp_path):
+    with MessagesServer(lambda request: "", batch_seconds=0.05) as silent:
+        with CachedLM(lm_for(silent), directory=tmp_path) as lm:
+            run_batch(lm, asks("a"), options=FAST)
+            (again,) = run_batch(lm, asks("a"), options=FAST)
+    assert again.cached is False
+    assert [batch.size for batch in silent.batches.values()] == [1, 1]
+
+
+def test_an_empty_batched_reply_is_not_read_back_from_its_batch_on_a_rerun(tmp_path):
+    options = Batching(state=tmp_path / "batches.json", poll_seconds=0.02, progress=False)
+    with MessagesServer(lambda request: "", batch_seconds=0.05) as silent:
+        run_batch(lm_for(silent), asks("a"), options=options)
+        run_batch(lm_for(silent), asks("a"), options=options)
+    assert [batch.size for batch in silent.batches.values()] == [1, 1]
