@@ -83,6 +83,8 @@ def read(path: str | Path) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise LoadError(f"{path} does not exist") from None
+    except IsADirectoryError:
+        raise LoadError(f"{path} is a directory; give the program's .json file") from None
     except json.JSONDecodeError as error:
         raise LoadError(f"{path} is not valid JSON (line {error.lineno}, column {error.colno}): {error.msg}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:

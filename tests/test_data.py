@@ -47,7 +47,7 @@ def test_a_broken_row_is_refused_with_its_line_number(tmp_path):
 
 
 def test_a_label_outside_the_map_is_refused(tmp_path):
-    with pytest.raises(DataError, match=r"label '2' is not in the label map"):
+    with pytest.raises(DataError, match=r"line 2: label '2' is not one of the labels given"):
         load_examples(write_csv(tmp_path / "q.csv", "text,label\na,2\n"), label_map={"0": "no", "1": "yes"})
 
 
