@@ -9,6 +9,7 @@ the rows already written (they are counted, not held in memory).
 from __future__ import annotations
 
 import argparse
+import collections
 import csv
 import itertools
 import json
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from promptgraph.cli.arguments import output_file, text
 from promptgraph.cli.backend import add_backend_options, batching, open_backend
 from promptgraph.cli.options import add_data_options, input_columns, load_program
 from promptgraph.data import Example, iter_examples
@@ -29,8 +31,10 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     predict = commands.add_parser("predict", help="label texts with a saved program")
     predict.add_argument("program", help="a saved program (.json), or file.py:function")
     predict.add_argument("data", nargs="?", help="texts to label, .csv or .jsonl (or use --text)")
-    predict.add_argument("--text", action="append", default=[], help="a text to label; repeat for more")
-    predict.add_argument("--output", help="write .csv or .jsonl here, resuming if it exists (default: CSV on stdout)")
+    predict.add_argument("--text", type=text, action="append", default=[], help="a text to label; repeat for more")
+    predict.add_argument(
+        "--output", type=output_file, help="write .csv or .jsonl here, resuming if it exists (default: CSV on stdout)"
+    )
     add_data_options(predict, labelled=False)
     add_backend_options(predict, optimizer=False)
     predict.set_defaults(run=run_predict)
@@ -38,6 +42,9 @@ def add_command(commands: argparse._SubParsersAction) -> None:
 
 def run_predict(arguments: argparse.Namespace) -> int:
     program = load_program(arguments.program)
+    # Every row is read once before anything is written or sent (in constant memory): a bad
+    # row at the end of a big file stops the run now, not after paying for the rows before it.
+    collections.deque(_examples(arguments, program.inputs), maxlen=0)
     examples = _examples(arguments, program.inputs)
     output = Path(arguments.output) if arguments.output else None
     done, last_id = written_rows(output) if output else (0, None)

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
+from promptgraph.cli.arguments import (
+    UsageError,
+    fraction,
+    non_negative_int,
+    output_directory,
+    positive_int,
+    positive_number,
+)
 from promptgraph.cli.backend import add_backend_options, batching, open_backend
 from promptgraph.cli.options import add_data_options, load_program, parse_labels, read_examples
-from promptgraph.cli.synthesize import add_synthesis_options, synthetic_trainset
+from promptgraph.cli.synthesize import add_synthesis_options, load_classes, synthetic_trainset
 from promptgraph.compile import CompileResult, compile
-from promptgraph.data import Example, labels_of, stratified_split
+from promptgraph.data import DataError, Example, labels_of, require_labels, stratified_split
 from promptgraph.estimate import estimate_compile, estimate_table
 from promptgraph.lm import FORWARD_MODEL, LM, OPTIMIZER_MODEL, BatchedLM, Ledger, default_cache_dir
 from promptgraph.metrics import Evaluation, evaluate
@@ -43,10 +52,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         metavar="RUN_DIR",
         help="carry on an interrupted run from its last finished iteration, with the settings it was started with",
     )
-    train.add_argument("--budget-usd", type=float, help="stop before an iteration that would take the spend past this")
+    train.add_argument(
+        "--budget-usd", type=positive_number, help="stop before an iteration that would take the spend past this"
+    )
     train.add_argument(
         "--max-failure-rate",
-        type=float,
+        type=fraction,
         default=0.5,
         help="stop when more than this share of a forward pass fails for good (default 0.5)",
     )
@@ -59,11 +70,13 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--system", default="", help="the starting system prompt (default empty)")
     train.add_argument("--prefix", default="", help="the starting text before each input (default empty)")
     train.add_argument("--suffix", default="", help="the starting text after each input (default empty)")
-    train.add_argument("--iterations", type=int, default=5)
+    train.add_argument("--iterations", type=non_negative_int, default=5)
     train.add_argument(
-        "--samples-per-label", type=int, default=100, help="training examples sampled per label and iteration"
+        "--samples-per-label", type=positive_int, default=100, help="training examples sampled per label and iteration"
     )
-    train.add_argument("--val-per-label", type=int, default=50, help="examples per label held out for validation")
+    train.add_argument(
+        "--val-per-label", type=positive_int, default=50, help="examples per label held out for validation"
+    )
     train.add_argument("--seed", type=int, default=0)
     train.add_argument(
         "--dry-run", action="store_true", help="print the calls, tokens and USD the run would take, and stop"
@@ -79,9 +92,16 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     )
     train.add_argument("--edits", action="store_true", help="tgd and beam: targeted edits instead of full rewrites")
     train.add_argument(
-        "--max-tokens", type=int, help="reply length limit of a new classifier (default 400; 64 on the local backend)"
+        "--max-tokens",
+        type=positive_int,
+        help="reply length limit of a new classifier (default 400; 64 on the local backend)",
     )
-    train.add_argument("--out", default="runs/latest", help="where program.json and report/ go (default runs/latest)")
+    train.add_argument(
+        "--out",
+        type=output_directory,
+        default="runs/latest",
+        help="where program.json and report/ go (default runs/latest)",
+    )
     add_data_options(train, labelled=True)
     add_synthesis_options(train)
     add_backend_options(train, optimizer=True)
@@ -98,14 +118,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 def run_compile(arguments: argparse.Namespace) -> int:
     if arguments.resume:
         arguments = resumed_arguments(arguments)
-    elif not arguments.data and not arguments.classes:
-        raise ValueError("compile needs a labelled data file, or --classes to write one (or --resume RUN_DIR)")
-    if arguments.classes and arguments.data:
-        raise ValueError("give either a data file or --classes, not both")
-    if arguments.classes and arguments.dry_run:
-        raise ValueError("--dry-run needs the data: write it first with `promptgraph synthesize`, then compile that")
-    trainset = read_examples(arguments, arguments.data, labelled=True) if arguments.data else []
-    valset = read_examples(arguments, arguments.valset, labelled=True) if arguments.valset else None
+    trainset, valset = checked_data(arguments)
     if arguments.dry_run:
         return run_dry(arguments, trainset, valset)
     out = Path(arguments.out)
@@ -159,6 +172,50 @@ def run_compile(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def checked_data(arguments: argparse.Namespace) -> tuple[list[Example], list[Example] | None]:
+    """(trainset, valset or None), once every option and every row is known to be usable.
+
+    Everything a run would refuse later is refused here, before `remember_arguments`
+    writes the run directory: a refused run leaves nothing behind and has paid for nothing.
+    """
+    if not arguments.resume and not arguments.data and not arguments.classes:
+        raise UsageError("compile needs a labelled data file, or --classes to write one (or --resume RUN_DIR)")
+    if arguments.classes and arguments.data:
+        raise UsageError("give either a data file or --classes, not both")
+    if arguments.classes and arguments.dry_run:
+        raise UsageError("--dry-run needs the data: write it first with `promptgraph synthesize`, then compile that")
+    if arguments.data and arguments.valset and _same_file(arguments.data, arguments.valset):
+        raise UsageError(
+            f"--valset {arguments.valset} is the data file itself; validate on other examples, or leave it out"
+        )
+    program = load_program(arguments.program) if arguments.program else None
+    classifier = program is None or bool(program.labels)
+    if arguments.classes:
+        load_classes(arguments)  # the class descriptions are read now, not after the run directory is made
+        return [], None
+    trainset = read_examples(arguments, arguments.data, labelled=True)
+    valset = read_examples(arguments, arguments.valset, labelled=True) if arguments.valset else None
+    data_labels = require_labels(trainset, valset or (), classifier=classifier)
+    unknown = sorted(set(data_labels) - set(program.labels)) if program and program.labels else []
+    if unknown:
+        raise DataError(
+            f"{arguments.data} has labels the program's classifier does not know: {', '.join(unknown)}; "
+            "map them with --labels"
+        )
+    held_out = (
+        valset
+        if valset is not None
+        else stratified_split(trainset, arguments.val_per_label, seed=arguments.seed, stratify=classifier)[1]
+    )
+    if not held_out:
+        raise DataError(f"{arguments.data}: nothing can be held out for validation; give a --valset")
+    return trainset, valset
+
+
+def _same_file(first: str, second: str) -> bool:
+    return Path(first).exists() and Path(second).exists() and os.path.samefile(first, second)
+
+
 COMMAND_FILE = "command.json"
 NOT_REMEMBERED = ("run", "resume", "command")
 
@@ -195,7 +252,7 @@ def build_program(arguments: argparse.Namespace, trainset: list[Example], *, loc
     if arguments.program:
         return load_program(arguments.program)
     labels = parse_labels(arguments.labels)[0] or labels_of(trainset)
-    max_tokens = arguments.max_tokens or (64 if local else 400)
+    max_tokens = arguments.max_tokens if arguments.max_tokens is not None else (64 if local else 400)
     classify = Classify(
         labels, system=arguments.system, prefix=arguments.prefix, suffix=arguments.suffix, max_tokens=max_tokens
     )

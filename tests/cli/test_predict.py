@@ -68,7 +68,7 @@ def test_an_output_from_other_input_is_not_resumed_into(program, texts, tmp_path
     output = tmp_path / "labels.csv"
     output.write_text("id,label,status\nother,sincere,ok\n")
     with MessagesServer(forward_reply) as server:
-        assert predict(program, texts, output, server) == 1
+        assert predict(program, texts, output, server) == 2  # bad input
     assert "does not match the start of the input" in capsys.readouterr().err
 
 
