@@ -180,6 +180,8 @@ def _decoded(handle: BinaryIO, path: Path) -> Iterator[str]:
     for number, raw in enumerate(handle, start=1):
         if number == 1 and raw.startswith((b"\xff\xfe", b"\xfe\xff")):
             raise DataError(f"{path} is UTF-16 (a spreadsheet's 'Unicode text'); save it as CSV UTF-8")
+        if number == 1 and raw.startswith(b"PK\x03\x04"):
+            raise DataError(f"{path} is a zip file (a spreadsheet?); export it as CSV UTF-8")
         try:
             # A spreadsheet's byte-order mark is not a column name.
             yield raw.decode("utf-8-sig" if number == 1 else "utf-8")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import urllib.parse
 from pathlib import Path
 from typing import NoReturn
 
@@ -59,6 +60,28 @@ def text(value: str) -> str:
     if not value.strip():
         raise argparse.ArgumentTypeError("is empty; give the text to send")
     return value
+
+
+def model_name(value: str) -> str:
+    """A model's name: an empty one would only be refused by the server, after a call."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("is empty; give a model name")
+    return value
+
+
+def url(value: str) -> str:
+    """A server's address: without http:// the client could not reach it, and would retry for a while first."""
+    parts = urllib.parse.urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an http:// or https:// URL, e.g. http://127.0.0.1:8080")
+    return value
+
+
+def new_file(value: str) -> str:
+    """A file to write that must not replace one the user has."""
+    if Path(value).exists() and not Path(value).is_dir():
+        raise argparse.ArgumentTypeError(f"{value} exists; choose another name, or move it away first")
+    return output_file(value)
 
 
 def output_file(value: str) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import attrs
 
-from promptgraph.cli.arguments import positive_int, positive_number
+from promptgraph.cli.arguments import model_name, positive_int, positive_number, url
 from promptgraph.lm import FORWARD_MODEL, LM, OPTIMIZER_MODEL, AnthropicLM, Batching, with_cache
 from promptgraph.lm.local import LocalServer
 from promptgraph.lm.local_setup import find_local, setup
@@ -46,14 +46,19 @@ def add_backend_options(parser: argparse.ArgumentParser, *, optimizer: bool) -> 
     )
     group.add_argument(
         "--base-url",
+        type=url,
         help="any server that speaks the Anthropic Messages API, e.g. http://127.0.0.1:8080 (no key needed)",
     )
     group.add_argument(
-        "--model", default=FORWARD_MODEL, help=f"the model that runs the program (default {FORWARD_MODEL})"
+        "--model",
+        type=model_name,
+        default=FORWARD_MODEL,
+        help=f"the model that runs the program (default {FORWARD_MODEL})",
     )
     if optimizer:
         group.add_argument(
             "--optimizer-model",
+            type=model_name,
             default=OPTIMIZER_MODEL,
             help=f"the model that critiques and rewrites (default {OPTIMIZER_MODEL})",
         )

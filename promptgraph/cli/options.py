@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from promptgraph.cli.arguments import UsageError
@@ -87,6 +88,16 @@ def input_columns(arguments: argparse.Namespace) -> dict[str, str]:
     _refuse_repeats([pair[0] for pair in pairs], "--inputs reads column {!r} twice")
     _refuse_repeats([pair[-1] for pair in pairs], "--inputs names the input {!r} twice")
     return {pair[0]: pair[-1] for pair in pairs}
+
+
+def require_inputs(arguments: argparse.Namespace, inputs: Sequence[str]) -> None:
+    """The columns chosen give every input the program reads."""
+    given = set(input_columns(arguments).values())
+    if not set(inputs) <= given:
+        raise UsageError(
+            f"the program reads the inputs {', '.join(inputs)}, but the columns chosen give "
+            f"{', '.join(sorted(given))}; choose them with --inputs {','.join(inputs)} (or column=input,...)"
+        )
 
 
 def _refuse_repeats(names: list[str], message: str) -> None:

@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from promptgraph.cli.arguments import output_file, text
 from promptgraph.cli.backend import add_backend_options, batching, open_backend
-from promptgraph.cli.options import add_data_options, input_columns, load_program
+from promptgraph.cli.options import add_data_options, input_columns, load_program, require_inputs
 from promptgraph.data import Example, iter_examples
 
 BATCH_CHUNK_ROWS = 10_000  # rows per Message Batch: big enough to batch, small enough to hold in memory
@@ -71,6 +71,7 @@ def _examples(arguments: argparse.Namespace, names: tuple[str, ...]) -> Iterator
     if arguments.data and arguments.text:
         raise ValueError("give either a file of texts or --text, not both")
     if arguments.data:
+        require_inputs(arguments, names)
         return iter_examples(arguments.data, inputs=input_columns(arguments), label=None, id=arguments.id_column)
     if not arguments.text:
         raise ValueError("nothing to label: give a .csv/.jsonl file or --text")

@@ -6,7 +6,7 @@ import argparse
 import random
 from pathlib import Path
 
-from promptgraph.cli.arguments import output_file, positive_int
+from promptgraph.cli.arguments import new_file, positive_int
 from promptgraph.cli.backend import Backend, add_backend_options, open_backend
 from promptgraph.data import Example, load_examples
 from promptgraph.lm import Ledger
@@ -22,9 +22,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:
         help='the classes: a .json object {"name": "description"}, or .jsonl lines of '
         '{"class_name": ..., "description": ..., "examples": [...]}',
     )
-    command.add_argument(
-        "--output", type=output_file, required=True, help="where to write the trainset: .csv or .jsonl"
-    )
+    command.add_argument("--output", type=new_file, required=True, help="where to write the trainset: .csv or .jsonl")
     command.add_argument("--seed", type=int, default=0)
     add_synthesis_options(command)
     add_backend_options(command, optimizer=True)

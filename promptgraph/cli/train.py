@@ -17,7 +17,7 @@ from promptgraph.cli.arguments import (
     positive_number,
 )
 from promptgraph.cli.backend import add_backend_options, batching, open_backend
-from promptgraph.cli.options import add_data_options, load_program, parse_labels, read_examples
+from promptgraph.cli.options import add_data_options, load_program, parse_labels, read_examples, require_inputs
 from promptgraph.cli.synthesize import add_synthesis_options, load_classes, synthetic_trainset
 from promptgraph.compile import CompileResult, compile
 from promptgraph.data import DataError, Example, labels_of, require_labels, stratified_split
@@ -189,6 +189,8 @@ def checked_data(arguments: argparse.Namespace) -> tuple[list[Example], list[Exa
             f"--valset {arguments.valset} is the data file itself; validate on other examples, or leave it out"
         )
     program = load_program(arguments.program) if arguments.program else None
+    if program is not None:
+        require_inputs(arguments, program.inputs)
     classifier = program is None or bool(program.labels)
     if arguments.classes:
         load_classes(arguments)  # the class descriptions are read now, not after the run directory is made
@@ -234,7 +236,12 @@ def resumed_arguments(arguments: argparse.Namespace) -> argparse.Namespace:
         raise ValueError(
             f"{arguments.resume} holds no {COMMAND_FILE}: it is not a run directory of `promptgraph compile`"
         )
-    settings = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        settings = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise UsageError(f"{path} is not valid JSON ({error}); it cannot be resumed: start a new run") from None
+    if not isinstance(settings, dict):
+        raise UsageError(f"{path} is not the settings of a run; it cannot be resumed: start a new run")
     for key in ("lm", "base_url", "model", "optimizer_model", "max_concurrency", "no_cache", "budget_usd"):
         if getattr(arguments, key, None) not in (None, False, parser_default(key)):
             settings[key] = getattr(arguments, key)
@@ -326,6 +333,7 @@ def compile_summary(result: CompileResult, saved: Path, report: Path) -> str:
 
 def run_evaluate(arguments: argparse.Namespace) -> int:
     program = load_program(arguments.program)
+    require_inputs(arguments, program.inputs)
     examples = read_examples(arguments, arguments.data, labelled=True)
     ledger = Ledger()
     with open_backend(arguments) as backend:

@@ -47,6 +47,11 @@ class World:
     def program(self) -> str:
         return str(pg.Program.of(pg.Classify(["a", "b"]), name="c").save(self.tmp / "program.json"))
 
+    def two_input_program(self) -> str:
+        program = pg.Program(inputs=("question", "answer"))
+        program.add("c", pg.Classify(["a", "b"], inputs=("question", "answer")), question="question", answer="answer")
+        return str(program.save(self.tmp / "two.json"))
+
     def models(self) -> list[str]:
         return ["--base-url", self.base_url, "--model", "m", "--no-cache"]
 
@@ -242,6 +247,38 @@ CASES = [
         ["folder", "directory"],
     ),
     ("compile: nothing to train on", lambda w: ["compile", "--out", str(w.out), *w.models()], ["--classes"]),
+    (
+        "compile: --resume a run whose command.json is broken",
+        lambda w: ["compile", "--resume", str(Path(w.file("command.json", "{")).parent)],
+        ["command.json", "JSON"],
+    ),
+    (
+        "compile: a spreadsheet instead of a CSV",
+        lambda w: w.compile(data=w.file("sheet.xlsx", b"PK\x03\x04\x14\x00\x06\x00")),
+        ["sheet.xlsx", "CSV"],
+    ),
+    (
+        "compile: --program reads inputs the data does not give",
+        lambda w: w.compile("--program", w.two_input_program()),
+        ["question, answer", "--inputs"],
+    ),
+    ("compile: --base-url not a URL", lambda w: w.compile("--base-url", "localhost:8080"), ["--base-url", "http"]),
+    ("compile: --model empty", lambda w: w.compile("--model", ""), ["--model", "empty"]),
+    ("compile: --optimizer-model empty", lambda w: w.compile("--optimizer-model", " "), ["--optimizer-model"]),
+    (
+        "compile: --examples is a directory",
+        lambda w: [
+            "compile",
+            "--classes",
+            w.file("c.json", '{"a": "x", "b": "y"}'),
+            "--examples",
+            w.directory(),
+            "--out",
+            str(w.out),
+            *w.models(),
+        ],
+        ["folder", "directory"],
+    ),
     # evaluate
     ("evaluate: program missing", lambda w: w.evaluate(program=str(w.tmp / "p.json")), ["p.json", "exist"]),
     ("evaluate: program is a directory", lambda w: w.evaluate(program=w.directory("p.json")), ["p.json", "directory"]),
@@ -252,6 +289,11 @@ CASES = [
         ["n.csv", "line 10", "'label'"],
     ),
     ("evaluate: --max-concurrency 0", lambda w: w.evaluate("--max-concurrency", "0"), ["--max-concurrency"]),
+    (
+        "evaluate: program reads inputs the data does not give",
+        lambda w: w.evaluate(program=w.two_input_program()),
+        ["question, answer", "--inputs"],
+    ),
     # predict
     ("predict: data is a directory", lambda w: w.predict(data=w.directory()), ["folder", "directory"]),
     (
@@ -280,6 +322,11 @@ CASES = [
         lambda w: w.predict("--text", "x", "--max-concurrency", "0"),
         ["--max-concurrency"],
     ),
+    (
+        "predict: program reads inputs the data does not give",
+        lambda w: ["predict", w.two_input_program(), w.file("data.csv"), "--output", str(w.tmp / "o.csv"), *w.models()],
+        ["question, answer", "--inputs"],
+    ),
     # synthesize
     ("synthesize: classes is a directory", lambda w: w.synthesize(classes=w.directory()), ["folder", "directory"]),
     ("synthesize: --per-class 0", lambda w: w.synthesize("--per-class", "0"), ["--per-class"]),
@@ -298,11 +345,19 @@ CASES = [
         lambda w: w.synthesize(classes=w.file("c.json", '{"a": "x"}')),
         ["two classes"],
     ),
+    (
+        "synthesize: --output would overwrite a file",
+        lambda w: w.synthesize("--output", w.file("mine.csv")),
+        ["mine.csv", "exists"],
+    ),
+    ("synthesize: --examples missing", lambda w: w.synthesize("--examples", str(w.tmp / "ex.jsonl")), ["ex.jsonl"]),
+    ("local setup: --jobs 0", lambda w: ["local", "setup", "--jobs", "0"], ["--jobs"]),
     # ask
     ("ask: --max-tokens 0", lambda w: w.ask("hi", "--max-tokens", "0"), ["--max-tokens"]),
     ("ask: --temperature nan", lambda w: w.ask("hi", "--temperature", "nan"), ["--temperature"]),
     ("ask: --temperature 3", lambda w: w.ask("hi", "--temperature", "3"), ["--temperature"]),
     ("ask: empty text", lambda w: w.ask(""), ["empty"]),
+    ("ask: --base-url without a scheme", lambda w: ["ask", "hi", "--base-url", "notaurl"], ["--base-url", "http"]),
 ]
 
 
@@ -363,6 +418,9 @@ def test_predict_piped_into_head_stops_quietly_when_the_reader_leaves(tmp_path):
         assert child.stdout.readline().startswith(b"id,label,status")
         child.stdout.close()  # what `head -1` does once it has its line
         reader_gone.set()
-        error = child.stderr.read().decode()
-        assert child.wait(timeout=60) == 141  # as a Unix tool killed by SIGPIPE reports
+        try:
+            error = child.stderr.read().decode()
+            assert child.wait(timeout=60) == 141  # as a Unix tool killed by SIGPIPE reports
+        finally:
+            child.kill()  # a failing run must not outlive the test
     assert error == ""
