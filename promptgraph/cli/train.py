@@ -118,7 +118,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 def run_compile(arguments: argparse.Namespace) -> int:
     if arguments.resume:
         arguments = resumed_arguments(arguments)
-    trainset, valset = checked_data(arguments)
+    trainset, valset, given = checked_input(arguments)
     if arguments.dry_run:
         return run_dry(arguments, trainset, valset)
     out = Path(arguments.out)
@@ -129,7 +129,7 @@ def run_compile(arguments: argparse.Namespace) -> int:
     with open_backend(arguments) as backend:
         if arguments.classes:
             trainset, real_test = synthetic_trainset(arguments, backend, out, ledger)
-        program = build_program(arguments, trainset, local=backend.name == "local")
+        program = given or build_program(arguments, trainset, local=backend.name == "local")
         # With --batch every call waits for a batch, the optimizer's too: half price for all of it.
         batch = batching(arguments, state=out / "batches.json")
         strong = BatchedLM(backend.optimizer, batch) if batch else backend.optimizer
@@ -172,8 +172,8 @@ def run_compile(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def checked_data(arguments: argparse.Namespace) -> tuple[list[Example], list[Example] | None]:
-    """(trainset, valset or None), once every option and every row is known to be usable.
+def checked_input(arguments: argparse.Namespace) -> tuple[list[Example], list[Example] | None, Program | None]:
+    """(trainset, valset or None, the --program given or None), once every option and row is known to be usable.
 
     Everything a run would refuse later is refused here, before `remember_arguments`
     writes the run directory: a refused run leaves nothing behind and has paid for nothing.
@@ -188,22 +188,19 @@ def checked_data(arguments: argparse.Namespace) -> tuple[list[Example], list[Exa
         raise UsageError(
             f"--valset {arguments.valset} is the data file itself; validate on other examples, or leave it out"
         )
-    program = load_program(arguments.program) if arguments.program else None
+    program = build_program(arguments, [], local=False) if arguments.program else None
     if program is not None:
         require_inputs(arguments, program.inputs)
     classifier = program is None or bool(program.labels)
     if arguments.classes:
         load_classes(arguments)  # the class descriptions are read now, not after the run directory is made
-        return [], None
+        return [], None, program
     trainset = read_examples(arguments, arguments.data, labelled=True)
     valset = read_examples(arguments, arguments.valset, labelled=True) if arguments.valset else None
-    data_labels = require_labels(trainset, valset or (), classifier=classifier)
-    unknown = sorted(set(data_labels) - set(program.labels)) if program and program.labels else []
-    if unknown:
-        raise DataError(
-            f"{arguments.data} has labels the program's classifier does not know: {', '.join(unknown)}; "
-            "map them with --labels"
-        )
+    require_labels(trainset, valset or (), classifier=classifier)
+    if program is not None:
+        require_known_labels(program, trainset, arguments.data)
+        require_known_labels(program, valset or [], arguments.valset)
     held_out = (
         valset
         if valset is not None
@@ -211,7 +208,17 @@ def checked_data(arguments: argparse.Namespace) -> tuple[list[Example], list[Exa
     )
     if not held_out:
         raise DataError(f"{arguments.data}: nothing can be held out for validation; give a --valset")
-    return trainset, valset
+    return trainset, valset, program
+
+
+def require_known_labels(program: Program, examples: list[Example], path: str) -> None:
+    """A classifier can only be scored on labels it can answer; any other would silently count as wrong."""
+    unknown = [label for label in labels_of(examples) if program.labels and label not in program.labels]
+    if unknown:
+        raise DataError(
+            f"{path} has labels the program's classifier does not know: {', '.join(map(repr, unknown))} "
+            f"(it knows {', '.join(program.labels)}); map them with --labels"
+        )
 
 
 def _same_file(first: str, second: str) -> bool:
@@ -335,6 +342,7 @@ def run_evaluate(arguments: argparse.Namespace) -> int:
     program = load_program(arguments.program)
     require_inputs(arguments, program.inputs)
     examples = read_examples(arguments, arguments.data, labelled=True)
+    require_known_labels(program, examples, arguments.data)
     ledger = Ledger()
     with open_backend(arguments) as backend:
         # Batch ids are kept by the fingerprint of their requests, so one file serves every evaluation.

@@ -290,6 +290,16 @@ CASES = [
     ),
     ("evaluate: --max-concurrency 0", lambda w: w.evaluate("--max-concurrency", "0"), ["--max-concurrency"]),
     (
+        "evaluate: a label the program does not know",
+        lambda w: w.evaluate(data=w.file("c.csv", "text,label\nx,a\ny,c\n")),
+        ["c.csv", "'c'", "--labels"],
+    ),
+    (
+        "compile: a label the --program does not know",
+        lambda w: w.compile("--program", w.program(), data=w.file("c.csv", GOOD_ROWS + "r9,x,c\nr10,y,c\n")),
+        ["c.csv", "'c'", "--labels"],
+    ),
+    (
         "evaluate: program reads inputs the data does not give",
         lambda w: w.evaluate(program=w.two_input_program()),
         ["question, answer", "--inputs"],
