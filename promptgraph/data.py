@@ -165,13 +165,16 @@ def _csv_rows(lines: Iterator[str], path: Path) -> Iterator[tuple[int, dict]]:
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:
         raise DataError(f"{path}: the header names column {', '.join(map(repr, repeated))} twice; rename one")
+    end = reader.line_num
     for fields in reader:
+        start, end = end + 1, reader.line_num  # a quoted field may span lines: a row is named by its first
         if not fields:  # a blank line
             continue
         if len(fields) != len(header):
             count = f"{len(fields)} field" + ("s" if len(fields) != 1 else "")
-            raise DataError(f"{path} line {reader.line_num} has {count}, but the header names {len(header)}")
-        yield reader.line_num, dict(zip(header, fields, strict=True))
+            spans = f" (it runs on to line {end}: is a quote left open?)" if end > start else ""
+            raise DataError(f"{path} line {start} has {count}, but the header names {len(header)}{spans}")
+        yield start, dict(zip(header, fields, strict=True))
 
 
 def _decoded(handle: BinaryIO, path: Path) -> Iterator[str]:

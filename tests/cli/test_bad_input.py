@@ -106,6 +106,11 @@ CASES = [
         ["s.csv", "line 10", "2 fields", "header names 3"],
     ),
     (
+        "compile: a quote never closed",
+        lambda w: w.compile(data=w.file("q.csv", GOOD_ROWS + 'r9,"open quote,a\nr10,x,b\n')),
+        ["q.csv", "line 10", "quote"],
+    ),
+    (
         "compile: long row",
         lambda w: w.compile(data=w.file("l.csv", GOOD_ROWS + "r9,x,a,extra\n")),
         ["l.csv", "line 10", "4 fields"],
