@@ -9,9 +9,7 @@ can subclass them without decorators; they hold no LM: the LM arrives in the Con
 from __future__ import annotations
 
 import abc
-import importlib
-import importlib.util
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import attrs
@@ -39,6 +37,7 @@ class Module(abc.ABC):
     inputs: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
     description: str = ""  # one sentence the critic reads: what this step is for
+    reference_fields: tuple[str, ...] = ()  # config fields that name a function; the loader resolves them
 
     @property
     def answer(self) -> str:
@@ -80,36 +79,8 @@ class Module(abc.ABC):
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Module:
-        """The inverse of `config()`; modules holding functions import them again here."""
+        """The inverse of `config()`; the loader has already turned `reference_fields` back into functions."""
         return cls(**config)
-
-
-def reference_of(function: Callable | None) -> str | None:
-    """`package.module:name` of a function a saved program can import again (None stays None)."""
-    if function is None:
-        return None
-    module, name = getattr(function, "__module__", None), getattr(function, "__qualname__", "")
-    if not module or "<" in name or module == "__main__" or importlib.util.find_spec(module) is None:
-        raise TypeError(
-            f"{function!r} cannot be saved by name: define it as a top-level function in a module Python can "
-            "import (a package, or a file on PYTHONPATH), or rebuild the program in code and load only its "
-            "values with program.load_values(path)"
-        )
-    return f"{module}:{name}"
-
-
-def import_reference(reference: str | None) -> Any:
-    """The object a `package.module:name` reference names; ImportError when it cannot be found."""
-    if reference is None:
-        return None
-    module_name, _, name = str(reference).partition(":")
-    try:
-        target: Any = importlib.import_module(module_name)
-        for part in name.split("."):
-            target = getattr(target, part)
-    except (ImportError, AttributeError, ValueError) as error:
-        raise ImportError(f"cannot import {reference!r} ({error}); is the package that defines it installed?") from None
-    return target
 
 
 def _walk(attributes: dict[str, Any], prefix: str, kind: type, method: str) -> Iterator[tuple[str, Any]]:

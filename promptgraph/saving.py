@@ -2,10 +2,17 @@
 
 No pickle: a saved program is its graph, each module's type and constructor settings,
 and each parameter's value, role, constraints and history, plus what training recorded
-(metrics, cost, history). Module types and parsers are stored by import path
-(`package.module:Name`) and imported on load, so load only files you trust, as you would
-import only code you trust; an imported name must be a Module subclass (or a function,
-for a parser), or loading stops.
+(metrics, cost, history). Module types and functions (parsers, a Function's function) are
+stored by name (`package.module:Name`, or `file.py:name` for code from a file the user
+named).
+
+Loading runs no code from the file: every field is checked first (`program_schema.py`),
+and each name is looked up in the registry of promptgraph's own modules and parsers
+(`registry.py`); any other name is refused, by name, before anything is imported. A user
+who trusts a file's code opts in with `load(path, trust_code=True)` (`--trust-code` on
+the command line): its names are then imported and must be a Module subclass or a
+function. `load_values` never needs trust: the program is built in code and only its
+values come from the file.
 """
 
 from __future__ import annotations
@@ -16,13 +23,16 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from promptgraph.module import Module, import_reference
+from promptgraph import program_schema as schema
+from promptgraph.module import Module
 from promptgraph.parameter import Demo
 
 if TYPE_CHECKING:
     from promptgraph.program import Program
+    from promptgraph.registry import Resolver
 
 FORMAT = "promptgraph.program/1"
+MAX_NESTING = 16  # programs inside programs; far deeper than any real pipeline, well inside Python's stack
 
 
 class LoadError(ValueError):
@@ -84,9 +94,13 @@ def read(path: str | Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise LoadError(f"{path} does not exist") from None
     except IsADirectoryError:
-        raise LoadError(f"{path} is a directory; give the program's .json file") from None
+        raise LoadError(f"{path} is a directory, not a saved program") from None
+    except UnicodeDecodeError as error:
+        raise LoadError(f"{path} is not UTF-8 text (byte {error.start}): is it a saved program?") from None
     except json.JSONDecodeError as error:
         raise LoadError(f"{path} is not valid JSON (line {error.lineno}, column {error.colno}): {error.msg}") from None
+    except RecursionError:
+        raise LoadError(f"{path} is nested too deeply to be a saved program") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         found = data.get("format") if isinstance(data, dict) else type(data).__name__
         raise LoadError(f"{path} is not a saved promptgraph program (format {found!r}, expected {FORMAT!r})")
@@ -96,25 +110,114 @@ def read(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def load(path: str | Path) -> Program:
-    """A new Program rebuilt from a file."""
-    return program_from_dict(read(path), str(path))
+def load(path: str | Path, *, trust_code: bool = False) -> Program:
+    """A new Program rebuilt from a file; with `trust_code`, names outside promptgraph's own are imported."""
+    from promptgraph.registry import Resolver  # the registry imports program.py, which imports this module
+
+    return program_from_dict(read(path), str(path), resolver=Resolver(trust_code=trust_code))
 
 
-def program_from_dict(data: dict[str, Any], where: str) -> Program:
+def program_from_dict(data: dict[str, Any], where: str, *, resolver: Resolver | None = None) -> Program:
+    """A Program from its saved form: every field checked and every name resolved before anything is built."""
+    from promptgraph.registry import Resolver
+
+    plan = _plan(data, where, "", resolver or Resolver(), depth=0)
+    return _build(plan, where)
+
+
+@attrs.frozen
+class _Node:
+    """One node as checked and resolved: what to build, and where its values come from."""
+
+    name: str
+    type: type[Module]
+    config: dict[str, Any]  # references already resolved; a nested program's graph is its own _Plan
+    saved: dict[str, Any]
+    at: str
+
+
+@attrs.frozen
+class _Plan:
+    data: dict[str, Any]
+    nodes: list[_Node]
+
+
+def _plan(data: Any, where: str, at: str, resolver: Resolver, depth: int) -> _Plan:
+    from promptgraph.program import Program
+    from promptgraph.registry import MODULE_TYPES, Refused
+
+    if depth > MAX_NESTING:
+        raise LoadError(f"{where}: {at}programs are nested more than {MAX_NESTING} deep")
+    try:
+        schema.check_program(data, at)
+        if data.get("format", FORMAT) != FORMAT:
+            raise schema.Invalid(f"{at}field 'format' is {data['format']!r}, expected {FORMAT!r}")
+    except schema.Invalid as error:
+        raise LoadError(f"{where}: {error}") from None
+    nodes = []
+    for node in data["nodes"]:
+        here = f"{at}node {node['name']!r}, "
+        try:
+            cls = resolver.module_type(node["type"])
+        except Refused as error:
+            raise LoadError(f"{where}: {here}field 'type': {error}") from None
+        config = dict(node["config"])
+        known = MODULE_TYPES.get(node["type"])
+        try:
+            if known is not None:
+                schema.check_config(config, known.fields, known.required, here)
+            _check_values(node, here)
+        except schema.Invalid as error:
+            raise LoadError(f"{where}: {error}") from None
+        for field in getattr(cls, "reference_fields", ()):
+            if config.get(field) is not None:
+                try:
+                    config[field] = resolver.function(str(config[field]))
+                except Refused as error:
+                    raise LoadError(f"{where}: {here}field 'config.{field}': {error}") from None
+        if issubclass(cls, Program) and "graph" in config:
+            config["graph"] = _plan(config["graph"], where, f"{here}in its graph: ", resolver, depth + 1)
+        nodes.append(_Node(node["name"], cls, config, node, here))
+    return _Plan(data, nodes)
+
+
+def _check_values(node: dict[str, Any], at: str) -> None:
+    for name, saved in node["parameters"].items():
+        schema.check_parameter(saved, f"{at}parameter {name!r}: ")
+    for name, saved in node.get("demos", {}).items():
+        schema.check_demos(saved, f"{at}demos {name!r} ")
+
+
+def _build(plan: _Plan, where: str) -> Program:
     from promptgraph.program import GraphError, Program  # program.py imports this module for Program.save
 
-    program = Program(inputs=data["inputs"])
+    program = Program(inputs=plan.data["inputs"])
+    for node in plan.nodes:
+        module = _construct(node, where)
+        _assign(module, node.saved, f"{where}: {node.at.rstrip(', ')}")
+        try:
+            program.add(node.name, module, **node.saved["wiring"])
+        except GraphError as error:
+            raise LoadError(f"{where}: {node.at}field 'wiring': {error}") from None
     try:
-        for node in data["nodes"]:
-            module = _build(node, where)
-            _assign(module, node, f"{where}: node {node.get('name')!r}")
-            program.add(node["name"], module, **node["wiring"])
-        program.output = data["output"]
-    except (GraphError, KeyError, TypeError) as error:
-        raise LoadError(f"{where}: the graph cannot be rebuilt: {error}") from None
-    program.meta = data.get("meta", {})
+        program.output = plan.data["output"]
+    except GraphError as error:
+        raise LoadError(f"{where}: field 'output': {error}") from None
+    program.meta = plan.data.get("meta", {})
     return program
+
+
+def _construct(node: _Node, where: str) -> Module:
+    from promptgraph.program import Program
+
+    if issubclass(node.type, Program) and isinstance(node.config.get("graph"), _Plan):
+        return _build(node.config["graph"], where)
+    try:
+        return node.type.from_config(node.config)
+    except LoadError:
+        raise
+    except (ImportError, TypeError, ValueError, KeyError) as error:
+        raise LoadError(f"{where}: {node.at}cannot be rebuilt from its config: {error}") from None
 
 
 def load_values(program: Program, path: str | Path) -> Program:
@@ -137,23 +240,6 @@ def values_from_dict(program: Program, data: dict[str, Any], where: str) -> Prog
     return program
 
 
-def _build(node: Any, path: str | Path) -> Module:
-    if not isinstance(node, dict) or not {"name", "type", "config", "wiring"} <= set(node):
-        raise LoadError(f"{path}: every node needs name, type, config and wiring")
-    try:
-        cls = import_reference(node["type"])
-    except ImportError as error:
-        raise LoadError(f"{path}: {error}") from None
-    if not (isinstance(cls, type) and issubclass(cls, Module)):
-        raise LoadError(f"{path}: {node['type']} is not a promptgraph Module")
-    try:
-        return cls.from_config(dict(node["config"]))
-    except LoadError:
-        raise
-    except (ImportError, TypeError, ValueError, KeyError) as error:
-        raise LoadError(f"{path}: node {node['name']!r} cannot be rebuilt from its config: {error}") from None
-
-
 def _validate(module: Module, node: Any, where: str) -> None:
     parameters = node.get("parameters") if isinstance(node, dict) else None
     expected = {path for path, _ in module.named_parameters()}
@@ -161,39 +247,14 @@ def _validate(module: Module, node: Any, where: str) -> None:
         raise LoadError(f"{where}: 'parameters' must be an object")
     if set(parameters) != expected:
         raise LoadError(f"{where}: the file has parameters {sorted(parameters)}, the module has {sorted(expected)}")
-    for name, saved in parameters.items():
-        if not isinstance(saved, dict) or not isinstance(saved.get("value"), str):
-            raise LoadError(f"{where}: parameter {name!r} needs a string 'value'")
-        if not isinstance(saved.get("history", []), list) or not isinstance(saved.get("trainable", True), bool):
-            raise LoadError(f"{where}: parameter {name!r} has a malformed history or trainable flag")
-        if not isinstance(saved.get("role", ""), str) or not _strings(saved.get("constraints", [])):
-            raise LoadError(f"{where}: parameter {name!r} needs a string 'role' and a list of string 'constraints'")
     demos = node.get("demos", {})
     expected = {path for path, _ in module.named_demos()}
     if not isinstance(demos, dict) or not set(demos) <= expected:
         raise LoadError(f"{where}: the file has demos for {sorted(demos)}, the module has {sorted(expected)}")
-    for name, saved in demos.items():
-        pairs = saved.get("pairs") if isinstance(saved, dict) else None
-        history = saved.get("history", []) if isinstance(saved, dict) else None
-        if not _demo_list(pairs) or not isinstance(history, list) or not all(_demo_list(old) for old in history):
-            raise LoadError(
-                f"{where}: demos {name!r} need 'pairs' (and 'history') of {{'inputs': {{...}}, 'output': '...'}}"
-            )
-
-
-def _strings(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(item, str) for item in value)
-
-
-def _demo_list(pairs: Any) -> bool:
-    return isinstance(pairs, list) and all(
-        isinstance(pair, dict)
-        and set(pair) == {"inputs", "output"}
-        and isinstance(pair["output"], str)
-        and isinstance(pair["inputs"], dict)
-        and all(isinstance(value, str) for value in pair["inputs"].values())
-        for pair in pairs
-    )
+    try:
+        _check_values(node, "")
+    except schema.Invalid as error:
+        raise LoadError(f"{where}: {error}") from None
 
 
 def _assign(module: Module, node: Any, where: str) -> None:
@@ -203,7 +264,7 @@ def _assign(module: Module, node: Any, where: str) -> None:
         saved = parameters[name]
         parameter.value = saved["value"]
         parameter.trainable = saved.get("trainable", True)
-        parameter.history = [str(value) for value in saved.get("history", [])]
+        parameter.history = list(saved.get("history", []))
         parameter.role = saved.get("role", parameter.role)
         parameter.constraints = tuple(saved.get("constraints", parameter.constraints))
     for name, demos in module.named_demos():

@@ -1,4 +1,5 @@
 import json
+import sys
 
 import pytest
 
@@ -43,9 +44,9 @@ def test_the_file_is_readable_json_with_values_history_metrics_and_cost(tmp_path
     assert set(data["meta"]) >= {"metrics", "cost", "history", "best_iteration"}
 
 
-def test_a_user_parser_is_saved_by_name_and_imported_again(tmp_path):
+def test_a_user_parser_is_saved_by_name_and_imported_again_when_trusted(tmp_path):
     program = Program.of(Classify(LABELS, parser=shout), name="c")
-    loaded = pg.load(program.save(tmp_path / "p.json"))
+    loaded = pg.load(program.save(tmp_path / "p.json"), trust_code=True)
     assert loaded("q", lm=pg.ScriptedLM(replies=["verdict: Insincere"])) == "insincere"
 
 
@@ -72,7 +73,10 @@ def test_a_multi_module_program_round_trips(tmp_path):
         (lambda text: text[:-20], "not valid JSON"),
         (lambda text: text.replace("promptgraph.program/1", "other/9"), "not a saved promptgraph program"),
         (lambda text: text.replace('"system"', '"sistem"'), "the file has parameters"),
-        (lambda text: text.replace("promptgraph.modules.classify:Classify", "os:system"), "not a promptgraph Module"),
+        (
+            lambda text: text.replace("promptgraph.modules.classify:Classify", "os:system"),
+            "not one of promptgraph's own",
+        ),
     ],
 )
 def test_a_corrupted_file_gives_a_clear_error(tmp_path, compiled, corrupt, message):
@@ -120,3 +124,106 @@ def test_malformed_demos_are_refused_before_anything_changes(tmp_path):
     with pytest.raises(LoadError, match="need 'pairs'"):
         target.load_values(path)
     assert target.values()["classify.system"] == "keep"
+
+
+# -- a saved program names no code that loading would run ------------------------------------
+
+
+def saved_with(tmp_path, program, field, reference):
+    """The program saved, then its first node's `type`, or a config field, rewritten to name `reference`."""
+    path = program.save(tmp_path / "p.json")
+    data = json.loads(path.read_text())
+    node = data["nodes"][0]
+    if field == "type":
+        node["type"] = reference
+    else:
+        node["config"][field] = reference
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_a_function_node_naming_a_shell_command_runner_is_refused_and_runs_nothing(tmp_path):
+    marker = tmp_path / "PWN"
+    program = Program.of(pg.Function(shout, inputs=("text",), outputs=("loud",)), name="f")
+    path = saved_with(tmp_path, program, "function", "subprocess:getoutput")
+    with pytest.raises(LoadError, match="'subprocess:getoutput'"):
+        pg.load(path)(f"touch {marker}", lm=pg.ScriptedLM())
+    assert not marker.exists()
+
+
+def test_a_parser_naming_a_shell_command_runner_is_refused_and_runs_no_reply(tmp_path):
+    marker = tmp_path / "PWN"
+    program = Program.of(Classify(LABELS, parser=shout), name="c")
+    path = saved_with(tmp_path, program, "parser", "subprocess:getoutput")
+    with pytest.raises(LoadError, match="'subprocess:getoutput'"):
+        pg.load(path)("q", lm=pg.ScriptedLM(replies=[f"touch {marker}"]))
+    assert not marker.exists()
+
+
+def test_a_type_naming_a_module_that_prints_on_import_is_refused_before_the_import(tmp_path, capsys):
+    sys.modules.pop("this", None)
+    path = saved_with(tmp_path, classifier("x"), "type", "this:x")
+    with pytest.raises(LoadError, match="'this:x'"):
+        pg.load(path)
+    assert "this" not in sys.modules
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("field", ["type", "parser"])
+def test_no_reference_outside_promptgraph_is_imported_without_trust(tmp_path, monkeypatch, field):
+    marker = tmp_path / "imported"
+    (tmp_path / "sneaky.py").write_text(f"open({str(marker)!r}, 'w').close()\ndef thing(text): return text\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    path = saved_with(tmp_path, Program.of(Classify(LABELS, parser=shout), name="c"), field, "sneaky:thing")
+    with pytest.raises(LoadError, match="'sneaky:thing'"):
+        pg.load(path)
+    assert not marker.exists() and "sneaky" not in sys.modules
+
+
+def test_the_refusal_says_how_to_opt_in(tmp_path):
+    path = Program.of(Classify(LABELS, parser=shout), name="c").save(tmp_path / "p.json")
+    with pytest.raises(LoadError) as refused:
+        pg.load(path)
+    message = str(refused.value)
+    assert "\n" not in message
+    assert str(path) in message and "'c'" in message and "parser" in message
+    assert "trust_code=True" in message and "--trust-code" in message and "load_values" in message
+
+
+def test_promptgraph_s_own_parser_loads_without_trust(tmp_path):
+    program = Program.of(Classify(LABELS, parser=pg.modules.read_label_tag), name="c")
+    loaded = pg.load(program.save(tmp_path / "p.json"))
+    assert loaded("q", lm=pg.ScriptedLM(replies=["<label>insincere</label>"])) == "insincere"
+
+
+def test_with_trust_a_name_that_is_not_a_module_is_still_refused(tmp_path):
+    path = saved_with(tmp_path, classifier("x"), "type", "os:getcwd")
+    with pytest.raises(LoadError, match="not a promptgraph Module"):
+        pg.load(path, trust_code=True)
+
+
+def test_with_trust_a_parser_that_is_not_a_function_is_refused(tmp_path):
+    path = saved_with(tmp_path, Program.of(Classify(LABELS, parser=shout), name="c"), "parser", "os:sep")
+    with pytest.raises(LoadError, match="not a function"):
+        pg.load(path, trust_code=True)
+
+
+def test_trust_reaches_a_nested_program(tmp_path):
+    inner = Program.of(pg.Function(shout, inputs=("text",), outputs=("loud",)), name="f")
+    outer = Program(inputs=("text",)).add("stage", inner)
+    path = outer.save(tmp_path / "p.json")
+    with pytest.raises(LoadError, match="tests.test_saving:shout"):
+        pg.load(path)
+    assert pg.load(path, trust_code=True)("verdict: Yes", lm=pg.ScriptedLM()) == "yes"
+
+
+def test_a_directory_given_as_a_program_is_a_load_error(tmp_path):
+    with pytest.raises(LoadError, match="is a directory"):
+        pg.load(tmp_path)
+
+
+def test_a_file_that_is_not_utf8_is_a_load_error(tmp_path):
+    path = tmp_path / "p.json"
+    path.write_bytes(b'{"format": "\xff\xfe"}')
+    with pytest.raises(LoadError, match="not UTF-8"):
+        pg.load(path)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import importlib
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from promptgraph.cli.arguments import UsageError
 from promptgraph.data import Example, load_examples
 from promptgraph.program import Program
+from promptgraph.references import import_file
 from promptgraph.saving import load
 
 
@@ -37,22 +36,51 @@ def add_data_options(parser: argparse.ArgumentParser, *, labelled: bool) -> None
         )
 
 
-def load_program(spec: str) -> Program:
+def add_trust_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--trust-code",
+        action="store_true",
+        help="a saved program may name Python code that is not promptgraph's own (its modules, parsers, "
+        "functions): import and run it. Only for files you trust, as you would import only code you trust",
+    )
+
+
+def load_program(spec: str, *, trust_code: bool = False) -> Program:
     """A saved program (`x.json`), or `path/to/file.py:function` that returns a Program."""
-    if not spec.endswith(".json") and ":" in spec:
-        file, _, name = spec.rpartition(":")
-        if not Path(file).exists():
-            raise ValueError(f"--program {spec}: there is no file {file}")
-        # Importable by its name afterwards too, so the functions it defines can be saved by name.
-        sys.path.insert(0, str(Path(file).resolve().parent))
-        module = importlib.import_module(Path(file).stem)
-        if not callable(getattr(module, name, None)):
-            raise ValueError(f"--program {spec}: {file} has no function {name}")
-        program = getattr(module, name)()
-        if not isinstance(program, Program):
-            raise ValueError(f"--program {spec}: {name}() returned {type(program).__name__}, not a promptgraph Program")
-        return program
-    return load(spec)
+    if spec.endswith(".json") or ":" not in spec:
+        if spec.endswith(".py"):
+            raise ValueError(f"--program {spec}: name the function that builds the program, as {spec}:build")
+        return load(spec, trust_code=trust_code)
+    file, _, name = spec.rpartition(":")
+    where = f"--program {spec}"
+    if not file.endswith(".py"):
+        raise ValueError(
+            f"{where}: {file!r} is not a Python file; write path/to/file.py:function, or give a saved .json"
+        )
+    if not Path(file).is_file():
+        raise ValueError(f"{where}: there is no file {file}")
+    # The user named this file, so its code runs. By its path, under a name that shadows nothing;
+    # functions it defines are saved as `file.py:name` and a trusted load imports them the same way.
+    try:
+        module = import_file(file)
+    except Exception as error:
+        raise ValueError(f"{where}: {file} cannot be run: {_one_line(error)}") from None
+    build = getattr(module, name, None)
+    if build is None:
+        raise ValueError(f"{where}: {file} has no function {name}")
+    if not callable(build):
+        raise ValueError(f"{where}: {name} in {file} is not a function but {type(build).__name__}")
+    try:
+        program = build()
+    except Exception as error:  # the user's code: say where it failed, in one line
+        raise ValueError(f"{where}: {name}() raised {_one_line(error)}") from None
+    if not isinstance(program, Program):
+        raise ValueError(f"{where}: {name}() returned {type(program).__name__}, not a promptgraph Program")
+    return program
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(f"{type(error).__name__}: {error}".split())
 
 
 def parse_labels(text: str | None) -> tuple[list[str], dict[str, str] | None]:

@@ -3,26 +3,34 @@
 Input is read as a stream and labelled in chunks; each chunk is written (and flushed) as
 soon as it is done, so memory does not grow with the file and an interrupted run loses at
 most one chunk. Rerun the same command with the same `--output` and it carries on after
-the rows already written (they are counted, not held in memory).
+the rows already written (they are counted, not held in memory) and answers again the rows
+written as failed; only a file this command wrote is resumed (see predict_output.py), and
+one run at a time holds it (a lock file beside it). Every distinct error is printed once,
+and past `--max-failure-rate` the run stops and exits 1.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
-import csv
 import itertools
-import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import attrs
 from tqdm import tqdm
 
 from promptgraph.cli.arguments import output_file, text
-from promptgraph.cli.backend import add_backend_options, batching, open_backend
-from promptgraph.cli.options import add_data_options, input_columns, load_program, require_inputs
+from promptgraph.cli.backend import Backend, add_backend_options, batching, open_backend
+from promptgraph.cli.failures import Failures, add_failure_option
+from promptgraph.cli.options import add_data_options, add_trust_option, input_columns, load_program, require_inputs
+from promptgraph.cli.predict_output import Output, RowWriter, fingerprint
 from promptgraph.data import Example, iter_examples
+from promptgraph.lm import Batching
+from promptgraph.lockfile import Lock, LockHeld
+from promptgraph.program import Program
+from promptgraph.trace import FAILED, Trace
 
 BATCH_CHUNK_ROWS = 10_000  # rows per Message Batch: big enough to batch, small enough to hold in memory
 
@@ -31,40 +39,133 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     predict = commands.add_parser("predict", help="label texts with a saved program")
     predict.add_argument("program", help="a saved program (.json), or file.py:function")
     predict.add_argument("data", nargs="?", help="texts to label, .csv or .jsonl (or use --text)")
+    add_trust_option(predict)
     predict.add_argument("--text", type=text, action="append", default=[], help="a text to label; repeat for more")
-    predict.add_argument(
-        "--output", type=output_file, help="write .csv or .jsonl here, resuming if it exists (default: CSV on stdout)"
-    )
+    predict.add_argument("--output", type=output_file, help="write .csv or .jsonl here, resuming if it exists (default: CSV on stdout)")
+    add_failure_option(predict, stops="stop and exit 1")
     add_data_options(predict, labelled=False)
     add_backend_options(predict, optimizer=False)
     predict.set_defaults(run=run_predict)
 
 
 def run_predict(arguments: argparse.Namespace) -> int:
-    program = load_program(arguments.program)
+    program = load_program(arguments.program, trust_code=arguments.trust_code)
     # Every row is read once before anything is written or sent (in constant memory): a bad
     # row at the end of a big file stops the run now, not after paying for the rows before it.
     collections.deque(_examples(arguments, program.inputs), maxlen=0)
     examples = _examples(arguments, program.inputs)
-    output = Path(arguments.output) if arguments.output else None
-    done, last_id = written_rows(output) if output else (0, None)
-    if done:
-        skipped = list(itertools.islice(examples, done))
-        if len(skipped) < done or skipped[-1].id != last_id:
-            raise ValueError(f"{output} does not match the start of the input (row {done}); move it away to start over")
-        print(f"promptgraph: {done} rows already in {output}; labelling the rest", file=sys.stderr)
-    field = program.outputs[0]
-    with open_backend(arguments) as backend, RowWriter(output, ["id", field, "status"], append=done > 0) as writer:
-        # With --batch, each chunk is one batch (or one per step of a pipeline); its ids are
-        # kept beside the output, so a rerun polls the same batch instead of paying again.
-        batch = batching(arguments, state=output.with_name(output.name + ".batches.json") if output else None)
-        chunk_size = BATCH_CHUNK_ROWS if batch else max(64, 8 * backend.forward.max_concurrency)
-        with tqdm(desc="predict", unit="row", disable=None, initial=done) as bar:
-            while chunk := list(itertools.islice(examples, chunk_size)):
-                traces = program.run(chunk, lm=backend.forward, tag="predict", progress=False, batch=batch)
-                writer.write([[t.example.id, "" if t.prediction is None else t.prediction, t.status] for t in traces])
+    columns = ("id", program.outputs[0], "status")
+    if not arguments.output:
+        with open_backend(arguments) as backend:
+            labelling = Labelling(arguments, program, backend, batch=batching(arguments, state=None))
+            return labelling.finish(labelling.label(examples, RowWriter.stdout(sys.stdout, columns)), output=None)
+    output = Output(Path(arguments.output), columns, program=fingerprint(program))
+    output.check_path(arguments.data)
+    try:
+        lock = Lock.acquire(output.lock, what=f"--output {output.path}")
+    except LockHeld as error:
+        raise ValueError(str(error)) from None
+    except OSError as error:
+        raise ValueError(f"--output {output.path}: cannot write beside it ({error.strerror})") from None
+    with lock:
+        found = output.found()
+        if found and found.rows:
+            _check_same_input(output, _examples(arguments, program.inputs))
+            output.cut_to(found.end)
+            print(f"promptgraph: {found.rows} rows already in {output.path}; labelling the rest", file=sys.stderr)
+        with open_backend(arguments) as backend:
+            # With --batch, each chunk is one batch (or one per step of a pipeline); its ids are
+            # kept beside the output, so a rerun polls the same batch instead of paying again.
+            batch = batching(arguments, state=output.path.with_name(output.path.name + ".batches.json"))
+            labelling = Labelling(arguments, program, backend, batch=batch, done=found.rows if found else 0)
+            if not found or not found.rows:
+                writer = output.start()
+            elif found.failed:
+                writer = output.rewrite()
+            else:
+                for _ in itertools.islice(examples, found.rows):
+                    pass
+                writer = output.append()
+            with writer:
+                if found and found.failed:
+                    print(f"promptgraph: answering again the {found.failed} rows written as failed", file=sys.stderr)
+                    labelling.retry_failed(output.rows(), examples, writer)
+                    output.replace_with_copy(writer)
+                complete = labelling.label(examples, writer)
+        return labelling.finish(complete, output=output.path)
+
+
+@attrs.define
+class Labelling:
+    """Chunks of examples through the program, their rows written, their failures counted."""
+
+    arguments: argparse.Namespace
+    program: Program
+    backend: Backend
+    batch: Batching | None
+    done: int = 0  # rows already in the output when the run started
+    failures: Failures = attrs.field(factory=Failures)
+
+    @property
+    def chunk_size(self) -> int:
+        return BATCH_CHUNK_ROWS if self.batch else max(64, 8 * self.backend.forward.max_concurrency)
+
+    @property
+    def stopping(self) -> bool:
+        return self.failures.too_many(self.arguments.max_failure_rate)
+
+    def run(self, examples: list[Example]) -> list[Trace]:
+        if not examples:
+            return []
+        traces = self.program.run(examples, lm=self.backend.forward, tag="predict", progress=False, batch=self.batch)
+        self.failures.add(traces)
+        return traces
+
+    def label(self, examples: Iterator[Example], writer: RowWriter) -> bool:
+        """Every example's row, unless too many calls fail; True if all were labelled."""
+        with tqdm(desc="predict", unit="row", disable=None, initial=self.done) as bar:
+            while chunk := list(itertools.islice(examples, self.chunk_size)):
+                if self.stopping:
+                    return False
+                writer.write([_row(trace) for trace in self.run(chunk)])
                 bar.update(len(chunk))
-    return 0
+        return True
+
+    def retry_failed(self, rows: Iterator[dict], examples: Iterator[Example], writer: RowWriter) -> None:
+        """Copy the earlier rows to `writer`, answering the failed ones again (while few enough fail)."""
+        while old := list(itertools.islice(rows, self.chunk_size)):
+            chunk = list(itertools.islice(examples, len(old)))
+            again = [] if self.stopping else [e for e, row in zip(chunk, old, strict=True) if row["status"] == FAILED]
+            answers = iter(self.run(again))
+            writer.write(
+                [_row(next(answers)) if row["status"] == FAILED and again else list(row.values()) for row in old]
+            )
+
+    def finish(self, complete: bool, output: Path | None) -> int:
+        rate = self.arguments.max_failure_rate
+        if not self.failures.too_many(rate):
+            return 0
+        print(self.failures.verdict(rate, "rows"), file=sys.stderr)
+        if output is not None:
+            left = "" if complete else ", and the rows not yet labelled"
+            print(f"promptgraph: run the same command again to retry the failed rows{left}", file=sys.stderr)
+        return 1
+
+
+def _row(trace: Trace) -> list:
+    return [trace.example.id, "" if trace.prediction is None else trace.prediction, trace.status]
+
+
+def _check_same_input(output: Output, examples: Iterator[Example]) -> None:
+    """The rows already written are for this input, id by id; checked before anything is cut or sent."""
+    for number, row in enumerate(output.rows(), start=1):
+        example = next(examples, None)
+        if example is None or str(example.id) != str(row["id"]):
+            found = "ends before it" if example is None else f"has id {example.id!r} there"
+            raise ValueError(
+                f"--output {output.path} does not match the start of the input (its row {number} is id "
+                f"{row['id']!r}; the input {found}); move it away to start over"
+            )
 
 
 def _examples(arguments: argparse.Namespace, names: tuple[str, ...]) -> Iterator[Example]:
@@ -78,66 +179,3 @@ def _examples(arguments: argparse.Namespace, names: tuple[str, ...]) -> Iterator
     if len(names) != 1:
         raise ValueError(f"this program reads {', '.join(names)}: give a file and --inputs, not --text")
     return iter([Example({names[0]: text}, id=str(number)) for number, text in enumerate(arguments.text, start=1)])
-
-
-def written_rows(output: Path) -> tuple[int, str | None]:
-    """How many rows a previous run already wrote, and the id of the last one.
-
-    A row cut short by a kill or a full disk is not done: the file is first cut back to
-    its last complete line.
-    """
-    if not output.exists() or output.stat().st_size == 0:
-        return 0, None
-    _drop_partial_line(output)
-    count, last = 0, None
-    with output.open(encoding="utf-8", newline="") as handle:
-        rows = (
-            (json.loads(line) for line in handle if line.strip())
-            if output.suffix == ".jsonl"
-            else csv.DictReader(handle)
-        )
-        for row in rows:
-            count, last = count + 1, str(row["id"])
-    return count, last
-
-
-def _drop_partial_line(path: Path) -> None:
-    with path.open("rb+") as handle:
-        size = handle.seek(0, 2)
-        if size == 0:
-            return
-        handle.seek(max(0, size - 65536))
-        tail = handle.read()
-        if tail.endswith(b"\n"):
-            return
-        cut = tail.rfind(b"\n")
-        handle.truncate(size - len(tail) + cut + 1 if cut >= 0 else 0)
-
-
-class RowWriter:
-    """CSV (or JSONL, by the file's suffix) to a file or standard output, flushed after every chunk."""
-
-    def __init__(self, output: Path | None, fields: list[str], *, append: bool):
-        self.fields = fields
-        self.jsonl = output is not None and output.suffix == ".jsonl"
-        self.owned = output is not None
-        self.handle = output.open("a" if append else "w", encoding="utf-8", newline="") if output else sys.stdout
-        self.csv = None if self.jsonl else csv.writer(self.handle)
-        if self.csv is not None and not append:
-            self.csv.writerow(fields)
-
-    def write(self, rows: list[list]) -> None:
-        if self.csv is None:
-            self.handle.writelines(
-                json.dumps(dict(zip(self.fields, row, strict=True)), ensure_ascii=False) + "\n" for row in rows
-            )
-        else:
-            self.csv.writerows(rows)
-        self.handle.flush()
-
-    def __enter__(self) -> RowWriter:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        if self.owned:
-            self.handle.close()

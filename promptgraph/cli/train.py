@@ -5,24 +5,33 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from promptgraph.cli.arguments import (
     UsageError,
-    fraction,
     non_negative_int,
     output_directory,
     positive_int,
     positive_number,
 )
 from promptgraph.cli.backend import add_backend_options, batching, open_backend
-from promptgraph.cli.options import add_data_options, load_program, parse_labels, read_examples, require_inputs
+from promptgraph.cli.failures import Failures, add_failure_option
+from promptgraph.cli.options import (
+    add_data_options,
+    add_trust_option,
+    load_program,
+    parse_labels,
+    read_examples,
+    require_inputs,
+)
 from promptgraph.cli.synthesize import add_synthesis_options, load_classes, synthetic_trainset
 from promptgraph.compile import CompileResult, compile
 from promptgraph.data import DataError, Example, labels_of, require_labels, stratified_split
 from promptgraph.estimate import estimate_compile, estimate_table
 from promptgraph.lm import FORWARD_MODEL, LM, OPTIMIZER_MODEL, BatchedLM, Ledger, default_cache_dir
+from promptgraph.lockfile import Lock, LockHeld
 from promptgraph.metrics import Evaluation, evaluate
 from promptgraph.modules import Classify
 from promptgraph.optimizers import (
@@ -55,18 +64,14 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     train.add_argument(
         "--budget-usd", type=positive_number, help="stop before an iteration that would take the spend past this"
     )
-    train.add_argument(
-        "--max-failure-rate",
-        type=fraction,
-        default=0.5,
-        help="stop when more than this share of a forward pass fails for good (default 0.5)",
-    )
+    add_failure_option(train, stops="stop training")
     train.add_argument("--valset", help="a separate labelled file to validate on (default: held out of DATA)")
     train.add_argument(
         "--program",
         help="the program to train: a saved .json, or file.py:function returning a Program "
         "(default: a new one-module classifier of --text-column)",
     )
+    add_trust_option(train)
     train.add_argument("--system", default="", help="the starting system prompt (default empty)")
     train.add_argument("--prefix", default="", help="the starting text before each input (default empty)")
     train.add_argument("--suffix", default="", help="the starting text after each input (default empty)")
@@ -110,6 +115,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     check = commands.add_parser("evaluate", help="score a saved program on labelled data")
     check.add_argument("program", help="a saved program (.json), or file.py:function")
     check.add_argument("data", help="labelled examples, .csv or .jsonl")
+    add_trust_option(check)
+    add_failure_option(check, stops="exit 1")
     add_data_options(check, labelled=True)
     add_backend_options(check, optimizer=False)
     check.set_defaults(run=run_evaluate)
@@ -122,6 +129,28 @@ def run_compile(arguments: argparse.Namespace) -> int:
     if arguments.dry_run:
         return run_dry(arguments, trainset, valset)
     out = Path(arguments.out)
+    with _lock_run_directory(out):
+        return _compile_into(arguments, out, trainset, valset, given)
+
+
+def _lock_run_directory(out: Path) -> Lock:
+    """One compile at a time writes a run directory, a resumed one too."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        return Lock.acquire(out / "run.lock", what=f"the run directory {out}")
+    except LockHeld as error:
+        raise ValueError(str(error)) from None
+    except OSError as error:
+        raise ValueError(f"--out {out} cannot be used as a run directory: {error.strerror}") from None
+
+
+def _compile_into(
+    arguments: argparse.Namespace,
+    out: Path,
+    trainset: list[Example],
+    valset: list[Example] | None,
+    given: Program | None,
+) -> int:
     if not arguments.resume:
         remember_arguments(arguments, out)
     ledger = Ledger()
@@ -264,7 +293,7 @@ def parser_default(key: str):
 def build_program(arguments: argparse.Namespace, trainset: list[Example], *, local: bool) -> Program:
     """The --program given, or a new one-module classifier of the data's labels."""
     if arguments.program:
-        return load_program(arguments.program)
+        return load_program(arguments.program, trust_code=arguments.trust_code)
     labels = parse_labels(arguments.labels)[0] or labels_of(trainset)
     max_tokens = arguments.max_tokens if arguments.max_tokens is not None else (64 if local else 400)
     classify = Classify(
@@ -339,7 +368,7 @@ def compile_summary(result: CompileResult, saved: Path, report: Path) -> str:
 
 
 def run_evaluate(arguments: argparse.Namespace) -> int:
-    program = load_program(arguments.program)
+    program = load_program(arguments.program, trust_code=arguments.trust_code)
     require_inputs(arguments, program.inputs)
     examples = read_examples(arguments, arguments.data, labelled=True)
     require_known_labels(program, examples, arguments.data)
@@ -348,10 +377,15 @@ def run_evaluate(arguments: argparse.Namespace) -> int:
         # Batch ids are kept by the fingerprint of their requests, so one file serves every evaluation.
         batch = batching(arguments, state=default_cache_dir() / "evaluate-batches.json")
         traces = program.run(examples, lm=backend.forward, ledger=ledger, tag="evaluate", batch=batch)
+    failures = Failures()
+    failures.add(traces)
     result = evaluate(traces, labels=program.labels)
     print(evaluation_table(result))
     print()
     print(ledger.table())
+    if failures.too_many(arguments.max_failure_rate):  # the scores above then say little about the program
+        print(failures.verdict(arguments.max_failure_rate, "examples"), file=sys.stderr)
+        return 1
     return 0
 
 

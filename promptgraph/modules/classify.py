@@ -11,8 +11,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from promptgraph.module import reference_of
 from promptgraph.modules.prompt import ParseError, Parser, Prompt
+from promptgraph.references import reference_of
 
 LABEL_TAG = re.compile(r"<label>\s*(.*?)\s*</label>", re.IGNORECASE | re.DOTALL)
 
@@ -41,6 +41,8 @@ class Classify(Prompt):
         self.labels = tuple(str(label) for label in labels)
         if len(self.labels) < 2 or len(set(self.labels)) != len(self.labels):
             raise ValueError(f"Classify needs two or more distinct labels, got {list(labels)}")
+        if any(not label.strip() for label in self.labels):
+            raise ValueError(f"Classify labels must not be empty or blank, got {list(labels)}")
         self._label_parser = parser
         format_rule = (
             "Together, the system prompt, prefix and suffix must tell the model to end its answer with "

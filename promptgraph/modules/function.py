@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from promptgraph.module import Context, Module, import_reference, reference_of
+from promptgraph.module import Context, Module
+from promptgraph.references import reference_of
 from promptgraph.trace import FAILED, OK, Outcome
 
 
 class Function(Module):
     passes_feedback = True
+    reference_fields = ("function",)
 
     def __init__(
         self, function: Callable[..., Any], *, inputs: Sequence[str], outputs: Sequence[str], description: str = ""
@@ -49,7 +51,3 @@ class Function(Module):
             "outputs": list(self.outputs),
             "description": self.description,
         }
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Function:
-        return cls(**{**config, "function": import_reference(config["function"])})

@@ -13,8 +13,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from promptgraph.module import reference_of
 from promptgraph.modules.prompt import ParseError, Parser, Prompt
+from promptgraph.references import reference_of
 
 
 def read_tags(text: str, names: Sequence[str]) -> dict[str, str]:

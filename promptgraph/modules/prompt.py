@@ -16,8 +16,10 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from promptgraph.lm import LMError, Request
-from promptgraph.module import Context, Module, import_reference, reference_of
+from promptgraph.module import Context, Module
 from promptgraph.parameter import Demos, Parameter
+from promptgraph.program_schema import whole_number
+from promptgraph.references import reference_of
 from promptgraph.trace import FAILED, OK, UNPARSED, Outcome
 
 
@@ -29,6 +31,8 @@ Parser = Callable[[str], Any]
 
 
 class Prompt(Module):
+    reference_fields = ("parser",)
+
     def __init__(
         self,
         *,
@@ -44,6 +48,10 @@ class Prompt(Module):
         format: str = "",
         max_input_chars: int = 20_000,
     ):
+        for setting, value in (("max_tokens", max_tokens), ("max_input_chars", max_input_chars)):
+            problem = whole_number(value)
+            if problem:
+                raise ValueError(f"{setting} {problem}")
         self.inputs = tuple(inputs)
         self.outputs = tuple(outputs)
         self.description = description or f"reads {', '.join(self.inputs)} and writes {', '.join(self.outputs)}"
@@ -138,10 +146,3 @@ class Prompt(Module):
             "format": self.format,
             "max_input_chars": self.max_input_chars,
         }
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Prompt:
-        parser = import_reference(config.get("parser"))
-        if parser is not None and not callable(parser):
-            raise TypeError(f"parser {config['parser']} is not a function")
-        return cls(**{**config, "parser": parser})

@@ -1,5 +1,10 @@
 import csv
 import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
 
 import pytest
 
@@ -8,6 +13,8 @@ from promptgraph.cli import main
 from promptgraph.testing import MessagesServer
 from tests.messages_server import serve, tagged
 from tests.scenario import KEY_PHRASE, forward_reply, optimizer_reply, questions
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def reply(request):
@@ -202,3 +209,40 @@ def test_compile_with_beam_search_through_the_cli_writes_the_search_into_the_rep
     out = compile_to(tmp_path, server, data, "--optimizer", "beam", "--iterations", "1")
     page = (out / "report" / "index.html").read_text()
     assert 'id="iteration-1-search"' in page
+
+
+CHILD = """
+import sys
+from promptgraph.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("second", ["compile", "resume"])
+def test_a_second_compile_into_a_run_directory_in_use_is_refused_naming_the_one_running(tmp_path, data, second):
+    out = tmp_path / "run"
+    started, go_on = threading.Event(), threading.Event()
+
+    def respond(request):
+        started.set()
+        go_on.wait(timeout=120)
+        return tagged(reply)(request)
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PROMPTGRAPH_CACHE_DIR": str(tmp_path / "cache")}
+    with MessagesServer(respond) as server:
+        first = [sys.executable, "-c", CHILD, "compile", str(data), *data_options(), *models(server.base_url)]
+        first += ["--iterations", "1", "--samples-per-label", "4", "--val-per-label", "3", "--out", str(out)]
+        running = subprocess.Popen(first, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert started.wait(timeout=120), "the first compile never sent a request"
+            again = first if second == "compile" else [sys.executable, "-c", CHILD, "compile", "--resume", str(out)]
+            refused = subprocess.run(again, env=env, capture_output=True, text=True, timeout=120)
+            settings = (out / "command.json").read_text()
+        finally:
+            go_on.set()
+            _, errors = running.communicate(timeout=120)
+    assert refused.returncode != 0
+    assert f"the run directory {out} is in use by pid {running.pid} on " in refused.stderr
+    assert running.returncode == 0, errors
+    assert (out / "command.json").read_text() == settings
+    assert not (out / "run.lock").exists()

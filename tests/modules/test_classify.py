@@ -47,3 +47,9 @@ def test_the_check_demands_the_label_tag_and_every_label_name():
 
 def test_parameters_carry_the_format_constraint_for_the_rewriter():
     assert "Label: <label>X</label>" in Classify(LABELS).system.constraints[0]
+
+
+@pytest.mark.parametrize("labels", [["", "a"], ["a", "  "]])
+def test_a_blank_label_is_refused(labels):
+    with pytest.raises(ValueError, match="empty or blank"):
+        Classify(labels)

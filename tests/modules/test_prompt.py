@@ -1,3 +1,5 @@
+import pytest
+
 from promptgraph import Context, Prompt, ScriptedLM
 from promptgraph.lm import Response, Usage
 from promptgraph.trace import FAILED, OK, UNPARSED
@@ -56,3 +58,10 @@ def test_demos_come_first_as_earlier_turns_answered_by_their_output():
         ("assistant", "4"),
         ("user", "Q:\n\n3+3?"),
     ]
+
+
+@pytest.mark.parametrize("setting", ["max_tokens", "max_input_chars"])
+@pytest.mark.parametrize("value", [0, -5, 2.5, True])
+def test_a_length_limit_below_one_or_not_whole_is_refused(setting, value):
+    with pytest.raises(ValueError, match=f"{setting} must be a whole number of at least 1"):
+        Prompt(**{setting: value})
