@@ -41,7 +41,9 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     predict.add_argument("data", nargs="?", help="texts to label, .csv or .jsonl (or use --text)")
     add_trust_option(predict)
     predict.add_argument("--text", type=text, action="append", default=[], help="a text to label; repeat for more")
-    predict.add_argument("--output", type=output_file, help="write .csv or .jsonl here, resuming if it exists (default: CSV on stdout)")
+    predict.add_argument(
+        "--output", type=output_file, help="write .csv or .jsonl here, resuming if it exists (default: CSV on stdout)"
+    )
     add_failure_option(predict, stops="stop and exit 1")
     add_data_options(predict, labelled=False)
     add_backend_options(predict, optimizer=False)
