@@ -31,7 +31,7 @@ class Example:
 
 def load_examples(path: str | Path, **columns: Any) -> list[Example]:
     """Every example of a CSV or JSONL file; the columns are chosen as in `iter_examples`."""
-    examples = list(iter_examples(path, **columns))
+    examples = list(iter_examples(path, unique_ids=True, **columns))
     if not examples:
         raise DataError(f"{path} has no rows")
     return examples
@@ -46,6 +46,7 @@ def iter_examples(
     id: str | None = None,
     label_map: Mapping[str, str] | None = None,
     always: str | None = None,
+    unique_ids: bool = False,
 ) -> Iterator[Example]:
     """Examples one at a time, in file order, in constant memory (for labelling large files).
 
@@ -53,34 +54,69 @@ def iter_examples(
     ({"question_text": "text"} reads column question_text as input "text").
     `label_map` turns raw label values into names (e.g. {"0": "sincere", "1": "insincere"}).
     `always` names a column that flags canonical examples (1/true/yes/always).
+    A row with an empty (or null) input, label or id is refused, naming its line and column;
+    with `unique_ids`, so is an id seen before (ids name examples in splits and checkpoints;
+    remembering them all costs memory, which a stream of rows to label need not spend).
     """
     path = Path(path)
     columns = dict(inputs) if isinstance(inputs, Mapping) else {name: name for name in inputs}
     wanted = [*columns, *(name for name in (label, note, id, always) if name)]
+    seen: dict[str, int] = {}
     for number, (line, row) in enumerate(_rows(path), start=1):
+        where = f"{path} line {line}"
         if not isinstance(row, dict):
-            raise DataError(f"{path} line {line} is not an object of named fields: {str(row)[:80]}")
+            raise DataError(f"{where} is not an object of named fields: {str(row)[:80]}")
         missing = [name for name in wanted if name not in row]
         if missing:
-            where = "" if number == 1 else f" line {line}"
             columns_there = ", ".join(row)
             raise DataError(
-                f"{path}{where} has no column {', '.join(map(repr, missing))}; its columns are {columns_there}"
+                f"{path if number == 1 else where} has no column {', '.join(map(repr, missing))}; "
+                f"its columns are {columns_there}"
             )
-        if label is not None and row[label] is None:
-            raise DataError(f"{path} line {line} has no value for the label column {label!r}")
-        value = None if label is None else str(row[label]).strip()
-        if label_map is not None and value is not None:
-            if value not in label_map:
-                raise DataError(f"{path} line {line}: label {value!r} is not in the label map {dict(label_map)}")
-            value = label_map[value]
+        example_id = _text(row[id], where, id) if id else str(number)
+        if unique_ids and id:
+            if example_id in seen:
+                raise DataError(
+                    f"{where} repeats the {id!r} {example_id!r} of line {seen[example_id]}; ids must be unique"
+                )
+            seen[example_id] = line
         yield Example(
-            inputs={field: str(row[column]) for column, field in columns.items()},
-            label=value,
+            inputs={field: _text(row[column], where, column) for column, field in columns.items()},
+            label=None if label is None else _label(row[label], where, label, label_map),
             note=str(row[note]) if note and row[note] not in (None, "") else None,
-            id=str(row[id]) if id else str(number),
-            always=_flag(row[always], f"{path} line {line}", always) if always else False,
+            id=example_id,
+            always=_flag(row[always], where, always) if always else False,
         )
+
+
+# How a missing value looks in a file written by pandas or a spreadsheet.
+NOT_A_LABEL = ("", "nan")
+
+
+def _label(value: Any, where: str, column: str, label_map: Mapping[str, str] | None) -> str:
+    text = "" if value is None else str(value).strip()
+    if label_map is not None and text in label_map:  # mapped on purpose, even a blank
+        return label_map[text]
+    if value is None or text.lower() in NOT_A_LABEL:
+        shown = "null" if value is None else "empty" if not text else repr(text)
+        raise DataError(f"{where} has no label: {column!r} is {shown}; fill it in or drop the row")
+    if label_map is not None:
+        raise DataError(
+            f"{where}: label {text!r} is not one of the labels given ({', '.join(label_map)}); add or map it"
+        )
+    return text
+
+
+def _text(value: Any, where: str, column: str) -> str:
+    """A field as text; a value that is not one (null, a list, nothing) is refused, not sent as 'None'."""
+    if value is None:
+        raise DataError(f"{where}: {column!r} is null; give it a value or drop the row")
+    if isinstance(value, (dict, list)):
+        raise DataError(f"{where}: {column!r} is not text but a JSON {type(value).__name__}")
+    text = str(value)
+    if not text.strip():
+        raise DataError(f"{where}: {column!r} is empty; give it a value or drop the row")
+    return text
 
 
 TRUE = ("1", "true", "yes", "y", "always")
@@ -96,10 +132,17 @@ def _flag(value: Any, where: str, column: str) -> bool:
     raise DataError(f"{where}: {column!r} is {value!r}; write 1/true/yes for a canonical example, or leave it empty")
 
 
+# A long text is cut for the prompt later, with a warning (modules/prompt.py); the reader
+# must not refuse it first, as the csv module does past 128 KiB by default.
+MAX_FIELD_CHARS = 2**31 - 1
+
+
 def _rows(path: Path) -> Iterator[tuple[int, dict]]:
     """(line number, row) for each record of a CSV or JSONL file."""
     if not path.exists():
         raise DataError(f"{path} does not exist")
+    if path.is_dir():
+        raise DataError(f"{path} is a directory; give a .csv or .jsonl file")
     with path.open("rb") as handle:
         lines = _decoded(handle, path)
         if path.suffix.lower() in (".jsonl", ".ndjson"):
@@ -110,27 +153,47 @@ def _rows(path: Path) -> Iterator[tuple[int, dict]]:
                     except json.JSONDecodeError as error:
                         raise DataError(f"{path} line {number} is not JSON: {error}") from None
             return
-        reader = csv.DictReader(lines)
-        for row in reader:
-            if None in row or None in row.values():
-                raise DataError(
-                    f"{path} line {reader.line_num} has {len(row)} fields, not the "
-                    f"{len(reader.fieldnames or [])} the header names"
-                )
-            yield reader.line_num, row
+        yield from _csv_rows(lines, path)
+
+
+def _csv_rows(lines: Iterator[str], path: Path) -> Iterator[tuple[int, dict]]:
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD_CHARS))
+    reader = csv.reader(lines)
+    header = next(reader, None)
+    if header is None:
+        return
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise DataError(f"{path}: the header names column {', '.join(map(repr, repeated))} twice; rename one")
+    end = reader.line_num
+    for fields in reader:
+        start, end = end + 1, reader.line_num  # a quoted field may span lines: a row is named by its first
+        if not fields:  # a blank line
+            continue
+        if len(fields) != len(header):
+            count = f"{len(fields)} field" + ("s" if len(fields) != 1 else "")
+            spans = f" (it runs on to line {end}: is a quote left open?)" if end > start else ""
+            raise DataError(f"{path} line {start} has {count}, but the header names {len(header)}{spans}")
+        yield start, dict(zip(header, fields, strict=True))
 
 
 def _decoded(handle: BinaryIO, path: Path) -> Iterator[str]:
     """Lines as text, line by line, so a byte that is not UTF-8 is reported at its line."""
+    offset = 0
     for number, raw in enumerate(handle, start=1):
+        if number == 1 and raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise DataError(f"{path} is UTF-16 (a spreadsheet's 'Unicode text'); save it as CSV UTF-8")
+        if number == 1 and raw.startswith(b"PK\x03\x04"):
+            raise DataError(f"{path} is a zip file (a spreadsheet?); export it as CSV UTF-8")
         try:
-            yield raw.decode(
-                "utf-8-sig" if number == 1 else "utf-8"
-            )  # a spreadsheet's byte-order mark is not a column name
+            # A spreadsheet's byte-order mark is not a column name.
+            yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
         except UnicodeDecodeError as error:
             raise DataError(
-                f"{path} line {number} is not UTF-8 (byte {raw[error.start]:#04x}); save the file as UTF-8"
+                f"{path} line {number} is not UTF-8 (byte {raw[error.start]:#04x} at offset {offset + error.start}); "
+                "save the file as UTF-8, e.g. iconv -f latin1 -t utf-8"
             ) from None
+        offset += len(raw)
 
 
 def labels_of(examples: Iterable[Example]) -> list[str]:

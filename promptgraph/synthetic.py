@@ -124,7 +124,12 @@ class Classes:
         path = Path(path)
         if not path.exists():
             raise DataError(f"{path} does not exist")
-        text = path.read_text(encoding="utf-8")
+        if path.is_dir():
+            raise DataError(f"{path} is a directory; give a .json or .jsonl file of classes")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as error:
+            raise DataError(f"{path} is not UTF-8 (byte offset {error.start}); save the file as UTF-8") from None
         classes = cls()
         if path.suffix.lower() == ".json":
             try:
@@ -134,7 +139,7 @@ class Classes:
             if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
                 raise DataError(f'{path} must be an object of class descriptions: {{"class name": "description", ...}}')
             classes.descriptions = dict(data)
-            return classes
+            return classes.named(path)
         for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
@@ -150,7 +155,16 @@ class Classes:
             if not isinstance(examples, list):
                 raise DataError(f'{path} line {number}: "examples" must be a list of texts')
             classes.add_examples(row["class_name"], examples)
-        return classes
+        return classes.named(path)
+
+    def named(self, path: Path) -> Classes:
+        """These classes, once every one is known to have a name and a description or examples."""
+        for name in self.names:
+            if not name.strip():
+                raise DataError(f"{path}: a class has an empty name; name every class")
+            if not self.descriptions.get(name, "").strip() and not self.examples.get(name):
+                raise DataError(f"{path}: class {name!r} has neither a description nor examples")
+        return self
 
 
 @attrs.frozen

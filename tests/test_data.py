@@ -47,8 +47,74 @@ def test_a_broken_row_is_refused_with_its_line_number(tmp_path):
 
 
 def test_a_label_outside_the_map_is_refused(tmp_path):
-    with pytest.raises(DataError, match=r"label '2' is not in the label map"):
+    with pytest.raises(DataError, match=r"line 2: label '2' is not one of the labels given"):
         load_examples(write_csv(tmp_path / "q.csv", "text,label\na,2\n"), label_map={"0": "no", "1": "yes"})
+
+
+@pytest.mark.parametrize(
+    ("content", "refusal"),
+    [
+        ("text,label\na,x\nb\n", "line 3 has 1 field, but the header names 2"),
+        ("text,label,text\na,x,b\n", "the header names column 'text' twice"),
+        ("text,label\na,x\n,y\n", "line 3: 'text' is empty"),
+        ("text,label\na,x\nb,NaN\n", "line 3 has no label: 'label' is 'NaN'"),
+        ("text,label\na,x\nb, \n", "line 3 has no label: 'label' is empty"),
+    ],
+    ids=["short row", "repeated column", "empty text", "NaN label", "blank label"],
+)
+def test_a_bad_csv_row_is_refused_naming_its_line_and_column(tmp_path, content, refusal):
+    with pytest.raises(DataError, match=refusal):
+        load_examples(write_csv(tmp_path / "q.csv", content))
+
+
+@pytest.mark.parametrize(
+    ("row", "refusal"),
+    [
+        ({"text": None, "label": "x"}, "line 2: 'text' is null"),
+        ({"text": ["a"], "label": "x"}, "line 2: 'text' is not text but a JSON list"),
+        ({"text": "a", "label": None}, "line 2 has no label: 'label' is null"),
+    ],
+    ids=["null text", "list as text", "null label"],
+)
+def test_a_jsonl_value_that_is_not_text_is_refused_not_sent_as_none(tmp_path, row, refusal):
+    path = tmp_path / "q.jsonl"
+    path.write_text(json.dumps({"text": "a", "label": "x"}) + "\n" + json.dumps(row) + "\n")
+    with pytest.raises(DataError, match=refusal):
+        load_examples(path)
+
+
+def test_a_repeated_id_is_refused_naming_both_lines(tmp_path):
+    path = write_csv(tmp_path / "q.csv", "id,text,label\nr1,a,x\nr2,b,y\nr1,c,x\n")
+    with pytest.raises(DataError, match="line 4 repeats the 'id' 'r1' of line 2"):
+        load_examples(path, id="id")
+
+
+def test_a_byte_that_is_not_utf8_is_named_with_its_line_and_offset(tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_bytes(b"text,label\ncaf\xe9,x\n")
+    with pytest.raises(DataError, match=r"line 2 is not UTF-8 \(byte 0xe9 at offset 14\)"):
+        load_examples(path)
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_column(tmp_path):
+    path = tmp_path / "q.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps({"text": "a", "label": "x"}).encode() + b"\n")
+    assert load_examples(path) == [Example({"text": "a"}, "x", id="1")]
+
+
+def test_a_cell_past_the_csv_modules_default_limit_is_read_whole(tmp_path):
+    path = write_csv(tmp_path / "q.csv", "text,label\n" + "x" * 1_000_000 + ",y\n")
+    assert len(load_examples(path)[0].inputs["text"]) == 1_000_000
+
+
+def test_a_label_mapped_on_purpose_may_be_blank(tmp_path):
+    path = write_csv(tmp_path / "q.csv", "text,label\na,1\nb,\n")
+    assert [e.label for e in load_examples(path, label_map={"1": "yes", "": "unknown"})] == ["yes", "unknown"]
+
+
+def test_a_directory_is_refused_as_data(tmp_path):
+    with pytest.raises(DataError, match="is a directory"):
+        load_examples(tmp_path)
 
 
 def test_a_single_label_cannot_train_a_classifier():

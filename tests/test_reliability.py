@@ -252,7 +252,7 @@ def test_malformed_rewrites_are_refused_and_the_reason_is_kept(reply, reason):
 def test_bad_input_names_the_file_and_line_and_writes_nothing(tmp_path, capsys):
     data = tmp_path / "q.csv"
     data.write_bytes(b"text,label\nfine,sincere\ncaf\xe9,insincere\n")
-    assert main(["compile", str(data), "--base-url", "http://127.0.0.1:9", "--out", str(tmp_path / "out")]) == 1
+    assert main(["compile", str(data), "--base-url", "http://127.0.0.1:9", "--out", str(tmp_path / "out")]) == 2
     assert "q.csv line 3 is not UTF-8" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 

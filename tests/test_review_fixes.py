@@ -86,7 +86,7 @@ def test_jsonl_rows_are_each_checked_with_their_line(tmp_path):
     with pytest.raises(pg.DataError, match="line 2 is not an object"):
         pg.load_examples(path)
     path.write_text('{"text": "a", "label": null}\n')
-    with pytest.raises(pg.DataError, match="no value for the label column"):
+    with pytest.raises(pg.DataError, match="line 1 has no label: 'label' is null"):
         pg.load_examples(path)
 
 

@@ -2,6 +2,11 @@
 
 argparse (standard library) is enough for a handful of subcommands and keeps the
 runtime dependencies small. Each subcommand lives in its own file and adds itself here.
+
+Exit codes: 0 done; 1 the run failed (a model, a server, training); 2 the input was
+refused before anything was written or sent (every ValueError of promptgraph: DataError,
+LoadError, GraphError, UsageError, and argparse's own errors); 130 interrupted; 141 the
+reader of standard output went away (`promptgraph predict ... | head`), as for any Unix tool.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import sys
 
 import promptgraph
 from promptgraph.cli import ask, demo, local, predict, synthesize, train
+from promptgraph.cli.arguments import Parser
 from promptgraph.compile import TrainingError
 from promptgraph.lm import LMError
 from promptgraph.lm.local import LocalServerError
@@ -19,7 +25,7 @@ from promptgraph.lm.local_setup import LocalSetupError
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="promptgraph", description="Train the prompts of LLM programs.")
+    top = Parser(prog="promptgraph", description="Train the prompts of LLM programs.")
     top.add_argument("--version", action="version", version=f"promptgraph {promptgraph.__version__}")
     commands = top.add_subparsers(dest="command", required=True)
     train.add_commands(commands)
@@ -35,13 +41,15 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parser().parse_args(argv)
     try:
         return arguments.run(arguments)
-    except (
-        LMError,
-        LocalServerError,
-        LocalSetupError,
-        TrainingError,
-        ValueError,
-    ) as error:  # Data/LoadError: ValueErrors
+    except BrokenPipeError:
+        # Whatever is still buffered for stdout has nowhere to go; without this, Python
+        # reports the same broken pipe again as it exits.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a tool stopped by a closed pipe
+    except ValueError as error:  # bad input: refused before anything was written or sent
+        print(f"promptgraph: error: {error}", file=sys.stderr)
+        return 2
+    except (LMError, LocalServerError, LocalSetupError, TrainingError) as error:
         print(f"promptgraph: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import attrs
 
+from promptgraph.cli.arguments import model_name, positive_int, positive_number, url
 from promptgraph.lm import FORWARD_MODEL, LM, OPTIMIZER_MODEL, AnthropicLM, Batching, default_cache_dir, with_cache
 from promptgraph.lm.local import LocalServer
 from promptgraph.lm.local_setup import find_local, setup
@@ -45,18 +46,23 @@ def add_backend_options(parser: argparse.ArgumentParser, *, optimizer: bool) -> 
     )
     group.add_argument(
         "--base-url",
+        type=url,
         help="any server that speaks the Anthropic Messages API, e.g. http://127.0.0.1:8080 (no key needed)",
     )
     group.add_argument(
-        "--model", default=FORWARD_MODEL, help=f"the model that runs the program (default {FORWARD_MODEL})"
+        "--model",
+        type=model_name,
+        default=FORWARD_MODEL,
+        help=f"the model that runs the program (default {FORWARD_MODEL})",
     )
     if optimizer:
         group.add_argument(
             "--optimizer-model",
+            type=model_name,
             default=OPTIMIZER_MODEL,
             help=f"the model that critiques and rewrites (default {OPTIMIZER_MODEL})",
         )
-    group.add_argument("--max-concurrency", type=int, default=8, help="requests in flight at once (default 8)")
+    group.add_argument("--max-concurrency", type=positive_int, default=8, help="requests in flight at once (default 8)")
     group.add_argument("--no-cache", action="store_true", help="always call the model, never the response cache")
     group.add_argument(
         "--cache-dir",
@@ -70,7 +76,10 @@ def add_backend_options(parser: argparse.ArgumentParser, *, optimizer: bool) -> 
         "hours; an interrupted run resumes polling the same batches",
     )
     group.add_argument(
-        "--poll-seconds", type=float, default=30.0, help="with --batch: how often to ask whether a batch is done"
+        "--poll-seconds",
+        type=positive_number,
+        default=30.0,
+        help="with --batch: how often to ask whether a batch is done",
     )
 
 

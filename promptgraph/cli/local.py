@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from promptgraph.cli.arguments import positive_int
 from promptgraph.lm.local_setup import LocalSetupError, find_local, local_dir, setup
 
 
@@ -12,7 +13,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     local = commands.add_parser("local", help="the local backend: a small model on llama-server, no key needed")
     actions = local.add_subparsers(dest="action", required=True)
     build = actions.add_parser("setup", help="build llama-server once (about 7 minutes) and fetch SmolLM2-135M")
-    build.add_argument("--jobs", type=int, help="parallel compile jobs (default: the number of cores)")
+    build.add_argument("--jobs", type=positive_int, help="parallel compile jobs (default: the number of cores)")
     build.set_defaults(run=run_setup)
     status = actions.add_parser("status", help="say whether the local backend is ready, and where its files are")
     status.set_defaults(run=run_status)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 
-from promptgraph.data import DataError, Example, load_examples
+from promptgraph.cli.arguments import UsageError
+from promptgraph.data import Example, load_examples
 from promptgraph.program import Program
 from promptgraph.references import import_file
 from promptgraph.saving import load
@@ -82,28 +84,60 @@ def _one_line(error: BaseException) -> str:
 
 
 def parse_labels(text: str | None) -> tuple[list[str], dict[str, str] | None]:
-    """'a,b' -> (labels, None); '0=a,1=b' -> (labels, {'0': 'a', '1': 'b'})."""
-    if not text:
+    """'a,b' -> (labels, None); '0=a,1=b' -> (labels, {'0': 'a', '1': 'b'}).
+
+    Several raw values may share a name ('0=neg,1=neg,2=pos' merges classes); a raw value
+    may be empty ('=other' names the rows with no label).
+    """
+    if text is None:
         return [], None
-    items = [item.strip() for item in text.split(",") if item.strip()]
-    if all("=" in item for item in items):
-        mapping = dict(item.split("=", 1) for item in items)
-        return list(dict.fromkeys(mapping.values())), mapping
-    if any("=" in item for item in items):
-        raise DataError(f"--labels mixes names and raw=name pairs: {text!r}; use one form for all")
-    return items, None
+    items = [item.strip() for item in text.split(",")]
+    if any("=" in item for item in items) and not all("=" in item for item in items):
+        raise UsageError(f"--labels mixes names and raw=name pairs: {text!r}; use one form for all")
+    pairs = [[part.strip() for part in item.split("=", 1)] for item in items] if "=" in text else None
+    names = [pair[1] for pair in pairs] if pairs else items
+    if "" in names:
+        raise UsageError(f"--labels {text!r} has an empty name; write 'a,b' or '0=a,1=b'")
+    _refuse_repeats([pair[0] for pair in pairs] if pairs else names, "--labels gives {!r} twice")
+    labels = list(dict.fromkeys(names))
+    if len(labels) < 2:
+        raise UsageError(f"--labels {text!r} gives one label, {labels[0]!r}; a classifier needs two or more")
+    mapping = dict(pairs) if pairs else None
+    return labels, mapping
 
 
 def input_columns(arguments: argparse.Namespace) -> dict[str, str]:
     """Column -> program input, from --inputs or else --text-column."""
     if not arguments.inputs:
         return {arguments.text_column: "text"}
-    pairs = [item.strip().split("=", 1) for item in arguments.inputs.split(",") if item.strip()]
+    pairs = [[part.strip() for part in item.split("=", 1)] for item in arguments.inputs.split(",")]
+    if any(not part for pair in pairs for part in pair):
+        raise UsageError(f"--inputs {arguments.inputs!r} has an empty name; write 'a,b' or 'column=input,...'")
+    _refuse_repeats([pair[0] for pair in pairs], "--inputs reads column {!r} twice")
+    _refuse_repeats([pair[-1] for pair in pairs], "--inputs names the input {!r} twice")
     return {pair[0]: pair[-1] for pair in pairs}
 
 
+def require_inputs(arguments: argparse.Namespace, inputs: Sequence[str]) -> None:
+    """The columns chosen give every input the program reads."""
+    given = set(input_columns(arguments).values())
+    if not set(inputs) <= given:
+        raise UsageError(
+            f"the program reads the inputs {', '.join(inputs)}, but the columns chosen give "
+            f"{', '.join(sorted(given))}; choose them with --inputs {','.join(inputs)} (or column=input,...)"
+        )
+
+
+def _refuse_repeats(names: list[str], message: str) -> None:
+    repeated = next((name for index, name in enumerate(names) if name in names[:index]), None)
+    if repeated is not None:
+        raise UsageError(message.format(repeated))
+
+
 def read_examples(arguments: argparse.Namespace, path: str | Path, *, labelled: bool) -> list[Example]:
-    _, label_map = parse_labels(getattr(arguments, "labels", None))
+    labels, label_map = parse_labels(getattr(arguments, "labels", None))
+    if labels and label_map is None:  # names given: a label in the data that is not one of them is a mistake
+        label_map = {label: label for label in labels}
     return load_examples(
         path,
         inputs=input_columns(arguments),

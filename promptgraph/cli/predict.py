@@ -12,6 +12,7 @@ and past `--max-failure-rate` the run stops and exits 1.
 from __future__ import annotations
 
 import argparse
+import collections
 import itertools
 import sys
 from collections.abc import Iterator
@@ -20,9 +21,10 @@ from pathlib import Path
 import attrs
 from tqdm import tqdm
 
+from promptgraph.cli.arguments import output_file, text
 from promptgraph.cli.backend import Backend, add_backend_options, batching, open_backend
 from promptgraph.cli.failures import Failures, add_failure_option
-from promptgraph.cli.options import add_data_options, add_trust_option, input_columns, load_program
+from promptgraph.cli.options import add_data_options, add_trust_option, input_columns, load_program, require_inputs
 from promptgraph.cli.predict_output import Output, RowWriter, fingerprint
 from promptgraph.data import Example, iter_examples
 from promptgraph.lm import Batching
@@ -38,8 +40,10 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     predict.add_argument("program", help="a saved program (.json), or file.py:function")
     predict.add_argument("data", nargs="?", help="texts to label, .csv or .jsonl (or use --text)")
     add_trust_option(predict)
-    predict.add_argument("--text", action="append", default=[], help="a text to label; repeat for more")
-    predict.add_argument("--output", help="write .csv or .jsonl here, resuming if it exists (default: CSV on stdout)")
+    predict.add_argument("--text", type=text, action="append", default=[], help="a text to label; repeat for more")
+    predict.add_argument(
+        "--output", type=output_file, help="write .csv or .jsonl here, resuming if it exists (default: CSV on stdout)"
+    )
     add_failure_option(predict, stops="stop and exit 1")
     add_data_options(predict, labelled=False)
     add_backend_options(predict, optimizer=False)
@@ -48,6 +52,9 @@ def add_command(commands: argparse._SubParsersAction) -> None:
 
 def run_predict(arguments: argparse.Namespace) -> int:
     program = load_program(arguments.program, trust_code=arguments.trust_code)
+    # Every row is read once before anything is written or sent (in constant memory): a bad
+    # row at the end of a big file stops the run now, not after paying for the rows before it.
+    collections.deque(_examples(arguments, program.inputs), maxlen=0)
     examples = _examples(arguments, program.inputs)
     columns = ("id", program.outputs[0], "status")
     if not arguments.output:
@@ -167,6 +174,7 @@ def _examples(arguments: argparse.Namespace, names: tuple[str, ...]) -> Iterator
     if arguments.data and arguments.text:
         raise ValueError("give either a file of texts or --text, not both")
     if arguments.data:
+        require_inputs(arguments, names)
         return iter_examples(arguments.data, inputs=input_columns(arguments), label=None, id=arguments.id_column)
     if not arguments.text:
         raise ValueError("nothing to label: give a .csv/.jsonl file or --text")

@@ -6,6 +6,7 @@ import argparse
 import random
 from pathlib import Path
 
+from promptgraph.cli.arguments import new_file, positive_int
 from promptgraph.cli.backend import Backend, add_backend_options, open_backend
 from promptgraph.data import Example, load_examples
 from promptgraph.lm import Ledger
@@ -21,7 +22,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:
         help='the classes: a .json object {"name": "description"}, or .jsonl lines of '
         '{"class_name": ..., "description": ..., "examples": [...]}',
     )
-    command.add_argument("--output", required=True, help="where to write the trainset: .csv or .jsonl")
+    command.add_argument("--output", type=new_file, required=True, help="where to write the trainset: .csv or .jsonl")
     command.add_argument("--seed", type=int, default=0)
     add_synthesis_options(command)
     add_backend_options(command, optimizer=True)
@@ -33,7 +34,7 @@ def add_synthesis_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--examples", help='real examples to add: .jsonl lines of {"class_name": ..., "examples": [...]}'
     )
-    group.add_argument("--per-class", type=int, default=50, help="synthetic examples per class (default 50)")
+    group.add_argument("--per-class", type=positive_int, default=50, help="synthetic examples per class (default 50)")
 
 
 def load_classes(arguments: argparse.Namespace) -> Classes:

@@ -4,16 +4,31 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from promptgraph.cli.arguments import (
+    UsageError,
+    non_negative_int,
+    output_directory,
+    positive_int,
+    positive_number,
+)
 from promptgraph.cli.backend import add_backend_options, batching, cache_directory, open_backend
 from promptgraph.cli.failures import Failures, add_failure_option
-from promptgraph.cli.options import add_data_options, add_trust_option, load_program, parse_labels, read_examples
-from promptgraph.cli.synthesize import add_synthesis_options, synthetic_trainset
+from promptgraph.cli.options import (
+    add_data_options,
+    add_trust_option,
+    load_program,
+    parse_labels,
+    read_examples,
+    require_inputs,
+)
+from promptgraph.cli.synthesize import add_synthesis_options, load_classes, synthetic_trainset
 from promptgraph.compile import CompileResult, compile
-from promptgraph.data import Example, labels_of, stratified_split
+from promptgraph.data import DataError, Example, labels_of, require_labels, stratified_split
 from promptgraph.estimate import estimate_compile, estimate_table
 from promptgraph.lm import FORWARD_MODEL, LM, OPTIMIZER_MODEL, BatchedLM, Ledger
 from promptgraph.lockfile import Lock, LockHeld
@@ -46,7 +61,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         metavar="RUN_DIR",
         help="carry on an interrupted run from its last finished iteration, with the settings it was started with",
     )
-    train.add_argument("--budget-usd", type=float, help="stop before an iteration that would take the spend past this")
+    train.add_argument(
+        "--budget-usd", type=positive_number, help="stop before an iteration that would take the spend past this"
+    )
     add_failure_option(train, stops="stop training")
     train.add_argument("--valset", help="a separate labelled file to validate on (default: held out of DATA)")
     train.add_argument(
@@ -58,11 +75,13 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--system", default="", help="the starting system prompt (default empty)")
     train.add_argument("--prefix", default="", help="the starting text before each input (default empty)")
     train.add_argument("--suffix", default="", help="the starting text after each input (default empty)")
-    train.add_argument("--iterations", type=int, default=5)
+    train.add_argument("--iterations", type=non_negative_int, default=5)
     train.add_argument(
-        "--samples-per-label", type=int, default=100, help="training examples sampled per label and iteration"
+        "--samples-per-label", type=positive_int, default=100, help="training examples sampled per label and iteration"
     )
-    train.add_argument("--val-per-label", type=int, default=50, help="examples per label held out for validation")
+    train.add_argument(
+        "--val-per-label", type=positive_int, default=50, help="examples per label held out for validation"
+    )
     train.add_argument("--seed", type=int, default=0)
     train.add_argument(
         "--dry-run", action="store_true", help="print the calls, tokens and USD the run would take, and stop"
@@ -78,9 +97,16 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     )
     train.add_argument("--edits", action="store_true", help="tgd and beam: targeted edits instead of full rewrites")
     train.add_argument(
-        "--max-tokens", type=int, help="reply length limit of a new classifier (default 400; 64 on the local backend)"
+        "--max-tokens",
+        type=positive_int,
+        help="reply length limit of a new classifier (default 400; 64 on the local backend)",
     )
-    train.add_argument("--out", default="runs/latest", help="where program.json and report/ go (default runs/latest)")
+    train.add_argument(
+        "--out",
+        type=output_directory,
+        default="runs/latest",
+        help="where program.json and report/ go (default runs/latest)",
+    )
     add_data_options(train, labelled=True)
     add_synthesis_options(train)
     add_backend_options(train, optimizer=True)
@@ -99,19 +125,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 def run_compile(arguments: argparse.Namespace) -> int:
     if arguments.resume:
         arguments = resumed_arguments(arguments)
-    elif not arguments.data and not arguments.classes:
-        raise ValueError("compile needs a labelled data file, or --classes to write one (or --resume RUN_DIR)")
-    if arguments.classes and arguments.data:
-        raise ValueError("give either a data file or --classes, not both")
-    if arguments.classes and arguments.dry_run:
-        raise ValueError("--dry-run needs the data: write it first with `promptgraph synthesize`, then compile that")
-    trainset = read_examples(arguments, arguments.data, labelled=True) if arguments.data else []
-    valset = read_examples(arguments, arguments.valset, labelled=True) if arguments.valset else None
+    trainset, valset, given = checked_input(arguments)
     if arguments.dry_run:
         return run_dry(arguments, trainset, valset)
     out = Path(arguments.out)
     with _lock_run_directory(out):
-        return _compile_into(arguments, out, trainset, valset)
+        return _compile_into(arguments, out, trainset, valset, given)
 
 
 def _lock_run_directory(out: Path) -> Lock:
@@ -126,7 +145,11 @@ def _lock_run_directory(out: Path) -> Lock:
 
 
 def _compile_into(
-    arguments: argparse.Namespace, out: Path, trainset: list[Example], valset: list[Example] | None
+    arguments: argparse.Namespace,
+    out: Path,
+    trainset: list[Example],
+    valset: list[Example] | None,
+    given: Program | None,
 ) -> int:
     if not arguments.resume:
         remember_arguments(arguments, out)
@@ -135,7 +158,7 @@ def _compile_into(
     with open_backend(arguments) as backend:
         if arguments.classes:
             trainset, real_test = synthetic_trainset(arguments, backend, out, ledger)
-        program = build_program(arguments, trainset, local=backend.name == "local")
+        program = given or build_program(arguments, trainset, local=backend.name == "local")
         # With --batch every call waits for a batch, the optimizer's too: half price for all of it.
         batch = batching(arguments, state=out / "batches.json")
         strong = BatchedLM(backend.optimizer, batch) if batch else backend.optimizer
@@ -178,6 +201,59 @@ def _compile_into(
     return 0
 
 
+def checked_input(arguments: argparse.Namespace) -> tuple[list[Example], list[Example] | None, Program | None]:
+    """(trainset, valset or None, the --program given or None), once every option and row is known to be usable.
+
+    Everything a run would refuse later is refused here, before `remember_arguments`
+    writes the run directory: a refused run leaves nothing behind and has paid for nothing.
+    """
+    if not arguments.resume and not arguments.data and not arguments.classes:
+        raise UsageError("compile needs a labelled data file, or --classes to write one (or --resume RUN_DIR)")
+    if arguments.classes and arguments.data:
+        raise UsageError("give either a data file or --classes, not both")
+    if arguments.classes and arguments.dry_run:
+        raise UsageError("--dry-run needs the data: write it first with `promptgraph synthesize`, then compile that")
+    if arguments.data and arguments.valset and _same_file(arguments.data, arguments.valset):
+        raise UsageError(
+            f"--valset {arguments.valset} is the data file itself; validate on other examples, or leave it out"
+        )
+    program = build_program(arguments, [], local=False) if arguments.program else None
+    if program is not None:
+        require_inputs(arguments, program.inputs)
+    classifier = program is None or bool(program.labels)
+    if arguments.classes:
+        load_classes(arguments)  # the class descriptions are read now, not after the run directory is made
+        return [], None, program
+    trainset = read_examples(arguments, arguments.data, labelled=True)
+    valset = read_examples(arguments, arguments.valset, labelled=True) if arguments.valset else None
+    require_labels(trainset, valset or (), classifier=classifier)
+    if program is not None:
+        require_known_labels(program, trainset, arguments.data)
+        require_known_labels(program, valset or [], arguments.valset)
+    held_out = (
+        valset
+        if valset is not None
+        else stratified_split(trainset, arguments.val_per_label, seed=arguments.seed, stratify=classifier)[1]
+    )
+    if not held_out:
+        raise DataError(f"{arguments.data}: nothing can be held out for validation; give a --valset")
+    return trainset, valset, program
+
+
+def require_known_labels(program: Program, examples: list[Example], path: str) -> None:
+    """A classifier can only be scored on labels it can answer; any other would silently count as wrong."""
+    unknown = [label for label in labels_of(examples) if program.labels and label not in program.labels]
+    if unknown:
+        raise DataError(
+            f"{path} has labels the program's classifier does not know: {', '.join(map(repr, unknown))} "
+            f"(it knows {', '.join(program.labels)}); map them with --labels"
+        )
+
+
+def _same_file(first: str, second: str) -> bool:
+    return Path(first).exists() and Path(second).exists() and os.path.samefile(first, second)
+
+
 COMMAND_FILE = "command.json"
 NOT_REMEMBERED = ("run", "resume", "command")
 
@@ -197,7 +273,12 @@ def resumed_arguments(arguments: argparse.Namespace) -> argparse.Namespace:
         raise ValueError(
             f"{arguments.resume} holds no {COMMAND_FILE}: it is not a run directory of `promptgraph compile`"
         )
-    settings = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        settings = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise UsageError(f"{path} is not valid JSON ({error}); it cannot be resumed: start a new run") from None
+    if not isinstance(settings, dict):
+        raise UsageError(f"{path} is not the settings of a run; it cannot be resumed: start a new run")
     for key in ("lm", "base_url", "model", "optimizer_model", "max_concurrency", "no_cache", "budget_usd"):
         if getattr(arguments, key, None) not in (None, False, parser_default(key)):
             settings[key] = getattr(arguments, key)
@@ -242,7 +323,7 @@ def build_program(arguments: argparse.Namespace, trainset: list[Example], *, loc
     if arguments.program:
         return load_program(arguments.program, trust_code=arguments.trust_code)
     labels = parse_labels(arguments.labels)[0] or labels_of(trainset)
-    max_tokens = arguments.max_tokens or (64 if local else 400)
+    max_tokens = arguments.max_tokens if arguments.max_tokens is not None else (64 if local else 400)
     classify = Classify(
         labels, system=arguments.system, prefix=arguments.prefix, suffix=arguments.suffix, max_tokens=max_tokens
     )
@@ -316,7 +397,9 @@ def compile_summary(result: CompileResult, saved: Path, report: Path) -> str:
 
 def run_evaluate(arguments: argparse.Namespace) -> int:
     program = load_program(arguments.program, trust_code=arguments.trust_code)
+    require_inputs(arguments, program.inputs)
     examples = read_examples(arguments, arguments.data, labelled=True)
+    require_known_labels(program, examples, arguments.data)
     ledger = Ledger()
     with open_backend(arguments) as backend:
         # Batch ids are kept by the fingerprint of their requests, so one file serves every evaluation.

@@ -131,7 +131,7 @@ def test_a_program_built_from_a_file_trains_saves_predicts_with_trust_and_resume
         assert main([*compiled, "--samples-per-label", "6", "--val-per-label", "5", *models]) == 0
         capsys.readouterr()
         predict = ["predict", str(out / "program.json"), "--text", "How do I bake bread?", *backend]
-        assert main(predict) == 1
+        assert main(predict) == 2
         assert "--trust-code" in capsys.readouterr().err
         assert main([*predict, "--trust-code"]) == 0
         assert capsys.readouterr().out.splitlines()[1].endswith(",sincere,ok")

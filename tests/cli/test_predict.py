@@ -78,7 +78,7 @@ def test_an_output_from_other_input_is_not_resumed_into(program, texts, tmp_path
     with MessagesServer(forward_reply) as server:
         assert predict(program, other, output, server) == 0
         before = output.read_bytes()
-        assert predict(program, texts, output, server) == 1
+        assert predict(program, texts, output, server) == 2  # bad input
     assert "does not match the start of the input" in capsys.readouterr().err
     assert output.read_bytes() == before
 
@@ -106,7 +106,7 @@ def test_the_input_file_is_refused_as_output_and_left_whole(program, tmp_path, c
     if how == "hard link":
         os.link(texts, output)
     with MessagesServer(forward_reply) as server:
-        assert predict(program, texts, output, server) == 1
+        assert predict(program, texts, output, server) == 2
         assert server.seen == []
     assert "is the input file" in capsys.readouterr().err
     assert texts.read_bytes() == before
@@ -117,7 +117,7 @@ def test_a_jsonl_we_did_not_write_is_refused_and_left_whole(program, texts, tmp_
     output.write_text('{"id": "note", "text": "' + "x" * 70_000 + '"}')  # no line end in its last 64 KB
     before = output.read_bytes()
     with MessagesServer(forward_reply) as server:
-        assert predict(program, texts, output, server) == 1
+        assert predict(program, texts, output, server) == 2
     err = capsys.readouterr().err
     assert "was not written by promptgraph predict" in err and len(err.splitlines()) == 1
     assert output.read_bytes() == before
@@ -127,7 +127,7 @@ def test_a_csv_we_did_not_write_is_refused_in_one_line_and_left_whole(program, t
     output = tmp_path / "people.csv"
     output.write_text("name,age\nada,36\n")
     with MessagesServer(forward_reply) as server:
-        assert predict(program, texts, output, server) == 1
+        assert predict(program, texts, output, server) == 2
     err = capsys.readouterr().err
     assert "was not written by promptgraph predict" in err and len(err.splitlines()) == 1
     assert output.read_text() == "name,age\nada,36\n"
@@ -139,7 +139,7 @@ def test_a_csv_with_our_header_but_no_marker_is_refused(program, texts, tmp_path
         assert predict(program, texts, output, server) == 0
         output.with_name("labels.csv.promptgraph.json").unlink()
         before = output.read_bytes()
-        assert predict(program, texts, output, server) == 1
+        assert predict(program, texts, output, server) == 2
     assert "was not written by promptgraph predict" in capsys.readouterr().err
     assert output.read_bytes() == before
 
@@ -150,7 +150,7 @@ def test_an_output_written_for_another_program_is_refused(program, texts, tmp_pa
     with MessagesServer(forward_reply) as server:
         assert predict(other, texts, output, server) == 0
         before = output.read_bytes()
-        assert predict(program, texts, output, server) == 1
+        assert predict(program, texts, output, server) == 2
     assert "holds the answers of another program" in capsys.readouterr().err
     assert output.read_bytes() == before
 

@@ -135,14 +135,14 @@ def test_predict_writes_labels_as_csv_or_jsonl(tmp_path, server, data, capsys):
 
 
 def test_a_missing_column_is_a_one_line_error(tmp_path, server, data, capsys):
-    assert main(["compile", str(data), "--text-column", "body", *models(server)]) == 1
+    assert main(["compile", str(data), "--text-column", "body", *models(server)]) == 2
     assert "no column 'body'" in capsys.readouterr().err
 
 
 def test_a_corrupted_program_is_a_one_line_error(tmp_path, server, capsys):
     broken = tmp_path / "p.json"
     broken.write_text("{")
-    assert main(["predict", str(broken), "--text", "x", "--base-url", server]) == 1
+    assert main(["predict", str(broken), "--text", "x", "--base-url", server]) == 2
     assert "not valid JSON" in capsys.readouterr().err
 
 
@@ -181,7 +181,7 @@ def test_a_dry_run_with_batches_prices_every_call_at_half(tmp_path, data, capsys
 
 def test_batch_on_the_local_backend_is_refused_with_what_to_do(tmp_path, data, capsys):
     program = pg.Program.of(pg.Classify(["sincere", "insincere"]), name="c").save(tmp_path / "p.json")
-    assert main(["predict", str(program), "--text", "x", "--lm", "local", "--batch"]) == 1
+    assert main(["predict", str(program), "--text", "x", "--lm", "local", "--batch"]) == 2
     assert "--batch needs Claude" in capsys.readouterr().err
 
 
@@ -268,5 +268,5 @@ def test_a_cache_dir_that_is_a_file_is_a_one_line_error(tmp_path, server, data, 
     (tmp_path / "cache").write_text("not a directory")
     program = pg.Program.of(pg.Classify(["sincere", "insincere"], system=FORMAT), name="c").save(tmp_path / "p.json")
     evaluate = ["evaluate", str(program), str(data), *data_options(), "--base-url", server]
-    assert main([*evaluate, "--cache-dir", str(tmp_path / "cache")]) == 1
+    assert main([*evaluate, "--cache-dir", str(tmp_path / "cache")]) == 2
     assert "is a file, not a directory" in capsys.readouterr().err

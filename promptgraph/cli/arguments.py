@@ -1,0 +1,127 @@
+"""Checking the command line before anything runs: one-line errors, and a type for every kind of value.
+
+argparse calls a `type=` function on each value given (and on string defaults) before
+the command starts, so a number out of range or a path that cannot be written is refused
+with exit code 2 before any file is written or any request is paid for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import urllib.parse
+from pathlib import Path
+from typing import NoReturn
+
+
+class UsageError(ValueError):
+    """Options that cannot be used together or as given; the message names the option and what to change."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line, like every other error of promptgraph."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"promptgraph: error: {message} (see {self.prog} --help)\n")
+
+
+def positive_int(text: str) -> int:
+    number = _int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {text}")
+    return number
+
+
+def non_negative_int(text: str) -> int:
+    number = _int(text)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
+    return number
+
+
+def positive_number(text: str) -> float:
+    number = _float(text)
+    if not number > 0 or math.isinf(number):  # `not >` so that NaN is refused too
+        raise argparse.ArgumentTypeError(f"must be a number above 0, not {text}")
+    return number
+
+
+def fraction(text: str) -> float:
+    """A share or a rate: 0 to 1."""
+    number = _float(text)
+    if not 0 <= number <= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {text}")
+    return number
+
+
+def text(value: str) -> str:
+    """A text to send to a model: an empty one would only be refused by the server, after a call."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("is empty; give the text to send")
+    return value
+
+
+def model_name(value: str) -> str:
+    """A model's name: an empty one would only be refused by the server, after a call."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("is empty; give a model name")
+    return value
+
+
+def url(value: str) -> str:
+    """A server's address: without http:// the client could not reach it, and would retry for a while first."""
+    parts = urllib.parse.urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not an http:// or https:// URL, e.g. http://127.0.0.1:8080")
+    return value
+
+
+def new_file(value: str) -> str:
+    """A file to write that must not replace one the user has."""
+    if Path(value).exists() and not Path(value).is_dir():
+        raise argparse.ArgumentTypeError(f"{value} exists; choose another name, or move it away first")
+    return output_file(value)
+
+
+def output_file(value: str) -> str:
+    """A file to write: its folder must exist, and it must not be a folder itself."""
+    path = Path(value)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{value} is a directory; give a file name inside it")
+    _writable_folder(path.parent, value)
+    return value
+
+
+def output_directory(value: str) -> str:
+    """A directory to write into, made when needed: it must not be a file, nor sit inside one."""
+    path = Path(value)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{value} is a file, not a directory; give a directory for the run")
+    existing = next(parent for parent in (path, *path.parents) if parent.exists() or parent == Path(parent.anchor))
+    if existing.exists() and not existing.is_dir():
+        raise argparse.ArgumentTypeError(f"{value}: {existing} is a file, not a directory")
+    _writable_folder(existing, value)
+    return value
+
+
+def _writable_folder(folder: Path, value: str) -> None:
+    folder = folder if str(folder) else Path(".")
+    if not folder.is_dir():
+        raise argparse.ArgumentTypeError(f"{value}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"{value}: the folder {folder} is not writable")
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, not {text!r}") from None
