@@ -12,6 +12,8 @@ Facts of SDK 2.x this file relies on (checked in its source, 2.12.0):
 from __future__ import annotations
 
 import contextlib
+import json
+import logging
 import os
 import threading
 import time
@@ -25,6 +27,8 @@ from promptgraph.lm.base import LMError, MissingAPIKey, Request, Response, Usage
 from promptgraph.lm.limiter import AdaptiveLimit
 from promptgraph.lm.message_batches import BatchStatus
 from promptgraph.lm.pacer import Pacer
+
+logger = logging.getLogger(__name__)
 
 FORWARD_MODEL = "claude-haiku-5-5"
 OPTIMIZER_MODEL = "claude-opus-5-5"
@@ -106,11 +110,7 @@ class AnthropicLM:
                 message = client.messages.create(**arguments)
             latency = time.perf_counter() - started
         self.limit.succeeded()
-        if not isinstance(message, anthropic.types.Message):  # the SDK hands back non-JSON bodies as text
-            raise LMError(
-                f"{model}: {client.base_url} did not answer with a Messages API response: {str(message)[:200]!r}",
-                model=model,
-            )
+        _check_shape(message, model, client.base_url)
         return _response(message, latency)
 
     def _arguments(self, request: Request) -> tuple[str, dict]:
@@ -150,6 +150,12 @@ class AnthropicLM:
             ) from error
         except anthropic.APIError as error:  # e.g. a reply that is not a Messages API response
             raise LMError(f"{model}: {error}", model=model) from error
+        except json.JSONDecodeError as error:  # the SDK reads a JSON body without catching this
+            raise LMError(
+                f"{model}: {client.base_url} answered with a body that is not valid JSON, perhaps cut short ({error})",
+                model=model,
+                transient=True,
+            ) from error
 
     # -- Message Batches (see message_batches.py): half price, answered within 24 hours -------
 
@@ -298,22 +304,73 @@ def _is_anthropic(base_url: str) -> bool:
     return host == "anthropic.com" or host.endswith(".anthropic.com")
 
 
+# Error types a server may put in a 200 body that are worth asking again, as their status codes would be.
+TRANSIENT_ERROR_TYPES = ("api_error", "overloaded_error", "rate_limit_error", "timeout_error")
+
+
+def _check_shape(message: object, model: str, base_url: object) -> None:
+    """Raise an LMError unless the SDK handed back a usable message (it does not validate what it reads)."""
+    if isinstance(message, anthropic.types.Message) and message.type == "error":
+        error = getattr(message, "error", None)
+        detail = error if isinstance(error, dict) else {}
+        kind = detail.get("type", "error")
+        raise LMError(
+            f"{model}: {base_url} answered 200 with an error instead of a message ({kind}: {detail.get('message', '')})",
+            model=model,
+            transient=kind in TRANSIENT_ERROR_TYPES,
+        )
+    # e.g. a JSON list, JSON of another shape, or a non-JSON body the SDK hands back as text
+    if (
+        not isinstance(message, anthropic.types.Message)
+        or message.type != "message"
+        or not isinstance(getattr(message, "content", None), list)
+    ):
+        shown = message.to_dict() if isinstance(message, anthropic.types.Message) else message
+        raise LMError(
+            f"{model}: {base_url} did not answer with a Messages API response: {str(shown)[:200]!r}", model=model
+        )
+    if getattr(message, "usage", None) is None:
+        raise LMError(f"{model}: {base_url} answered a message with no usage, so its cost is unknown", model=model)
+
+
+# No single call reads or writes this many tokens; a larger count is a server's mistake.
+MAX_TOKENS_PER_CALL = 10**9
+
+
 def _response(message: anthropic.types.Message, latency: float) -> Response:
     # Thinking and tool blocks are not the answer; the text blocks are.
     text = "".join(block.text for block in message.content if block.type == "text")
-    usage = message.usage
     return Response(
         text=text,
         stop_reason=message.stop_reason,
-        usage=Usage(
-            input_tokens=usage.input_tokens or 0,
-            output_tokens=usage.output_tokens or 0,
-            cache_write_tokens=usage.cache_creation_input_tokens or 0,
-            cache_read_tokens=usage.cache_read_input_tokens or 0,
-        ),
+        usage=_usage(message.usage, message.model),
         model=message.model,
         latency=latency,
     )
+
+
+def _usage(usage: anthropic.types.Usage, model: str) -> Usage:
+    """The call's token counts, or unknown usage (with a warning) when the server's numbers are impossible."""
+    counts = {
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "cache_write_tokens": getattr(usage, "cache_creation_input_tokens", None),
+        "cache_read_tokens": getattr(usage, "cache_read_input_tokens", None),
+    }
+    counts = {name: 0 if value is None else value for name, value in counts.items()}  # the cache fields may be null
+    impossible = {
+        name: value
+        for name, value in counts.items()
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TOKENS_PER_CALL
+    }
+    if impossible:
+        logger.warning(
+            "%s: the server reported impossible usage %s; this call's tokens and cost count as unknown",
+            model,
+            ", ".join(f"{name}={value!r}" for name, value in impossible.items()),
+        )
+        return Usage.unknown()
+    return Usage(**counts)
 
 
 def _status_error(error: anthropic.APIStatusError, model: str) -> LMError:

@@ -24,6 +24,7 @@ class Account:
     calls: int = 0
     cache_hits: int = 0
     failures: int = 0
+    unknown_usage: int = 0  # calls whose server reported impossible usage: not in `usage` or `usd`
     usage: Usage = Usage()
     usd: float = 0.0
 
@@ -42,6 +43,8 @@ class Ledger:
             account = self._account(response.model, tag)
             if response.cached:
                 account = attrs.evolve(account, cache_hits=account.cache_hits + 1)
+            elif not response.usage.known:
+                account = attrs.evolve(account, calls=account.calls + 1, unknown_usage=account.unknown_usage + 1)
             else:
                 account = attrs.evolve(
                     account,
@@ -124,6 +127,10 @@ def format_table(accounts: list[Account], unpriced: list[str]) -> str:
     total_usd = sum(a.usd for a in accounts)
     rows.append(("total", "", *[""] * 7, f"{total_usd:.4f}"))
     table = columns(header, rows)
+    unknown = sum(a.unknown_usage for a in accounts)
+    if unknown:
+        calls = "1 call" if unknown == 1 else f"{unknown} calls"
+        table += f"\n{calls} reported impossible usage: their tokens and cost are unknown and not in the total"
     if unpriced:
         table += f"\nno list price for {', '.join(unpriced)}: their cost is not in the total"
     return table
