@@ -13,7 +13,7 @@ import sys
 import promptgraph
 from promptgraph.cli import ask, demo, local, predict, synthesize, train
 from promptgraph.compile import TrainingError
-from promptgraph.lm import LMError
+from promptgraph.lm import LMError, TooManyFailures
 from promptgraph.lm.local import LocalServerError
 from promptgraph.lm.local_setup import LocalSetupError
 
@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         return arguments.run(arguments)
     except (
         LMError,
+        TooManyFailures,
         LocalServerError,
         LocalSetupError,
         TrainingError,

@@ -24,6 +24,7 @@ import anthropic
 import attrs
 
 from promptgraph.lm.base import LMError, MissingAPIKey, Request, Response, Usage
+from promptgraph.lm.breaker import CircuitBreaker
 from promptgraph.lm.limiter import AdaptiveLimit
 from promptgraph.lm.message_batches import BatchStatus
 from promptgraph.lm.pacer import Pacer
@@ -48,6 +49,17 @@ STATUS_HINTS = {
     429: "rate limited even after retries; lower max_concurrency or raise max_retries",
     529: "the API is overloaded; try again later",
 }
+DO_NOT_RETRY_HINTS = {
+    429: "the server said not to retry (x-should-retry: false): a spend limit was probably reached; "
+    "raise it or wait for it to reset, then run again",
+}
+DO_NOT_RETRY_HINT = "the server said not to retry (x-should-retry: false)"
+PROBE_HEADER = "x-promptgraph-probe"  # lets a test server tell the probe from the run's calls; others ignore it
+PROBE_TIMEOUT = 30.0  # seconds the pre-flight request may take: a 1-token answer comes back in a few
+
+
+class _Stopped(anthropic.AnthropicError):
+    """Raised before a request once the breaker is open; an AnthropicError, so the SDK neither wraps nor retries it."""
 
 
 @attrs.define
@@ -67,6 +79,9 @@ class AnthropicLM:
     Retries come in two layers: the SDK's own (`max_retries`, quick, honouring
     retry-after), then ours (`layer_retries`), which waits longer (`retry_wait` seconds,
     doubling, or the server's retry-after) for outages that outlast the SDK's patience.
+    Neither retries a reply that says `x-should-retry: false`. After
+    `max_consecutive_failures` requests in a row fail even so (see breaker.py), the LM
+    stops calling the server: that call and every later one raise TooManyFailures.
     """
 
     model: str = FORWARD_MODEL
@@ -79,23 +94,34 @@ class AnthropicLM:
     max_retries: int = 4
     layer_retries: int = 2
     retry_wait: float = 5.0
+    # Each counted request has had the SDK's retries; 10 rides out an outage of a minute or so at concurrency 8.
+    max_consecutive_failures: int = attrs.field(default=10, validator=attrs.validators.ge(1))
     http_client: object | None = attrs.field(default=None, repr=False)  # an httpx2.Client, for tests
     limit: AdaptiveLimit = attrs.field(init=False, repr=False)
     pacer: Pacer = attrs.field(factory=Pacer, init=False, repr=False)
+    breaker: CircuitBreaker = attrs.field(init=False, repr=False)
     _client: anthropic.Anthropic | None = attrs.field(default=None, init=False, repr=False)
     _client_lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         self.limit = AdaptiveLimit(self.max_concurrency)
+        self.breaker = CircuitBreaker(self.max_consecutive_failures)
 
     def complete(self, request: Request) -> Response:
         for attempt in range(self.layer_retries + 1):
+            self.breaker.check()
             try:
-                return self._attempt(request)
+                response = self._attempt(request)
             except LMError as error:
+                self.breaker.failed(error, server=self.base_url or os.environ.get("ANTHROPIC_BASE_URL") or "the API")
+                if self.breaker.open:
+                    raise self.breaker.stopped() from error
                 if not error.transient or attempt == self.layer_retries:
                     raise
                 time.sleep(error.retry_after if error.retry_after is not None else self.retry_wait * 2**attempt)
+            else:
+                self.breaker.succeeded()
+                return response
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _attempt(self, request: Request) -> Response:
@@ -133,6 +159,8 @@ class AnthropicLM:
         """The SDK's exceptions, as LMErrors that say what to do."""
         try:
             yield
+        except _Stopped:
+            raise self.breaker.stopped() from None
         except anthropic.APIStatusError as error:
             raise _status_error(error, model) from error
         except anthropic.APITimeoutError as error:
@@ -156,6 +184,35 @@ class AnthropicLM:
                 model=model,
                 transient=True,
             ) from error
+
+    def probe(self) -> None:
+        """One tiny request, no retries, past any cache: raise an LMError saying what to do if the run cannot work.
+
+        A server that answers, or is only rate limited or overloaded, is there. One that
+        cannot be reached, refuses the key, the model or the request, says not to retry,
+        or does not speak the Messages API would fail every call of the run.
+        """
+        client = self._ensure_client().with_options(max_retries=0, timeout=min(self.timeout, PROBE_TIMEOUT))
+        where = client.base_url
+        try:
+            with self._errors_as_lm_errors(self.model, client):
+                message = client.messages.create(
+                    model=self.model,
+                    max_tokens=1,
+                    messages=[{"role": "user", "content": "Say OK."}],
+                    extra_headers={PROBE_HEADER: "1"},
+                )
+            _check_shape(message, self.model, where)
+        except LMError as error:
+            if isinstance(error.__cause__, anthropic.APIConnectionError):  # timeouts too
+                raise LMError(
+                    f"could not reach {where} ({error.__cause__}); is the server running, and is --base-url "
+                    "(ANTHROPIC_BASE_URL, base_url=) right?",
+                    model=self.model,
+                ) from error
+            if error.transient:  # rate limited, overloaded, a passing fault: the run's retries will see to it
+                return
+            raise LMError(f"a first test request failed: {error}", model=self.model, status=error.status) from error
 
     # -- Message Batches (see message_batches.py): half price, answered within 24 hours -------
 
@@ -228,7 +285,11 @@ class AnthropicLM:
         api_key = api_key or os.environ.get("ANTHROPIC_API_KEY") or None
         http_client = self.http_client if self.http_client is not None else anthropic.DefaultHttpxClient()
         hooks = http_client.event_hooks
-        http_client.event_hooks = {**hooks, "response": [*hooks.get("response", []), self._observe]}
+        http_client.event_hooks = {
+            **hooks,
+            "request": [*hooks.get("request", []), self._before_sending],
+            "response": [*hooks.get("response", []), self._observe],
+        }
         options = {"base_url": base_url, "timeout": self.timeout, "max_retries": self.max_retries}
         options["http_client"] = http_client
         try:
@@ -238,6 +299,11 @@ class AnthropicLM:
         if client.api_key is None and client.auth_token is None and client.credentials is None:
             raise MissingAPIKey(NO_KEY, model=self.model)
         return client
+
+    def _before_sending(self, request) -> None:
+        """Every HTTP request, the SDK's retries included: none goes out once the breaker is open."""
+        if self.breaker.open:
+            raise _Stopped("the circuit breaker is open")
 
     def _observe(self, response) -> None:
         """Every HTTP response, retries included: the pacer follows the rate limit; overloads lower the concurrency."""
@@ -381,6 +447,9 @@ def _status_error(error: anthropic.APIStatusError, model: str) -> LMError:
     hint = STATUS_HINTS.get(error.status_code)
     message = f"{model}: the API answered {error.status_code} ({kind}): {text}"
     transient = error.status_code in (408, 409, 429) or error.status_code >= 500
+    if error.response.headers.get("x-should-retry") == "false":  # as the SDK itself obeys it
+        transient = False
+        hint = DO_NOT_RETRY_HINTS.get(error.status_code, DO_NOT_RETRY_HINT)
     return LMError(
         f"{message}; {hint}" if hint else message,
         model=model,

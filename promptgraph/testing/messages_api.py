@@ -16,7 +16,9 @@ limit is reached. Some faults are 200 replies of the wrong shape: "bad_json" (a 
 mid-JSON, its length honest), "error_body" (an error object), "not_message" (`{"hello": 1}`),
 "json_list" (a JSON list), "no_usage" (a message without `usage`), "negative_usage" and
 "huge_usage" (usage numbers no call can have). `fail_always(fault)` makes every request fail
-until `recover()`. A
+until `recover()`. promptgraph's pre-flight probe (marked by a header) is answered "OK"
+without the script, counted in `probes` rather than `seen`, and meets only `fail_always`
+faults, so scripts and fault queues see the run's own calls only. A
 `requests_per_second` limit is a token bucket, as the real API's is: it holds one second's
 worth of requests, refills continuously, answers 429 when empty, and reports its state in
 `anthropic-ratelimit-requests-{limit,remaining,reset}` headers (per second here, not per
@@ -45,6 +47,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import attrs
 
 from promptgraph.lm import Request
+from promptgraph.lm.anthropic import PROBE_HEADER
 from promptgraph.lm.scripted import count_tokens
 
 STATUS_FAULTS = {
@@ -94,6 +97,7 @@ class MessagesServer:
     batch_seconds: float = 0.0  # how long a Message Batch stays in progress
     seen: list[Request] = attrs.field(factory=list, init=False)  # every request answered or failed, in order
     statuses: collections.Counter = attrs.field(factory=collections.Counter, init=False)  # "batched": batch items
+    probes: collections.Counter = attrs.field(factory=collections.Counter, init=False)  # pre-flight probes, by fault
     batches: dict[str, _Batch] = attrs.field(factory=dict, init=False)
     _failing_batch_items: int = attrs.field(default=0, init=False, repr=False)
     _cached_prefixes: set[str] = attrs.field(factory=set, init=False, repr=False)
@@ -188,10 +192,10 @@ class MessagesServer:
                 }
         return headers
 
-    def _message(self, body: dict, *, fault: str | None = None) -> dict:
-        """A Messages API response body for the script's reply to a request (cut, or with odd usage, if told)."""
+    def _message(self, body: dict, *, fault: str | None = None, text: str | None = None) -> dict:
+        """A Messages API response body for the script's reply (or `text`) to a request, cut or with odd usage if told."""
         request = request_from_body(body)
-        text = self.respond(request)
+        text = self.respond(request) if text is None else text
         stop_reason = "end_turn"
         if fault == "max_tokens":
             text, stop_reason = text[: max(1, len(text) // 3)], "max_tokens"
@@ -219,7 +223,7 @@ class MessagesServer:
             message["usage"] |= {"input_tokens": value, "output_tokens": value}
         return message
 
-    def _reply_body(self, body: dict, fault: str | None) -> bytes:
+    def _reply_body(self, body: dict, fault: str | None, text: str | None = None) -> bytes:
         """A 200 reply's body: the message, or for the odd-reply faults something not quite one."""
         if fault == "bad_json":
             whole = json.dumps(self._message(body))
@@ -230,7 +234,7 @@ class MessagesServer:
             return b'{"hello": 1}'
         if fault == "json_list":
             return b"[1, 2, 3]"
-        return json.dumps(self._message(body, fault=fault)).encode()
+        return json.dumps(self._message(body, fault=fault, text=text)).encode()
 
     def _prompt_cache(self, body: dict) -> tuple[int, int]:
         """(tokens written, tokens read) for the prefix a `cache_control` marker ends, as the API's prompt cache does."""
@@ -290,10 +294,14 @@ class MessagesServer:
                 if self.path.rstrip("/").endswith("/v1/messages/batches"):
                     return self._create_batch(body)
                 request = request_from_body(body)
-                fault = server._next_fault(request.max_tokens)
+                probe = PROBE_HEADER in self.headers
+                fault = server._always if probe else server._next_fault(request.max_tokens)
                 with server._lock:
-                    server.seen.append(request)
-                    server.statuses[fault or "ok"] += 1
+                    if probe:
+                        server.probes[fault or "ok"] += 1
+                    else:
+                        server.seen.append(request)
+                        server.statuses[fault or "ok"] += 1
                 if fault == "drop":
                     self.close_connection = True
                     self.connection.shutdown(2)  # no reply at all: the client sees a broken connection
@@ -315,7 +323,7 @@ class MessagesServer:
                     return self._error(*STATUS_FAULTS[fault])
                 if server.latency:
                     time.sleep(server.latency)
-                data = server._reply_body(body, fault)
+                data = server._reply_body(body, fault, text="OK" if probe else None)
                 self.send_response(200)
                 self._common_headers(len(data) + (100 if fault == "truncate" else 0))
                 self.end_headers()
