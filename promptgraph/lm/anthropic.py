@@ -118,7 +118,7 @@ class AnthropicLM:
                     raise self.breaker.stopped() from error
                 if not error.transient or attempt == self.layer_retries:
                     raise
-                time.sleep(error.retry_after if error.retry_after is not None else self.retry_wait * 2**attempt)
+                self.breaker.pause(error.retry_after if error.retry_after is not None else self.retry_wait * 2**attempt)
             else:
                 self.breaker.succeeded()
                 return response
@@ -254,6 +254,11 @@ class AnthropicLM:
             for item in client.messages.batches.results(batch_id):
                 result = item.result
                 if result.type == "succeeded":
+                    try:
+                        _check_shape(result.message, self.model, client.base_url)
+                    except LMError as error:
+                        yield item.custom_id, error
+                        continue
                     yield item.custom_id, attrs.evolve(_response(result.message, 0.0), batched=True)
                 elif result.type == "errored":
                     error = result.error.error

@@ -32,6 +32,7 @@ class CircuitBreaker:
     limit: int = attrs.field(validator=attrs.validators.ge(1))
     _in_a_row: int = attrs.field(default=0, init=False)
     _reason: str | None = attrs.field(default=None, init=False)  # set once open; never closes again
+    _opened: threading.Event = attrs.field(factory=threading.Event, init=False, repr=False)
     _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
 
     @property
@@ -46,6 +47,10 @@ class CircuitBreaker:
     def stopped(self) -> TooManyFailures:
         """A fresh exception for each caller (threads must not share one traceback)."""
         return TooManyFailures(self._reason)
+
+    def pause(self, seconds: float) -> None:
+        """Wait before a retry, cut short if the breaker opens meanwhile: a stopped run must not linger."""
+        self._opened.wait(seconds)
 
     def succeeded(self) -> None:
         with self._lock:
@@ -63,3 +68,4 @@ class CircuitBreaker:
                     f"so it is refusing or down. Last error: {error}. Try again later; to be more patient, raise "
                     "--max-consecutive-failures (max_consecutive_failures=)"
                 )
+                self._opened.set()
