@@ -102,6 +102,7 @@ class AnthropicLM:
     breaker: CircuitBreaker = attrs.field(init=False, repr=False)
     _client: anthropic.Anthropic | None = attrs.field(default=None, init=False, repr=False)
     _client_lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
+    _warned_of_usage: bool = attrs.field(default=False, init=False, repr=False)  # once per LM, not once per call
 
     def __attrs_post_init__(self) -> None:
         self.limit = AdaptiveLimit(self.max_concurrency)
@@ -137,7 +138,7 @@ class AnthropicLM:
             latency = time.perf_counter() - started
         self.limit.succeeded()
         _check_shape(message, model, client.base_url)
-        return _response(message, latency)
+        return self._response(message, latency)
 
     def _arguments(self, request: Request) -> tuple[str, dict]:
         """The model and the body of a Messages API call, sampling settings aside."""
@@ -205,11 +206,12 @@ class AnthropicLM:
             _check_shape(message, self.model, where)
         except LMError as error:
             if isinstance(error.__cause__, anthropic.APIConnectionError):  # timeouts too
-                raise LMError(
-                    f"could not reach {where} ({error.__cause__}); is the server running, and is --base-url "
-                    "(ANTHROPIC_BASE_URL, base_url=) right?",
-                    model=self.model,
-                ) from error
+                check = (
+                    "is the server running, and is --base-url (ANTHROPIC_BASE_URL, base_url=) right?"
+                    if self.base_url or os.environ.get("ANTHROPIC_BASE_URL")
+                    else "check this machine's network connection"
+                )
+                raise LMError(f"could not reach {where} ({error.__cause__}); {check}", model=self.model) from error
             if error.transient:  # rate limited, overloaded, a passing fault: the run's retries will see to it
                 return
             raise LMError(f"a first test request failed: {error}", model=self.model, status=error.status) from error
@@ -259,7 +261,7 @@ class AnthropicLM:
                     except LMError as error:
                         yield item.custom_id, error
                         continue
-                    yield item.custom_id, attrs.evolve(_response(result.message, 0.0), batched=True)
+                    yield item.custom_id, attrs.evolve(self._response(result.message, 0.0), batched=True)
                 elif result.type == "errored":
                     error = result.error.error
                     yield (
@@ -304,6 +306,25 @@ class AnthropicLM:
         if client.api_key is None and client.auth_token is None and client.credentials is None:
             raise MissingAPIKey(NO_KEY, model=self.model)
         return client
+
+    def _response(self, message: anthropic.types.Message, latency: float) -> Response:
+        """The Response a message makes; usage the server got impossibly wrong is unknown, with one warning per LM."""
+        impossible = _impossible_usage(message.usage)
+        if impossible and not self._warned_of_usage:
+            self._warned_of_usage = True
+            logger.warning(
+                "%s: the server reported impossible usage (%s); such calls' tokens and cost count as unknown "
+                "in the ledger (said once)",
+                message.model,
+                ", ".join(f"{name}={value!r}" for name, value in impossible.items()),
+            )
+        return Response(
+            text=_text(message),
+            stop_reason=message.stop_reason,
+            usage=Usage.unknown() if impossible else _usage(message.usage),
+            model=message.model,
+            latency=latency,
+        )
 
     def _before_sending(self, request) -> None:
         """Every HTTP request, the SDK's retries included: none goes out once the breaker is open."""
@@ -395,6 +416,7 @@ def _check_shape(message: object, model: str, base_url: object) -> None:
         not isinstance(message, anthropic.types.Message)
         or message.type != "message"
         or not isinstance(getattr(message, "content", None), list)
+        or not isinstance(getattr(message, "model", None), str)
     ):
         shown = message.to_dict() if isinstance(message, anthropic.types.Message) else message
         raise LMError(
@@ -408,40 +430,34 @@ def _check_shape(message: object, model: str, base_url: object) -> None:
 MAX_TOKENS_PER_CALL = 10**9
 
 
-def _response(message: anthropic.types.Message, latency: float) -> Response:
-    # Thinking and tool blocks are not the answer; the text blocks are.
-    text = "".join(block.text for block in message.content if block.type == "text")
-    return Response(
-        text=text,
-        stop_reason=message.stop_reason,
-        usage=_usage(message.usage, message.model),
-        model=message.model,
-        latency=latency,
+def _text(message: anthropic.types.Message) -> str:
+    """The text blocks, read warily (the SDK validates nothing); thinking and tool blocks are not the answer."""
+    return "".join(
+        block.text
+        for block in message.content
+        if getattr(block, "type", None) == "text" and isinstance(getattr(block, "text", None), str)
     )
 
 
-def _usage(usage: anthropic.types.Usage, model: str) -> Usage:
-    """The call's token counts, or unknown usage (with a warning) when the server's numbers are impossible."""
+def _usage(usage: anthropic.types.Usage) -> Usage:
+    """Token counts as the server reported them; the cache fields may be null."""
     counts = {
-        "input_tokens": usage.input_tokens,
-        "output_tokens": usage.output_tokens,
+        "input_tokens": getattr(usage, "input_tokens", None),
+        "output_tokens": getattr(usage, "output_tokens", None),
         "cache_write_tokens": getattr(usage, "cache_creation_input_tokens", None),
         "cache_read_tokens": getattr(usage, "cache_read_input_tokens", None),
     }
-    counts = {name: 0 if value is None else value for name, value in counts.items()}  # the cache fields may be null
-    impossible = {
+    return Usage(**{name: 0 if value is None else value for name, value in counts.items()})
+
+
+def _impossible_usage(usage: anthropic.types.Usage) -> dict[str, object]:
+    """The usage fields no call can have: negative, not whole numbers, or over MAX_TOKENS_PER_CALL."""
+    counts = attrs.asdict(_usage(usage), filter=lambda attribute, _: attribute.name != "known")
+    return {
         name: value
         for name, value in counts.items()
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TOKENS_PER_CALL
     }
-    if impossible:
-        logger.warning(
-            "%s: the server reported impossible usage %s; this call's tokens and cost count as unknown",
-            model,
-            ", ".join(f"{name}={value!r}" for name, value in impossible.items()),
-        )
-        return Usage.unknown()
-    return Usage(**counts)
 
 
 def _status_error(error: anthropic.APIStatusError, model: str) -> LMError:

@@ -75,3 +75,12 @@ def test_the_ledger_table_says_a_calls_usage_was_unknown_rather_than_pricing_it(
     assert str(10**15) not in table
     assert ledger.usd < 0.01
     assert "1 call reported impossible usage" in table
+
+
+def test_impossible_usage_is_warned_about_once_per_lm_not_once_per_call(server, caplog):
+    server.fail_next("negative_usage", times=3)
+    lm = lm_for(server)
+    with caplog.at_level(logging.WARNING, logger="promptgraph.lm.anthropic"):
+        responses = [lm.complete(Request(messages=[("user", f"q{i}")], max_tokens=20)) for i in range(3)]
+    assert not any(response.usage.known for response in responses)
+    assert len(caplog.records) == 1
