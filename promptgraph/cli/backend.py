@@ -59,7 +59,7 @@ def add_backend_options(parser: argparse.ArgumentParser, *, optimizer: bool) -> 
     group.add_argument("--max-concurrency", type=int, default=8, help="requests in flight at once (default 8)")
     group.add_argument(
         "--max-consecutive-failures",
-        type=int,
+        type=at_least_one,
         default=10,
         help="stop the run, with one message, after this many requests in a row fail even after retries "
         "(429, 529, 5xx, no connection) (default 10)",
@@ -74,6 +74,17 @@ def add_backend_options(parser: argparse.ArgumentParser, *, optimizer: bool) -> 
     group.add_argument(
         "--poll-seconds", type=float, default=30.0, help="with --batch: how often to ask whether a batch is done"
     )
+
+
+def at_least_one(text: str) -> int:
+    """A whole number of 1 or more, for argparse (which then exits 2 with the message)."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {number}")
+    return number
 
 
 def batching(arguments: argparse.Namespace, state: Path | None) -> Batching | None:

@@ -81,3 +81,11 @@ def test_the_probe_is_sent_even_when_every_answer_is_cached(server, program, dat
     assert evaluate(program, data, "--base-url", server.base_url) == 1
     assert "401" in capsys.readouterr().err
     assert server.probes == {"ok": 1, "401": 1}
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "many"])
+def test_a_max_consecutive_failures_below_one_is_refused_before_anything_runs(server, program, data, value, capsys):
+    with pytest.raises(SystemExit) as exited:
+        evaluate(program, data, "--base-url", server.base_url, "--max-consecutive-failures", value)
+    assert exited.value.code == 2 and "--max-consecutive-failures" in capsys.readouterr().err
+    assert not server.probes and not server.seen
