@@ -167,7 +167,8 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
         traces = student.run(examples, lm=lm, ledger=ledger, tag=tag, progress=progress, batch=batching)
         failed = [trace for trace in traces if trace.status == FAILED]
         if traces and len(failed) / len(traces) > max_failure_rate:
-            where = f"; the checkpoint in {run_dir} lets you resume once it is fixed" if run_dir else ""
+            resumable = run_dir is not None and (run_dir / checkpoint.FILE).exists()
+            where = f"; the checkpoint in {run_dir} lets you resume once it is fixed" if resumable else ""
             raise TrainingError(
                 f"{len(failed)} of {len(traces)} {tag} calls failed (more than {max_failure_rate:.0%}), so training "
                 f"stopped rather than learn from garbage. First error: {failed[0].final.outcome.error}{where}"

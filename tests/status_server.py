@@ -12,6 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import attrs
 
+from promptgraph.lm.anthropic import PROBE_HEADER
+
 KINDS = {400: "invalid_request_error", 401: "authentication_error", 502: "api_error", 529: "overloaded_error"}
 
 
@@ -33,6 +35,8 @@ class StatusServer:
 
             def do_POST(self) -> None:  # noqa: N802
                 self.rfile.read(int(self.headers["content-length"]))
+                if PROBE_HEADER in self.headers:  # promptgraph's pre-flight probe passes: the calls are what fail
+                    return self._probe_answer()
                 owner.requests += 1
                 kind = KINDS.get(owner.status, "api_error")
                 body = {"type": "error", "error": {"type": kind, "message": f"scripted {owner.status}"}}
@@ -42,6 +46,19 @@ class StatusServer:
                 self.send_header("content-length", str(len(data)))
                 self.send_header("retry-after-ms", "1")
                 self.send_header("retry-after", "0.001")
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _probe_answer(self) -> None:
+                message = {
+                    "id": "msg_probe", "type": "message", "role": "assistant", "model": "probe",
+                    "content": [{"type": "text", "text": "OK"}], "stop_reason": "max_tokens", "stop_sequence": None,
+                    "usage": {"input_tokens": 3, "output_tokens": 1},
+                }  # fmt: skip
+                data = json.dumps(message).encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
 

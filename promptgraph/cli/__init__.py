@@ -19,7 +19,7 @@ import promptgraph
 from promptgraph.cli import ask, demo, local, predict, synthesize, train
 from promptgraph.cli.arguments import Parser
 from promptgraph.compile import TrainingError
-from promptgraph.lm import LMError
+from promptgraph.lm import LMError, TooManyFailures
 from promptgraph.lm.local import LocalServerError
 from promptgraph.lm.local_setup import LocalSetupError
 
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:  # bad input: refused before anything was written or sent
         print(f"promptgraph: error: {error}", file=sys.stderr)
         return 2
-    except (LMError, LocalServerError, LocalSetupError, TrainingError) as error:
+    except (LMError, TooManyFailures, LocalServerError, LocalSetupError, TrainingError) as error:
         print(f"promptgraph: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

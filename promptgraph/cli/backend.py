@@ -63,6 +63,13 @@ def add_backend_options(parser: argparse.ArgumentParser, *, optimizer: bool) -> 
             help=f"the model that critiques and rewrites (default {OPTIMIZER_MODEL})",
         )
     group.add_argument("--max-concurrency", type=positive_int, default=8, help="requests in flight at once (default 8)")
+    group.add_argument(
+        "--max-consecutive-failures",
+        type=positive_int,
+        default=10,
+        help="stop the run, with one message, after this many requests in a row fail even after retries "
+        "(429, 529, 5xx, no connection) (default 10)",
+    )
     group.add_argument("--no-cache", action="store_true", help="always call the model, never the response cache")
     group.add_argument(
         "--cache-dir",
@@ -126,9 +133,23 @@ def open_backend(arguments: argparse.Namespace) -> Iterator[Backend]:
             yield Backend(name, forward=lm, optimizer=lm)
         return
 
-    def remote(model: str) -> LM:
-        backend = AnthropicLM(model=model, base_url=arguments.base_url, max_concurrency=arguments.max_concurrency)
-        return with_cache(backend, enabled=cache, directory=directory)
+    def remote(model: str) -> AnthropicLM:
+        return AnthropicLM(
+            model=model,
+            base_url=arguments.base_url,
+            max_concurrency=arguments.max_concurrency,
+            max_consecutive_failures=arguments.max_consecutive_failures,
+        )
 
-    optimizer_model = getattr(arguments, "optimizer_model", OPTIMIZER_MODEL)
-    yield Backend(name, forward=remote(arguments.model), optimizer=remote(optimizer_model))
+    # Before the first pass: a missing key, a dead server or a refused model fails now, in one request,
+    # not after a pass of calls that all fail the same way. Sent to the server itself, never the cache.
+    forward = remote(arguments.model)
+    forward.probe()
+    optimizer = remote(getattr(arguments, "optimizer_model", OPTIMIZER_MODEL))
+    if hasattr(arguments, "optimizer_model") and arguments.optimizer_model != arguments.model:
+        optimizer.probe()
+    yield Backend(
+        name,
+        forward=with_cache(forward, enabled=cache, directory=directory),
+        optimizer=with_cache(optimizer, enabled=cache, directory=directory),
+    )

@@ -3,6 +3,7 @@
 from promptgraph.lm.anthropic import FORWARD_MODEL, OPTIMIZER_MODEL, AnthropicLM
 from promptgraph.lm.base import LM, Failure, LMError, Message, MissingAPIKey, Request, Response, Usage
 from promptgraph.lm.batch import call, map_concurrent, run_all
+from promptgraph.lm.breaker import TooManyFailures
 from promptgraph.lm.cache import CachedLM, default_cache_dir, request_key, with_cache
 from promptgraph.lm.ledger import Account, Ledger
 from promptgraph.lm.message_batches import BatchedLM, Batching, run_batch
@@ -28,6 +29,7 @@ __all__ = [
     "Request",
     "Response",
     "ScriptedLM",
+    "TooManyFailures",
     "Usage",
     "call",
     "map_concurrent",

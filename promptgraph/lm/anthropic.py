@@ -12,6 +12,8 @@ Facts of SDK 2.x this file relies on (checked in its source, 2.12.0):
 from __future__ import annotations
 
 import contextlib
+import json
+import logging
 import os
 import threading
 import time
@@ -22,9 +24,12 @@ import anthropic
 import attrs
 
 from promptgraph.lm.base import LMError, MissingAPIKey, Request, Response, Usage
+from promptgraph.lm.breaker import CircuitBreaker
 from promptgraph.lm.limiter import AdaptiveLimit
 from promptgraph.lm.message_batches import BatchStatus
 from promptgraph.lm.pacer import Pacer
+
+logger = logging.getLogger(__name__)
 
 FORWARD_MODEL = "claude-haiku-5-5"
 OPTIMIZER_MODEL = "claude-opus-5-5"
@@ -44,6 +49,17 @@ STATUS_HINTS = {
     429: "rate limited even after retries; lower max_concurrency or raise max_retries",
     529: "the API is overloaded; try again later",
 }
+DO_NOT_RETRY_HINTS = {
+    429: "the server said not to retry (x-should-retry: false): a spend limit was probably reached; "
+    "raise it or wait for it to reset, then run again",
+}
+DO_NOT_RETRY_HINT = "the server said not to retry (x-should-retry: false)"
+PROBE_HEADER = "x-promptgraph-probe"  # lets a test server tell the probe from the run's calls; others ignore it
+PROBE_TIMEOUT = 30.0  # seconds the pre-flight request may take: a 1-token answer comes back in a few
+
+
+class _Stopped(anthropic.AnthropicError):
+    """Raised before a request once the breaker is open; an AnthropicError, so the SDK neither wraps nor retries it."""
 
 
 @attrs.define
@@ -63,6 +79,9 @@ class AnthropicLM:
     Retries come in two layers: the SDK's own (`max_retries`, quick, honouring
     retry-after), then ours (`layer_retries`), which waits longer (`retry_wait` seconds,
     doubling, or the server's retry-after) for outages that outlast the SDK's patience.
+    Neither retries a reply that says `x-should-retry: false`. After
+    `max_consecutive_failures` requests in a row fail even so (see breaker.py), the LM
+    stops calling the server: that call and every later one raise TooManyFailures.
     """
 
     model: str = FORWARD_MODEL
@@ -75,17 +94,22 @@ class AnthropicLM:
     max_retries: int = 4
     layer_retries: int = 2
     retry_wait: float = 5.0
+    # Each counted request has had the SDK's retries; 10 rides out an outage of a minute or so at concurrency 8.
+    max_consecutive_failures: int = attrs.field(default=10, validator=attrs.validators.ge(1))
     http_client: object | None = attrs.field(default=None, repr=False)  # an httpx2.Client, for tests
     # What the response cache calls this server; None: "anthropic" or the normalised base URL.
     # A server whose URL changes from run to run (the local one, on a free port) names itself.
     backend_name: str | None = None
     limit: AdaptiveLimit = attrs.field(init=False, repr=False)
     pacer: Pacer = attrs.field(factory=Pacer, init=False, repr=False)
+    breaker: CircuitBreaker = attrs.field(init=False, repr=False)
     _client: anthropic.Anthropic | None = attrs.field(default=None, init=False, repr=False)
     _client_lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
+    _warned_of_usage: bool = attrs.field(default=False, init=False, repr=False)  # once per LM, not once per call
 
     def __attrs_post_init__(self) -> None:
         self.limit = AdaptiveLimit(self.max_concurrency)
+        self.breaker = CircuitBreaker(self.max_consecutive_failures)
 
     @property
     def backend(self) -> str:
@@ -99,12 +123,19 @@ class AnthropicLM:
 
     def complete(self, request: Request) -> Response:
         for attempt in range(self.layer_retries + 1):
+            self.breaker.check()
             try:
-                return self._attempt(request)
+                response = self._attempt(request)
             except LMError as error:
+                self.breaker.failed(error, server=self.base_url or os.environ.get("ANTHROPIC_BASE_URL") or "the API")
+                if self.breaker.open:
+                    raise self.breaker.stopped() from error
                 if not error.transient or attempt == self.layer_retries:
                     raise
-                time.sleep(error.retry_after if error.retry_after is not None else self.retry_wait * 2**attempt)
+                self.breaker.pause(error.retry_after if error.retry_after is not None else self.retry_wait * 2**attempt)
+            else:
+                self.breaker.succeeded()
+                return response
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _attempt(self, request: Request) -> Response:
@@ -119,12 +150,8 @@ class AnthropicLM:
                 message = client.messages.create(**arguments)
             latency = time.perf_counter() - started
         self.limit.succeeded()
-        if not isinstance(message, anthropic.types.Message):  # the SDK hands back non-JSON bodies as text
-            raise LMError(
-                f"{model}: {client.base_url} did not answer with a Messages API response: {str(message)[:200]!r}",
-                model=model,
-            )
-        return _response(message, latency)
+        _check_shape(message, model, client.base_url)
+        return self._response(message, latency)
 
     def _arguments(self, request: Request) -> tuple[str, dict]:
         """The model and the body of a Messages API call, sampling settings aside."""
@@ -146,6 +173,8 @@ class AnthropicLM:
         """The SDK's exceptions, as LMErrors that say what to do."""
         try:
             yield
+        except _Stopped:
+            raise self.breaker.stopped() from None
         except anthropic.APIStatusError as error:
             raise _status_error(error, model) from error
         except anthropic.APITimeoutError as error:
@@ -163,6 +192,42 @@ class AnthropicLM:
             ) from error
         except anthropic.APIError as error:  # e.g. a reply that is not a Messages API response
             raise LMError(f"{model}: {error}", model=model) from error
+        except json.JSONDecodeError as error:  # the SDK reads a JSON body without catching this
+            raise LMError(
+                f"{model}: {client.base_url} answered with a body that is not valid JSON, perhaps cut short ({error})",
+                model=model,
+                transient=True,
+            ) from error
+
+    def probe(self) -> None:
+        """One tiny request, no retries, past any cache: raise an LMError saying what to do if the run cannot work.
+
+        A server that answers, or is only rate limited or overloaded, is there. One that
+        cannot be reached, refuses the key, the model or the request, says not to retry,
+        or does not speak the Messages API would fail every call of the run.
+        """
+        client = self._ensure_client().with_options(max_retries=0, timeout=min(self.timeout, PROBE_TIMEOUT))
+        where = client.base_url
+        try:
+            with self._errors_as_lm_errors(self.model, client):
+                message = client.messages.create(
+                    model=self.model,
+                    max_tokens=1,
+                    messages=[{"role": "user", "content": "Say OK."}],
+                    extra_headers={PROBE_HEADER: "1"},
+                )
+            _check_shape(message, self.model, where)
+        except LMError as error:
+            if isinstance(error.__cause__, anthropic.APIConnectionError):  # timeouts too
+                check = (
+                    "is the server running, and is --base-url (ANTHROPIC_BASE_URL, base_url=) right?"
+                    if self.base_url or os.environ.get("ANTHROPIC_BASE_URL")
+                    else "check this machine's network connection"
+                )
+                raise LMError(f"could not reach {where} ({error.__cause__}); {check}", model=self.model) from error
+            if error.transient:  # rate limited, overloaded, a passing fault: the run's retries will see to it
+                return
+            raise LMError(f"a first test request failed: {error}", model=self.model, status=error.status) from error
 
     # -- Message Batches (see message_batches.py): half price, answered within 24 hours -------
 
@@ -204,7 +269,12 @@ class AnthropicLM:
             for item in client.messages.batches.results(batch_id):
                 result = item.result
                 if result.type == "succeeded":
-                    yield item.custom_id, attrs.evolve(_response(result.message, 0.0), batched=True)
+                    try:
+                        _check_shape(result.message, self.model, client.base_url)
+                    except LMError as error:
+                        yield item.custom_id, error
+                        continue
+                    yield item.custom_id, attrs.evolve(self._response(result.message, 0.0), batched=True)
                 elif result.type == "errored":
                     error = result.error.error
                     yield (
@@ -235,7 +305,11 @@ class AnthropicLM:
         api_key = api_key or os.environ.get("ANTHROPIC_API_KEY") or None
         http_client = self.http_client if self.http_client is not None else anthropic.DefaultHttpxClient()
         hooks = http_client.event_hooks
-        http_client.event_hooks = {**hooks, "response": [*hooks.get("response", []), self._observe]}
+        http_client.event_hooks = {
+            **hooks,
+            "request": [*hooks.get("request", []), self._before_sending],
+            "response": [*hooks.get("response", []), self._observe],
+        }
         options = {"base_url": base_url, "timeout": self.timeout, "max_retries": self.max_retries}
         options["http_client"] = http_client
         try:
@@ -245,6 +319,30 @@ class AnthropicLM:
         if client.api_key is None and client.auth_token is None and client.credentials is None:
             raise MissingAPIKey(NO_KEY, model=self.model)
         return client
+
+    def _response(self, message: anthropic.types.Message, latency: float) -> Response:
+        """The Response a message makes; usage the server got impossibly wrong is unknown, with one warning per LM."""
+        impossible = _impossible_usage(message.usage)
+        if impossible and not self._warned_of_usage:
+            self._warned_of_usage = True
+            logger.warning(
+                "%s: the server reported impossible usage (%s); such calls' tokens and cost count as unknown "
+                "in the ledger (said once)",
+                message.model,
+                ", ".join(f"{name}={value!r}" for name, value in impossible.items()),
+            )
+        return Response(
+            text=_text(message),
+            stop_reason=message.stop_reason,
+            usage=Usage.unknown() if impossible else _usage(message.usage),
+            model=message.model,
+            latency=latency,
+        )
+
+    def _before_sending(self, request) -> None:
+        """Every HTTP request, the SDK's retries included: none goes out once the breaker is open."""
+        if self.breaker.open:
+            raise _Stopped("the circuit breaker is open")
 
     def _observe(self, response) -> None:
         """Every HTTP response, retries included: the pacer follows the rate limit; overloads lower the concurrency."""
@@ -323,22 +421,68 @@ def _normalised(url: str) -> str:
     return urllib.parse.urlunsplit((scheme, host + port, parts.path.rstrip("/"), parts.query, ""))
 
 
-def _response(message: anthropic.types.Message, latency: float) -> Response:
-    # Thinking and tool blocks are not the answer; the text blocks are.
-    text = "".join(block.text for block in message.content if block.type == "text")
-    usage = message.usage
-    return Response(
-        text=text,
-        stop_reason=message.stop_reason,
-        usage=Usage(
-            input_tokens=usage.input_tokens or 0,
-            output_tokens=usage.output_tokens or 0,
-            cache_write_tokens=usage.cache_creation_input_tokens or 0,
-            cache_read_tokens=usage.cache_read_input_tokens or 0,
-        ),
-        model=message.model,
-        latency=latency,
+# Error types a server may put in a 200 body that are worth asking again, as their status codes would be.
+TRANSIENT_ERROR_TYPES = ("api_error", "overloaded_error", "rate_limit_error", "timeout_error")
+
+
+def _check_shape(message: object, model: str, base_url: object) -> None:
+    """Raise an LMError unless the SDK handed back a usable message (it does not validate what it reads)."""
+    if isinstance(message, anthropic.types.Message) and message.type == "error":
+        error = getattr(message, "error", None)
+        detail = error if isinstance(error, dict) else {}
+        kind = detail.get("type", "error")
+        raise LMError(
+            f"{model}: {base_url} answered 200 with an error instead of a message ({kind}: {detail.get('message', '')})",
+            model=model,
+            transient=kind in TRANSIENT_ERROR_TYPES,
+        )
+    # e.g. a JSON list, JSON of another shape, or a non-JSON body the SDK hands back as text
+    if (
+        not isinstance(message, anthropic.types.Message)
+        or message.type != "message"
+        or not isinstance(getattr(message, "content", None), list)
+        or not isinstance(getattr(message, "model", None), str)
+    ):
+        shown = message.to_dict() if isinstance(message, anthropic.types.Message) else message
+        raise LMError(
+            f"{model}: {base_url} did not answer with a Messages API response: {str(shown)[:200]!r}", model=model
+        )
+    if getattr(message, "usage", None) is None:
+        raise LMError(f"{model}: {base_url} answered a message with no usage, so its cost is unknown", model=model)
+
+
+# No single call reads or writes this many tokens; a larger count is a server's mistake.
+MAX_TOKENS_PER_CALL = 10**9
+
+
+def _text(message: anthropic.types.Message) -> str:
+    """The text blocks, read warily (the SDK validates nothing); thinking and tool blocks are not the answer."""
+    return "".join(
+        block.text
+        for block in message.content
+        if getattr(block, "type", None) == "text" and isinstance(getattr(block, "text", None), str)
     )
+
+
+def _usage(usage: anthropic.types.Usage) -> Usage:
+    """Token counts as the server reported them; the cache fields may be null."""
+    counts = {
+        "input_tokens": getattr(usage, "input_tokens", None),
+        "output_tokens": getattr(usage, "output_tokens", None),
+        "cache_write_tokens": getattr(usage, "cache_creation_input_tokens", None),
+        "cache_read_tokens": getattr(usage, "cache_read_input_tokens", None),
+    }
+    return Usage(**{name: 0 if value is None else value for name, value in counts.items()})
+
+
+def _impossible_usage(usage: anthropic.types.Usage) -> dict[str, object]:
+    """The usage fields no call can have: negative, not whole numbers, or over MAX_TOKENS_PER_CALL."""
+    counts = attrs.asdict(_usage(usage), filter=lambda attribute, _: attribute.name != "known")
+    return {
+        name: value
+        for name, value in counts.items()
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TOKENS_PER_CALL
+    }
 
 
 def _status_error(error: anthropic.APIStatusError, model: str) -> LMError:
@@ -349,6 +493,9 @@ def _status_error(error: anthropic.APIStatusError, model: str) -> LMError:
     hint = STATUS_HINTS.get(error.status_code)
     message = f"{model}: the API answered {error.status_code} ({kind}): {text}"
     transient = error.status_code in (408, 409, 429) or error.status_code >= 500
+    if error.response.headers.get("x-should-retry") == "false":  # as the SDK itself obeys it
+        transient = False
+        hint = DO_NOT_RETRY_HINTS.get(error.status_code, DO_NOT_RETRY_HINT)
     return LMError(
         f"{message}; {hint}" if hint else message,
         model=model,

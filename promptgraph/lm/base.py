@@ -85,24 +85,33 @@ class Request:
 
 @attrs.frozen
 class Usage:
+    """Tokens a call used. `known=False`: the server's numbers were impossible, so none are counted or priced."""
+
     input_tokens: int = 0
     output_tokens: int = 0
     cache_write_tokens: int = 0
     cache_read_tokens: int = 0
+    known: bool = True
+
+    @classmethod
+    def unknown(cls) -> Usage:
+        return cls(known=False)
 
     def cost(self, model: str, *, batched: bool = False) -> float:
-        """USD at list price (half when answered through a batch); 0.0 for a model with no known price."""
+        """USD at list price (half when answered through a batch); 0.0 for a model with no known price or unknown usage."""
         price = price_for(model)
-        if price is None:
+        if price is None or not self.known:
             return 0.0
         return price.cost(self, batched=batched)
 
     def __add__(self, other: Usage) -> Usage:
+        """The sum of what is known; unknown if either side was."""
         return Usage(
             self.input_tokens + other.input_tokens,
             self.output_tokens + other.output_tokens,
             self.cache_write_tokens + other.cache_write_tokens,
             self.cache_read_tokens + other.cache_read_tokens,
+            known=self.known and other.known,
         )
 
 

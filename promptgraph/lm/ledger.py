@@ -33,6 +33,7 @@ class Account:
     calls: int = 0
     cache_hits: int = 0
     failures: int = 0
+    unknown_usage: int = 0  # calls whose server reported impossible usage: not in `usage` or `usd`
     usage: Usage = Usage()
     usd: float = 0.0
 
@@ -63,6 +64,11 @@ class Ledger:
 
     def _add_paid(self, model: str, tag: str, usage: Usage, *, batched: bool) -> None:
         account = self._account(model, tag)
+        if not usage.known:  # the server's numbers were impossible: counted as a call, never as tokens or dollars
+            self._accounts[(model, tag)] = attrs.evolve(
+                account, calls=account.calls + 1, unknown_usage=account.unknown_usage + 1
+            )
+            return
         self._accounts[(model, tag)] = attrs.evolve(
             account,
             calls=account.calls + 1,
@@ -187,6 +193,10 @@ def format_table(accounts: list[Account], unpriced: list[str]) -> str:
     total_usd = sum(a.usd for a in accounts)
     rows.append(("total", "", *[""] * 7, f"{total_usd:.4f}"))
     table = columns(header, rows)
+    unknown = sum(a.unknown_usage for a in accounts)
+    if unknown:
+        calls = "1 call" if unknown == 1 else f"{unknown} calls"
+        table += f"\n{calls} reported impossible usage: their tokens and cost are unknown and not in the total"
     if unpriced:
         table += f"\nno list price for {', '.join(unpriced)}: their cost is not in the total"
     return table

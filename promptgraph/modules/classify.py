@@ -62,6 +62,9 @@ class Classify(Prompt):
             max_input_chars=max_input_chars,
         )
 
+    def user_parser(self) -> Parser | None:
+        return self._label_parser
+
     def parse(self, text: str) -> dict[str, Any]:
         raw = (self._label_parser or read_label_tag)(text)
         if raw is None:

@@ -66,6 +66,9 @@ class Generate(Prompt):
     def _format(self, outputs: tuple[str, ...]) -> str:
         return tag_format(outputs)
 
+    def user_parser(self) -> Parser | None:
+        return self._field_parser
+
     def parse(self, text: str) -> dict[str, Any]:
         if self._field_parser is None:
             return read_tags(text, self.outputs)

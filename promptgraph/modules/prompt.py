@@ -6,7 +6,10 @@ first, as earlier turns of the conversation: the same kind of user message, answ
 the reply the model should give. The format is not a
 Parameter: it tells the model how to lay out its reply so the parser can read it, and a
 rewrite must never be able to break that. The reply goes through a plain Python parser; a reply
-the parser cannot read is an `unparsed` outcome, and a call that fails is `failed`.
+the parser cannot read is an `unparsed` outcome, and a call that fails is `failed`. A reply the
+model was cut off in (`max_tokens`) is unparsed too, without reading it: an answer that looks
+complete may be an early draft the model was about to correct. A parser that reads what comes
+first, so the cut cannot matter, says so with `@reads_cut_replies`.
 """
 
 from __future__ import annotations
@@ -28,6 +31,13 @@ class ParseError(ValueError):
 
 
 Parser = Callable[[str], Any]
+
+
+def reads_cut_replies(parser: Parser) -> Parser:
+    """Mark a parser whose answer cannot change after the point it reads (a first line, a leading label):
+    replies cut at max_tokens are then parsed rather than counted unparsed."""
+    parser.reads_cut_replies = True
+    return parser
 
 
 class Prompt(Module):
@@ -108,6 +118,10 @@ class Prompt(Module):
             return None
         return str(outputs[self.outputs[0]])
 
+    def user_parser(self) -> Parser | None:
+        """The parser the user gave, if any (None: the module's own reader of its fixed format)."""
+        return self._parser
+
     def parse(self, text: str) -> dict[str, Any]:
         """The outputs read from a reply; raises ParseError when it cannot be read."""
         if self._parser is None:
@@ -128,12 +142,17 @@ class Prompt(Module):
             response = ctx.complete(request)
         except LMError as error:
             return Outcome(FAILED, request=request, error=str(error))
+        if response.stop_reason == "max_tokens" and not getattr(self.user_parser(), "reads_cut_replies", False):
+            error = (
+                f"the reply was cut at max_tokens ({request.max_tokens}) before it finished, so it was not read; "
+                "raise max_tokens so the model can finish its answer"
+            )
+            return Outcome(UNPARSED, request=request, response=response, error=error)
         try:
             outputs = self.parse(response.text)
         except Exception as error:  # a user's parser may raise anything; the reply is then unread, not a crash
             detail = str(error) if isinstance(error, ParseError) else f"{type(error).__name__} in the parser: {error}"
-            cut = " (the reply was cut at max_tokens)" if response.stop_reason == "max_tokens" else ""
-            return Outcome(UNPARSED, request=request, response=response, error=f"{detail}{cut}")
+            return Outcome(UNPARSED, request=request, response=response, error=detail)
         return Outcome(OK, outputs=outputs, request=request, response=response)
 
     def config(self) -> dict[str, Any]:

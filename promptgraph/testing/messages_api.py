@@ -8,9 +8,17 @@ shape, usage fields and `anthropic-ratelimit-*` headers, and it can be told to f
         server.fail_next("429", times=2)         # 429 with retry-after, twice
         lm = AnthropicLM(base_url=server.base_url, api_key="test")
 
-Faults: "429" (rate limited, with retry-after), "529" (overloaded), "500", "slow" (sleeps
-past the client's timeout), "drop" (closes the connection without a reply), "truncate"
-(promises more bytes than it sends) and "max_tokens" (a normal reply cut short). A
+Faults: "429" (rate limited, with retry-after), "529" (overloaded), "500", "502", "401",
+"400", "slow" (sleeps past the client's timeout), "drop" (closes the connection without a
+reply), "truncate" (promises more bytes than it sends) and "max_tokens" (a normal reply cut
+short). "429_no_retry" is a 429 with `x-should-retry: false`, as the API sends when a spend
+limit is reached. Some faults are 200 replies of the wrong shape: "bad_json" (a body cut
+mid-JSON, its length honest), "error_body" (an error object), "not_message" (`{"hello": 1}`),
+"json_list" (a JSON list), "no_usage" (a message without `usage`), "negative_usage" and
+"huge_usage" (usage numbers no call can have). `fail_always(fault)` makes every request fail
+until `recover()`. promptgraph's pre-flight probe (marked by a header) is answered "OK"
+without the script, counted in `probes` rather than `seen`, and meets only `fail_always`
+faults, so scripts and fault queues see the run's own calls only. A
 `requests_per_second` limit is a token bucket, as the real API's is: it holds one second's
 worth of requests, refills continuously, answers 429 when empty, and reports its state in
 `anthropic-ratelimit-requests-{limit,remaining,reset}` headers (per second here, not per
@@ -39,9 +47,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import attrs
 
 from promptgraph.lm import Request
+from promptgraph.lm.anthropic import PROBE_HEADER
 from promptgraph.lm.scripted import count_tokens
 
-FAULTS = ("429", "529", "500", "slow", "drop", "truncate", "max_tokens")
+STATUS_FAULTS = {
+    "529": (529, "overloaded_error", "Overloaded"),
+    "500": (500, "api_error", "Internal server error"),
+    "502": (502, "api_error", "Bad gateway"),
+    "401": (401, "authentication_error", "invalid x-api-key"),
+    "400": (400, "invalid_request_error", "messages: bad request"),
+}
+ODD_REPLIES = ("bad_json", "error_body", "not_message", "json_list", "no_usage", "negative_usage", "huge_usage")
+FAULTS = ("429", "429_no_retry", *STATUS_FAULTS, "slow", "drop", "truncate", "max_tokens", *ODD_REPLIES)
 BATCH_PATH = re.compile(r"/v1/messages/batches/([A-Za-z0-9_-]+)(/results)?")
 MAX_BATCH_REQUESTS = 100_000
 
@@ -80,10 +97,12 @@ class MessagesServer:
     batch_seconds: float = 0.0  # how long a Message Batch stays in progress
     seen: list[Request] = attrs.field(factory=list, init=False)  # every request answered or failed, in order
     statuses: collections.Counter = attrs.field(factory=collections.Counter, init=False)  # "batched": batch items
+    probes: collections.Counter = attrs.field(factory=collections.Counter, init=False)  # pre-flight probes, by fault
     batches: dict[str, _Batch] = attrs.field(factory=dict, init=False)
     _failing_batch_items: int = attrs.field(default=0, init=False, repr=False)
     _cached_prefixes: set[str] = attrs.field(factory=set, init=False, repr=False)
     _faults: collections.deque = attrs.field(factory=collections.deque, init=False, repr=False)
+    _always: str | None = attrs.field(default=None, init=False, repr=False)
     _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
     _buckets: dict[str, _Bucket] = attrs.field(factory=dict, init=False, repr=False)
     _server: ThreadingHTTPServer | None = attrs.field(default=None, init=False, repr=False)
@@ -94,10 +113,19 @@ class MessagesServer:
 
     def fail_next(self, fault: str, times: int = 1) -> None:
         """The next `times` requests get `fault` instead of a reply."""
-        if fault not in FAULTS:
-            raise ValueError(f"unknown fault {fault!r}; choose from {', '.join(FAULTS)}")
+        _check(fault)
         with self._lock:
             self._faults.extend([fault] * times)
+
+    def fail_always(self, fault: str) -> None:
+        """Every request from now on gets `fault` (after any `fail_next` ones), until `recover()`."""
+        _check(fault)
+        with self._lock:
+            self._always = fault
+
+    def recover(self) -> None:
+        with self._lock:
+            self._always = None
 
     def fail_batch_items(self, count: int) -> None:
         """The next `count` Message Batch items are answered `errored` instead of with a message."""
@@ -130,6 +158,8 @@ class MessagesServer:
         with self._lock:
             if self._faults:
                 return self._faults.popleft()
+            if self._always is not None:
+                return self._always
             costs = {"requests": 1, "output-tokens": max_tokens}
             if any(not bucket.has(costs[kind]) for kind, bucket in self._buckets.items()):
                 return "rate"
@@ -152,7 +182,7 @@ class MessagesServer:
                 bucket.refill()
                 remaining = int(bucket.level)  # whole units, as the API reports them; reset agrees with them
                 full_in = (bucket.rate - remaining) / bucket.rate
-                reset = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=full_in)
+                reset = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=full_in)
                 headers |= {
                     f"anthropic-ratelimit-{kind}-limit": str(max(1, round(bucket.rate))),
                     f"anthropic-ratelimit-{kind}-remaining": str(remaining),
@@ -162,16 +192,16 @@ class MessagesServer:
                 }
         return headers
 
-    def _message(self, body: dict, *, cut: bool = False) -> dict:
-        """A Messages API response body for the script's reply to a request."""
+    def _message(self, body: dict, *, fault: str | None = None, text: str | None = None) -> dict:
+        """A Messages API response body for the script's reply (or `text`) to a request, cut or with odd usage if told."""
         request = request_from_body(body)
-        text = self.respond(request)
+        text = self.respond(request) if text is None else text
         stop_reason = "end_turn"
-        if cut:
+        if fault == "max_tokens":
             text, stop_reason = text[: max(1, len(text) // 3)], "max_tokens"
         prompt = request.system + "".join(message.content for message in request.messages)
         written, read = self._prompt_cache(body)
-        return {
+        message = {
             "id": f"msg_{len(self.seen):06d}",
             "type": "message",
             "role": "assistant",
@@ -186,6 +216,25 @@ class MessagesServer:
                 "cache_read_input_tokens": read,
             },
         }
+        if fault == "no_usage":
+            del message["usage"]
+        if fault in ("negative_usage", "huge_usage"):
+            value = -5 if fault == "negative_usage" else 10**15
+            message["usage"] |= {"input_tokens": value, "output_tokens": value}
+        return message
+
+    def _reply_body(self, body: dict, fault: str | None, text: str | None = None) -> bytes:
+        """A 200 reply's body: the message, or for the odd-reply faults something not quite one."""
+        if fault == "bad_json":
+            whole = json.dumps(self._message(body))
+            return whole[: len(whole) // 2].encode()
+        if fault == "error_body":
+            return json.dumps({"type": "error", "error": {"type": "api_error", "message": "Internal error"}}).encode()
+        if fault == "not_message":
+            return b'{"hello": 1}'
+        if fault == "json_list":
+            return b"[1, 2, 3]"
+        return json.dumps(self._message(body, fault=fault, text=text)).encode()
 
     def _prompt_cache(self, body: dict) -> tuple[int, int]:
         """(tokens written, tokens read) for the prefix a `cache_control` marker ends, as the API's prompt cache does."""
@@ -245,10 +294,14 @@ class MessagesServer:
                 if self.path.rstrip("/").endswith("/v1/messages/batches"):
                     return self._create_batch(body)
                 request = request_from_body(body)
-                fault = server._next_fault(request.max_tokens)
+                probe = PROBE_HEADER in self.headers
+                fault = server._always if probe else server._next_fault(request.max_tokens)
                 with server._lock:
-                    server.seen.append(request)
-                    server.statuses[fault or "ok"] += 1
+                    if probe:
+                        server.probes[fault or "ok"] += 1
+                    else:
+                        server.seen.append(request)
+                        server.statuses[fault or "ok"] += 1
                 if fault == "drop":
                     self.close_connection = True
                     self.connection.shutdown(2)  # no reply at all: the client sees a broken connection
@@ -262,14 +315,15 @@ class MessagesServer:
                         "Number of requests has exceeded your rate limit",
                         retry_after=server._refill_wait(request.max_tokens) if fault == "rate" else "0.05",
                     )
-                if fault == "529":
-                    return self._error(529, "overloaded_error", "Overloaded")
-                if fault == "500":
-                    return self._error(500, "api_error", "Internal server error")
+                if fault == "429_no_retry":
+                    return self._error(
+                        429, "rate_limit_error", "You have reached your spend limit", retry_after="0.05", retry=False
+                    )
+                if fault in STATUS_FAULTS:
+                    return self._error(*STATUS_FAULTS[fault])
                 if server.latency:
                     time.sleep(server.latency)
-                payload = server._message(body, cut=fault == "max_tokens")
-                data = json.dumps(payload).encode()
+                data = server._reply_body(body, fault, text="OK" if probe else None)
                 self.send_response(200)
                 self._common_headers(len(data) + (100 if fault == "truncate" else 0))
                 self.end_headers()
@@ -312,11 +366,15 @@ class MessagesServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def _error(self, status: int, kind: str, message: str, retry_after: str | None = None) -> None:
+            def _error(
+                self, status: int, kind: str, message: str, retry_after: str | None = None, retry: bool = True
+            ) -> None:
                 data = json.dumps({"type": "error", "error": {"type": kind, "message": message}}).encode()
                 self.send_response(status)
                 if retry_after is not None:
                     self.send_header("retry-after", retry_after)
+                if not retry:
+                    self.send_header("x-should-retry", "false")
                 self._common_headers(len(data))
                 self.end_headers()
                 self.wfile.write(data)
@@ -335,6 +393,11 @@ class MessagesServer:
         return Handler
 
 
+def _check(fault: str) -> None:
+    if fault not in FAULTS:
+        raise ValueError(f"unknown fault {fault!r}; choose from {', '.join(FAULTS)}")
+
+
 @attrs.define
 class _Batch:
     id: str
@@ -342,7 +405,7 @@ class _Batch:
     ready_at: float
     results: list[tuple[str, dict]] | None = None
     results_gone: bool = False  # as after the 29 days the API keeps them: a test sets it
-    created: str = attrs.field(factory=lambda: datetime.datetime.now(datetime.UTC).isoformat())
+    created: str = attrs.field(factory=lambda: datetime.datetime.now(datetime.timezone.utc).isoformat())
 
     @property
     def ended(self) -> bool:

@@ -309,3 +309,13 @@ def test_a_search_shows_every_candidate_with_its_score_and_fate(tmp_path):
     rows = re.findall(r'<tr class="(kept|dropped)">', table)
     assert len(rows) == len(result.history[2].tried)
     assert rows.count("kept") == 3 and "dropped in round" in table and "critique of beam" in table
+
+
+def test_calls_with_impossible_usage_are_said_to_be_unknown_not_priced(tmp_path):
+    def unknown_usage(request):
+        text = forward_reply(request)
+        return pg.Response(text=text, stop_reason="end_turn", usage=pg.Usage.unknown(), model="claude-haiku-5-5")
+
+    html = page(train(lm=pg.ScriptedLM(respond=unknown_usage), iterations=1), tmp_path)
+
+    assert re.search(r"\d+ calls? reported impossible usage", html)
