@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from promptgraph.cli.arguments import (
@@ -129,19 +130,33 @@ def run_compile(arguments: argparse.Namespace) -> int:
     if arguments.dry_run:
         return run_dry(arguments, trainset, valset)
     out = Path(arguments.out)
-    with _lock_run_directory(out):
+    with _run_directory(out):
         return _compile_into(arguments, out, trainset, valset, given)
 
 
-def _lock_run_directory(out: Path) -> Lock:
-    """One compile at a time writes a run directory, a resumed one too."""
+@contextlib.contextmanager
+def _run_directory(out: Path) -> Iterator[None]:
+    """The run directory, locked: one compile at a time writes it, a resumed one too.
+
+    A run that fails before it wrote anything (the pre-flight probe found no key, say)
+    takes away the folders it made, so a refused run leaves nothing behind.
+    """
+    made = [folder for folder in (out, *out.parents) if not folder.exists()]
     try:
         out.mkdir(parents=True, exist_ok=True)
-        return Lock.acquire(out / "run.lock", what=f"the run directory {out}")
+        lock = Lock.acquire(out / "run.lock", what=f"the run directory {out}")
     except LockHeld as error:
         raise ValueError(str(error)) from None
     except OSError as error:
         raise ValueError(f"--out {out} cannot be used as a run directory: {error.strerror}") from None
+    try:
+        with lock:
+            yield
+    except BaseException:
+        for folder in made:  # innermost first; a folder that holds anything stays
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
 
 
 def _compile_into(
@@ -151,11 +166,11 @@ def _compile_into(
     valset: list[Example] | None,
     given: Program | None,
 ) -> int:
-    if not arguments.resume:
-        remember_arguments(arguments, out)
     ledger = Ledger()
     real_test: list[Example] = []
     with open_backend(arguments) as backend:
+        if not arguments.resume:  # once the backend has answered its pre-flight probe
+            remember_arguments(arguments, out)
         if arguments.classes:
             trainset, real_test = synthetic_trainset(arguments, backend, out, ledger)
         program = given or build_program(arguments, trainset, local=backend.name == "local")

@@ -89,3 +89,20 @@ def test_a_max_consecutive_failures_below_one_is_refused_before_anything_runs(se
         evaluate(program, data, "--base-url", server.base_url, "--max-consecutive-failures", value)
     assert exited.value.code == 2 and "--max-consecutive-failures" in capsys.readouterr().err
     assert not server.probes and not server.seen
+
+
+def test_a_compile_that_fails_its_pre_flight_leaves_no_run_directory(data, tmp_path, capsys):
+    out = tmp_path / "run"
+    arguments = ["compile", data, "--lm", "claude", "--labels", "sincere,insincere", "--out", str(out)]
+    assert main(arguments) == 1
+    assert "ANTHROPIC_API_KEY" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_a_compile_that_fails_its_pre_flight_leaves_an_existing_run_directory_as_it_was(data, tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    arguments = ["compile", data, "--lm", "claude", "--labels", "sincere,insincere", "--out", str(out)]
+    assert main(arguments) == 1
+    assert sorted(path.name for path in out.iterdir()) == ["notes.txt"]
