@@ -72,6 +72,7 @@ def write(
 
 def read(run_dir: Path) -> Checkpoint:
     path = run_dir / FILE
+    damaged = f"{path} is damaged or not a promptgraph checkpoint"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -80,17 +81,23 @@ def read(run_dir: Path) -> Checkpoint:
         ) from None
     except json.JSONDecodeError as error:
         raise LoadError(f"{path} is not valid JSON (line {error.lineno}): {error.msg}") from None
-    if data.get("format") != FORMAT:
-        raise LoadError(f"{path} is not a promptgraph checkpoint (format {data.get('format')!r})")
-    return Checkpoint(
-        data["iteration"],
-        data["program"],
-        data["history"],
-        Ledger.from_dict(data["ledger"]),
-        data["settings"],
-        data.get("optimizer_state"),
-        data.get("journal_lines", 0),
-    )
+    except (UnicodeDecodeError, RecursionError) as error:
+        raise LoadError(f"{damaged} ({type(error).__name__}); start a new run") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        found = data.get("format") if isinstance(data, dict) else type(data).__name__
+        raise LoadError(f"{path} is not a promptgraph checkpoint (format {found!r})")
+    try:
+        return Checkpoint(
+            data["iteration"],
+            data["program"],
+            data["history"],
+            Ledger.from_dict(data["ledger"]),
+            data["settings"],
+            data.get("optimizer_state"),
+            data.get("journal_lines", 0),
+        )
+    except (KeyError, TypeError, AttributeError, ValueError) as error:  # written by hand, or by another tool
+        raise LoadError(f"{damaged} ({type(error).__name__}: {error}); start a new run") from None
 
 
 def evaluation_from_dict(data: dict) -> Evaluation:

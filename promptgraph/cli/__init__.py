@@ -52,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     except (LMError, TooManyFailures, LocalServerError, LocalSetupError, TrainingError) as error:
         print(f"promptgraph: error: {error}", file=sys.stderr)
         return 1
+    except OSError as error:  # the disk filled up, a file vanished mid-run: say which, without a traceback
+        print(f"promptgraph: error: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         resume = (
             f"; carry on with: promptgraph compile --resume {arguments.out}" if arguments.command == "compile" else ""

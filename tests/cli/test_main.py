@@ -40,3 +40,15 @@ def test_ci_runs_the_test_command_the_readme_gives():
     command = readme[readme.index("# run the tests") + 1]
     assert command.startswith("python -m pytest")
     assert "# run the tests" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_a_file_system_error_mid_run_is_one_line_and_exit_1_not_a_traceback(monkeypatch, capsys):
+    from promptgraph.cli import train
+
+    def disk_full(arguments):
+        raise OSError(28, "No space left on device", "runs/x/program.json")
+
+    monkeypatch.setattr(train, "run_evaluate", disk_full)
+    assert main(["evaluate", "program.json", "data.csv"]) == 1
+    error = capsys.readouterr().err
+    assert error.splitlines() == ["promptgraph: error: [Errno 28] No space left on device: 'runs/x/program.json'"]
