@@ -314,3 +314,32 @@ def test_two_compiles_sharing_one_cache_directory_both_finish_correctly(server, 
     alone = train(server, cache=tmp_path / "own-cache", seed=1, iterations=2)
     assert results["run1"].program.values() == alone.program.values()
     assert all(KEY_PHRASE in r.program.values()["classify.system"] for r in results.values())
+
+
+def test_ctrl_c_before_the_first_checkpoint_does_not_offer_a_resume_that_cannot_work(tmp_path):
+    arrived, release = threading.Event(), threading.Event()
+
+    def respond(request):
+        arrived.set()
+        release.wait(SAFETY_SECONDS)
+        return "never delivered"
+
+    data = tmp_path / "q.csv"
+    data.write_text("qid,text,label\n" + "".join(f"{e.id},{e.inputs['text']},{e.label}\n" for e in questions(40)))
+    with MessagesServer(respond) as server:
+        command = [sys.executable, "-c", CHILD, "compile", str(data), "--out", str(tmp_path / "run"), *OPTIONS]
+        command += ["--base-url", server.base_url]
+        env = environment(tmp_path / "cache")
+        child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            while not arrived.wait(0.1):  # the first forward call (after the probe), or a child that ended
+                if child.poll() is not None:
+                    break
+            child.send_signal(signal.SIGINT)
+            _, stderr = child.communicate(timeout=SAFETY_SECONDS)
+        finally:
+            release.set()
+    assert arrived.is_set(), stderr
+    assert child.returncode == 130
+    assert "--resume" not in stderr
+    assert "promptgraph: interrupted before the first iteration finished" in stderr

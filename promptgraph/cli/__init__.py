@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 import promptgraph
 from promptgraph.cli import ask, demo, local, predict, synthesize, train
@@ -56,15 +57,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"promptgraph: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        resume = (
-            f"; carry on with: promptgraph compile --resume {arguments.out}" if arguments.command == "compile" else ""
-        )
-        print(f"promptgraph: interrupted{resume}", file=sys.stderr)
+        print(f"promptgraph: interrupted{_how_to_go_on(arguments)}", file=sys.stderr)
         sys.stdout.flush()
         sys.stderr.flush()
         # Leave now: calls still in flight would otherwise hold the exit until they time out.
         # Checkpoints and cache entries are already on disk, and any local server was stopped.
         os._exit(130)
+
+
+def _how_to_go_on(arguments: argparse.Namespace) -> str:
+    """For a compile: how to resume it, or that there is nothing to resume yet."""
+    if arguments.command != "compile":
+        return ""
+    if (Path(arguments.out) / "checkpoint.json").exists():
+        return f"; carry on with: promptgraph compile --resume {arguments.out}"
+    return " before the first iteration finished: there is nothing to resume; run the same command again"
 
 
 if __name__ == "__main__":
