@@ -19,6 +19,7 @@ import attrs
 
 from promptgraph.backward import Critique
 from promptgraph.lm import Ledger
+from promptgraph.lm.files import atomic_write
 from promptgraph.metrics import Evaluation, LabelScores
 from promptgraph.optimizers.base import Tried, Update
 from promptgraph.parameter import Demo, Feedback
@@ -63,11 +64,7 @@ def write(
         "settings": settings,
         "optimizer_state": optimizer_state,
     }
-    path = run_dir / FILE
-    temporary = path.with_name(FILE + ".tmp")
-    temporary.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
-    temporary.replace(path)
-    return path
+    return atomic_write(run_dir / FILE, json.dumps(data, indent=1, ensure_ascii=False))
 
 
 def read(run_dir: Path) -> Checkpoint:

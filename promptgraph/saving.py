@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from promptgraph import program_schema as schema
+from promptgraph.lm.files import atomic_write
 from promptgraph.module import Module
 from promptgraph.parameter import Demo
 
@@ -81,10 +82,7 @@ def save(program: Program, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(program_to_dict(program), indent=2, ensure_ascii=False)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text + "\n", encoding="utf-8")
-    temporary.replace(path)  # atomic: a crash mid-write never leaves half a file
-    return path
+    return atomic_write(path, text + "\n")  # a crash mid-write never leaves half a file
 
 
 def read(path: str | Path) -> dict[str, Any]:

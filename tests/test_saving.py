@@ -227,3 +227,15 @@ def test_a_file_that_is_not_utf8_is_a_load_error(tmp_path):
     path.write_bytes(b'{"format": "\xff\xfe"}')
     with pytest.raises(LoadError, match="not UTF-8"):
         pg.load(path)
+
+
+def test_a_save_that_fails_midway_leaves_the_saved_program_and_no_temporary_file(tmp_path):
+    target = tmp_path / "program.json"
+    program = classifier("Label the question.")
+    program.save(target)
+    saved = target.read_text(encoding="utf-8")
+    next(iter(program.parameters())).value = "x" * 50_000 + "\ud800"  # cannot be written as UTF-8
+    with pytest.raises(UnicodeEncodeError):
+        program.save(target)
+    assert target.read_text(encoding="utf-8") == saved
+    assert [path.name for path in tmp_path.iterdir()] == ["program.json"]

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import tempfile
 import threading
 import time
 import warnings
@@ -36,6 +34,7 @@ from tqdm import tqdm
 from promptgraph.lm.base import LM, Failure, LMError, Request, Response, Wraps, backend_of
 from promptgraph.lm.batch import run_all
 from promptgraph.lm.cache import CachedLM, is_incomplete, request_key
+from promptgraph.lm.files import atomic_write
 from promptgraph.lm.ledger import Ledger
 
 MAX_REQUESTS = 100_000
@@ -280,12 +279,8 @@ class _State:
         if self.path is None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        # A temporary file of our own, then an atomic rename: a crash mid-write leaves the old
-        # file, and two processes never write into the same temporary file.
-        handle, partial = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.name, suffix=".partial")
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            json.dump({"version": STATE_VERSION, "batches": self.batches}, file)
-        os.replace(partial, self.path)
+        # A crash mid-write leaves the old file, and two processes never share a temporary file.
+        atomic_write(self.path, json.dumps({"version": STATE_VERSION, "batches": self.batches}))
 
 
 @attrs.define

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import difflib
 import functools
-import os
 import re
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,6 +20,7 @@ import jinja2
 from promptgraph.backward import Critique
 from promptgraph.compile import IterationRecord, best_iteration
 from promptgraph.lm import Ledger
+from promptgraph.lm.files import atomic_write
 from promptgraph.optimizers.tgd import Update
 from promptgraph.program import Program
 from promptgraph.report.svg import chart, graph, node_kind
@@ -105,18 +104,8 @@ def write_report(
             _view(record, history[index - 1] if index else None, best == index) for index, record in enumerate(history)
         ],
     )
-    target = directory / "index.html"
-    # Write beside the target, then replace: a browser refreshing mid-run never sees half a page.
-    # open(mode "x") rather than mkstemp, so the page gets the usual umask permissions, not 0600.
-    temporary = directory / f".index.{os.getpid()}.{uuid.uuid4().hex}.html.tmp"
-    try:
-        with temporary.open("x", encoding="utf-8") as stream:
-            stream.write(page)
-        temporary.replace(target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return target
+    # A browser refreshing mid-run never sees half a page.
+    return atomic_write(directory / "index.html", page)
 
 
 @attrs.define
