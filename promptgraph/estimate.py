@@ -18,7 +18,7 @@ from promptgraph.data import Example, stratified_sample
 from promptgraph.lm.base import Usage
 from promptgraph.lm.ledger import columns
 from promptgraph.lm.prices import price_for
-from promptgraph.lm.scripted import count_tokens
+from promptgraph.lm.tokens import count_tokens
 from promptgraph.modules.prompt import Prompt
 from promptgraph.optimizers import OPRO, BeamSearch, BootstrapDemos, Chain, ProposeInstructions, TextualGradientDescent
 from promptgraph.program import Program

@@ -28,6 +28,7 @@ from promptgraph.lm.breaker import CircuitBreaker
 from promptgraph.lm.limiter import AdaptiveLimit
 from promptgraph.lm.message_batches import BatchStatus
 from promptgraph.lm.pacer import Pacer
+from promptgraph.lm.tokens import CHARS_PER_TOKEN
 
 logger = logging.getLogger(__name__)
 
@@ -373,7 +374,6 @@ MIN_CACHEABLE_TOKENS = {
     "claude-opus-5": 512,
 }
 DEFAULT_MIN_CACHEABLE_TOKENS = 512
-CHARS_PER_TOKEN = 4  # rough, and on the cautious side for English
 
 
 def mark_cached_prefix(arguments: dict, request: Request, model: str) -> None:

@@ -8,7 +8,6 @@ a real model where that matters to callers: it stops at a stop sequence, stops a
 from __future__ import annotations
 
 import collections
-import math
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -16,12 +15,7 @@ from collections.abc import Callable, Iterable
 import attrs
 
 from promptgraph.lm.base import LMError, Request, Response, Usage
-
-CHARS_PER_TOKEN = 4  # a rough English average; good enough for usage and cost shapes
-
-
-def count_tokens(text: str) -> int:
-    return math.ceil(len(text) / CHARS_PER_TOKEN)
+from promptgraph.lm.tokens import CHARS_PER_TOKEN, count_tokens
 
 
 @attrs.define

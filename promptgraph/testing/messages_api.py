@@ -48,7 +48,7 @@ import attrs
 
 from promptgraph.lm import Request
 from promptgraph.lm.anthropic import PROBE_HEADER
-from promptgraph.lm.scripted import count_tokens
+from promptgraph.lm.tokens import count_tokens
 
 STATUS_FAULTS = {
     "529": (529, "overloaded_error", "Overloaded"),
