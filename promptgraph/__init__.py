@@ -3,6 +3,7 @@
 from promptgraph.backward import Critique, CritiqueLimits, backward
 from promptgraph.compile import CompileResult, IterationRecord, compile
 from promptgraph.data import DataError, Example, load_examples, stratified_sample, stratified_split
+from promptgraph.errors import PromptgraphError
 from promptgraph.lm import (
     FORWARD_MODEL,
     LM,
@@ -68,6 +69,7 @@ __all__ = [
     "Chain",
     "Gate",
     "OPRO",
+    "PromptgraphError",
     "ProposeInstructions",
     "Demos",
     "Evaluation",

@@ -24,6 +24,7 @@ import attrs
 from promptgraph import checkpoint
 from promptgraph.backward import Critique
 from promptgraph.data import Example, require_labels, stratified_sample, stratified_split
+from promptgraph.errors import PromptgraphError
 from promptgraph.lm import LM, Batching, Ledger, Usage
 from promptgraph.metrics import Evaluation, Metric, evaluate, exact_match
 from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, Tried, Update
@@ -82,7 +83,7 @@ class IterationRecord:
         )
 
 
-class TrainingError(RuntimeError):
+class TrainingError(RuntimeError, PromptgraphError):
     """Training stopped because going on would waste money or learn from garbage."""
 
 

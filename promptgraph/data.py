@@ -15,8 +15,10 @@ from typing import Any, BinaryIO
 
 import attrs
 
+from promptgraph.errors import PromptgraphError
 
-class DataError(ValueError):
+
+class DataError(ValueError, PromptgraphError):
     """Data that cannot be used as given; the message says what to change."""
 
 

@@ -23,8 +23,10 @@ from pathlib import Path
 
 import attrs
 
+from promptgraph.errors import PromptgraphError
 
-class LockHeld(RuntimeError):
+
+class LockHeld(RuntimeError, PromptgraphError):
     """Another process holds the lock; the message names it."""
 
 

@@ -17,6 +17,7 @@ import networkx as nx
 
 from promptgraph import saving
 from promptgraph.data import Example
+from promptgraph.errors import PromptgraphError
 from promptgraph.lm import LM, Ledger, map_concurrent
 from promptgraph.lm.message_batches import Batching, Collector, Deferred
 from promptgraph.module import Context, Module
@@ -26,7 +27,7 @@ from promptgraph.trace import FAILED, NodeTrace, Outcome, Trace
 MAX_BATCH_ROUNDS = 20  # batches per generation: a module may call the model this many times in a row
 
 
-class GraphError(ValueError):
+class GraphError(ValueError, PromptgraphError):
     """A program declared in a way that cannot run; the message names the problem."""
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 
 from promptgraph import program_schema as schema
+from promptgraph.errors import PromptgraphError
 from promptgraph.module import Module
 from promptgraph.modules import ChainOfThought, Classify, Function, Generate, Prompt, read_label_tag
 from promptgraph.program import Program
@@ -76,7 +77,7 @@ MODULE_TYPES: Mapping[str, Known] = MappingProxyType(
 FUNCTIONS: Mapping[str, Callable[..., Any]] = MappingProxyType({name_of(read_label_tag): read_label_tag})
 
 
-class Refused(ValueError):
+class Refused(ValueError, PromptgraphError):
     """A name that is not promptgraph's own, in a load that does not trust code; nothing was imported."""
 
 

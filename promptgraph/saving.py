@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from promptgraph import program_schema as schema
+from promptgraph.errors import PromptgraphError
 from promptgraph.lm.files import atomic_write
 from promptgraph.module import Module
 from promptgraph.parameter import Demo
@@ -36,7 +37,7 @@ FORMAT = "promptgraph.program/1"
 MAX_NESTING = 16  # programs inside programs; far deeper than any real pipeline, well inside Python's stack
 
 
-class LoadError(ValueError):
+class LoadError(ValueError, PromptgraphError):
     """A saved program that cannot be loaded; nothing was changed."""
 
 

@@ -14,8 +14,10 @@ import urllib.parse
 from pathlib import Path
 from typing import NoReturn
 
+from promptgraph.errors import PromptgraphError
 
-class UsageError(ValueError):
+
+class UsageError(ValueError, PromptgraphError):
     """Options that cannot be used together or as given; the message names the option and what to change."""
 
 

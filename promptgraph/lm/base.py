@@ -10,6 +10,7 @@ from typing import Protocol, runtime_checkable
 
 import attrs
 
+from promptgraph.errors import PromptgraphError
 from promptgraph.lm.prices import price_for
 
 ROLES = ("user", "assistant")
@@ -134,7 +135,7 @@ class Failure:
     error: LMError
 
 
-class LMError(Exception):
+class LMError(PromptgraphError):
     """A call that failed after the client's retries; the message says what to do."""
 
     def __init__(

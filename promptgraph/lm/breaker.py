@@ -13,13 +13,14 @@ import threading
 
 import attrs
 
+from promptgraph.errors import PromptgraphError
 from promptgraph.lm.base import LMError
 
 # Refusals by the server, not faults of one request: a 400 says nothing about the next call.
 REFUSAL_STATUSES = (429, 529)
 
 
-class TooManyFailures(Exception):
+class TooManyFailures(PromptgraphError):
     """The LM stopped calling its server after too many failures in a row.
 
     Not an LMError on purpose: a batch records an LMError as one failed example and goes

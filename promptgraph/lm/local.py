@@ -25,13 +25,14 @@ from pathlib import Path
 
 import attrs
 
+from promptgraph.errors import PromptgraphError
 from promptgraph.lm.anthropic import AnthropicLM
 from promptgraph.lm.local_setup import LocalFiles, find_local
 
 PR_SET_PDEATHSIG = 1
 
 
-class LocalServerError(RuntimeError):
+class LocalServerError(RuntimeError, PromptgraphError):
     """The local server could not be started; the message holds the end of its log."""
 
 

