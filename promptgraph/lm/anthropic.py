@@ -23,10 +23,9 @@ from collections.abc import Iterator, Sequence
 import anthropic
 import attrs
 
-from promptgraph.lm.base import LMError, MissingAPIKey, Request, Response, Usage
+from promptgraph.lm.base import BatchStatus, LMError, MissingAPIKey, Request, Response, Usage
 from promptgraph.lm.breaker import CircuitBreaker
 from promptgraph.lm.limiter import AdaptiveLimit
-from promptgraph.lm.message_batches import BatchStatus
 from promptgraph.lm.pacer import Pacer
 from promptgraph.lm.tokens import CHARS_PER_TOKEN
 

@@ -5,7 +5,7 @@ Everything above `lm/` speaks in these records; only `lm/anthropic.py` knows the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 import attrs
@@ -180,6 +180,34 @@ def backend_of(lm: LM) -> str:
     """
     named = getattr(lm, "backend", None)
     return named if named else f"{type(lm).__module__}.{type(lm).__qualname__}"
+
+
+@attrs.frozen
+class BatchStatus:
+    ended: bool
+    processing: int = 0
+    succeeded: int = 0
+    errored: int = 0
+    expired: int = 0
+    canceled: int = 0
+
+
+@runtime_checkable
+class BatchBackend(Protocol):
+    """An LM that can also take Message Batches (AnthropicLM)."""
+
+    model: str
+    max_concurrency: int
+
+    def complete(self, request: Request) -> Response: ...
+
+    def batch_params(self, request: Request) -> dict: ...
+
+    def submit_batch(self, items: Sequence[dict]) -> str: ...
+
+    def poll_batch(self, batch_id: str) -> BatchStatus: ...
+
+    def batch_results(self, batch_id: str) -> Iterator[tuple[str, Response | LMError]]: ...
 
 
 class Wraps:

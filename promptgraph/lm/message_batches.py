@@ -26,12 +26,21 @@ import time
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
 import attrs
 from tqdm import tqdm
 
-from promptgraph.lm.base import LM, Failure, LMError, Request, Response, Wraps, backend_of
+from promptgraph.lm.base import (
+    LM,
+    BatchBackend,
+    Failure,
+    LMError,
+    Request,
+    Response,
+    Wraps,
+    backend_of,
+)
+from promptgraph.lm.base import BatchStatus as BatchStatus  # re-exported: its old home
 from promptgraph.lm.batch import run_all
 from promptgraph.lm.cache import CachedLM, is_incomplete, request_key
 from promptgraph.lm.files import atomic_write
@@ -42,34 +51,6 @@ MAX_BYTES = 256 * 1024 * 1024
 ENVELOPE_BYTES = 64  # what each item adds to the body besides its params: custom_id, brackets, commas
 STATE_VERSION = 2
 RESULTS_KEPT_SECONDS = 29 * 24 * 3600
-
-
-@attrs.frozen
-class BatchStatus:
-    ended: bool
-    processing: int = 0
-    succeeded: int = 0
-    errored: int = 0
-    expired: int = 0
-    canceled: int = 0
-
-
-@runtime_checkable
-class BatchBackend(Protocol):
-    """An LM that can also take Message Batches (AnthropicLM)."""
-
-    model: str
-    max_concurrency: int
-
-    def complete(self, request: Request) -> Response: ...
-
-    def batch_params(self, request: Request) -> dict: ...
-
-    def submit_batch(self, items: Sequence[dict]) -> str: ...
-
-    def poll_batch(self, batch_id: str) -> BatchStatus: ...
-
-    def batch_results(self, batch_id: str) -> Iterator[tuple[str, Response | LMError]]: ...
 
 
 @attrs.frozen
