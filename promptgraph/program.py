@@ -9,16 +9,19 @@ a compiled program can be a stage of a bigger one.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import attrs
 import networkx as nx
 
-from promptgraph import saving
+from promptgraph import program_file
 from promptgraph.data import Example
 from promptgraph.errors import PromptgraphError
 from promptgraph.lm import LM, Ledger, map_concurrent
+from promptgraph.lm.files import atomic_write
 from promptgraph.lm.message_batches import Batching, Collector, Deferred
 from promptgraph.module import Context, Module
 from promptgraph.parameter import Demo, Demos, Parameter
@@ -179,21 +182,66 @@ class Program(Module):
         return problems
 
     def config(self) -> dict[str, Any]:
-        return {"graph": saving.program_to_dict(self, meta=False)}
+        return {"graph": self.to_dict(meta=False)}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Program:
-        return saving.program_from_dict(config["graph"], "a nested program")
+        # Only saving.py can rebuild a graph: it checks each module name against the registry, which
+        # sits above this file. It builds nested programs itself and never calls this.
+        raise TypeError(
+            "a nested program is rebuilt from its saved graph by "
+            "promptgraph.saving.program_from_dict(config['graph'], where), which checks its module names"
+        )
 
     # -- saving ------------------------------------------------------------------------
 
+    def to_dict(self, *, meta: bool = True) -> dict[str, Any]:
+        """The program as plain data, as saved (see saving.py for loading it back)."""
+        nodes = []
+        for name, module in self.nodes.items():
+            nodes.append(
+                {
+                    "name": name,
+                    "type": f"{type(module).__module__}:{type(module).__qualname__}",
+                    "config": module.config(),
+                    "wiring": self.wiring(name),
+                    "parameters": {
+                        path: {
+                            "value": parameter.value,
+                            "role": parameter.role,
+                            "trainable": parameter.trainable,
+                            "constraints": list(parameter.constraints),
+                            "history": list(parameter.history),
+                        }
+                        for path, parameter in module.named_parameters()
+                    },
+                    "demos": {
+                        path: {
+                            "pairs": [attrs.asdict(demo) for demo in demos.pairs],
+                            "trainable": demos.trainable,
+                            "history": [[attrs.asdict(demo) for demo in pairs] for pairs in demos.history],
+                        }
+                        for path, demos in module.named_demos()
+                    },
+                }
+            )
+        return {
+            "format": program_file.FORMAT,
+            "inputs": list(self.inputs),
+            "output": self.output,
+            "nodes": nodes,
+            "meta": self.meta,
+        }
+
     def save(self, path: str | Path) -> Path:
-        """Write the program as readable JSON (see saving.py)."""
-        return saving.save(self, path)
+        """Write the program as readable JSON (see saving.py); a crash mid-write never leaves half a file."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return atomic_write(path, json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n")
 
     def load_values(self, path: str | Path) -> Program:
         """Take the parameter values of a saved program with the same nodes; all or none."""
-        return saving.load_values(self, path)
+        return program_file.load_values(self, path)
 
     # -- running -----------------------------------------------------------------------
 

@@ -100,3 +100,9 @@ def test_a_program_is_a_module_inside_a_bigger_program():
     outer = Program(inputs=("text",)).add("stage", inner).add("echo", Prompt(inputs=("text",)), text="stage.shout")
     assert "stage.shout.system" in outer.values()
     assert outer("hey", lm=ScriptedLM(respond=upper_reply)) == "HEY"
+
+
+def test_program_from_config_points_to_the_loader_that_checks_module_names():
+    # program.py sits below saving.py and the registry, so it cannot resolve a saved graph's names itself.
+    with pytest.raises(TypeError, match=r"saving\.program_from_dict"):
+        Program.from_config({"graph": Program.of(Classify(["a", "b"]), name="c").to_dict()})
