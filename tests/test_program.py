@@ -100,3 +100,16 @@ def test_a_program_is_a_module_inside_a_bigger_program():
     outer = Program(inputs=("text",)).add("stage", inner).add("echo", Prompt(inputs=("text",)), text="stage.shout")
     assert "stage.shout.system" in outer.values()
     assert outer("hey", lm=ScriptedLM(respond=upper_reply)) == "HEY"
+
+
+def test_a_small_program_repr_names_its_nodes_and_counts_trainable_texts():
+    program = two_step()
+    program.nodes["draft"].suffix.trainable = False
+    assert repr(program) == "Program(nodes=['draft', 'polish'], trainable=5)"
+
+
+def test_a_large_program_repr_counts_its_nodes_instead_of_naming_them():
+    program = Program()
+    for index in range(30):
+        program.add(f"step_with_a_long_name_{index}", Prompt())
+    assert repr(program) == "Program(nodes=30, trainable=90)"

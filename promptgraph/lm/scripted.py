@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 import attrs
 
 from promptgraph.lm.base import LMError, Request, Response, Usage
+from promptgraph.lm.reprs import settings
 
 CHARS_PER_TOKEN = 4  # a rough English average; good enough for usage and cost shapes
 
@@ -36,6 +37,9 @@ class ScriptedLM:
     requests: list[Request] = attrs.field(factory=list, init=False)
     _queue: collections.deque[str] = attrs.field(init=False, repr=False)
     _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
+
+    def __repr__(self) -> str:
+        return settings(self, always=("model",))  # not every request it was sent
 
     def __attrs_post_init__(self) -> None:
         self._queue = collections.deque(self.replies)
