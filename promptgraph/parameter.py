@@ -16,7 +16,7 @@ class Feedback:
     """A critique that reached a parameter (or a module input) from one source."""
 
     source: str  # who wrote it: "critic of classify", or "passed through format"
-    text: str
+    text: str = attrs.field(repr=short)
 
 
 @attrs.define

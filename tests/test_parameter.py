@@ -40,3 +40,9 @@ def test_a_demos_repr_counts_its_pairs():
 def test_a_demo_repr_shortens_long_inputs_and_output():
     demo = Demo({"text": "q" * 500}, "a" * 500)
     assert repr(demo) == f"Demo(inputs={{'text': '{'q' * 40}…'}}, output='{'a' * 40}…')"
+
+
+def test_a_feedback_repr_shows_the_start_of_its_text():
+    assert (
+        repr(Feedback("critic of classify", "s" * 500)) == f"Feedback(source='critic of classify', text='{'s' * 40}…')"
+    )

@@ -28,11 +28,17 @@ def short_mapping(values: Mapping[str, object]) -> str:
     return "{" + ", ".join(f"{key!r}: {short(value)}" for key, value in values.items()) + "}"
 
 
+def names(values: Mapping[str, object]) -> str:
+    """A dict by its keys alone, for values too long to show (old and new texts)."""
+    return repr(list(values))
+
+
 def settings(instance: object, *, always: tuple[str, ...] = ()) -> str:
     """`Class(name=value, ...)` for an attrs instance: the `always` fields, then those changed from their defaults.
 
     Fields not taken by `__init__` (what the object learnt while working) and fields marked
-    `repr=False` (secrets, clients) are left out, as scikit-learn leaves out default settings.
+    `repr=False` (secrets, clients) are left out, as scikit-learn leaves out default settings;
+    a field whose `repr` is a function is shown by it.
     """
     shown = []
     for field in attrs.fields(type(instance)):
@@ -41,7 +47,7 @@ def settings(instance: object, *, always: tuple[str, ...] = ()) -> str:
         value = getattr(instance, field.name)
         if field.name not in always and _is_default(field, value):
             continue
-        shown.append(f"{field.alias}={_value(value)}")
+        shown.append(f"{field.alias}={field.repr(value) if callable(field.repr) else _value(value)}")
     return f"{type(instance).__name__}({', '.join(shown)})"
 
 
