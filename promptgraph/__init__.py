@@ -1,5 +1,7 @@
 """promptgraph: programs of LLM calls whose prompts are trained by textual backpropagation."""
 
+import logging
+
 from promptgraph.backward import Critique, CritiqueLimits, backward
 from promptgraph.compile import CompileResult, IterationRecord, compile
 from promptgraph.data import DataError, Example, load_examples, stratified_sample, stratified_split
@@ -46,6 +48,10 @@ from promptgraph.synthetic import Classes, Synthesized, synthesize
 from promptgraph.trace import Trace
 
 __version__ = "0.1.0"
+
+# A library logs and never configures: the application chooses handlers and levels
+# (logging.basicConfig(level=logging.DEBUG) shows every request sent and every cache hit).
+logging.getLogger("promptgraph").addHandler(logging.NullHandler())
 
 __all__ = [
     "FORWARD_MODEL",

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import attrs
 
 from promptgraph.lm import LM, Ledger, Request
+from promptgraph.lm.reprs import short
 from promptgraph.metrics import Evaluation
 from promptgraph.parameter import Feedback
 from promptgraph.program import Program
@@ -114,6 +115,14 @@ class Critique:
     error: str | None = None  # set when the critic's reply could not be read as asked
     received: tuple[Feedback, ...] = ()  # the feedback that reached this module's outputs from downstream
     passed_through: bool = False  # a module with nothing to train that handed its feedback on unchanged
+
+    def __repr__(self) -> str:
+        parts = [f"node={self.node!r}", f"text={short(self.text)}", f"parameters={list(self.parameters)}"]
+        parts += [f"inputs={list(self.inputs)}"] if self.inputs else []
+        parts.append(f"examples={len(self.example_ids)}")
+        parts += [f"error={short(self.error)}"] if self.error else []
+        parts += ["passed_through=True"] if self.passed_through else []
+        return f"Critique({', '.join(parts)})"
 
 
 def select_examples(traces: Sequence[Trace], evaluation: Evaluation, limits: CritiqueLimits, *, seed: int) -> list[int]:

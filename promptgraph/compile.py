@@ -16,6 +16,7 @@ when too many calls of a forward pass fail, rather than training on garbage.
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -26,12 +27,15 @@ from promptgraph.backward import Critique
 from promptgraph.data import Example, require_labels, stratified_sample, stratified_split
 from promptgraph.errors import PromptgraphError
 from promptgraph.lm import LM, Batching, Ledger, Usage
+from promptgraph.lm.ledger import cost_text
 from promptgraph.metrics import Evaluation, Metric, evaluate, exact_match
 from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, Tried, Update
 from promptgraph.parameter import Demo
 from promptgraph.program import Program
 from promptgraph.saving import values_from_dict
 from promptgraph.trace import FAILED, Trace
+
+logger = logging.getLogger(__name__)
 
 
 @attrs.frozen
@@ -82,6 +86,12 @@ class IterationRecord:
             tried=tuple(checkpoint.tried_from_dict(item) for item in data.get("tried", ())),
         )
 
+    def __repr__(self) -> str:
+        """The scores and the decision; the traces and per-example scores are in the fields, not here."""
+        train = f", train={self.train.score:.2f}" if self.train is not None else ""
+        usd = f", usd={self.usd:.4f}" if self.usd else ""  # 0: nothing paid, or nothing priced
+        return f"IterationRecord(iteration={self.iteration}{train}, val={self.val.score:.2f}, kept={self.kept}{usd})"
+
 
 class TrainingError(RuntimeError, PromptgraphError):
     """Training stopped because going on would waste money or learn from garbage."""
@@ -98,6 +108,11 @@ class CompileResult:
     @property
     def best(self) -> IterationRecord:
         return self.history[self.best_iteration]
+
+    def __repr__(self) -> str:
+        gain = f"val {self.history[0].val.score:.2f}->{self.best.val.score:.2f}"
+        stopped = f", stopped={self.stopped.split(':', 1)[0]!r}" if self.stopped else ""
+        return f"CompileResult(best={self.best_iteration}, {gain}, {cost_text(self.ledger.accounts())}{stopped})"
 
 
 def compile(  # noqa: A001  # the name users expect, as in DSPy
@@ -210,6 +225,7 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
             run_dir.mkdir(parents=True, exist_ok=True)
             ledger.journal_to(run_dir / checkpoint.JOURNAL)
         history = [IterationRecord(iteration=0, val=validate(), **snapshot(), **spent())]
+        logger.info("iteration 0: validation %.3f (the program as given)", history[0].val.score)
         finished(history)
     stopped = None
     for iteration in range(history[-1].iteration + 1, iterations + 1):
@@ -221,6 +237,7 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
                     f"budget: spent ${ledger.usd:.4f} of ${budget_usd:.4f}; iteration {iteration} would cost "
                     f"about ${estimate:.4f} more"
                 )
+                logger.info("stopping before iteration %d for the %s", iteration, stopped)
                 break
         step_seed = seed * 1000 + iteration
         batch = stratified_sample(trainset, samples_per_label, seed=step_seed, stratify=stratify)
@@ -251,6 +268,11 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
                 **spent(),
             )
         )
+        logger.info(
+            "iteration %d: validation %.3f (training %.3f, best before %.3f): %s",
+            iteration, val.score, train.score, best_so_far.val.score,
+            "kept" if kept else f"undone, training goes on from iteration {best_so_far.iteration}",
+        )  # fmt: skip
         if not kept:
             _restore(student, best_so_far)
         finished(history)

@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 import attrs
 
 from promptgraph.errors import PromptgraphError
+from promptgraph.lm.reprs import short, short_mapping
 
 
 class DataError(ValueError, PromptgraphError):
@@ -29,6 +30,14 @@ class Example:
     note: str | None = None  # an optional hint for the critic, e.g. why the label is what it is
     id: str = ""
     always: bool = False  # a canonical example: in every training minibatch and every critique
+
+    def __repr__(self) -> str:
+        parts = [f"id={self.id!r}"] if self.id else []
+        parts += [f"label={short(self.label)}"] if self.label is not None else []
+        parts.append(f"inputs={short_mapping(self.inputs)}")
+        parts += [f"note={short(self.note)}"] if self.note is not None else []
+        parts += ["always=True"] if self.always else []
+        return f"Example({', '.join(parts)})"
 
 
 def load_examples(path: str | Path, **columns: Any) -> list[Example]:

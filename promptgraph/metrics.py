@@ -63,6 +63,10 @@ class Evaluation:
     def to_dict(self) -> dict:
         return attrs.asdict(self)
 
+    def __repr__(self) -> str:
+        failed = f", failed={self.failed}" if self.failed else ""
+        return f"Evaluation(accuracy={self.score:.2f}, n={self.count}, unparsed={self.unparsed}{failed})"
+
 
 def evaluate(traces: Sequence[Trace], *, metric: Metric = exact_match, labels: Sequence[str] = ()) -> Evaluation:
     scores = tuple(metric(t.example, t.prediction) if t.status == OK else 0.0 for t in traces)

@@ -82,6 +82,9 @@ class Module(abc.ABC):
         """The inverse of `config()`; the loader has already turned `reference_fields` back into functions."""
         return cls(**config)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(inputs={list(self.inputs)}, outputs={list(self.outputs)})"
+
 
 def _walk(attributes: dict[str, Any], prefix: str, kind: type, method: str) -> Iterator[tuple[str, Any]]:
     for name, value in attributes.items():

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import attrs
 
+from promptgraph.lm.reprs import short, short_mapping
+
 
 @attrs.frozen
 class Feedback:
     """A critique that reached a parameter (or a module input) from one source."""
 
     source: str  # who wrote it: "critic of classify", or "passed through format"
-    text: str
+    text: str = attrs.field(repr=short)
 
 
 @attrs.define
@@ -35,6 +37,10 @@ class Parameter:
     def clear_feedback(self) -> None:
         self.feedback.clear()
 
+    def __repr__(self) -> str:
+        name = f"name={self.name!r}, " if self.name else ""
+        return f"Parameter({name}value={short(self.value)}, trainable={self.trainable})"
+
 
 @attrs.frozen(hash=False)
 class Demo:
@@ -42,6 +48,9 @@ class Demo:
 
     inputs: dict[str, str]
     output: str  # the reply the model should give for these inputs
+
+    def __repr__(self) -> str:
+        return f"Demo(inputs={short_mapping(self.inputs)}, output={short(self.output)})"
 
 
 @attrs.define
@@ -56,3 +65,6 @@ class Demos:
     def update(self, pairs: list[Demo]) -> None:
         self.history.append(list(self.pairs))
         self.pairs = list(pairs)
+
+    def __repr__(self) -> str:
+        return f"Demos(pairs={len(self.pairs)}, trainable={self.trainable})"

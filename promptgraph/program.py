@@ -28,6 +28,7 @@ from promptgraph.parameter import Demo, Demos, Parameter
 from promptgraph.trace import FAILED, NodeTrace, Outcome, Trace
 
 MAX_BATCH_ROUNDS = 20  # batches per generation: a module may call the model this many times in a row
+NAMED_IN_REPR = 5  # a program with more nodes is summed up by their count: a repr is one line
 
 
 class GraphError(ValueError, PromptgraphError):
@@ -295,6 +296,10 @@ class Program(Module):
         return [
             Trace(example=example, nodes=nodes, output=output) for example, nodes in zip(examples, done, strict=True)
         ]
+
+    def __repr__(self) -> str:
+        nodes = list(self._nodes) if len(self._nodes) <= NAMED_IN_REPR else len(self._nodes)
+        return f"Program(nodes={nodes}, trainable={len(self.trainable_parameters())})"
 
     def __call__(self, inputs: Example | Mapping[str, str] | str, *, lm: LM, ledger: Ledger | None = None) -> Any:
         """The program's answer for one example (None if it produced none)."""

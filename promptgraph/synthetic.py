@@ -97,6 +97,9 @@ class Classes:
     descriptions: dict[str, str] = attrs.field(factory=dict)
     examples: dict[str, list[str]] = attrs.field(factory=dict)
 
+    def __repr__(self) -> str:
+        return f"Classes(names={self.names}, examples={sum(len(texts) for texts in self.examples.values())})"
+
     @property
     def names(self) -> list[str]:
         """Described classes in their order, then classes known only from examples."""
@@ -172,6 +175,9 @@ class Synthesized:
     examples: tuple[Example, ...]  # balanced, shuffled with the seed; label = class name
     counts: dict[str, dict[str, int]]  # per class: summaries, expanded, duplicates dropped, kept
     skipped: tuple[str, ...]  # replies that could not be used, and why
+
+    def __repr__(self) -> str:
+        return f"Synthesized(examples={len(self.examples)}, labels={list(self.counts)}, skipped={len(self.skipped)})"
 
     def balance(self) -> str:
         """A table of what each class got through the phases."""

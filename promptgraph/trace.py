@@ -14,6 +14,7 @@ import attrs
 
 from promptgraph.data import Example
 from promptgraph.lm import Request, Response, Usage
+from promptgraph.lm.reprs import short
 
 OK = "ok"
 UNPARSED = "unparsed"
@@ -75,3 +76,8 @@ class Trace:
             if node.outcome.response is not None and not node.outcome.response.cached:
                 total = total + node.outcome.response.usage
         return total
+
+    def __repr__(self) -> str:
+        example = repr(self.example.id) if self.example.id else repr(self.example)
+        prediction = short(self.prediction) if self.prediction is not None else "None"
+        return f"Trace(example={example}, nodes={list(self.nodes)}, status={self.status!r}, prediction={prediction})"

@@ -141,3 +141,15 @@ def test_canonical_examples_are_in_every_critique_sample_even_when_right():
     for seed in range(5):
         chosen = select_examples(traces, evaluation, CritiqueLimits(max_examples=6), seed=seed)
         assert {traces[i].example.id for i in chosen} >= {"q0", "q2"} and len(chosen) == 6
+
+
+def test_a_critique_repr_shows_its_node_the_start_of_its_text_and_what_it_reached():
+    from promptgraph import Critique
+
+    critique = Critique(
+        node="classify", text="t" * 5000, parameters={"classify.system": "f" * 5000}, inputs={},
+        example_ids=tuple(f"q{i}" for i in range(40)), replies=("r" * 5000,),
+    )  # fmt: skip
+    assert (
+        repr(critique) == f"Critique(node='classify', text='{'t' * 40}…', parameters=['classify.system'], examples=40)"
+    )

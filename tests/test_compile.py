@@ -1,9 +1,10 @@
 import json
+import logging
 
 import pytest
 
 import promptgraph as pg
-from promptgraph import CachedLM, DataError, Example, TextualGradientDescent
+from promptgraph import CachedLM, CompileResult, DataError, Example, IterationRecord, TextualGradientDescent
 from tests.scenario import CRITIQUE, FORMAT, KEY_PHRASE, classifier, forward_lm, forward_reply, optimizer_lm, questions
 
 
@@ -136,3 +137,68 @@ def test_free_text_targets_are_sampled_as_one_group():
                         iterations=1, samples_per_label=6, val_per_label=5, progress=False)  # fmt: skip
     assert result.history[0].val.count == 5
     assert len(result.history[1].samples) == 6
+
+
+def evaluation(score: float, count: int = 10) -> pg.Evaluation:
+    return pg.Evaluation(
+        count=count, score=score, labels=(), per_label={}, confusion={}, unparsed=0, failed=0, scores=(score,) * count
+    )
+
+
+def test_an_iteration_record_repr_gives_its_number_scores_decision_and_spend():
+    record = IterationRecord(
+        iteration=2, values={}, val=evaluation(0.8125), train=evaluation(0.5), usd=0.0123, kept=False
+    )
+    assert repr(record) == "IterationRecord(iteration=2, train=0.50, val=0.81, kept=False, usd=0.0123)"
+
+
+def test_the_first_iteration_record_repr_has_no_training_score_and_no_spend_when_nothing_was_paid():
+    assert repr(IterationRecord(iteration=0, values={}, val=evaluation(0.5))) == (
+        "IterationRecord(iteration=0, val=0.50, kept=True)"
+    )
+
+
+def test_a_compile_result_repr_gives_the_best_iteration_the_validation_gain_and_the_cost():
+    ledger = pg.Ledger()
+    ledger.record(pg.Response("x", "end_turn", pg.Usage(1_000_000, 0), "claude-opus-5-5"), tag="rewrite")
+    history = tuple(IterationRecord(iteration=i, values={}, val=evaluation(s)) for i, s in enumerate([0.57, 0.81, 0.7]))
+    result = CompileResult(program=classifier(), history=history, ledger=ledger, best_iteration=1)
+    assert repr(result) == "CompileResult(best=1, val 0.57->0.81, $4.00)"
+
+
+def test_a_compile_result_repr_says_why_the_run_stopped_early():
+    history = (IterationRecord(iteration=0, values={}, val=evaluation(0.5)),)
+    result = CompileResult(
+        program=classifier(), history=history, ledger=pg.Ledger(), best_iteration=0, stopped="budget: spent $1 of $1"
+    )
+    assert repr(result) == "CompileResult(best=0, val 0.50->0.50, $0.0000, stopped='budget')"
+
+
+@pytest.fixture(scope="module")
+def large_result():
+    return train(examples=questions(120), iterations=3, samples_per_label=50, val_per_label=10)
+
+
+def test_a_compile_result_repr_stays_short_over_a_hundred_examples_and_three_iterations(large_result):
+    assert len(large_result.history) == 4 and large_result.history[1].samples
+    assert len(repr(large_result)) < 200
+
+
+def test_an_iteration_record_repr_leaves_out_its_traces_and_per_example_scores(large_result):
+    assert len(repr(large_result.history[1])) < 200
+
+
+def test_compile_logs_one_info_line_per_iteration_with_its_validation_score_and_decision(caplog):
+    with caplog.at_level(logging.INFO, logger="promptgraph"):
+        train(iterations=2)
+    lines = [r.getMessage() for r in caplog.records if r.name == "promptgraph.compile" and r.levelno == logging.INFO]
+    per_iteration = [line for line in lines if line.startswith("iteration ")]
+    assert [line.split(":")[0] for line in per_iteration] == ["iteration 0", "iteration 1", "iteration 2"], lines
+    assert "validation 1.000" in per_iteration[1] and "kept" in per_iteration[1]
+
+
+def test_compile_logs_why_it_stopped_for_the_budget(caplog):
+    with caplog.at_level(logging.INFO, logger="promptgraph.compile"):
+        result = train(iterations=3, budget_usd=0.0)
+    assert result.stopped
+    assert any("budget" in r.getMessage() and r.levelno == logging.INFO for r in caplog.records)

@@ -184,3 +184,15 @@ def test_a_column_flags_canonical_examples_and_a_bad_flag_names_its_line(tmp_pat
         load_examples(path, always="canon")
     path.write_text("text,label,canon\na,x,yes\nb,y,\n")
     assert [e.always for e in load_examples(path, always="canon")] == [True, False]
+
+
+def test_an_example_repr_shows_id_label_and_short_inputs():
+    example = Example({"text": "How do I bake bread?"}, "sincere", id="q0")
+    assert repr(example) == "Example(id='q0', label='sincere', inputs={'text': 'How do I bake bread?'})"
+
+
+def test_an_example_repr_cuts_a_long_input_and_shows_a_note_only_when_there_is_one():
+    example = Example({"text": "w" * 5000}, "insincere", note="n" * 5000, always=True)
+    assert repr(example) == (
+        f"Example(label='insincere', inputs={{'text': '{'w' * 40}…'}}, note='{'n' * 40}…', always=True)"
+    )

@@ -38,3 +38,18 @@ def test_a_custom_metric_sets_the_score():
         [trace("a", OK, "A")], metric=lambda example, prediction: float(prediction.lower() == example.label)
     )
     assert result.score == 1.0
+
+
+def test_an_evaluation_repr_gives_accuracy_count_and_unparsed():
+    traces = [trace("a", OK, "a"), trace("a", UNPARSED), trace("b", OK, "b"), trace("b", OK, "b")]
+    assert repr(evaluate(traces, labels=["a", "b"])) == "Evaluation(accuracy=0.75, n=4, unparsed=1)"
+
+
+def test_an_evaluation_repr_adds_failed_calls_when_there_are_some():
+    traces = [trace("a", OK, "a"), trace("a", FAILED)]
+    assert repr(evaluate(traces, labels=["a", "b"])) == "Evaluation(accuracy=0.50, n=2, unparsed=0, failed=1)"
+
+
+def test_an_evaluation_repr_stays_short_over_many_examples():
+    traces = [trace("a", OK, "a") for _ in range(1000)]
+    assert len(repr(evaluate(traces, labels=["a", "b"]))) < 100

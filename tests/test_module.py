@@ -39,3 +39,15 @@ def test_a_prefix_names_parameters_under_a_node():
 def test_freezing_a_module_freezes_every_parameter():
     module = Outer().freeze()
     assert module.trainable_parameters() == []
+
+
+class Shout(Module):
+    inputs = ("text",)
+    outputs = ("loud",)
+
+    def forward(self, inputs, ctx):
+        return Outcome(OK)
+
+
+def test_a_user_module_repr_names_its_class_inputs_and_outputs():
+    assert repr(Shout()) == "Shout(inputs=['text'], outputs=['loud'])"

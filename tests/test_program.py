@@ -106,3 +106,16 @@ def test_program_from_config_points_to_the_loader_that_checks_module_names():
     # program.py sits below saving.py and the registry, so it cannot resolve a saved graph's names itself.
     with pytest.raises(TypeError, match=r"saving\.program_from_dict"):
         Program.from_config({"graph": Program.of(Classify(["a", "b"]), name="c").to_dict()})
+
+
+def test_a_small_program_repr_names_its_nodes_and_counts_trainable_texts():
+    program = two_step()
+    program.nodes["draft"].suffix.trainable = False
+    assert repr(program) == "Program(nodes=['draft', 'polish'], trainable=5)"
+
+
+def test_a_large_program_repr_counts_its_nodes_instead_of_naming_them():
+    program = Program()
+    for index in range(30):
+        program.add(f"step_with_a_long_name_{index}", Prompt())
+    assert repr(program) == "Program(nodes=30, trainable=90)"

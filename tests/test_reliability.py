@@ -343,3 +343,22 @@ def test_ctrl_c_before_the_first_checkpoint_does_not_offer_a_resume_that_cannot_
     assert child.returncode == 130
     assert "--resume" not in stderr
     assert "promptgraph: interrupted before the first iteration finished" in stderr
+
+
+def test_debug_logs_of_a_compile_name_the_server_but_never_the_api_key(tmp_path, caplog):
+    caplog.set_level(logging.DEBUG, logger="promptgraph")
+    with MessagesServer(tagged(world)) as server:
+        server.fail_next("529")
+        url = server.base_url
+        options = {"base_url": url, "api_key": SECRET, "max_retries": 0, "layer_retries": 1, "retry_wait": 0.01}
+        forward = CachedLM(AnthropicLM(model="claude-haiku-5-5", **options), directory=tmp_path)
+        pg.compile(
+            classifier(""), trainset=questions(30), lm=forward,
+            optimizer=TextualGradientDescent(lm=AnthropicLM(model="claude-opus-5-5", **options)),
+            iterations=1, samples_per_label=4, val_per_label=3, progress=False,
+        )  # fmt: skip
+    records = caplog.records
+    assert any(url in r.getMessage() for r in records)
+    assert any("again in" in r.getMessage() for r in records)  # a retry was logged too
+    for record in records:
+        assert "TOPSECRET" not in record.getMessage() and "TOPSECRET" not in str(record.__dict__)

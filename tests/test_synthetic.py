@@ -125,3 +125,18 @@ def test_a_class_with_nothing_usable_is_an_error_that_names_it():
 
     with pytest.raises(pg.DataError, match="no usable synthetic examples for incorrect"), pytest.warns(UserWarning):
         synthesize(DESCRIPTIONS, lm=pg.ScriptedLM(respond=respond), per_class=4)
+
+
+def test_a_synthesized_repr_counts_its_examples_and_skipped_replies():
+    from promptgraph import Example, Synthesized
+
+    examples = tuple(Example({"text": "x" * 1000}, "a", id=str(i)) for i in range(500))
+    synthesized = Synthesized(examples=examples, counts={"a": {"kept": 500}}, skipped=("bad reply",))
+    assert repr(synthesized) == "Synthesized(examples=500, labels=['a'], skipped=1)"
+
+
+def test_a_classes_repr_names_the_classes_and_counts_their_examples():
+    from promptgraph import Classes
+
+    classes = Classes(descriptions={"sincere": "s" * 1000, "insincere": "i" * 1000}, examples={"sincere": ["x"] * 30})
+    assert repr(classes) == "Classes(names=['sincere', 'insincere'], examples=30)"

@@ -27,6 +27,7 @@ from promptgraph.lm.base import BatchStatus, LMError, MissingAPIKey, Request, Re
 from promptgraph.lm.breaker import CircuitBreaker
 from promptgraph.lm.limiter import AdaptiveLimit
 from promptgraph.lm.pacer import Pacer
+from promptgraph.lm.reprs import settings
 from promptgraph.lm.tokens import CHARS_PER_TOKEN
 
 logger = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ DO_NOT_RETRY_HINTS = {
 }
 DO_NOT_RETRY_HINT = "the server said not to retry (x-should-retry: false)"
 PROBE_HEADER = "x-promptgraph-probe"  # lets a test server tell the probe from the run's calls; others ignore it
+SDK_RETRIES = (408, 409, 429)  # statuses the SDK tries again, as it does every 5xx
 PROBE_TIMEOUT = 30.0  # seconds the pre-flight request may take: a 1-token answer comes back in a few
 
 
@@ -107,6 +109,9 @@ class AnthropicLM:
     _client_lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
     _warned_of_usage: bool = attrs.field(default=False, init=False, repr=False)  # once per LM, not once per call
 
+    def __repr__(self) -> str:
+        return settings(self, always=("model",))  # never the key: api_key is repr=False
+
     def __attrs_post_init__(self) -> None:
         self.limit = AdaptiveLimit(self.max_concurrency)
         self.breaker = CircuitBreaker(self.max_consecutive_failures)
@@ -131,8 +136,14 @@ class AnthropicLM:
                 if self.breaker.open:
                     raise self.breaker.stopped() from error
                 if not error.transient or attempt == self.layer_retries:
+                    logger.warning("giving up on a request (tag=%s): %s", request.tag, error)
                     raise
-                self.breaker.pause(error.retry_after if error.retry_after is not None else self.retry_wait * 2**attempt)
+                wait = error.retry_after if error.retry_after is not None else self.retry_wait * 2**attempt
+                logger.warning(
+                    "%s (tag=%s); trying again in %gs (retry %d of %d)",
+                    error, request.tag, wait, attempt + 1, self.layer_retries,
+                )  # fmt: skip
+                self.breaker.pause(wait)
             else:
                 self.breaker.succeeded()
                 return response
@@ -143,6 +154,10 @@ class AnthropicLM:
         model, arguments = self._arguments(request)
         if request.sampling():
             arguments["extra_body"] = request.sampling()
+        logger.debug(
+            "sending a request: model=%s tag=%s max_tokens=%d to %s", model, request.tag, request.max_tokens,
+            client.base_url,
+        )  # fmt: skip  # never the key, nor the prompt: logs outlive runs and travel
         with self.limit.slot():
             self.pacer.wait(_costs(request))
             started = time.perf_counter()
@@ -347,6 +362,12 @@ class AnthropicLM:
     def _observe(self, response) -> None:
         """Every HTTP response, retries included: the pacer follows the rate limit; overloads lower the concurrency."""
         self.pacer.observe(response.headers)
+        if response.status_code in SDK_RETRIES or response.status_code >= 500:
+            wait = response.headers.get("retry-after")
+            logger.info(
+                "%s answered %d%s; the client retries up to %d times (max_retries)",
+                response.request.url, response.status_code, f" (retry-after {wait}s)" if wait else "", self.max_retries,
+            )  # fmt: skip
         if response.status_code == 429:
             self.pacer.refused()
         # Once the headers have told the pacer the rate limit, it paces; halving the

@@ -12,6 +12,7 @@ import attrs
 
 from promptgraph.errors import PromptgraphError
 from promptgraph.lm.prices import price_for
+from promptgraph.lm.reprs import settings, short
 
 ROLES = ("user", "assistant")
 
@@ -40,6 +41,11 @@ def _to_messages(value: Iterable[Message | Mapping[str, str] | tuple[str, str]])
     return tuple(messages)
 
 
+def _messages_repr(messages: tuple[Message, ...]) -> str:
+    count = f"{len(messages)} message{'' if len(messages) == 1 else 's'}"
+    return f"[{count}, last: {short(messages[-1].content)}]"
+
+
 def _optional_at_least(low: float, high: float | None = None):
     def check(instance, attribute, value):
         if value is None:
@@ -63,8 +69,8 @@ class Request:
     is part of the response cache's key.
     """
 
-    messages: tuple[Message, ...] = attrs.field(converter=_to_messages)
-    system: str = ""
+    messages: tuple[Message, ...] = attrs.field(converter=_to_messages, repr=_messages_repr)
+    system: str = attrs.field(default="", repr=short)
     model: str | None = None
     max_tokens: int = attrs.field(default=1024, validator=attrs.validators.ge(1))
     stop_sequences: tuple[str, ...] = attrs.field(default=(), converter=tuple)
@@ -83,6 +89,9 @@ class Request:
         settings = {"temperature": self.temperature, "top_p": self.top_p, "top_k": self.top_k}
         return {name: value for name, value in settings.items() if value is not None}
 
+    def __repr__(self) -> str:
+        return settings(self, always=("messages",))
+
 
 @attrs.frozen
 class Usage:
@@ -97,6 +106,9 @@ class Usage:
     @classmethod
     def unknown(cls) -> Usage:
         return cls(known=False)
+
+    def __repr__(self) -> str:
+        return settings(self)
 
     def cost(self, model: str, *, batched: bool = False) -> float:
         """USD at list price (half when answered through a batch); 0.0 for a model with no known price or unknown usage."""
@@ -118,13 +130,16 @@ class Usage:
 
 @attrs.frozen
 class Response:
-    text: str
+    text: str = attrs.field(repr=short)
     stop_reason: str | None
     usage: Usage
     model: str
     latency: float = 0.0
     cached: bool = False
     batched: bool = False  # answered through the Message Batches API, at half price
+
+    def __repr__(self) -> str:
+        return settings(self)
 
 
 @attrs.frozen

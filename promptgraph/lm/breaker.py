@@ -9,6 +9,7 @@ without a request, and the run ends with that one message.
 
 from __future__ import annotations
 
+import logging
 import threading
 
 import attrs
@@ -18,6 +19,8 @@ from promptgraph.lm.base import LMError
 
 # Refusals by the server, not faults of one request: a 400 says nothing about the next call.
 REFUSAL_STATUSES = (429, 529)
+
+logger = logging.getLogger(__name__)
 
 
 class TooManyFailures(PromptgraphError):
@@ -70,3 +73,4 @@ class CircuitBreaker:
                     "--max-consecutive-failures (max_consecutive_failures=)"
                 )
                 self._opened.set()
+                logger.warning("%s", self._reason)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import threading
 import time
@@ -26,6 +27,9 @@ import attrs
 import diskcache
 
 from promptgraph.lm.base import LM, Request, Response, Usage, Wraps, backend_of
+from promptgraph.lm.reprs import settings
+
+logger = logging.getLogger(__name__)
 
 KEY_VERSION = 2  # bump when the key's contents change, so old entries are never misread
 
@@ -90,6 +94,9 @@ class CachedLM(Wraps):
     _guard: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
     _in_flight: dict[str, tuple[threading.Lock, int]] = attrs.field(factory=dict, init=False, repr=False)
 
+    def __repr__(self) -> str:
+        return settings(self, always=("inner", "directory"))
+
     def __attrs_post_init__(self) -> None:
         self._store = diskcache.Cache(str(self.directory), size_limit=self.size_limit)
 
@@ -102,13 +109,13 @@ class CachedLM(Wraps):
         started = time.perf_counter()
         hit = self._lookup(key, started)
         if hit is not None:
-            return hit
+            return self._served(request, hit)
         lock = self._enter(key)
         try:
             with lock:
                 hit = self._lookup(key, started)  # another thread may have just fetched it
                 if hit is not None:
-                    return hit
+                    return self._served(request, hit)
                 response = self.inner.complete(request)
                 self._store.set(key, _encode(response))
                 return response
@@ -117,7 +124,12 @@ class CachedLM(Wraps):
 
     def lookup(self, request: Request) -> Response | None:
         """The stored response to this request, marked cached; None on a miss (or a reply not to serve). Makes no call."""
-        return self._lookup(self.key(request), time.perf_counter())
+        hit = self._lookup(self.key(request), time.perf_counter())
+        return self._served(request, hit) if hit is not None else None
+
+    def _served(self, request: Request, hit: Response) -> Response:
+        logger.debug("cache hit, not sent: model=%s tag=%s", hit.model, request.tag)
+        return hit
 
     def remember(self, request: Request, response: Response) -> None:
         """Store a response fetched some other way (a Message Batch), so the same request is not paid for twice."""

@@ -41,6 +41,11 @@ class Account:
     def priced(self) -> bool:
         return price_for(self.model) is not None
 
+    @property
+    def priced_calls(self) -> int:
+        """Paid calls whose cost is in `usd`: a known price and usage the server reported sensibly."""
+        return self.calls - self.unknown_usage if self.priced else 0
+
 
 @attrs.define
 class Ledger:
@@ -172,6 +177,29 @@ class Ledger:
         """A fixed-width summary for terminals and logs."""
         return format_table(self.accounts(), self.unpriced_models())
 
+    def __repr__(self) -> str:
+        accounts = self.accounts()
+        cached = sum(account.cache_hits for account in accounts)
+        hits = f", cached={cached}" if cached else ""
+        return f"Ledger(calls={sum(account.calls for account in accounts)}{hits}, {cost_text(accounts)})"
+
+
+def cost_text(accounts: list[Account]) -> str:
+    """What the calls cost: "$0.4200"; "cost unknown" when no call had a price, never a false "$0.0000"."""
+    unknown = sum(account.calls - account.priced_calls for account in accounts)
+    if unknown and not sum(account.priced_calls for account in accounts):
+        return "cost unknown"
+    usd = sum(account.usd for account in accounts)
+    shown = f"${usd:.2f}" if usd >= 1 else f"${usd:.4f}"
+    return f"{shown} + unknown" if unknown else shown
+
+
+def _usd_cell(accounts: list[Account]) -> str:
+    """A table's USD cell: "unknown" when calls were made and none of them could be priced."""
+    if any(account.calls for account in accounts) and not any(account.priced_calls for account in accounts):
+        return "unknown"
+    return f"{sum(account.usd for account in accounts):.4f}"
+
 
 def format_table(accounts: list[Account], unpriced: list[str]) -> str:
     header = ("model", "tag", "calls", "cached", "failed", "in", "out", "cache w", "cache r", "USD")
@@ -186,12 +214,11 @@ def format_table(accounts: list[Account], unpriced: list[str]) -> str:
             str(a.usage.output_tokens),
             str(a.usage.cache_write_tokens),
             str(a.usage.cache_read_tokens),
-            f"{a.usd:.4f}" if a.priced else "unknown",
+            _usd_cell([a]) if a.priced else "unknown",
         )
         for a in accounts
     ]
-    total_usd = sum(a.usd for a in accounts)
-    rows.append(("total", "", *[""] * 7, f"{total_usd:.4f}"))
+    rows.append(("total", "", *[""] * 7, _usd_cell(accounts)))
     table = columns(header, rows)
     unknown = sum(a.unknown_usage for a in accounts)
     if unknown:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import threading
 import time
 import warnings
@@ -45,6 +46,8 @@ from promptgraph.lm.batch import run_all
 from promptgraph.lm.cache import CachedLM, is_incomplete, request_key
 from promptgraph.lm.files import atomic_write
 from promptgraph.lm.ledger import Ledger
+
+logger = logging.getLogger(__name__)
 
 MAX_REQUESTS = 100_000
 MAX_BYTES = 256 * 1024 * 1024
@@ -134,8 +137,11 @@ def _through_batches(
                 state.forget(batch_id)
                 known = {key: owner for key, owner in known.items() if owner != batch_id}
         fresh = {key: todo[key] for key in sorted(todo) if key not in known}
+        if known:
+            logger.info("reading %d requests from Message Batches submitted earlier", len(known))
         for chunk in _chunks(backend, fresh, options):
             batch_id = backend.submit_batch(chunk)
+            logger.info("submitted Message Batch %s of %d requests", batch_id, len(chunk))
             state.remember(batch_id, [item["custom_id"] for item in chunk])
             state.save()  # before waiting: an interrupted run finds the batch again
             known |= {item["custom_id"]: batch_id for item in chunk}

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 import attrs
 
 from promptgraph.lm.base import LMError, Request, Response, Usage
+from promptgraph.lm.reprs import settings
 from promptgraph.lm.tokens import CHARS_PER_TOKEN, count_tokens
 
 
@@ -30,6 +31,9 @@ class ScriptedLM:
     requests: list[Request] = attrs.field(factory=list, init=False)
     _queue: collections.deque[str] = attrs.field(init=False, repr=False)
     _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
+
+    def __repr__(self) -> str:
+        return settings(self, always=("model",))  # not every request it was sent
 
     def __attrs_post_init__(self) -> None:
         self._queue = collections.deque(self.replies)

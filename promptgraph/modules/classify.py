@@ -103,6 +103,10 @@ class Classify(Prompt):
             "max_input_chars": self.max_input_chars,
         }
 
+    def __repr__(self) -> str:
+        inputs = f", inputs={list(self.inputs)}" if self.inputs != ("text",) else ""
+        return f"{type(self).__name__}(labels={list(self.labels)}{inputs}, max_tokens={self.max_tokens})"
+
 
 def _match(raw: str, labels: tuple[str, ...]) -> str | None:
     """Exact, then case-insensitive: the model writing `Sincere` for `sincere` is not a new label."""

@@ -51,3 +51,7 @@ class Function(Module):
             "outputs": list(self.outputs),
             "description": self.description,
         }
+
+    def __repr__(self) -> str:
+        name = getattr(self.function, "__qualname__", None) or repr(self.function)
+        return f"Function({name}, inputs={list(self.inputs)}, outputs={list(self.outputs)})"

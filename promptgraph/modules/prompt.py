@@ -166,3 +166,6 @@ class Prompt(Module):
             "format": self.format,
             "max_input_chars": self.max_input_chars,
         }
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(inputs={list(self.inputs)}, outputs={list(self.outputs)}, max_tokens={self.max_tokens})"

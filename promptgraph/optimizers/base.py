@@ -16,6 +16,7 @@ import attrs
 from promptgraph.backward import Critique
 from promptgraph.data import Example, stratified_sample
 from promptgraph.lm import LM, Batching, Ledger
+from promptgraph.lm.reprs import names, settings, short
 from promptgraph.metrics import Evaluation, Metric, evaluate
 from promptgraph.program import Program
 from promptgraph.trace import Trace
@@ -25,11 +26,14 @@ from promptgraph.trace import Trace
 class Update:
     node: str
     status: str  # "changed", "unchanged" (the optimizer kept every value) or "rejected"
-    changes: dict[str, tuple[str, str]]  # parameter (or demos) name -> (old, new), as text
-    reasoning: str = ""
-    replies: tuple[str, ...] = ()
-    error: str | None = None
-    edits: tuple[str, ...] = ()  # in edit mode: what each edit did, in order
+    changes: dict[str, tuple[str, str]] = attrs.field(repr=names)  # parameter (or demos) name -> (old, new), as text
+    reasoning: str = attrs.field(default="", repr=short)
+    replies: tuple[str, ...] = attrs.field(default=(), repr=False)
+    error: str | None = attrs.field(default=None, repr=short)
+    edits: tuple[str, ...] = attrs.field(default=(), repr=False)  # in edit mode: what each edit did, in order
+
+    def __repr__(self) -> str:
+        return settings(self)
 
 
 @attrs.frozen
@@ -39,7 +43,7 @@ class Tried:
     step: int  # the optimizer's step (compile's iteration)
     candidate: int  # its number within the step; 0 is the program the step started from
     origin: str  # "current", "critique", "paraphrase", "proposal", "edit", ...
-    changes: dict[str, tuple[str, str]]  # parameter -> (value at the start of the step, candidate's value)
+    changes: dict[str, tuple[str, str]] = attrs.field(repr=names)  # parameter -> (start of the step, candidate)
     score: float | None  # mean over the examples it was scored on; None if never scored
     examples: int  # how many examples that was
     decision: str  # "kept", or why it was dropped

@@ -22,6 +22,7 @@ import attrs
 
 from promptgraph.backward import CritiqueLimits, backward
 from promptgraph.lm import LM, Request
+from promptgraph.lm.reprs import settings
 from promptgraph.metrics import Evaluation, evaluate
 from promptgraph.optimizers.base import StepContext, StepResult, Tried
 from promptgraph.optimizers.search import (
@@ -72,6 +73,9 @@ class BeamSearch:
     edits: bool = False  # the rewriter's edit mode (see TextualGradientDescent)
     exhaustive: bool = False  # score every candidate on every round's examples (for comparison)
     beam: list[dict[str, str]] = attrs.field(factory=list, init=False)
+
+    def __repr__(self) -> str:
+        return settings(self, always=("lm",))
 
     def step(
         self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext

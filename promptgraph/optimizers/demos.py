@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 import attrs
 
+from promptgraph.lm.reprs import settings
 from promptgraph.metrics import Evaluation
 from promptgraph.optimizers.base import StepContext, StepResult, Tried, Update
 from promptgraph.parameter import Demo, Demos
@@ -31,6 +32,9 @@ class BootstrapDemos:
     per_module: int = 4  # demos shown to each module
     candidates: int = 6  # random demo sets scored per step
     dev_per_label: int = 10  # dev examples per label the candidates are scored on
+
+    def __repr__(self) -> str:
+        return settings(self)
 
     def step(
         self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import attrs
 
 from promptgraph.lm import LM, Request
+from promptgraph.lm.reprs import settings
 from promptgraph.metrics import Evaluation
 from promptgraph.optimizers.base import StepContext, StepResult, Tried, Update
 from promptgraph.optimizers.search import (
@@ -91,6 +92,9 @@ class OPRO:
     max_tokens: int = 8000
     trajectory: list[Point] = attrs.field(factory=list, init=False)
     stalled: int = attrs.field(default=0, init=False)
+
+    def __repr__(self) -> str:
+        return settings(self, always=("lm",))
 
     def step(
         self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext

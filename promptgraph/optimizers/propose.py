@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import attrs
 
 from promptgraph.lm import LM, Request
+from promptgraph.lm.reprs import settings
 from promptgraph.metrics import Evaluation
 from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, Tried, Update
 from promptgraph.optimizers.search import BudgetSpent, Scorer, changes_between, commit, mean, paired, trainable_values
@@ -67,6 +68,9 @@ class ProposeInstructions:
     max_tokens: int = 8000
     then: Optimizer | None = None  # the optimizer for every step after the first
     done: bool = attrs.field(default=False, init=False)
+
+    def __repr__(self) -> str:
+        return settings(self, always=("lm",))
 
     def step(
         self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext

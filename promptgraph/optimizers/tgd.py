@@ -16,6 +16,7 @@ import attrs
 
 from promptgraph.backward import CritiqueLimits, backward
 from promptgraph.lm import LM, Ledger, Request
+from promptgraph.lm.reprs import settings
 from promptgraph.metrics import Evaluation
 from promptgraph.optimizers.base import StepContext, StepResult, Tried, Update
 from promptgraph.optimizers.search import (
@@ -125,6 +126,9 @@ class TextualGradientDescent:
     remember: int = 3  # rejected values shown per parameter
     rejected: dict[str, list[Rejected]] = attrs.field(factory=dict, init=False)
     left: dict[str, str] | None = attrs.field(default=None, init=False)  # the texts the last step left behind
+
+    def __repr__(self) -> str:
+        return settings(self, always=("lm",))
 
     def step(
         self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext

@@ -1,9 +1,11 @@
+import logging
 import time
 
 import httpx2
 import pytest
 
 from promptgraph.lm import AnthropicLM, LMError, MissingAPIKey, Request, Usage, run_all
+from promptgraph.testing import MessagesServer
 from tests.lm.messages_api import RecordingTransport, message_body, ok
 
 
@@ -177,3 +179,53 @@ def test_a_base_url_is_named_in_one_spelling():
 
 def test_a_named_backend_is_used_as_given():
     assert AnthropicLM(base_url="http://127.0.0.1:41234", backend_name="local:SmolLM2").backend == "local:SmolLM2"
+
+
+def test_its_repr_shows_the_model_and_changed_settings_and_never_the_key():
+    lm = AnthropicLM(api_key="sk-ant-secret", base_url="http://127.0.0.1:9", max_retries=1)
+    assert repr(lm) == "AnthropicLM(model='claude-haiku-5-5', base_url='http://127.0.0.1:9', max_retries=1)"
+
+
+@pytest.fixture
+def server():
+    with MessagesServer(lambda request: "ok") as running:
+        yield running
+
+
+def loopback(server, **options) -> AnthropicLM:
+    options = {"api_key": "test-key", "max_retries": 0, "layer_retries": 0, "retry_wait": 0.01} | options
+    return AnthropicLM(model="claude-haiku-5-5", base_url=server.base_url, **options)
+
+
+def test_a_request_sent_is_logged_at_debug_with_its_model_tag_max_tokens_and_server(server, caplog):
+    with caplog.at_level(logging.DEBUG, logger="promptgraph"):
+        loopback(server).complete(Request(messages=[("user", "hi")], tag="critic", max_tokens=77))
+    sent = [record.getMessage() for record in caplog.records if record.levelno == logging.DEBUG]
+    assert any(
+        "claude-haiku-5-5" in line and "tag=critic" in line and "max_tokens=77" in line and server.base_url in line
+        for line in sent
+    ), sent
+
+
+def test_a_retry_after_a_transient_failure_is_logged_with_the_reason_and_the_wait(server, caplog):
+    server.fail_next("529")
+    with caplog.at_level(logging.DEBUG, logger="promptgraph"):
+        loopback(server, layer_retries=1, retry_wait=0.01).complete(Request(messages=[("user", "hi")]))
+    retries = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and "again in" in r.getMessage()]
+    assert len(retries) == 1 and "529" in retries[0] and "0.01s" in retries[0], retries
+
+
+def test_a_status_the_sdk_will_retry_is_logged_at_info(server, caplog):
+    server.fail_next("429")
+    with caplog.at_level(logging.INFO, logger="promptgraph"):
+        loopback(server, max_retries=1).complete(Request(messages=[("user", "hi")]))
+    answered = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert any("429" in line for line in answered), answered
+
+
+def test_a_refused_request_is_logged_as_a_warning(server, caplog):
+    server.fail_next("400")
+    with caplog.at_level(logging.DEBUG, logger="promptgraph"), pytest.raises(LMError):
+        loopback(server).complete(Request(messages=[("user", "hi")], tag="forward"))
+    refused = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(refused) == 1 and "400" in refused[0] and "tag=forward" in refused[0], refused

@@ -1,6 +1,6 @@
 import pytest
 
-from promptgraph.lm import Message, Request, Usage
+from promptgraph.lm import Message, Request, Response, Usage
 
 
 def test_messages_accept_tuples_dicts_and_records():
@@ -36,3 +36,23 @@ def test_sampling_holds_only_the_settings_asked_for():
 
 def test_usages_add_field_by_field():
     assert Usage(1, 2, 3, 4) + Usage(10, 20, 30, 40) == Usage(11, 22, 33, 44)
+
+
+def test_a_request_repr_counts_its_messages_and_shows_the_start_of_the_last_and_changed_settings():
+    request = Request(
+        messages=[("user", "q" * 5000), ("assistant", "a"), ("user", "Why?")], tag="critic", max_tokens=50
+    )
+    assert repr(request) == "Request(messages=[3 messages, last: 'Why?'], max_tokens=50, tag='critic')"
+
+
+def test_a_usage_repr_leaves_out_the_counts_that_are_zero():
+    assert repr(Usage(1000, 200)) == "Usage(input_tokens=1000, output_tokens=200)"
+    assert repr(Usage.unknown()) == "Usage(known=False)"
+
+
+def test_a_response_repr_shows_the_start_of_its_text():
+    response = Response("x" * 5000, "end_turn", Usage(1, 2), "claude-haiku-5-5")
+    assert repr(response) == (
+        f"Response(text='{'x' * 40}…', stop_reason='end_turn', usage=Usage(input_tokens=1, output_tokens=2), "
+        "model='claude-haiku-5-5')"
+    )

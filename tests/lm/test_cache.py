@@ -1,3 +1,4 @@
+import logging
 import multiprocessing
 import threading
 from pathlib import Path
@@ -221,3 +222,26 @@ def test_an_lm_that_does_not_name_its_backend_is_keyed_on_its_class(tmp_path):
             return Response(text="hi", stop_reason="end_turn", usage=Usage(), model="bare")
 
     assert backend_of(Bare()).endswith("Bare")
+
+
+def test_its_repr_shows_the_lm_it_wraps_and_where_it_stores(cached, tmp_path):
+    lm, _ = cached
+    assert (
+        repr(lm) == f"CachedLM(inner=ScriptedLM(respond=echo, model='scripted'), directory={str(tmp_path / 'cache')!r})"
+    )
+
+
+def test_a_second_identical_call_is_logged_as_a_cache_hit_and_not_sent(tmp_path, caplog):
+    with MessagesServer(lambda request: "answer") as server:
+        lm = CachedLM(
+            AnthropicLM(model="claude-haiku-5-5", base_url=server.base_url, api_key="k"), directory=tmp_path / "c"
+        )
+        request = Request(messages=[("user", "hi")], tag="validate")
+        with caplog.at_level(logging.DEBUG, logger="promptgraph"):
+            lm.complete(request)
+            first = len(caplog.records)
+            lm.complete(request)
+    sent = [r.getMessage() for r in caplog.records[:first] if "sending" in r.getMessage()]
+    again = [r.getMessage() for r in caplog.records[first:]]
+    assert len(sent) == 1
+    assert len(again) == 1 and "cache hit" in again[0] and "tag=validate" in again[0], again

@@ -114,3 +114,51 @@ def test_a_new_run_starts_a_new_journal(tmp_path):
     new = Ledger()
     new.journal_to(tmp_path / "journal.jsonl")
     assert (new.accounts(), new.journal_lines) == ([], 0)
+
+
+def test_a_ledger_repr_gives_calls_and_dollars():
+    ledger = Ledger()
+    ledger.record(response("claude-opus-5-5", Usage(120_000, 8_000, 10_000, 50_000)), tag="rewrite")
+    ledger.record(response(), tag="forward")
+    assert repr(ledger) == "Ledger(calls=2, $0.7102)"
+
+
+def test_a_ledger_repr_counts_cache_hits():
+    ledger = Ledger()
+    ledger.record(response(cached=True), tag="forward")
+    assert repr(ledger) == "Ledger(calls=0, cached=1, $0.0000)"
+
+
+def test_a_ledger_of_unpriced_calls_says_their_cost_is_unknown_not_zero():
+    ledger = Ledger()
+    ledger.record(response("smollm2-135m"), tag="forward")
+    assert repr(ledger) == "Ledger(calls=1, cost unknown)"
+
+
+def test_a_ledger_with_some_unpriced_calls_says_part_of_the_cost_is_unknown():
+    ledger = Ledger()
+    ledger.record(response("claude-opus-5-5", Usage(1_000_000, 0)), tag="rewrite")
+    ledger.record(response("smollm2-135m"), tag="forward")
+    assert repr(ledger) == "Ledger(calls=2, $4.00 + unknown)"
+
+
+def test_a_ledger_repr_stays_short_over_many_accounts():
+    ledger = Ledger()
+    for index in range(200):
+        ledger.record(response(), tag=f"tag{index}")
+    assert len(repr(ledger)) < 60
+
+
+def test_the_table_total_is_unknown_when_no_call_was_priced():
+    ledger = Ledger()
+    ledger.record(response("smollm2-135m"), tag="forward")
+    total = ledger.table().splitlines()[2]
+    assert total.split() == ["total", "unknown"]
+
+
+def test_the_table_total_is_unknown_when_every_call_reported_impossible_usage():
+    ledger = Ledger()
+    ledger.record(response(usage=Usage.unknown()), tag="forward")
+    table = ledger.table()
+    assert table.splitlines()[2].split() == ["total", "unknown"]
+    assert "1 call reported impossible usage" in table

@@ -1,6 +1,7 @@
 """Message Batches through the real SDK against the loopback server: order, dedup, fallback, resume, half price."""
 
 import json
+import logging
 
 import pytest
 
@@ -248,3 +249,11 @@ def test_an_empty_batched_reply_is_not_read_back_from_its_batch_on_a_rerun(tmp_p
         run_batch(lm_for(silent), asks("a"), options=options)
         run_batch(lm_for(silent), asks("a"), options=options)
     assert [batch.size for batch in silent.batches.values()] == [1, 1]
+
+
+def test_submitting_a_batch_is_logged_with_its_id_and_size(server, caplog):
+    with caplog.at_level(logging.INFO, logger="promptgraph"):
+        run_batch(lm_for(server), asks("a", "b", "c"), options=FAST)
+    (batch_id,) = server.batches
+    submitted = [r.getMessage() for r in caplog.records if "submitted" in r.getMessage()]
+    assert submitted == [f"submitted Message Batch {batch_id} of 3 requests"]

@@ -54,3 +54,14 @@ def test_a_long_reply_is_cut_at_max_tokens():
 def test_usage_is_counted_from_text_length():
     response = ScriptedLM(replies=["12345678"]).complete(Request(messages=[("user", "abcd")], system="abcd"))
     assert response.usage == Usage(input_tokens=2, output_tokens=2)
+
+
+def shout(request):
+    return request.messages[-1].content.upper()
+
+
+def test_its_repr_names_the_model_and_respond_function_not_every_request():
+    lm = ScriptedLM(respond=shout, model="claude-haiku-5-5")
+    for _ in range(100):
+        lm.complete(ask("x" * 1000))
+    assert repr(lm) == "ScriptedLM(respond=shout, model='claude-haiku-5-5')"

@@ -53,3 +53,12 @@ def test_parameters_carry_the_format_constraint_for_the_rewriter():
 def test_a_blank_label_is_refused(labels):
     with pytest.raises(ValueError, match="empty or blank"):
         Classify(labels)
+
+
+def test_a_classify_repr_shows_its_labels_and_max_tokens():
+    assert repr(Classify(LABELS)) == "Classify(labels=['sincere', 'insincere'], max_tokens=400)"
+
+
+def test_a_classify_repr_shows_inputs_other_than_text():
+    module = Classify(LABELS, inputs=("question", "context"), max_tokens=50)
+    assert repr(module) == "Classify(labels=['sincere', 'insincere'], inputs=['question', 'context'], max_tokens=50)"

@@ -48,3 +48,9 @@ def test_a_function_is_saved_by_name_and_imported_again_when_trusted(tmp_path):
     loaded = pg.load(program.save(tmp_path / "p.json"), trust_code=True)
     assert loaded("hey", lm=ScriptedLM()) == "HEY"
     assert run(Function(shout, inputs=("text",), outputs=("loud",)), text="ok").status == OK
+
+
+def test_a_function_repr_names_the_function_and_its_fields():
+    assert repr(Function(shout, inputs=("text",), outputs=("loud",))) == (
+        "Function(shout, inputs=['text'], outputs=['loud'])"
+    )

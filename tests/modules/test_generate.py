@@ -48,3 +48,14 @@ def test_generate_modules_round_trip_through_save(tmp_path, module):
     loaded = pg.load(pg.Program.of(module, name="m").save(tmp_path / "p.json"))
     assert loaded.nodes["m"].outputs == module.outputs
     assert loaded.nodes["m"].render({"q": "x"}) == module.render({"q": "x"})
+
+
+def test_a_generate_repr_shows_inputs_outputs_and_max_tokens():
+    assert (
+        repr(Generate(("question",), ("answer",)))
+        == "Generate(inputs=['question'], outputs=['answer'], max_tokens=1024)"
+    )
+
+
+def test_a_chain_of_thought_repr_shows_its_reasoning_output():
+    assert repr(ChainOfThought()) == "ChainOfThought(inputs=['text'], outputs=['reasoning', 'answer'], max_tokens=1024)"

@@ -65,3 +65,9 @@ def test_demos_come_first_as_earlier_turns_answered_by_their_output():
 def test_a_length_limit_below_one_or_not_whole_is_refused(setting, value):
     with pytest.raises(ValueError, match=f"{setting} must be a whole number of at least 1"):
         Prompt(**{setting: value})
+
+
+def test_a_prompt_repr_shows_inputs_outputs_and_max_tokens():
+    assert (
+        repr(Prompt(inputs=("a", "b"), max_tokens=64)) == "Prompt(inputs=['a', 'b'], outputs=['text'], max_tokens=64)"
+    )

@@ -38,3 +38,9 @@ def test_the_same_seed_gives_the_same_search():
     first, second = (train(pg.BeamSearch(lm=optimizer_lm()), iterations=2, seed=4) for _ in range(2))
     assert [r.tried for r in first.history] == [r.tried for r in second.history]
     assert first.program.values() == second.program.values()
+
+
+def test_its_repr_shows_the_model_and_the_changed_settings_not_the_beam():
+    optimizer = pg.BeamSearch(lm=pg.ScriptedLM(model="claude-opus-5-5"), width=5)
+    optimizer.beam = [{"classify.system": "x" * 10_000}] * 5
+    assert repr(optimizer) == "BeamSearch(lm=ScriptedLM(model='claude-opus-5-5'), width=5)"

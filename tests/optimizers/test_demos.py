@@ -110,3 +110,8 @@ def test_every_demo_set_scored_is_recorded_with_its_score():
     assert [t.origin for t in tried] == ["current", "demo set", "demo set", "demo set"]
     assert all(t.score is not None and t.examples > 0 for t in tried)
     assert sum(t.decision.startswith("kept") for t in tried) == 1
+
+
+def test_its_repr_shows_only_the_settings_changed_from_their_defaults():
+    assert repr(DemoSearch()) == "BootstrapDemos()"
+    assert repr(DemoSearch(per_module=2)) == "BootstrapDemos(per_module=2)"

@@ -42,3 +42,12 @@ def test_a_harmful_proposal_is_scored_and_dropped():
     result = train(pg.OPRO(lm=optimizer_lm()), iterations=1)
     harmful = [t for t in result.history[1].tried if any(HARM in new for _, new in t.changes.values())]
     assert harmful and harmful[0].decision.startswith("dropped")
+
+
+def test_its_repr_shows_the_model_and_the_changed_settings_not_the_trajectory():
+    optimizer = pg.OPRO(lm=optimizer_lm(), proposals=2)
+    before = repr(optimizer)
+    train(optimizer, iterations=2)
+    assert optimizer.trajectory
+    assert repr(optimizer) == before
+    assert before.startswith("OPRO(lm=ScriptedLM(") and before.endswith(", proposals=2)")

@@ -24,3 +24,12 @@ def test_as_a_first_phase_it_hands_later_steps_to_the_next_optimizer():
         "rewrite"
     ]  # the next optimizer's critique and rewrite
     assert {request.tag for request in then.lm.requests} == {"critic", "rewrite"}
+
+
+def test_its_repr_shows_the_model_and_the_optimizer_it_hands_over_to():
+    strong = pg.ScriptedLM(model="claude-opus-5-5")
+    optimizer = pg.ProposeInstructions(lm=strong, then=pg.TextualGradientDescent(lm=strong))
+    assert repr(optimizer) == (
+        "ProposeInstructions(lm=ScriptedLM(model='claude-opus-5-5'), "
+        "then=TextualGradientDescent(lm=ScriptedLM(model='claude-opus-5-5')))"
+    )

@@ -79,3 +79,23 @@ def test_the_worst_candidates_leave_first():
     choice, _ = select(exhaustive=False)
     first_out = min(choice.dropped_in_round, key=choice.dropped_in_round.get)
     assert CANDIDATES[first_out]["classify.system"].startswith((HARM, RULE_A + " " + FORMAT[:5]))
+
+
+def test_an_update_repr_names_what_changed_not_the_texts():
+    from promptgraph.optimizers import Update
+
+    update = Update(
+        node="classify", status="changed", changes={"classify.system": ("a" * 5000, "b" * 5000)}, replies=("r" * 5000,)
+    )
+    assert repr(update) == "Update(node='classify', status='changed', changes=['classify.system'])"
+
+
+def test_a_tried_repr_names_what_the_candidate_changed_not_the_texts():
+    from promptgraph.optimizers import Tried
+
+    tried = Tried(step=1, candidate=2, origin="critique", changes={"classify.system": ("a" * 5000, "b" * 5000)},
+                  score=0.75, examples=20, decision="kept")  # fmt: skip
+    assert repr(tried) == (
+        "Tried(step=1, candidate=2, origin='critique', changes=['classify.system'], score=0.75, examples=20, "
+        "decision='kept')"
+    )

@@ -1,5 +1,6 @@
 import json
 
+import promptgraph as pg
 from promptgraph import Feedback, ScriptedLM, TextualGradientDescent, evaluate
 from tests.scenario import FORMAT, KEY_PHRASE, LABELS, classifier, forward_lm, questions
 
@@ -83,3 +84,20 @@ def test_a_prompt_already_longer_than_the_limit_can_still_be_rewritten_within_tw
     program.nodes["classify"].system.feedback.append(Feedback("critic of classify", "again"))
     updates, _ = step(program, [json.dumps({"values": {"classify.system": runaway}})] * 2)
     assert updates[0].status == "rejected" and "keep it under" in updates[0].error
+
+
+def test_its_repr_shows_the_model_and_only_the_settings_changed_from_their_defaults():
+    optimizer = TextualGradientDescent(lm=ScriptedLM(model="claude-opus-5-5"), edits=True, max_tokens=100)
+    assert (
+        repr(optimizer) == "TextualGradientDescent(lm=ScriptedLM(model='claude-opus-5-5'), max_tokens=100, edits=True)"
+    )
+
+
+def test_its_repr_does_not_grow_with_what_it_remembers_from_training():
+    from tests.search_world import optimizer_lm, train
+
+    optimizer = TextualGradientDescent(lm=optimizer_lm(), gate=pg.Gate())
+    before = repr(optimizer)
+    train(optimizer, iterations=3)
+    assert optimizer.rejected or optimizer.left
+    assert repr(optimizer) == before
