@@ -61,7 +61,7 @@ class Pacer:
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Take each bucket's state from a response's headers; responses without them change nothing."""
-        now, wall = time.monotonic(), datetime.datetime.now(datetime.UTC)
+        now, wall = time.monotonic(), datetime.datetime.now(datetime.timezone.utc)
         for kind in KINDS:
             prefix = f"anthropic-ratelimit-{kind}-"
             try:
@@ -116,4 +116,4 @@ class Pacer:
 
 def _parse_time(text: str) -> datetime.datetime:
     moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)

@@ -7,7 +7,7 @@ from promptgraph.lm.pacer import Pacer
 
 
 def headers(limit, remaining, full_in, kind="requests"):
-    reset = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=full_in)
+    reset = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=full_in)
     return {
         f"anthropic-ratelimit-{kind}-limit": str(limit),
         f"anthropic-ratelimit-{kind}-remaining": str(remaining),
@@ -86,3 +86,11 @@ def test_a_request_larger_than_half_the_bucket_still_waits_for_room():
     started = time.monotonic()
     pacer.wait({"output-tokens": 600})
     assert time.monotonic() - started == pytest.approx(0.1, abs=0.05)  # until the bucket is full, not at once
+
+
+def test_the_pacer_reads_the_headers_on_python_3_10_which_has_no_datetime_utc(monkeypatch):
+    made = headers(limit=100, remaining=40, full_in=3.0)
+    monkeypatch.delattr(datetime, "UTC")  # added in 3.11; the package supports 3.10
+    pacer = Pacer()
+    pacer.observe(made)
+    assert pacer.rate() == pytest.approx(20, rel=0.05)
