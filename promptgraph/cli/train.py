@@ -16,8 +16,14 @@ from promptgraph.cli.arguments import (
     positive_int,
     positive_number,
 )
-from promptgraph.cli.backend import add_backend_options, batching, cache_directory, open_backend
-from promptgraph.cli.failures import Failures, add_failure_option
+from promptgraph.cli.backend import (
+    DEFAULT_MAX_CONSECUTIVE_FAILURES,
+    add_backend_options,
+    batching,
+    cache_directory,
+    open_backend,
+)
+from promptgraph.cli.failures import DEFAULT_MAX_FAILURE_RATE, Failures, add_failure_option
 from promptgraph.cli.options import (
     add_data_options,
     add_trust_option,
@@ -256,6 +262,19 @@ def _same_file(first: str, second: str) -> bool:
 
 COMMAND_FILE = "command.json"
 NOT_REMEMBERED = ("run", "resume", "command")
+# What a resume may change: where and how the calls go, how patient the run is, what it may import.
+RESUME_OVERRIDES = (
+    "lm",
+    "base_url",
+    "model",
+    "optimizer_model",
+    "max_concurrency",
+    "max_consecutive_failures",
+    "max_failure_rate",
+    "no_cache",
+    "budget_usd",
+    "trust_code",
+)
 
 
 def remember_arguments(arguments: argparse.Namespace, out: Path) -> None:
@@ -279,9 +298,10 @@ def resumed_arguments(arguments: argparse.Namespace) -> argparse.Namespace:
         raise UsageError(f"{path} is not valid JSON ({error}); it cannot be resumed: start a new run") from None
     if not isinstance(settings, dict):
         raise UsageError(f"{path} is not the settings of a run; it cannot be resumed: start a new run")
-    for key in ("lm", "base_url", "model", "optimizer_model", "max_concurrency", "no_cache", "budget_usd"):
-        if getattr(arguments, key, None) not in (None, False, parser_default(key)):
-            settings[key] = getattr(arguments, key)
+    for key in RESUME_OVERRIDES:
+        given = getattr(arguments, key, None)
+        if given is not None and given is not False and given != parser_default(key):
+            settings[key] = given
     if not settings.get("no_cache"):
         settings["cache_dir"] = resumed_cache_dir(arguments, settings.get("cache_dir"))
     # Settings added to promptgraph since the run started take this command's values.
@@ -315,7 +335,13 @@ def resumed_cache_dir(arguments: argparse.Namespace, recorded: str | None) -> st
 
 
 def parser_default(key: str):
-    return {"max_concurrency": 8, "model": FORWARD_MODEL, "optimizer_model": OPTIMIZER_MODEL}.get(key)
+    return {
+        "max_concurrency": 8,
+        "max_consecutive_failures": DEFAULT_MAX_CONSECUTIVE_FAILURES,
+        "max_failure_rate": DEFAULT_MAX_FAILURE_RATE,
+        "model": FORWARD_MODEL,
+        "optimizer_model": OPTIMIZER_MODEL,
+    }.get(key)
 
 
 def build_program(arguments: argparse.Namespace, trainset: list[Example], *, local: bool) -> Program:

@@ -270,3 +270,26 @@ def test_a_cache_dir_that_is_a_file_is_a_one_line_error(tmp_path, server, data, 
     evaluate = ["evaluate", str(program), str(data), *data_options(), "--base-url", server]
     assert main([*evaluate, "--cache-dir", str(tmp_path / "cache")]) == 2
     assert "is a file, not a directory" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("given", "key", "value"),
+    [
+        (["--max-consecutive-failures", "50"], "max_consecutive_failures", 50),  # as the breaker's message advises
+        (["--max-failure-rate", "0.9"], "max_failure_rate", 0.9),
+        (["--max-failure-rate", "0"], "max_failure_rate", 0.0),
+        (["--trust-code"], "trust_code", True),
+    ],
+)
+def test_resume_takes_the_patience_and_trust_options_given_with_it(tmp_path, data, given, key, value):
+    from promptgraph.cli import parser
+    from promptgraph.cli.train import remember_arguments, resumed_arguments
+
+    out = tmp_path / "run"
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    started = ["compile", str(data), "--out", str(out), "--max-consecutive-failures", "30", *cache]
+    remember_arguments(parser().parse_args(started), out)
+    again = parser().parse_args(["compile", "--resume", str(out), *cache, *given])
+    assert getattr(resumed_arguments(again), key) == value
+    as_started = resumed_arguments(parser().parse_args(["compile", "--resume", str(out), *cache]))
+    assert (as_started.max_consecutive_failures, as_started.trust_code) == (30, False)  # not this command's defaults
