@@ -223,6 +223,7 @@ def checked_input(arguments: argparse.Namespace) -> tuple[list[Example], list[Ex
         raise UsageError(
             f"--valset {arguments.valset} is the data file itself; validate on other examples, or leave it out"
         )
+    cache_directory(arguments)  # refuses a cache directory that is a file, before the run directory is made
     program = build_program(arguments, [], local=False) if arguments.program else None
     if program is not None:
         require_inputs(arguments, program.inputs)

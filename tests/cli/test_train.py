@@ -293,3 +293,12 @@ def test_resume_takes_the_patience_and_trust_options_given_with_it(tmp_path, dat
     assert getattr(resumed_arguments(again), key) == value
     as_started = resumed_arguments(parser().parse_args(["compile", "--resume", str(out), *cache]))
     assert (as_started.max_consecutive_failures, as_started.trust_code) == (30, False)  # not this command's defaults
+
+
+def test_a_compile_refused_for_its_cache_dir_leaves_no_run_directory(tmp_path, server, data, capsys):
+    (tmp_path / "cache").write_text("not a directory")
+    out = tmp_path / "run"
+    compile_ = ["compile", str(data), *data_options(), *models(server), "--out", str(out)]
+    assert main([*compile_, "--cache-dir", str(tmp_path / "cache")]) == 2
+    assert "is a file, not a directory" in capsys.readouterr().err
+    assert not out.exists()
