@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +14,7 @@ from promptgraph.cli.arguments import (
     output_directory,
     positive_int,
     positive_number,
+    same_file,
 )
 from promptgraph.cli.backend import (
     DEFAULT_MAX_CONSECUTIVE_FAILURES,
@@ -219,7 +219,7 @@ def checked_input(arguments: argparse.Namespace) -> tuple[list[Example], list[Ex
         raise UsageError("give either a data file or --classes, not both")
     if arguments.classes and arguments.dry_run:
         raise UsageError("--dry-run needs the data: write it first with `promptgraph synthesize`, then compile that")
-    if arguments.data and arguments.valset and _same_file(arguments.data, arguments.valset):
+    if arguments.data and arguments.valset and same_file(arguments.data, arguments.valset):
         raise UsageError(
             f"--valset {arguments.valset} is the data file itself; validate on other examples, or leave it out"
         )
@@ -255,10 +255,6 @@ def require_known_labels(program: Program, examples: list[Example], path: str) -
             f"{path} has labels the program's classifier does not know: {', '.join(map(repr, unknown))} "
             f"(it knows {', '.join(program.labels)}); map them with --labels"
         )
-
-
-def _same_file(first: str, second: str) -> bool:
-    return Path(first).exists() and Path(second).exists() and os.path.samefile(first, second)
 
 
 COMMAND_FILE = "command.json"
