@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from promptgraph import checkpoint
 from promptgraph.cli.arguments import (
     UsageError,
     non_negative_int,
@@ -213,7 +214,9 @@ def checked_input(arguments: argparse.Namespace) -> tuple[list[Example], list[Ex
     Everything a run would refuse later is refused here, before `remember_arguments`
     writes the run directory: a refused run leaves nothing behind and has paid for nothing.
     """
-    if not arguments.resume and not arguments.data and not arguments.classes:
+    if arguments.resume:
+        checkpoint.read(Path(arguments.resume))  # a run with nothing to resume is refused before a request is sent
+    elif not arguments.data and not arguments.classes:
         raise UsageError("compile needs a labelled data file, or --classes to write one (or --resume RUN_DIR)")
     if arguments.classes and arguments.data:
         raise UsageError("give either a data file or --classes, not both")

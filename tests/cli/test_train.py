@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 import promptgraph as pg
-from promptgraph.cli import main
+from promptgraph.cli import main, parser
+from promptgraph.cli.train import remember_arguments, resumed_arguments
 from promptgraph.testing import MessagesServer
 from tests.messages_server import serve, tagged
 from tests.scenario import FORMAT, KEY_PHRASE, forward_reply, optimizer_reply, questions
@@ -282,9 +283,6 @@ def test_a_cache_dir_that_is_a_file_is_a_one_line_error(tmp_path, server, data, 
     ],
 )
 def test_resume_takes_the_patience_and_trust_options_given_with_it(tmp_path, data, given, key, value):
-    from promptgraph.cli import parser
-    from promptgraph.cli.train import remember_arguments, resumed_arguments
-
     out = tmp_path / "run"
     cache = ["--cache-dir", str(tmp_path / "cache")]
     started = ["compile", str(data), "--out", str(out), "--max-consecutive-failures", "30", *cache]
@@ -302,3 +300,14 @@ def test_a_compile_refused_for_its_cache_dir_leaves_no_run_directory(tmp_path, s
     assert main([*compile_, "--cache-dir", str(tmp_path / "cache")]) == 2
     assert "is a file, not a directory" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_resuming_a_run_that_has_no_checkpoint_is_refused_before_any_request(tmp_path, data, capsys):
+    out = tmp_path / "run"
+    with MessagesServer(tagged(reply)) as server:
+        started = ["compile", str(data), *data_options(), *models(server.base_url), "--out", str(out)]
+        # A run that stopped before its first checkpoint leaves only its command.json.
+        remember_arguments(parser().parse_args([*started, "--cache-dir", str(tmp_path / "cache")]), out)
+        assert main(["compile", "--resume", str(out), "--base-url", server.base_url]) == 2
+        assert not server.probes and not server.seen
+    assert "nothing to resume" in capsys.readouterr().err
