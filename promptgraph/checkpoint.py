@@ -23,7 +23,7 @@ from promptgraph.metrics import Evaluation, LabelScores
 from promptgraph.optimizers.base import Tried, Update
 from promptgraph.parameter import Demo, Feedback
 from promptgraph.program import Program
-from promptgraph.saving import LoadError, program_to_dict
+from promptgraph.saving import LoadError, program_to_dict, write_atomically
 
 FORMAT = "promptgraph.checkpoint/1"
 FILE = "checkpoint.json"
@@ -64,9 +64,7 @@ def write(
         "optimizer_state": optimizer_state,
     }
     path = run_dir / FILE
-    temporary = path.with_name(FILE + ".tmp")
-    temporary.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
-    temporary.replace(path)
+    write_atomically(path, json.dumps(data, indent=1, ensure_ascii=False))
     return path
 
 

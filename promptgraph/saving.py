@@ -80,11 +80,15 @@ def program_to_dict(program: Program, *, meta: bool = True) -> dict[str, Any]:
 def save(program: Program, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(program_to_dict(program), indent=2, ensure_ascii=False)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text + "\n", encoding="utf-8")
-    temporary.replace(path)  # atomic: a crash mid-write never leaves half a file
+    write_atomically(path, json.dumps(program_to_dict(program), indent=2, ensure_ascii=False) + "\n")
     return path
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write `text` to a temporary file beside `path`, then rename it: a crash mid-write never leaves half a file."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
 
 
 def read(path: str | Path) -> dict[str, Any]:

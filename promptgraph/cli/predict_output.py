@@ -28,7 +28,7 @@ import attrs
 
 from promptgraph.cli.arguments import same_file
 from promptgraph.program import Program
-from promptgraph.saving import program_to_dict
+from promptgraph.saving import program_to_dict, write_atomically
 from promptgraph.trace import FAILED, OK, UNPARSED
 
 WRITTEN_BY = "promptgraph predict"
@@ -159,7 +159,7 @@ class Output:
 
     def start(self) -> RowWriter:
         """A new output: the marker first, so a file with our rows always has one."""
-        _write_atomically(
+        write_atomically(
             self.marker,
             json.dumps({"written_by": WRITTEN_BY, "columns": list(self.columns), "program": self.program}, indent=1),
         )
@@ -255,9 +255,3 @@ def _records(path: Path, *, jsonl: bool) -> Iterator[tuple[object, int, bool]]:
                 ) from None
             # A quoted field left open at the end: the last row was cut mid-write.
         yield None, position[0], False
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
