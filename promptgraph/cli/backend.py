@@ -130,7 +130,8 @@ def open_backend(arguments: argparse.Namespace) -> Iterator[Backend]:
         if find_local() is None:  # the first local run builds the server, saying so and for how long
             setup(say=lambda line: print(f"promptgraph: {line}", file=sys.stderr))
         with LocalServer() as server:
-            lm = with_cache(server.lm(), enabled=cache, directory=directory)
+            lm = server.lm(max_consecutive_failures=arguments.max_consecutive_failures)
+            lm = with_cache(lm, enabled=cache, directory=directory)
             yield Backend(name, forward=lm, optimizer=lm)
         return
 
