@@ -137,6 +137,8 @@ def run_compile(arguments: argparse.Namespace) -> int:
         return run_dry(arguments, trainset, valset)
     out = Path(arguments.out)
     with _lock_run_directory(out):
+        if arguments.resume:  # a run with nothing to resume is refused before the probe is sent (once it is not in use)
+            checkpoint.read(out)
         return _compile_into(arguments, out, trainset, valset, given)
 
 
@@ -214,9 +216,7 @@ def checked_input(arguments: argparse.Namespace) -> tuple[list[Example], list[Ex
     Everything a run would refuse later is refused here, before `remember_arguments`
     writes the run directory: a refused run leaves nothing behind and has paid for nothing.
     """
-    if arguments.resume:
-        checkpoint.read(Path(arguments.resume))  # a run with nothing to resume is refused before a request is sent
-    elif not arguments.data and not arguments.classes:
+    if not arguments.resume and not arguments.data and not arguments.classes:
         raise UsageError("compile needs a labelled data file, or --classes to write one (or --resume RUN_DIR)")
     if arguments.classes and arguments.data:
         raise UsageError("give either a data file or --classes, not both")
