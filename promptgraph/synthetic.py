@@ -33,6 +33,11 @@ from promptgraph.lm import LM, Ledger, Request, map_concurrent
 from promptgraph.prompting import render
 from promptgraph.structured import ask_json
 
+
+class SynthesisError(RuntimeError):
+    """The model's replies held no usable example of a class: the calls were made and paid for, so the run failed."""
+
+
 SYSTEM = """\
 You write training data for a text classifier: varied, realistic examples of each class, \
 each consistent with the class's description. Reply with one JSON object and nothing else."""
@@ -250,7 +255,7 @@ def synthesize(
     balanced = min(len(texts) for texts in kept.values())
     short = [f"{name} ({len(texts)})" for name, texts in kept.items() if len(texts) < per_class]
     if balanced == 0:
-        raise DataError(
+        raise SynthesisError(
             f"no usable synthetic examples for {', '.join(n for n, t in kept.items() if not t)}; describe the class "
             "more concretely or give a few real examples of it"
         )
