@@ -29,9 +29,15 @@ from pathlib import Path
 import attrs
 
 from promptgraph.data import DataError, Example
+from promptgraph.errors import PromptgraphError
 from promptgraph.lm import LM, Ledger, Request, map_concurrent
 from promptgraph.prompting import render
 from promptgraph.structured import ask_json
+
+
+class SynthesisError(RuntimeError, PromptgraphError):
+    """The model's replies held no usable example of a class: the calls were made and paid for, so the run failed."""
+
 
 SYSTEM = """\
 You write training data for a text classifier: varied, realistic examples of each class, \
@@ -256,7 +262,7 @@ def synthesize(
     balanced = min(len(texts) for texts in kept.values())
     short = [f"{name} ({len(texts)})" for name, texts in kept.items() if len(texts) < per_class]
     if balanced == 0:
-        raise DataError(
+        raise SynthesisError(
             f"no usable synthetic examples for {', '.join(n for n, t in kept.items() if not t)}; describe the class "
             "more concretely or give a few real examples of it"
         )

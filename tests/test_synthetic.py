@@ -5,7 +5,7 @@ import re
 import pytest
 
 import promptgraph as pg
-from promptgraph.synthetic import Classes, synthesize
+from promptgraph.synthetic import Classes, SynthesisError, synthesize
 
 WORDS = [f"word{n}" for n in range(200)]
 DESCRIPTIONS = {
@@ -123,7 +123,7 @@ def test_a_class_with_nothing_usable_is_an_error_that_names_it():
             return "no"
         return scripted().respond(request)
 
-    with pytest.raises(pg.DataError, match="no usable synthetic examples for incorrect"), pytest.warns(UserWarning):
+    with pytest.raises(SynthesisError, match="no usable synthetic examples for incorrect"), pytest.warns(UserWarning):
         synthesize(DESCRIPTIONS, lm=pg.ScriptedLM(respond=respond), per_class=4)
 
 

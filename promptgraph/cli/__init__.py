@@ -23,6 +23,7 @@ from promptgraph.compile import TrainingError
 from promptgraph.lm import LMError, TooManyFailures
 from promptgraph.lm.local import LocalServerError
 from promptgraph.lm.local_setup import LocalSetupError
+from promptgraph.synthetic import SynthesisError
 
 
 def parser() -> argparse.ArgumentParser:
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:  # bad input: refused before anything was written or sent
         print(f"promptgraph: error: {error}", file=sys.stderr)
         return 2
-    except (LMError, TooManyFailures, LocalServerError, LocalSetupError, TrainingError) as error:
+    except (LMError, TooManyFailures, LocalServerError, LocalSetupError, TrainingError, SynthesisError) as error:
         print(f"promptgraph: error: {error}", file=sys.stderr)
         return 1
     except OSError as error:  # the disk filled up, a file vanished mid-run: say which, without a traceback

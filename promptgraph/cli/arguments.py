@@ -107,6 +107,11 @@ def output_directory(value: str) -> str:
     return value
 
 
+def same_file(first: str | Path, second: str | Path) -> bool:
+    """Whether two paths name one file that exists (by another name or a link too)."""
+    return Path(first).exists() and Path(second).exists() and os.path.samefile(first, second)
+
+
 def _writable_folder(folder: Path, value: str) -> None:
     folder = folder if str(folder) else Path(".")
     if not folder.is_dir():

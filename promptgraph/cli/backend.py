@@ -21,6 +21,7 @@ from promptgraph.lm import FORWARD_MODEL, LM, OPTIMIZER_MODEL, AnthropicLM, Batc
 from promptgraph.lm.local import LocalServer
 from promptgraph.lm.local_setup import find_local, setup
 
+DEFAULT_MAX_CONSECUTIVE_FAILURES = attrs.fields(AnthropicLM).max_consecutive_failures.default
 LOCAL_NOTE = (
     "promptgraph: no ANTHROPIC_API_KEY is set, so this runs on the local backend "
     "(SmolLM2-135M on llama-server: real, but small and slow). "
@@ -66,9 +67,9 @@ def add_backend_options(parser: argparse.ArgumentParser, *, optimizer: bool) -> 
     group.add_argument(
         "--max-consecutive-failures",
         type=positive_int,
-        default=10,
+        default=DEFAULT_MAX_CONSECUTIVE_FAILURES,
         help="stop the run, with one message, after this many requests in a row fail even after retries "
-        "(429, 529, 5xx, no connection) (default 10)",
+        f"(429, 529, 5xx, no connection) (default {DEFAULT_MAX_CONSECUTIVE_FAILURES})",
     )
     group.add_argument("--no-cache", action="store_true", help="always call the model, never the response cache")
     group.add_argument(
@@ -129,7 +130,8 @@ def open_backend(arguments: argparse.Namespace) -> Iterator[Backend]:
         if find_local() is None:  # the first local run builds the server, saying so and for how long
             setup(say=lambda line: print(f"promptgraph: {line}", file=sys.stderr))
         with LocalServer() as server:
-            lm = with_cache(server.lm(), enabled=cache, directory=directory)
+            lm = server.lm(max_consecutive_failures=arguments.max_consecutive_failures)
+            lm = with_cache(lm, enabled=cache, directory=directory)
             yield Backend(name, forward=lm, optimizer=lm)
         return
 

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 import attrs
 
+from promptgraph.cli.arguments import fraction
 from promptgraph.trace import FAILED, Trace
 
 DEFAULT_MAX_FAILURE_RATE = 0.5
@@ -24,20 +25,10 @@ SHOWN_KINDS = 5  # distinct error messages printed; the rest are only counted
 def add_failure_option(parser: argparse.ArgumentParser, *, stops: str) -> None:
     parser.add_argument(
         "--max-failure-rate",
-        type=failure_rate,
+        type=fraction,
         default=DEFAULT_MAX_FAILURE_RATE,
         help=f"{stops} when more than this share of calls fails for good (0 to 1, default {DEFAULT_MAX_FAILURE_RATE})",
     )
-
-
-def failure_rate(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0 <= value <= 1:  # also refuses nan
-        raise argparse.ArgumentTypeError(f"{text!r} is not a share between 0 and 1 (e.g. 0.5)")
-    return value
 
 
 @attrs.define

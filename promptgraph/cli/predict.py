@@ -22,7 +22,7 @@ import attrs
 from tqdm import tqdm
 
 from promptgraph.cli.arguments import output_file, text
-from promptgraph.cli.backend import Backend, add_backend_options, batching, open_backend
+from promptgraph.cli.backend import Backend, add_backend_options, batching, cache_directory, open_backend
 from promptgraph.cli.failures import Failures, add_failure_option
 from promptgraph.cli.options import add_data_options, add_trust_option, input_columns, load_program, require_inputs
 from promptgraph.cli.predict_output import Output, RowWriter, fingerprint
@@ -63,6 +63,7 @@ def run_predict(arguments: argparse.Namespace) -> int:
             return labelling.finish(labelling.label(examples, RowWriter.stdout(sys.stdout, columns)), output=None)
     output = Output(Path(arguments.output), columns, program=fingerprint(program))
     output.check_path(arguments.data)
+    cache_directory(arguments)  # refuses a cache directory that is a file before a half-written row is cut
     try:
         lock = Lock.acquire(output.lock, what=f"--output {output.path}")
     except LockHeld as error:

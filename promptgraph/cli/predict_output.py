@@ -26,6 +26,7 @@ from typing import IO
 
 import attrs
 
+from promptgraph.cli.arguments import same_file
 from promptgraph.lm.files import atomic_write
 from promptgraph.program import Program
 from promptgraph.saving import program_to_dict
@@ -73,13 +74,8 @@ class Output:
         return self.path.with_name(self.path.name + ".retrying")
 
     def check_path(self, data: str | None) -> None:
-        """Refuse an output that cannot be written, or that is the input; before anything is written."""
-        if not self.path.parent.is_dir():
-            raise ValueError(f"--output {self.path}: there is no folder {self.path.parent}")
-        if self.path.is_dir():
-            raise ValueError(f"--output {self.path} is a folder; name a .csv or .jsonl file")
-        same_inode = data and self.path.exists() and Path(data).exists() and self.path.samefile(data)
-        if data and (self.path.resolve() == Path(data).resolve() or same_inode):
+        """Refuse an output that is the input, before anything is written (the parser checked its folder)."""
+        if data and same_file(self.path, data):
             raise ValueError(f"--output {self.path} is the input file; write the labels to another file")
 
     def found(self) -> Found | None:

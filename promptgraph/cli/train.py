@@ -5,20 +5,27 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from promptgraph import checkpoint
 from promptgraph.cli.arguments import (
     UsageError,
     non_negative_int,
     output_directory,
     positive_int,
     positive_number,
+    same_file,
 )
-from promptgraph.cli.backend import add_backend_options, batching, cache_directory, open_backend
-from promptgraph.cli.failures import Failures, add_failure_option
+from promptgraph.cli.backend import (
+    DEFAULT_MAX_CONSECUTIVE_FAILURES,
+    add_backend_options,
+    batching,
+    cache_directory,
+    open_backend,
+)
+from promptgraph.cli.failures import DEFAULT_MAX_FAILURE_RATE, Failures, add_failure_option
 from promptgraph.cli.options import (
     add_data_options,
     add_trust_option,
@@ -131,6 +138,8 @@ def run_compile(arguments: argparse.Namespace) -> int:
         return run_dry(arguments, trainset, valset)
     out = Path(arguments.out)
     with _run_directory(out):
+        if arguments.resume:  # a run with nothing to resume is refused before the probe is sent (once it is not in use)
+            checkpoint.read(out)
         return _compile_into(arguments, out, trainset, valset, given)
 
 
@@ -228,10 +237,11 @@ def checked_input(arguments: argparse.Namespace) -> tuple[list[Example], list[Ex
         raise UsageError("give either a data file or --classes, not both")
     if arguments.classes and arguments.dry_run:
         raise UsageError("--dry-run needs the data: write it first with `promptgraph synthesize`, then compile that")
-    if arguments.data and arguments.valset and _same_file(arguments.data, arguments.valset):
+    if arguments.data and arguments.valset and same_file(arguments.data, arguments.valset):
         raise UsageError(
             f"--valset {arguments.valset} is the data file itself; validate on other examples, or leave it out"
         )
+    cache_directory(arguments)  # refuses a cache directory that is a file, before the run directory is made
     program = build_program(arguments, [], local=False) if arguments.program else None
     if program is not None:
         require_inputs(arguments, program.inputs)
@@ -265,12 +275,21 @@ def require_known_labels(program: Program, examples: list[Example], path: str) -
         )
 
 
-def _same_file(first: str, second: str) -> bool:
-    return Path(first).exists() and Path(second).exists() and os.path.samefile(first, second)
-
-
 COMMAND_FILE = "command.json"
 NOT_REMEMBERED = ("run", "resume", "command")
+# What a resume may change: where and how the calls go, how patient the run is, what it may import.
+RESUME_OVERRIDES = (
+    "lm",
+    "base_url",
+    "model",
+    "optimizer_model",
+    "max_concurrency",
+    "max_consecutive_failures",
+    "max_failure_rate",
+    "no_cache",
+    "budget_usd",
+    "trust_code",
+)
 
 
 def remember_arguments(arguments: argparse.Namespace, out: Path) -> None:
@@ -294,9 +313,10 @@ def resumed_arguments(arguments: argparse.Namespace) -> argparse.Namespace:
         raise UsageError(f"{path} is not valid JSON ({error}); it cannot be resumed: start a new run") from None
     if not isinstance(settings, dict):
         raise UsageError(f"{path} is not the settings of a run; it cannot be resumed: start a new run")
-    for key in ("lm", "base_url", "model", "optimizer_model", "max_concurrency", "no_cache", "budget_usd"):
-        if getattr(arguments, key, None) not in (None, False, parser_default(key)):
-            settings[key] = getattr(arguments, key)
+    for key in RESUME_OVERRIDES:
+        given = getattr(arguments, key, None)
+        if given is not None and given is not False and given != parser_default(key):
+            settings[key] = given
     if not settings.get("no_cache"):
         settings["cache_dir"] = resumed_cache_dir(arguments, settings.get("cache_dir"))
     # Settings added to promptgraph since the run started take this command's values.
@@ -330,7 +350,13 @@ def resumed_cache_dir(arguments: argparse.Namespace, recorded: str | None) -> st
 
 
 def parser_default(key: str):
-    return {"max_concurrency": 8, "model": FORWARD_MODEL, "optimizer_model": OPTIMIZER_MODEL}.get(key)
+    return {
+        "max_concurrency": 8,
+        "max_consecutive_failures": DEFAULT_MAX_CONSECUTIVE_FAILURES,
+        "max_failure_rate": DEFAULT_MAX_FAILURE_RATE,
+        "model": FORWARD_MODEL,
+        "optimizer_model": OPTIMIZER_MODEL,
+    }.get(key)
 
 
 def build_program(arguments: argparse.Namespace, trainset: list[Example], *, local: bool) -> Program:

@@ -2,7 +2,9 @@ import argparse
 
 import pytest
 
+from promptgraph.cli import backend
 from promptgraph.cli.backend import LOCAL_NOTE, add_backend_options, choose
+from promptgraph.lm import AnthropicLM
 
 
 def arguments(*argv):
@@ -34,3 +36,20 @@ def test_a_named_backend_wins(argv, expected, capsys):
 def test_the_environment_can_name_the_backend(monkeypatch):
     monkeypatch.setenv("PROMPTGRAPH_LM", "claude")
     assert choose(arguments()) == "claude"
+
+
+def test_the_local_backend_stops_after_the_consecutive_failures_asked_for(monkeypatch):
+    class Server:  # stands in for llama-server: only the options its LM is made with matter here
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc_info):
+            pass
+
+        def lm(self, **options):
+            return AnthropicLM(base_url="http://127.0.0.1:9", api_key="local", **options)
+
+    monkeypatch.setattr(backend, "find_local", lambda: "built")
+    monkeypatch.setattr(backend, "LocalServer", Server)
+    with backend.open_backend(arguments("--lm", "local", "--no-cache", "--max-consecutive-failures", "3")) as opened:
+        assert opened.forward.breaker.limit == 3

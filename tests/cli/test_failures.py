@@ -85,7 +85,7 @@ def test_a_failure_rate_that_is_not_a_share_is_refused_by_every_command(program,
         with pytest.raises(SystemExit) as stopped:
             main([*command, "--max-failure-rate", rate])
         assert stopped.value.code == 2
-        assert "is not a share between 0 and 1" in capsys.readouterr().err
+        assert "--max-failure-rate: must be" in capsys.readouterr().err
 
 
 def failed_trace(error: str) -> Trace:

@@ -262,3 +262,16 @@ def test_a_second_predict_on_the_same_output_is_refused_naming_the_one_running(p
     ids = [row["id"] for row in csv.DictReader(output.open())]
     assert ids == [f"r{i}" for i in range(30)]
     assert not output.with_name("labels.csv.lock").exists()
+
+
+def test_a_predict_refused_for_its_cache_dir_leaves_the_output_untouched(program, texts, tmp_path, capsys):
+    output = tmp_path / "labels.csv"
+    (tmp_path / "cache").write_text("not a directory")
+    with MessagesServer(forward_reply) as server:
+        assert predict(program, texts, output, server) == 0
+        lines = output.read_text().splitlines(keepends=True)
+        output.write_text("".join(lines[:5]) + lines[5][:4])  # a run killed mid-row
+        before = output.read_bytes()
+        assert predict(program, texts, output, server, "--cache-dir", str(tmp_path / "cache")) == 2
+    assert "is a file, not a directory" in capsys.readouterr().err
+    assert output.read_bytes() == before  # exit 2: refused before anything was written, a half row not cut

@@ -96,3 +96,13 @@ def test_compile_from_classes_reports_real_accuracy_apart_and_keeps_the_real_tes
     synthetic = {row["text"] for row in csv.DictReader((out / "synthetic.csv").open())}
     real = {t for line in examples.read_text().splitlines() for t in json.loads(line)["examples"]}
     assert not synthetic & real
+
+
+def test_synthesis_that_paid_for_replies_but_kept_nothing_is_a_failed_run_not_a_refusal(tmp_path, capsys):
+    classes, _ = write_classes(tmp_path)
+    with MessagesServer(lambda request: "nothing usable") as server:
+        arguments = ["synthesize", str(classes), "--output", str(tmp_path / "train.csv"), "--per-class", "2"]
+        code = main([*arguments, "--base-url", server.base_url, "--no-cache"])
+        assert server.seen  # the calls were made: exit 2 would say the input was refused before any
+    assert code == 1
+    assert "no usable synthetic examples" in capsys.readouterr().err

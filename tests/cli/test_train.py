@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 import promptgraph as pg
-from promptgraph.cli import main
+from promptgraph.cli import main, parser
+from promptgraph.cli.train import remember_arguments, resumed_arguments
 from promptgraph.testing import MessagesServer
 from tests.messages_server import serve, tagged
 from tests.scenario import FORMAT, KEY_PHRASE, forward_reply, optimizer_reply, questions
@@ -270,3 +271,43 @@ def test_a_cache_dir_that_is_a_file_is_a_one_line_error(tmp_path, server, data, 
     evaluate = ["evaluate", str(program), str(data), *data_options(), "--base-url", server]
     assert main([*evaluate, "--cache-dir", str(tmp_path / "cache")]) == 2
     assert "is a file, not a directory" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("given", "key", "value"),
+    [
+        (["--max-consecutive-failures", "50"], "max_consecutive_failures", 50),  # as the breaker's message advises
+        (["--max-failure-rate", "0.9"], "max_failure_rate", 0.9),
+        (["--max-failure-rate", "0"], "max_failure_rate", 0.0),
+        (["--trust-code"], "trust_code", True),
+    ],
+)
+def test_resume_takes_the_patience_and_trust_options_given_with_it(tmp_path, data, given, key, value):
+    out = tmp_path / "run"
+    cache = ["--cache-dir", str(tmp_path / "cache")]
+    started = ["compile", str(data), "--out", str(out), "--max-consecutive-failures", "30", *cache]
+    remember_arguments(parser().parse_args(started), out)
+    again = parser().parse_args(["compile", "--resume", str(out), *cache, *given])
+    assert getattr(resumed_arguments(again), key) == value
+    as_started = resumed_arguments(parser().parse_args(["compile", "--resume", str(out), *cache]))
+    assert (as_started.max_consecutive_failures, as_started.trust_code) == (30, False)  # not this command's defaults
+
+
+def test_a_compile_refused_for_its_cache_dir_leaves_no_run_directory(tmp_path, server, data, capsys):
+    (tmp_path / "cache").write_text("not a directory")
+    out = tmp_path / "run"
+    compile_ = ["compile", str(data), *data_options(), *models(server), "--out", str(out)]
+    assert main([*compile_, "--cache-dir", str(tmp_path / "cache")]) == 2
+    assert "is a file, not a directory" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_resuming_a_run_that_has_no_checkpoint_is_refused_before_any_request(tmp_path, data, capsys):
+    out = tmp_path / "run"
+    with MessagesServer(tagged(reply)) as server:
+        started = ["compile", str(data), *data_options(), *models(server.base_url), "--out", str(out)]
+        # A run that stopped before its first checkpoint leaves only its command.json.
+        remember_arguments(parser().parse_args([*started, "--cache-dir", str(tmp_path / "cache")]), out)
+        assert main(["compile", "--resume", str(out), "--base-url", server.base_url]) == 2
+        assert not server.probes and not server.seen
+    assert "nothing to resume" in capsys.readouterr().err
