@@ -313,6 +313,7 @@ def resumed_arguments(arguments: argparse.Namespace) -> argparse.Namespace:
         raise UsageError(f"{path} is not valid JSON ({error}); it cannot be resumed: start a new run") from None
     if not isinstance(settings, dict):
         raise UsageError(f"{path} is not the settings of a run; it cannot be resumed: start a new run")
+    _require_trust_to_resume(arguments, settings, path)
     for key in RESUME_OVERRIDES:
         given = getattr(arguments, key, None)
         if given is not None and given is not False and given != parser_default(key):
@@ -322,6 +323,17 @@ def resumed_arguments(arguments: argparse.Namespace) -> argparse.Namespace:
     # Settings added to promptgraph since the run started take this command's values.
     merged = {**vars(arguments), **settings}
     return argparse.Namespace(**{**merged, "resume": arguments.resume, "out": arguments.resume, "run": arguments.run})
+
+
+def _require_trust_to_resume(arguments: argparse.Namespace, settings: dict, path: Path) -> None:
+    """Code named by a run's command.json runs only if this command says --trust-code: the file may not be yours."""
+    program = settings.get("program")
+    runs_code = isinstance(program, str) and ":" in program and not program.endswith(".json")
+    if (runs_code or settings.get("trust_code")) and not arguments.trust_code:
+        raise UsageError(
+            f"{path} names code to run ({program}); nothing was imported: if you trust it, resume with --trust-code"
+        )
+    settings["trust_code"] = bool(arguments.trust_code)  # this command's word, never the file's
 
 
 def resumed_cache_dir(arguments: argparse.Namespace, recorded: str | None) -> str | None:

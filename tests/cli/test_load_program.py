@@ -135,7 +135,23 @@ def test_a_program_built_from_a_file_trains_saves_predicts_with_trust_and_resume
         assert "--trust-code" in capsys.readouterr().err
         assert main([*predict, "--trust-code"]) == 0
         assert capsys.readouterr().out.splitlines()[1].endswith(",sincere,ok")
-        assert main(["compile", "--resume", str(out), *models]) == 0
+        assert main(["compile", "--resume", str(out), *models]) == 2  # the code is named by command.json
+        assert "--trust-code" in capsys.readouterr().err
+        assert main(["compile", "--resume", str(out), "--trust-code", *models]) == 0
+
+
+def test_resuming_a_run_directory_whose_settings_name_code_runs_none_of_it_without_trust(tmp_path, data, capsys):
+    marker = tmp_path / "PWN"
+    evil = tmp_path / "evil.py"
+    evil.write_text(f"open({str(marker)!r}, 'w').close()\ndef build():\n    raise SystemExit('ran')\n")
+    out = tmp_path / "shared-run"
+    out.mkdir()
+    settings = {"data": str(data), "program": f"{evil}:build", "trust_code": True, "text_column": "text"}
+    (out / "command.json").write_text(json.dumps(settings))
+    assert main(["compile", "--resume", str(out), "--base-url", "http://127.0.0.1:9"]) == 2
+    error = capsys.readouterr().err
+    assert f"{evil}:build" in error and "--trust-code" in error
+    assert not marker.exists()
 
 
 def test_predict_refuses_a_program_whose_function_runs_shell_commands(tmp_path, data, capsys):
