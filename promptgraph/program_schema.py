@@ -36,21 +36,21 @@ def names(value: Any) -> str | None:
     """A non-empty list of distinct, non-empty strings (inputs, outputs)."""
     if not isinstance(value, list) or not value:
         return "must be a non-empty list of names"
-    if not all(isinstance(item, str) and item.strip() for item in value):
-        return f"must hold only non-empty strings, not {value!r}"
-    if len(set(value)) != len(value):
-        return f"names a field twice: {value!r}"
-    return None
+    return _distinct_texts(value, "a field")
 
 
 def labels(value: Any) -> str | None:
     """Two or more distinct labels, each a string with something in it."""
     if not isinstance(value, list) or len(value) < 2:
         return f"must be a list of two or more labels, not {value!r}"
-    if not all(isinstance(item, str) and item.strip() for item in value):
+    return _distinct_texts(value, "a label")
+
+
+def _distinct_texts(value: list, item: str) -> str | None:
+    if not all(isinstance(entry, str) and entry.strip() for entry in value):
         return f"must hold only non-empty strings, not {value!r}"
     if len(set(value)) != len(value):
-        return f"names a label twice: {value!r}"
+        return f"names {item} twice: {value!r}"
     return None
 
 

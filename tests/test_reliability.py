@@ -5,7 +5,6 @@ import logging
 import os
 import signal
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from promptgraph.cli import main
 from promptgraph.compile import TrainingError
 from promptgraph.lm import AnthropicLM
 from promptgraph.testing import MessagesServer
+from tests.child import promptgraph_command
 from tests.messages_server import tagged
 from tests.scenario import FORMAT, KEY_PHRASE, classifier, forward_reply, optimizer_reply, questions
 
@@ -98,13 +98,6 @@ def test_resuming_a_different_run_is_refused(server, tmp_path):
         train(server, iterations=2, run_dir=tmp_path / "run", resume=True, seed=9)
 
 
-# SIGINT must act as Ctrl-C even when the tests run as a background job, which starts with it ignored.
-CHILD = """
-import signal, sys
-signal.signal(signal.SIGINT, signal.default_int_handler)
-from promptgraph.cli import main
-sys.exit(main(sys.argv[1:]))
-"""
 # Only a bound for a hung test: every wait below ends on an event (a request logged, a process gone).
 SAFETY_SECONDS = 600
 KILL_AT = 6 + 8 + 2 + 6 + 3  # validation, forward, critic + rewrite, validation, then 3 into iteration 2
@@ -134,7 +127,7 @@ class Interrupted:
         return reply
 
     def command(self, *arguments: str) -> list[str]:
-        return [sys.executable, "-c", CHILD, *arguments, "--base-url", self.server.base_url]
+        return promptgraph_command(*arguments, "--base-url", self.server.base_url)
 
     def kill_compile(self, how: signal.Signals, env: dict) -> None:
         data = self.tmp_path / "q.csv"
@@ -327,7 +320,7 @@ def test_ctrl_c_before_the_first_checkpoint_does_not_offer_a_resume_that_cannot_
     data = tmp_path / "q.csv"
     data.write_text("qid,text,label\n" + "".join(f"{e.id},{e.inputs['text']},{e.label}\n" for e in questions(40)))
     with MessagesServer(respond) as server:
-        command = [sys.executable, "-c", CHILD, "compile", str(data), "--out", str(tmp_path / "run"), *OPTIONS]
+        command = promptgraph_command("compile", str(data), "--out", str(tmp_path / "run"), *OPTIONS)
         command += ["--base-url", server.base_url]
         env = environment(tmp_path / "cache")
         child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -2,7 +2,6 @@ import csv
 import json
 import os
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 import promptgraph as pg
 from promptgraph.cli import main
 from promptgraph.testing import MessagesServer
+from tests.child import promptgraph_command
 from tests.scenario import FORMAT, KEY_PHRASE, forward_reply
 from tests.status_server import StatusServer
 
@@ -228,13 +228,6 @@ def test_resuming_answers_only_the_failed_rows_and_the_rest_keeping_one_row_per_
 # one run at a time
 
 
-CHILD = """
-import sys
-from promptgraph.cli import main
-sys.exit(main(sys.argv[1:]))
-"""
-
-
 def test_a_second_predict_on_the_same_output_is_refused_naming_the_one_running(program, texts, tmp_path):
     output = tmp_path / "labels.csv"
     started, go_on = threading.Event(), threading.Event()
@@ -246,7 +239,7 @@ def test_a_second_predict_on_the_same_output_is_refused_naming_the_one_running(p
 
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with MessagesServer(respond) as server:
-        command = [sys.executable, "-c", CHILD, "predict", str(program), str(texts), "--text-column", "question"]
+        command = promptgraph_command("predict", str(program), str(texts), "--text-column", "question")
         command += ["--id-column", "id", "--output", str(output), "--base-url", server.base_url, "--no-cache"]
         first = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
         try:

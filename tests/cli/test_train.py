@@ -2,7 +2,6 @@ import csv
 import json
 import os
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import promptgraph as pg
 from promptgraph.cli import main, parser
 from promptgraph.cli.train import remember_arguments, resumed_arguments
 from promptgraph.testing import MessagesServer
+from tests.child import promptgraph_command
 from tests.messages_server import serve, tagged
 from tests.scenario import FORMAT, KEY_PHRASE, forward_reply, optimizer_reply, questions
 
@@ -212,13 +212,6 @@ def test_compile_with_beam_search_through_the_cli_writes_the_search_into_the_rep
     assert 'id="iteration-1-search"' in page
 
 
-CHILD = """
-import sys
-from promptgraph.cli import main
-sys.exit(main(sys.argv[1:]))
-"""
-
-
 @pytest.mark.parametrize("second", ["compile", "resume"])
 def test_a_second_compile_into_a_run_directory_in_use_is_refused_naming_the_one_running(tmp_path, data, second):
     out = tmp_path / "run"
@@ -231,12 +224,12 @@ def test_a_second_compile_into_a_run_directory_in_use_is_refused_naming_the_one_
 
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PROMPTGRAPH_CACHE_DIR": str(tmp_path / "cache")}
     with MessagesServer(respond) as server:
-        first = [sys.executable, "-c", CHILD, "compile", str(data), *data_options(), *models(server.base_url)]
+        first = promptgraph_command("compile", str(data), *data_options(), *models(server.base_url))
         first += ["--iterations", "1", "--samples-per-label", "4", "--val-per-label", "3", "--out", str(out)]
         running = subprocess.Popen(first, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             assert started.wait(timeout=120), "the first compile never sent a request"
-            again = first if second == "compile" else [sys.executable, "-c", CHILD, "compile", "--resume", str(out)]
+            again = first if second == "compile" else promptgraph_command("compile", "--resume", str(out))
             refused = subprocess.run(again, env=env, capture_output=True, text=True, timeout=120)
             settings = (out / "command.json").read_text()
         finally:
