@@ -45,9 +45,14 @@ def add_trust_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def names_code(spec: str) -> bool:
+    """Whether a --program runs code to build the program (`file.py:function`) rather than loading a saved one."""
+    return not spec.endswith(".json") and ":" in spec
+
+
 def load_program(spec: str, *, trust_code: bool = False) -> Program:
     """A saved program (`x.json`), or `path/to/file.py:function` that returns a Program."""
-    if spec.endswith(".json") or ":" not in spec:
+    if not names_code(spec):
         if spec.endswith(".py"):
             raise ValueError(f"--program {spec}: name the function that builds the program, as {spec}:build")
         return load(spec, trust_code=trust_code)

@@ -30,6 +30,7 @@ from promptgraph.cli.options import (
     add_data_options,
     add_trust_option,
     load_program,
+    names_code,
     parse_labels,
     read_examples,
     require_inputs,
@@ -328,7 +329,7 @@ def resumed_arguments(arguments: argparse.Namespace) -> argparse.Namespace:
 def _require_trust_to_resume(arguments: argparse.Namespace, settings: dict, path: Path) -> None:
     """Code named by a run's command.json runs only if this command says --trust-code: the file may not be yours."""
     program = settings.get("program")
-    runs_code = isinstance(program, str) and ":" in program and not program.endswith(".json")
+    runs_code = isinstance(program, str) and names_code(program)
     if (runs_code or settings.get("trust_code")) and not arguments.trust_code:
         raise UsageError(
             f"{path} names code to run ({program}); nothing was imported: if you trust it, resume with --trust-code"
