@@ -1,0 +1,226 @@
+"""Answer formats: how a module asks for its outputs, reads them back, and writes a demo's answer.
+
+A format is fixed, not trained: its instruction goes at the end of every user message
+and no rewrite can reach it, so training can never break what the parser reads. The three
+sides of a format (the instruction, the parser and a demo's answer) are written next to
+each other here so they cannot drift apart.
+
+- `Tags`: each output inside its own tags, `<answer>...</answer>`; the last of each wins,
+  so a model that drafts and then corrects itself is read at its final word.
+- `LabelTag`: one label out of a fixed set, `Label: <label>X</label>` (a classifier).
+- `JSONSchema`: one JSON object; where the backend constrains output to a schema
+  (`output_config.format` on the Messages API), the reply cannot be anything else.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import attrs
+
+from promptgraph.signature import Field, Signature, SignatureError, describe_type, from_json, from_text
+from promptgraph.structured import first_json_object
+
+LABEL_TAG = re.compile(r"<label>\s*(.*?)\s*</label>", re.IGNORECASE | re.DOTALL)
+
+
+class Format(Protocol):
+    name: str  # saved in program files
+
+    def check(self, signature: Signature) -> None:
+        """Raise SignatureError if this format cannot carry the signature's outputs."""
+
+    def instruction(self, signature: Signature) -> str: ...
+
+    def parse(self, text: str, signature: Signature) -> dict[str, Any]:
+        """The outputs, typed; ValueError naming the field and what was wrong."""
+
+    def answer_text(self, outputs: Mapping[str, Any], signature: Signature) -> str: ...
+
+    def output_config(self, signature: Signature) -> dict[str, Any] | None:
+        """What to send as `output_config` for native constrained output; None for none."""
+
+
+def read_tags(text: str, names: tuple[str, ...]) -> dict[str, str]:
+    """The last `<name>...</name>` of each name; ValueError naming the missing ones."""
+    fields, missing = {}, []
+    for name in names:
+        found = re.findall(rf"<{re.escape(name)}>(.*?)</{re.escape(name)}>", text, re.DOTALL | re.IGNORECASE)
+        if found:
+            fields[name] = found[-1].strip()
+        else:
+            missing.append(f"<{name}>")
+    if missing:
+        raise ValueError(f"no {', '.join(missing)} in the reply")
+    return fields
+
+
+def read_label_tag(text: str) -> str | None:
+    """The last `<label>...</label>` in the text, or None."""
+    found = LABEL_TAG.findall(text)
+    return found[-1] if found else None
+
+
+def _hints(fields: tuple[Field, ...]) -> str:
+    """One line per field the model must know more of than its name: its type or description."""
+    lines = []
+    for field in fields:
+        kind = "" if field.type is str else describe_type(field.type)
+        if field.type == list[str]:
+            kind = "a list, one item a line"
+        about = "; ".join(part for part in (kind, field.description) if part)
+        if about:
+            lines.append(f"- {field.name}: {about}")
+    return "\n".join(lines)
+
+
+@attrs.frozen
+class Tags:
+    lead: str = ""  # said before the layout, e.g. to ask for reasoning first
+    name: str = "tags"
+
+    def check(self, signature: Signature) -> None:
+        records = [field.name for field in signature.outputs if field.is_record]
+        if records:
+            raise SignatureError(f"the Tags format cannot carry the record {', '.join(records)}; use JSONSchema()")
+
+    def instruction(self, signature: Signature) -> str:
+        layout = "\n".join(f"<{name}>...</{name}>" for name in signature.output_names)
+        hints = _hints(signature.outputs)
+        text = f"{self.lead}Write your reply in this layout, each part inside its tags:\n{layout}"
+        return f"{text}\n{hints}" if hints else text
+
+    def parse(self, text: str, signature: Signature) -> dict[str, Any]:
+        raw = read_tags(text, signature.output_names)
+        return {field.name: from_text(field, raw[field.name]) for field in signature.outputs}
+
+    def answer_text(self, outputs: Mapping[str, Any], signature: Signature) -> str:
+        return "\n".join(f"<{name}>{_as_text(outputs[name])}</{name}>" for name in signature.output_names)
+
+    def output_config(self, signature: Signature) -> dict[str, Any] | None:
+        return None
+
+
+@attrs.frozen
+class LabelTag:
+    name: str = "label"
+
+    def check(self, signature: Signature) -> None:
+        if len(signature.outputs) != 1 or not signature.outputs[0].choices:
+            raise SignatureError(
+                f"the LabelTag format needs exactly one output of Literal labels, not {signature.output_names}"
+            )
+
+    def instruction(self, signature: Signature) -> str:
+        labels = signature.outputs[0].choices
+        return (
+            f"Answer with exactly one of these labels: {', '.join(labels)}. "
+            "End your reply with `Label: <label>X</label>`, where X is the label."
+        )
+
+    def parse(self, text: str, signature: Signature) -> dict[str, Any]:
+        field = signature.outputs[0]
+        raw = read_label_tag(text)
+        if raw is None:
+            raise ValueError("no <label>...</label> in the reply")
+        return {field.name: from_text(field, raw)}
+
+    def answer_text(self, outputs: Mapping[str, Any], signature: Signature) -> str:
+        return f"Label: <label>{outputs[signature.outputs[0].name]}</label>"
+
+    def output_config(self, signature: Signature) -> dict[str, Any] | None:
+        return None
+
+
+@attrs.frozen
+class JSONSchema:
+    name: str = "json"
+
+    def check(self, signature: Signature) -> None:
+        return None  # JSON carries every type a signature has
+
+    def instruction(self, signature: Signature) -> str:
+        fields = "\n".join(
+            f"- {field.name} ({_json_kind(field)})" + (f": {field.description}" if field.description else "")
+            for field in signature.outputs
+        )
+        return f"Reply with only a JSON object with these fields:\n{fields}"
+
+    def parse(self, text: str, signature: Signature) -> dict[str, Any]:
+        data = first_json_object(text)
+        if data is None:
+            raise ValueError("no JSON object in the reply")
+        missing = [name for name in signature.output_names if name not in data]
+        if missing:
+            raise ValueError(f"the JSON object has no {', '.join(missing)}")
+        return {field.name: from_json(field, data[field.name]) for field in signature.outputs}
+
+    def answer_text(self, outputs: Mapping[str, Any], signature: Signature) -> str:
+        return json.dumps({name: outputs[name] for name in signature.output_names}, ensure_ascii=False)
+
+    def output_config(self, signature: Signature) -> dict[str, Any] | None:
+        return {"format": {"type": "json_schema", "schema": schema_of(signature.outputs)}}
+
+
+def schema_of(fields: tuple[Field, ...]) -> dict[str, Any]:
+    """A strict JSON schema (every field required, no others), as structured outputs need."""
+    return {
+        "type": "object",
+        "properties": {field.name: _field_schema(field) for field in fields},
+        "required": [field.name for field in fields],
+        "additionalProperties": False,
+    }
+
+
+def _field_schema(field: Field) -> dict[str, Any]:
+    if field.is_record:
+        schema = schema_of(field.type)
+    elif field.choices:
+        schema = {"type": "string", "enum": list(field.choices)}
+    elif field.type == list[str]:
+        schema = {"type": "array", "items": {"type": "string"}}
+    else:
+        schema = {"type": {str: "string", int: "integer", float: "number", bool: "boolean"}[field.type]}
+    return {**schema, "description": field.description} if field.description else schema
+
+
+def _json_kind(field: Field) -> str:
+    if field.is_record:
+        return "an object with " + ", ".join(inner.name for inner in field.type)
+    if field.choices:
+        return "one of " + ", ".join(json.dumps(choice) for choice in field.choices)
+    return {str: "text", int: "a whole number", float: "a number", bool: "true or false", list[str]: "a list of texts"}[
+        field.type
+    ]
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "\n".join(str(item) for item in value)
+    return str(value)
+
+
+FORMATS = {"tags": Tags, "label": LabelTag, "json": JSONSchema}
+
+
+def format_from_dict(data: Mapping[str, Any]) -> Format:
+    """A saved format, by name (never by import)."""
+    kind = FORMATS.get(data.get("name"))
+    if kind is None:
+        raise SignatureError(f"unknown answer format {data.get('name')!r}; expected one of {', '.join(FORMATS)}")
+    options = {key: value for key, value in data.items() if key != "name"}
+    allowed = {field.name for field in attrs.fields(kind)} - {"name"}
+    if set(options) - allowed or not all(isinstance(value, str) for value in options.values()):
+        raise SignatureError(
+            f"answer format {data['name']!r} takes only {', '.join(sorted(allowed)) or 'no options'} (text)"
+        )
+    return kind(**options)
+
+
+def format_to_dict(answer_format: Format) -> dict[str, Any]:
+    return attrs.asdict(answer_format)

@@ -1,0 +1,106 @@
+from typing import Literal
+
+import pytest
+
+from promptgraph.formats import JSONSchema, LabelTag, Tags, format_from_dict, format_to_dict, schema_of
+from promptgraph.signature import Signature, SignatureError
+
+LABELS = Signature.of(inputs=["text"], outputs={"label": Literal["sincere", "insincere"]})
+TYPED = Signature.of(
+    inputs=["question"], outputs={"answer": (str, "one sentence"), "confidence": float, "sources": list[str]}
+)
+ALL_FORMATS = [Tags(), LabelTag(), JSONSchema()]
+
+
+@pytest.mark.parametrize("answer_format, signature", [(Tags(), TYPED), (LabelTag(), LABELS), (JSONSchema(), TYPED)])
+def test_a_demo_answer_is_read_back_by_the_same_format(answer_format, signature):
+    outputs = (
+        {"label": "insincere"}
+        if signature is LABELS
+        else {"answer": "Paris.", "confidence": 0.9, "sources": ["atlas", "wiki"]}
+    )
+    assert answer_format.parse(answer_format.answer_text(outputs, signature), signature) == outputs
+
+
+def test_tags_keep_the_layout_generate_always_had_for_plain_text():
+    plain = Signature.of("question -> answer")
+    assert (
+        Tags().instruction(plain) == "Write your reply in this layout, each part inside its tags:\n<answer>...</answer>"
+    )
+
+
+def test_tags_name_each_typed_field_and_its_description():
+    instruction = Tags().instruction(TYPED)
+    assert "- answer: one sentence" in instruction
+    assert "- confidence: float" in instruction
+    assert "- sources: a list, one item a line" in instruction
+
+
+def test_tags_read_the_last_answer_and_name_a_missing_field():
+    signature = Signature.of("q -> answer")
+    assert Tags().parse("<answer>draft</answer> no wait <answer>final</answer>", signature) == {"answer": "final"}
+    with pytest.raises(ValueError, match="no <confidence>"):
+        Tags().parse("<answer>x</answer>", TYPED)
+
+
+def test_a_tag_with_a_wrong_type_names_the_field():
+    with pytest.raises(ValueError, match="confidence: expected a number, got 'very'"):
+        Tags().parse("<answer>x</answer><confidence>very</confidence><sources>a</sources>", TYPED)
+
+
+def test_the_label_format_names_every_label_and_the_tag():
+    instruction = LabelTag().instruction(LABELS)
+    assert "sincere, insincere" in instruction and "<label>X</label>" in instruction
+
+
+def test_the_label_format_refuses_a_label_outside_the_set():
+    with pytest.raises(ValueError, match="'neutral' is not one of sincere, insincere"):
+        LabelTag().parse("Label: <label>neutral</label>", LABELS)
+
+
+def test_the_label_format_needs_one_labelled_output():
+    with pytest.raises(SignatureError, match="exactly one output of Literal labels"):
+        LabelTag().check(TYPED)
+
+
+def test_tags_cannot_carry_a_record_but_json_can():
+    nested = Signature.of(inputs=["q"], outputs={"person": {"name": str, "age": int}})
+    with pytest.raises(SignatureError, match="cannot carry the record person"):
+        Tags().check(nested)
+    JSONSchema().check(nested)
+    assert JSONSchema().parse('{"person": {"name": "Ada", "age": 36}}', nested) == {
+        "person": {"name": "Ada", "age": 36}
+    }
+
+
+def test_json_reads_an_object_wrapped_in_prose_and_names_what_is_missing():
+    assert JSONSchema().parse('Sure: {"answer": "x", "confidence": 1, "sources": []}', TYPED)["confidence"] == 1.0
+    with pytest.raises(ValueError, match="has no confidence, sources"):
+        JSONSchema().parse('{"answer": "x"}', TYPED)
+    with pytest.raises(ValueError, match="no JSON object"):
+        JSONSchema().parse("no json here", TYPED)
+
+
+def test_the_schema_is_strict_as_structured_outputs_need():
+    schema = schema_of(TYPED.outputs)
+    assert schema["required"] == ["answer", "confidence", "sources"]
+    assert schema["additionalProperties"] is False
+    assert schema["properties"]["answer"] == {"type": "string", "description": "one sentence"}
+    assert schema["properties"]["sources"] == {"type": "array", "items": {"type": "string"}}
+    assert schema_of(LABELS.outputs)["properties"]["label"] == {"type": "string", "enum": ["sincere", "insincere"]}
+
+
+def test_only_json_asks_for_native_constrained_output():
+    assert JSONSchema().output_config(TYPED)["format"]["type"] == "json_schema"
+    assert Tags().output_config(TYPED) is None and LabelTag().output_config(LABELS) is None
+
+
+@pytest.mark.parametrize("answer_format", [Tags(lead="Think first. "), LabelTag(), JSONSchema()])
+def test_a_format_survives_its_dict_form(answer_format):
+    assert format_from_dict(format_to_dict(answer_format)) == answer_format
+
+
+@pytest.mark.parametrize("data", [{"name": "pickle"}, {"name": "tags", "module": "os"}, {"name": "tags", "lead": 3}])
+def test_a_saved_format_is_never_more_than_a_known_name(data):
+    with pytest.raises(SignatureError):
+        format_from_dict(data)
