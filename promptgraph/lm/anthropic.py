@@ -108,6 +108,8 @@ class AnthropicLM:
     _client: anthropic.Anthropic | None = attrs.field(default=None, init=False, repr=False)
     _client_lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
     _warned_of_usage: bool = attrs.field(default=False, init=False, repr=False)  # once per LM, not once per call
+    # Body fields this server answered 400 to (a server without structured outputs, a model without effort).
+    _unsupported: set[str] = attrs.field(factory=set, init=False, repr=False)
 
     def __repr__(self) -> str:
         return settings(self, always=("model",))  # never the key: api_key is repr=False
@@ -150,6 +152,21 @@ class AnthropicLM:
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _attempt(self, request: Request) -> Response:
+        """One request; a control this server refuses (400 naming it) is dropped for good and the request sent again."""
+        while True:
+            try:
+                return self._send(request)
+            except LMError as error:
+                refused = _refused_controls(error, self._controls(request))
+                if not refused:
+                    raise
+                self._unsupported |= refused
+                logger.warning(
+                    "%s refused %s; sending requests without it from now on (said once): %s",
+                    self.backend, " and ".join(sorted(refused)), error,
+                )  # fmt: skip
+
+    def _send(self, request: Request) -> Response:
         client = self._ensure_client()
         model, arguments = self._arguments(request)
         if request.sampling():
@@ -181,7 +198,26 @@ class AnthropicLM:
         mark_cached_prefix(arguments, request, model)
         if request.stop_sequences:
             arguments["stop_sequences"] = list(request.stop_sequences)
+        controls = self._controls(request)
+        output_config = {
+            name.split(".")[1]: value for name, value in controls.items() if name.startswith("output_config.")
+        }
+        if output_config:
+            arguments["output_config"] = output_config
+        if "thinking" in controls:
+            arguments["thinking"] = controls["thinking"]
         return model, arguments
+
+    def _controls(self, request: Request) -> dict[str, object]:
+        """The model controls this request asks for, by the name of their field in the body, less those the server refused."""
+        controls: dict[str, object] = {}
+        if request.effort is not None:
+            controls["output_config.effort"] = request.effort
+        if request.output_schema is not None:
+            controls["output_config.format"] = {"type": "json_schema", "schema": dict(request.output_schema)}
+        if request.thinking is not None:
+            controls["thinking"] = _thinking_param(request.thinking)
+        return {name: value for name, value in controls.items() if name not in self._unsupported}
 
     @contextlib.contextmanager
     def _errors_as_lm_errors(self, model: str, client: anthropic.Anthropic) -> Iterator[None]:
@@ -503,6 +539,24 @@ def _impossible_usage(usage: anthropic.types.Usage) -> dict[str, object]:
         for name, value in counts.items()
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TOKENS_PER_CALL
     }
+
+
+def _thinking_param(thinking: str | int) -> dict[str, object]:
+    if isinstance(thinking, int):
+        return {"type": "enabled", "budget_tokens": thinking}
+    return {"type": thinking}
+
+
+def _refused_controls(error: LMError, controls: dict[str, object]) -> set[str]:
+    """The controls a 400 refuses, named as the API names a field it does not take (`thinking: Extra inputs
+    are not permitted`): "output_config.format", all of "output_config", or "thinking". A 400 about a
+    control's value (`thinking.budget_tokens: ...`) is the caller's to fix, and stays an error."""
+    if error.status != 400:
+        return set()
+    text = str(error)
+    if "output_config:" in text:
+        return {name for name in controls if name.startswith("output_config.")}
+    return {name for name in controls if f"{name}:" in text}
 
 
 def _status_error(error: anthropic.APIStatusError, model: str) -> LMError:

@@ -57,6 +57,19 @@ def _optional_at_least(low: float, high: float | None = None):
     return check
 
 
+EFFORTS = ("low", "medium", "high", "xhigh", "max")
+MIN_THINKING_BUDGET = 1024  # the Messages API's floor for a manual thinking budget
+
+
+def _thinking(instance, attribute, value) -> None:
+    if value is None or value in ("adaptive", "disabled"):
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < MIN_THINKING_BUDGET:
+        raise ValueError(
+            f"thinking must be 'adaptive', 'disabled' or a budget of at least {MIN_THINKING_BUDGET} tokens, got {value!r}"
+        )
+
+
 @attrs.frozen
 class Request:
     """One call to a model.
@@ -79,10 +92,23 @@ class Request:
     top_p: float | None = attrs.field(default=None, validator=_optional_at_least(0.0, 1.0))
     top_k: int | None = attrs.field(default=None, validator=_optional_at_least(1))
     seed: int = 0
+    # Native constrained output: the reply must be JSON matching this schema, where the
+    # backend supports it (the Messages API's `output_config.format`); elsewhere the
+    # prompt's own format instruction is all the model has, and the parser checks.
+    output_schema: Mapping | None = attrs.field(default=None, repr=False)
+    effort: str | None = attrs.field(default=None, validator=attrs.validators.optional(attrs.validators.in_(EFFORTS)))
+    # None: the model's default; "adaptive" or "disabled"; or a budget of thinking tokens (at least 1,024),
+    # which count against max_tokens. Thinking is never read as the answer.
+    thinking: str | int | None = attrs.field(default=None, validator=_thinking)
     tag: str = "call"
     # The end of the prefix shared by many requests (the system prompt: -1; or the last of
     # the leading messages, e.g. few-shot demos), which a backend may cache; None: nothing shared.
     shared_prefix: int | None = None
+
+    def model_controls(self) -> dict:
+        """effort, thinking and an output schema, where asked for: each changes the answer or its cost."""
+        controls = {"output_schema": self.output_schema, "effort": self.effort, "thinking": self.thinking}
+        return {name: value for name, value in controls.items() if value is not None}
 
     def sampling(self) -> dict[str, float | int]:
         """The sampling settings that were asked for, and only those."""

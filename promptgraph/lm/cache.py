@@ -55,6 +55,7 @@ def request_key(request: Request, default_model: str, backend: str) -> str:
         "top_k": request.top_k,
         "seed": request.seed,
     }
+    fields |= request.model_controls()  # only when asked for: keys made before these existed stay valid
     canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -24,6 +24,8 @@ worth of requests, refills continuously, answers 429 when empty, and reports its
 `anthropic-ratelimit-requests-{limit,remaining,reset}` headers (per second here, not per
 minute). `output_tokens_per_second` adds the output-token bucket, which, like the API's,
 counts each request's `max_tokens` up front.
+`refuses` names body fields a server without them answers 400 to (e.g. "output_config.format"),
+and `thinking_tokens` ({effort: tokens}) makes replies spend thinking tokens, reported as output.
 A prefix marked `cache_control` is counted as cache-write tokens the first time and as
 cache-read tokens after, so prompt caching shows in the usage, as from the real API.
 
@@ -75,7 +77,25 @@ def request_from_body(body: dict) -> Request:
         max_tokens=body["max_tokens"],
         stop_sequences=body.get("stop_sequences", ()),
         temperature=body.get("temperature"),
+        output_schema=body.get("output_config", {}).get("format", {}).get("schema"),
+        effort=body.get("output_config", {}).get("effort"),
+        thinking=_thinking_setting(body.get("thinking")),
     )
+
+
+def _thinking_setting(thinking: dict | None) -> str | int | None:
+    if thinking is None:
+        return None
+    return thinking.get("budget_tokens") if thinking.get("type") == "enabled" else thinking.get("type")
+
+
+def refused_fields(body: dict, refuses: tuple[str, ...]) -> list[str]:
+    """The fields of this body a server that does not take `refuses` would reject."""
+    present = {"thinking"} if "thinking" in body else set()
+    present |= {f"output_config.{name}" for name in body.get("output_config", {})}
+    if body.get("output_config"):
+        present.add("output_config")
+    return sorted(name for name in refuses if name in present)
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -95,6 +115,12 @@ class MessagesServer:
     latency: float = 0.0  # seconds each reply takes, like a model generating
     slow_seconds: float = 5.0  # how long a "slow" fault sleeps
     batch_seconds: float = 0.0  # how long a Message Batch stays in progress
+    # Body fields answered with a 400 as a server without them does: "output_config.format"
+    # (no structured outputs), "output_config.effort", "output_config" (all of it), "thinking".
+    refuses: tuple[str, ...] = ()
+    # Thinking tokens a reply spends at each effort ("low", ..., "max"; None: no effort sent),
+    # reported as output tokens and shown as a thinking block before the answer, as models do.
+    thinking_tokens: dict[str | None, int] = attrs.field(factory=dict)
     seen: list[Request] = attrs.field(factory=list, init=False)  # every request answered or failed, in order
     statuses: collections.Counter = attrs.field(factory=collections.Counter, init=False)  # "batched": batch items
     probes: collections.Counter = attrs.field(factory=collections.Counter, init=False)  # pre-flight probes, by fault
@@ -201,21 +227,24 @@ class MessagesServer:
             text, stop_reason = text[: max(1, len(text) // 3)], "max_tokens"
         prompt = request.system + "".join(message.content for message in request.messages)
         written, read = self._prompt_cache(body)
+        thinking = self.thinking_tokens.get(request.effort, 0) if request.thinking != "disabled" else 0
         message = {
             "id": f"msg_{len(self.seen):06d}",
             "type": "message",
             "role": "assistant",
             "model": body["model"],
-            "content": [{"type": "text", "text": text}],
+            "content": [{"type": "text", "text": text}],  # a thinking block goes first, below
             "stop_reason": stop_reason,
             "stop_sequence": None,
             "usage": {
                 "input_tokens": count_tokens(prompt) - written - read,
-                "output_tokens": count_tokens(text),
+                "output_tokens": count_tokens(text) + thinking,
                 "cache_creation_input_tokens": written,
                 "cache_read_input_tokens": read,
             },
         }
+        if thinking:
+            message["content"].insert(0, {"type": "thinking", "thinking": "Hmm. " * thinking, "signature": "sig"})
         if fault == "no_usage":
             del message["usage"]
         if fault in ("negative_usage", "huge_usage"):
@@ -293,6 +322,11 @@ class MessagesServer:
                 body = json.loads(self.rfile.read(int(self.headers["content-length"])))
                 if self.path.rstrip("/").endswith("/v1/messages/batches"):
                     return self._create_batch(body)
+                refused = refused_fields(body, server.refuses)
+                if refused:
+                    with server._lock:
+                        server.statuses["refused"] += 1
+                    return self._error(400, "invalid_request_error", f"{refused[0]}: Extra inputs are not permitted")
                 request = request_from_body(body)
                 probe = PROBE_HEADER in self.headers
                 fault = server._always if probe else server._next_fault(request.max_tokens)
