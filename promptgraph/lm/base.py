@@ -96,6 +96,9 @@ class Request:
     # backend supports it (the Messages API's `output_config.format`); elsewhere the
     # prompt's own format instruction is all the model has, and the parser checks.
     output_schema: Mapping | None = attrs.field(default=None, repr=False)
+    # A GBNF grammar the reply must match, for servers that constrain decoding with one (llama-server);
+    # the Messages API has none and ignores it.
+    grammar: str | None = attrs.field(default=None, repr=False)
     effort: str | None = attrs.field(default=None, validator=attrs.validators.optional(attrs.validators.in_(EFFORTS)))
     # None: the model's default; "adaptive" or "disabled"; or a budget of thinking tokens (at least 1,024),
     # which count against max_tokens. Thinking is never read as the answer.
@@ -106,8 +109,13 @@ class Request:
     shared_prefix: int | None = None
 
     def model_controls(self) -> dict:
-        """effort, thinking and an output schema, where asked for: each changes the answer or its cost."""
-        controls = {"output_schema": self.output_schema, "effort": self.effort, "thinking": self.thinking}
+        """The controls asked for (effort, thinking, a schema or grammar): each changes the answer or its cost."""
+        controls = {
+            "output_schema": self.output_schema,
+            "grammar": self.grammar,
+            "effort": self.effort,
+            "thinking": self.thinking,
+        }
         return {name: value for name, value in controls.items() if value is not None}
 
     def sampling(self) -> dict[str, float | int]:

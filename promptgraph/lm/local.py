@@ -1,7 +1,8 @@
 """LocalServer: a real model on 127.0.0.1, reached through the same Anthropic client.
 
 llama.cpp's `llama-server` speaks POST /v1/messages, so the rest of promptgraph gets an
-ordinary `AnthropicLM(base_url=...)` and never knows the model is local.
+ordinary `AnthropicLM(base_url=...)` and never knows the model is local; only constrained
+calls take the server's own endpoint (lm/llama_server.py).
 
 The server must never outlive us. It is stopped when the `with` block ends (normally, on
 an error, or on Ctrl-C), by a finalizer if the object is dropped or the interpreter exits,
@@ -27,6 +28,7 @@ import attrs
 
 from promptgraph.errors import PromptgraphError
 from promptgraph.lm.anthropic import AnthropicLM
+from promptgraph.lm.llama_server import LlamaServerLM
 from promptgraph.lm.local_setup import LocalFiles, find_local
 
 PR_SET_PDEATHSIG = 1
@@ -80,12 +82,19 @@ class LocalServer:
         files = self._files()
         return files.model.name.removesuffix(".gguf")
 
-    def lm(self, **options) -> AnthropicLM:
-        """An LM for this server; as many requests in flight as the server has slots."""
+    def lm(self, **options) -> LlamaServerLM:
+        """An LM for this server; as many requests in flight as the server has slots. Constrained calls
+        (a grammar or a JSON schema) go to the server's own endpoint, the rest through the Messages API."""
         # Named by its model, not its URL: the port is new every run, the answers are the same.
         backend = f"local:{self._files().model.name}"
-        return AnthropicLM(
-            model=self.model_name, base_url=self.base_url, max_concurrency=self.slots, backend_name=backend, **options
+        return LlamaServerLM(
+            AnthropicLM(
+                model=self.model_name,
+                base_url=self.base_url,
+                max_concurrency=self.slots,
+                backend_name=backend,
+                **options,
+            )
         )
 
     def start(self) -> LocalServer:

@@ -3,6 +3,7 @@
 Slow by nature (a 135M model on 2 cores): the runs are kept to a few dozen requests.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -77,6 +78,32 @@ def test_a_forward_pass_gets_real_replies_and_token_counts(server):
     (account,) = ledger.accounts()
     assert account.calls == 8 and account.usage.input_tokens > 8 * 20 and account.usage.output_tokens > 0
     assert "no list price" in ledger.table()
+
+
+@requires_local
+def test_a_grammar_makes_the_small_model_answer_exactly_one_label(server):
+    grammar = 'root ::= "Label: <label>" ("sincere" | "insincere") "</label>"'
+    requests = [
+        pg.Request(messages=[("user", example.inputs["text"])], max_tokens=24, grammar=grammar, tag="forward")
+        for example in questions()[:4]
+    ]
+    replies = [server.lm().complete(request).text for request in requests]
+    assert set(replies) <= {"Label: <label>sincere</label>", "Label: <label>insincere</label>"}
+
+
+@requires_local
+def test_a_json_schema_makes_the_small_model_answer_valid_json(server):
+    schema = {
+        "type": "object",
+        "properties": {"label": {"type": "string", "enum": list(LABELS)}},
+        "required": ["label"],
+        "additionalProperties": False,
+    }
+    request = pg.Request(
+        messages=[("user", "Is this sincere? How do I bake bread?")], max_tokens=40, output_schema=schema
+    )
+    reply = server.lm().complete(request)
+    assert json.loads(reply.text)["label"] in LABELS and reply.usage.output_tokens > 0
 
 
 @requires_local
