@@ -9,7 +9,9 @@ a compiled program can be a stage of a bigger one.
 
 from __future__ import annotations
 
+import functools
 import json
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,14 +22,13 @@ import networkx as nx
 from promptgraph import program_file
 from promptgraph.data import Example
 from promptgraph.errors import PromptgraphError
-from promptgraph.lm import LM, Ledger, map_concurrent
+from promptgraph.executors import BatchExecutor, Executor, ThreadExecutor, Unfinished
+from promptgraph.lm import LM, Batching, Ledger
 from promptgraph.lm.files import atomic_write
-from promptgraph.lm.message_batches import Batching, Collector, Deferred
 from promptgraph.module import Context, Module
 from promptgraph.parameter import Demo, Demos, Parameter
 from promptgraph.trace import FAILED, NodeTrace, Outcome, Trace
 
-MAX_BATCH_ROUNDS = 20  # batches per generation: a module may call the model this many times in a row
 NAMED_IN_REPR = 5  # a program with more nodes is summed up by their count: a repr is one line
 
 
@@ -255,43 +256,40 @@ class Program(Module):
         seed: int = 0,
         tag: str = "forward",
         progress: bool | None = None,
+        executor: Executor | None = None,
         batch: Batching | None = None,
     ) -> list[Trace]:
         """One Trace per example, in order. Failures are recorded in the traces, not raised.
 
-        With `batch`, each generation's calls go through Message Batches (half price, slower):
-        the generation runs once to collect its requests, the batch answers them, and it runs
-        again on the answers (again per step, for a node that calls more than once).
+        Each generation's calls are handed to the `executor`: on threads by default, or
+        `BatchExecutor(Batching(...))` for Message Batches (half price, slower).
+        `batch=Batching(...)` is the old spelling of the latter and is deprecated.
         """
+        if batch is not None:
+            if executor is not None:
+                raise TypeError("pass executor= or the deprecated batch=, not both")
+            warnings.warn(
+                "Program.run(batch=...) is deprecated; pass executor=BatchExecutor(batching)",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            executor = BatchExecutor(batch)
+        executor = executor if executor is not None else ThreadExecutor()
         self._require_inputs(examples)
-        collector = Collector(lm, batch) if batch is not None else None
-        ctx = Context(lm=collector or lm, ledger=ledger, seed=seed, tag=tag)
         done: list[dict[str, NodeTrace]] = [{} for _ in examples]
-
-        def one(task: tuple[int, str]) -> NodeTrace | None:
-            index, node = task
-            try:
-                return self._run_node(node, examples[index].inputs, done[index], ctx)
-            except Deferred:
-                return None  # its request is in the next batch
-
         for generation in self.generations():
-            waiting = [(index, node) for index in range(len(examples)) for node in generation]
-            for _ in range(MAX_BATCH_ROUNDS):
-                results = map_concurrent(one, waiting, workers=lm.max_concurrency, progress=progress, description=tag)
-                for (index, node), node_trace in zip(waiting, results, strict=True):
-                    if node_trace is not None:
-                        done[index][node] = node_trace
-                waiting = [task for task, node_trace in zip(waiting, results, strict=True) if node_trace is None]
-                if not waiting:
-                    break
-                collector.send()
-            else:
-                stuck = sorted({node for _, node in waiting})
-                raise GraphError(
-                    f"{', '.join(stuck)} asked for new requests after {MAX_BATCH_ROUNDS} batches; a module run through "
-                    "batches must ask the same requests when run again on the same inputs"
-                )
+            tasks = [(index, node) for index in range(len(examples)) for node in generation]
+            calls = [
+                functools.partial(self._node_call, node, examples[index].inputs, done[index], ledger, seed, tag)
+                for index, node in tasks
+            ]
+            try:
+                results = executor.run(calls, lm=lm, progress=progress, description=tag)
+            except Unfinished as error:
+                stuck = sorted({tasks[index][1] for index in error.indices})
+                raise GraphError(f"{', '.join(stuck)} {error.reason}") from error
+            for (index, node), node_trace in zip(tasks, results, strict=True):
+                done[index][node] = node_trace
         output = self.output
         return [
             Trace(example=example, nodes=nodes, output=output) for example, nodes in zip(examples, done, strict=True)
@@ -318,6 +316,19 @@ class Program(Module):
         return Outcome(
             "ok", outputs={field: final.outputs[field]}, request=final.outcome.request, response=final.outcome.response
         )
+
+    def _node_call(
+        self,
+        node: str,
+        program_inputs: Mapping[str, Any],
+        done: Mapping[str, NodeTrace],
+        ledger: Ledger | None,
+        seed: int,
+        tag: str,
+        lm: LM,
+    ) -> NodeTrace:
+        """One node on one example with the LM its executor gives it."""
+        return self._run_node(node, program_inputs, done, Context(lm=lm, ledger=ledger, seed=seed, tag=tag))
 
     def _run_node(
         self, node: str, program_inputs: Mapping[str, Any], done: Mapping[str, NodeTrace], ctx: Context

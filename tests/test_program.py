@@ -119,3 +119,17 @@ def test_a_large_program_repr_counts_its_nodes_instead_of_naming_them():
     for index in range(30):
         program.add(f"step_with_a_long_name_{index}", Prompt())
     assert repr(program) == "Program(nodes=30, trainable=90)"
+
+
+def test_the_old_batch_keyword_still_runs_through_batches_with_a_deprecation_warning():
+    from promptgraph.lm import AnthropicLM, Batching
+    from promptgraph.testing import MessagesServer
+
+    with MessagesServer(upper_reply, batch_seconds=0.02) as server:
+        lm = AnthropicLM(base_url=server.base_url, api_key="test", max_retries=0, layer_retries=0)
+        with pytest.warns(DeprecationWarning, match="executor=BatchExecutor"):
+            traces = two_step().run(
+                [Example({"question": "hi"})], lm=lm, progress=False, batch=Batching(poll_seconds=0.02, progress=False)
+            )
+        assert len(server.batches) == 2
+    assert traces[0].status == OK
