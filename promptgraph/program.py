@@ -26,7 +26,7 @@ from promptgraph.executors import BatchExecutor, Executor, ThreadExecutor, Unfin
 from promptgraph.lm import LM, Batching, Ledger
 from promptgraph.lm.files import atomic_write
 from promptgraph.module import Context, Module
-from promptgraph.parameter import Demo, Demos, Parameter
+from promptgraph.parameter import Demo
 from promptgraph.trace import FAILED, NodeTrace, Outcome, Trace
 
 NAMED_IN_REPR = 5  # a program with more nodes is summed up by their count: a repr is one line
@@ -72,8 +72,6 @@ class Program(Module):
         self._nodes[name] = module
         self._wiring[name] = sources
         self._graph = _graph_of(self._wiring)
-        for path, parameter in module.named_parameters(name):
-            parameter.name = path
         return self
 
     def connect(self, source: str, target: str) -> Program:
@@ -160,13 +158,9 @@ class Program(Module):
             if source.split(".", 1)[0] == node and "." in source
         ]
 
-    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
-        for name, module in self._nodes.items():
-            yield from module.named_parameters(f"{prefix}.{name}" if prefix else name)
-
-    def named_demos(self, prefix: str = "") -> Iterator[tuple[str, Demos]]:
-        for name, module in self._nodes.items():
-            yield from module.named_demos(f"{prefix}.{name}" if prefix else name)
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """A program's children are its nodes: its parameters are named `node.path`."""
+        yield from self._nodes.items()
 
     def values(self) -> dict[str, str]:
         return {name: parameter.value for name, parameter in self.named_parameters()}

@@ -133,3 +133,30 @@ def test_the_old_batch_keyword_still_runs_through_batches_with_a_deprecation_war
             )
         assert len(server.batches) == 2
     assert traces[0].status == OK
+
+
+def test_parameter_names_are_full_paths_after_a_program_is_nested_in_another():
+    inner = two_step()
+    outer = Program(inputs=("question",)).add("stage", inner)
+    paths = {id(parameter): path for path, parameter in outer.named_parameters()}
+    assert paths[id(inner.nodes["draft"].system)] == "stage.draft.system"
+    assert [path for path, _ in inner.named_parameters()][0] == "draft.system"  # the inner program's own view
+
+
+def test_a_module_added_as_two_nodes_has_its_parameters_named_once():
+    shared = Prompt(inputs=("question",), outputs=("draft",))
+    program = Program(inputs=("question",)).add("first", shared).add("second", shared)
+    assert list(program.values()) == ["first.system", "first.prefix", "first.suffix"]
+
+
+def test_adding_a_module_to_a_program_writes_nothing_into_its_parameters():
+    module = Prompt(inputs=("question",))
+    Program(inputs=("question",)).add("node", module)
+    assert repr(module.system) == "Parameter(value='', trainable=True)"
+
+
+def test_reading_a_parameter_name_is_deprecated_and_gives_the_label_it_was_made_with():
+    from promptgraph.parameter import Parameter
+
+    with pytest.warns(DeprecationWarning, match="named_parameters"):
+        assert Parameter("v", name="mine").name == "mine"
