@@ -12,13 +12,14 @@ can subclass them without decorators; they hold no LM: the LM arrives in the Con
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
 
 from promptgraph.lm import LM, Ledger, Request, Response, call
-from promptgraph.parameter import Demos, Parameter
+from promptgraph.parameter import Demos, Feedback, Parameter
 from promptgraph.trace import Outcome
 
 
@@ -77,6 +78,21 @@ class Module(abc.ABC):
         for _, demos in self.named_demos():
             demos.trainable = False
         return self
+
+    def pass_feedback(self, received: Sequence[Feedback]) -> Mapping[str, Sequence[Feedback]] | None:
+        """How feedback on this module's outputs reaches its inputs, input by input, with no critic.
+
+        None (the default): a critic reads this module's traces and writes what each input should
+        change. A module with nothing to judge (a Python Function) hands the feedback on instead.
+        """
+        if getattr(self, "passes_feedback", False):  # the old spelling: a flag that meant "hand it all on"
+            warnings.warn(
+                f"{type(self).__name__}.passes_feedback is deprecated; override Module.pass_feedback instead",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            return {field: list(received) for field in self.inputs}
+        return None
 
     def check(self, values: dict[str, str]) -> list[str]:
         """Problems with candidate values (keyed by local parameter path); none by default."""
