@@ -283,7 +283,7 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
     ledger.close_journal()
     best = best_iteration(history)
     _restore(student, history[best])
-    student.meta = {
+    student.meta = student.meta | {  # the user's own keys stay; compile's record replaces an older one
         "best_iteration": best,
         "stopped": stopped,
         "metrics": history[best].val.to_dict(),

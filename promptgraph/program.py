@@ -40,7 +40,8 @@ class Program(Module):
     def __init__(self, inputs: Sequence[str] = ("text",)):
         self.inputs = tuple(inputs)
         self.description = "runs a trained sub-program"
-        self.meta: dict[str, Any] = {}  # what training recorded: history, metrics, cost
+        # Saved with the program: your own keys, and what compile recorded (metrics, cost, history, best_iteration).
+        self.meta: dict[str, Any] = {}
         self._graph = nx.DiGraph()
         self._nodes: dict[str, Module] = {}
         self._wiring: dict[str, dict[str, str]] = {}

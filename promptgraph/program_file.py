@@ -65,7 +65,7 @@ def values_from_dict(program: Program, data: dict[str, Any], where: str) -> Prog
         _validate(module, node, place)
     for module, node, place in plans:
         _assign(module, node, place)
-    program.meta = data.get("meta", {})
+    program.meta = program.meta | data.get("meta", {})  # keys the file does not have stay as they were
     return program
 
 
