@@ -9,8 +9,8 @@ a compiled program can be a stage of a bigger one.
 
 from __future__ import annotations
 
+import copy
 import functools
-import json
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -24,7 +24,6 @@ from promptgraph.data import Example
 from promptgraph.errors import PromptgraphError
 from promptgraph.executors import BatchExecutor, Executor, ThreadExecutor, Unfinished
 from promptgraph.lm import LM, Batching, Ledger
-from promptgraph.lm.files import atomic_write
 from promptgraph.module import Context, Module
 from promptgraph.parameter import Demo
 from promptgraph.trace import FAILED, NodeTrace, Outcome, Trace
@@ -227,14 +226,12 @@ class Program(Module):
             "inputs": list(self.inputs),
             "output": self.output,
             "nodes": nodes,
-            "meta": self.meta,
+            "meta": copy.deepcopy(self.meta),  # data, not a view: changing it leaves the program as it was
         }
 
     def save(self, path: str | Path) -> Path:
         """Write the program as readable JSON (see saving.py); a crash mid-write never leaves half a file."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return atomic_write(path, json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        return program_file.write(self.to_dict(), path)
 
     def load_values(self, path: str | Path) -> Program:
         """Take the parameter values of a saved program with the same nodes; all or none."""

@@ -1,4 +1,4 @@
-"""A saved program's file: reading and checking it, and putting its values into modules built in code.
+"""A saved program's file: writing it, reading and checking it, and putting its values into modules built in code.
 
 The half of saving that needs neither the registry nor a Program to build, so `program.py`
 (`Program.load_values`) can use it and imports still run one way: `saving.py`, which rebuilds
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from promptgraph import program_schema as schema
 from promptgraph.errors import PromptgraphError
+from promptgraph.lm.files import atomic_write
 from promptgraph.module import Module
 from promptgraph.parameter import Demo
 
@@ -47,6 +48,13 @@ def read(path: str | Path) -> dict[str, Any]:
         if not isinstance(data.get(key), kind):
             raise LoadError(f"{path}: {key!r} is missing or not a {kind.__name__}")
     return data
+
+
+def write(data: dict[str, Any], path: str | Path) -> Path:
+    """A program's data (`Program.to_dict()`) as readable JSON; a crash mid-write never leaves half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def load_values(program: Program, path: str | Path) -> Program:

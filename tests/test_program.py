@@ -160,3 +160,15 @@ def test_reading_a_parameter_name_is_deprecated_and_gives_the_label_it_was_made_
 
     with pytest.warns(DeprecationWarning, match="named_parameters"):
         assert Parameter("v", name="mine").name == "mine"
+
+
+def test_to_dict_is_plain_data_that_changing_leaves_the_program_as_it_was():
+    import json
+
+    program = two_step()
+    program.meta = {"owner": {"team": "data"}}
+    data = program.to_dict()
+    assert json.loads(json.dumps(data)) == data  # only JSON's own types: no objects, no tuples
+    data["meta"]["owner"]["team"] = "changed"
+    data["nodes"][0]["parameters"]["system"]["history"].append("changed")
+    assert program.meta == {"owner": {"team": "data"}} and program.nodes["draft"].system.history == []
