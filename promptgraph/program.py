@@ -2,9 +2,10 @@
 
 Each node's inputs are wired to a program input (`"text"`) or to another node's output
 (`"retrieve.passages"`). Examples run generation by generation
-(`networkx.topological_generations`); within a generation every (example, node) call
-runs concurrently, bounded by the LM's own concurrency. A Program is itself a Module, so
-a compiled program can be a stage of a bigger one.
+(`networkx.topological_generations`); each generation's (example, node) calls are handed
+to an executor (executors.py): on threads, bounded by the LM's own concurrency, or through
+Message Batches. The program only schedules them. A Program is itself a Module, so a
+compiled program can be a stage of a bigger one.
 """
 
 from __future__ import annotations
