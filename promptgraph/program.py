@@ -258,16 +258,7 @@ class Program(Module):
         `BatchExecutor(Batching(...))` for Message Batches (half price, slower).
         `batch=Batching(...)` is the old spelling of the latter and is deprecated.
         """
-        if batch is not None:
-            if executor is not None:
-                raise TypeError("pass executor= or the deprecated batch=, not both")
-            warnings.warn(
-                "Program.run(batch=...) is deprecated; pass executor=BatchExecutor(batching)",
-                DeprecationWarning,
-                stacklevel=2,
-            )
-            executor = BatchExecutor(batch)
-        executor = executor if executor is not None else ThreadExecutor()
+        executor = _executor(executor, batch)
         self._require_inputs(examples)
         done: list[dict[str, NodeTrace]] = [{} for _ in examples]
         for generation in self.generations():
@@ -346,6 +337,17 @@ class Program(Module):
                     f"example {example.id or example} has no input {', '.join(missing)}; "
                     f"the program reads {', '.join(self.inputs)} (choose the columns when loading the data)"
                 )
+
+
+def _executor(executor: Executor | None, batch: Batching | None) -> Executor:
+    if batch is None:
+        return executor if executor is not None else ThreadExecutor()
+    if executor is not None:
+        raise TypeError("pass executor= or the deprecated batch=, not both")
+    warnings.warn(
+        "Program.run(batch=...) is deprecated; pass executor=BatchExecutor(batching)", DeprecationWarning, stacklevel=3
+    )
+    return BatchExecutor(batch)
 
 
 def _graph_of(wiring: Mapping[str, Mapping[str, str]]) -> nx.DiGraph:
