@@ -180,13 +180,16 @@ def backward(
         module = program.nodes[node]
         received = tuple(arrived[node])
         upstream = [(field, source) for field, source in program.wiring(node).items() if "." in source]
-        if getattr(module, "passes_feedback", False):
-            merged = "\n".join(f"({item.source}) {item.text}" for item in received)
+        passed = module.pass_feedback(received)  # the module's own rule, or None: ask a critic
+        if passed is not None:
             critique = Critique(
                 node,
                 "passed through unchanged",
                 {},
-                {field: merged for field, _ in upstream},
+                {
+                    field: "\n".join(f"({item.source}) {item.text}" for item in passed.get(field, ()))
+                    for field, _ in upstream
+                },
                 (),
                 received=received,
                 passed_through=True,
@@ -203,8 +206,8 @@ def backward(
         critiques.append(critique)
         for field, source in upstream:
             producer, output = source.split(".", 1)
-            if critique.passed_through:
-                items = [Feedback(f"{item.source}, passed through {node}", item.text) for item in received]
+            if passed is not None:
+                items = [Feedback(f"{item.source}, passed through {node}", item.text) for item in passed.get(field, ())]
             else:
                 text = critique.inputs.get(field)
                 items = [Feedback(f"critic of {node}, on {source} (its input {field})", text)] if text else []

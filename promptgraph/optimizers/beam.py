@@ -21,6 +21,7 @@ from collections.abc import Sequence
 import attrs
 
 from promptgraph.backward import CritiqueLimits, backward
+from promptgraph.executors import executor_for
 from promptgraph.lm import LM, Request
 from promptgraph.lm.reprs import settings
 from promptgraph.metrics import Evaluation, evaluate
@@ -97,7 +98,7 @@ class BeamSearch:
                 member_traces, member_eval = traces, evaluation
             else:
                 member_traces = work.run(
-                    minibatch, lm=context.lm, ledger=context.ledger, seed=context.seed, batch=context.batch,
+                    minibatch, lm=context.lm, ledger=context.ledger, seed=context.seed, executor=executor_for(context.batch),
                     progress=context.progress,
                 )  # fmt: skip
                 member_eval = evaluate(member_traces, metric=context.metric, labels=context.labels)
