@@ -3,7 +3,7 @@ import json
 import attrs
 import pytest
 
-from promptgraph import Classify, Example, Program, Prompt, ScriptedLM, backward, evaluate
+from promptgraph import Classify, Example, Program, Prompt, ScriptedLM, backward, evaluate, prompts
 from promptgraph.backward import CritiqueLimits, select_examples
 from tests.scenario import LABELS, classifier, forward_lm, questions
 
@@ -107,7 +107,7 @@ def test_feedback_on_an_input_flows_to_the_module_that_produced_it():
     traces, evaluation = run(program, questions(10))
 
     def respond(request):
-        if "`classify`" in request.messages[0].content:
+        if prompts.read(request.messages[0].content).step == "classify":
             return json.dumps({"critique": "c", "parameters": {}, "inputs": {"summary": "keep the group named"}})
         return json.dumps({"critique": "s", "parameters": {}, "inputs": {}})
 

@@ -11,7 +11,7 @@ The forward prompts are not here: their text is the user's, trained (modules/pro
 """
 
 from promptgraph.prompts.environment import Rendered, clip
-from promptgraph.prompts.markup import Shown, ShownExample, Tried, read
+from promptgraph.prompts.markup import Shown, ShownExample, ShownTry, read
 from promptgraph.prompts.render import (
     CRITIC,
     OPRO,
@@ -46,7 +46,7 @@ __all__ = [
     "Rendered",
     "Shown",
     "ShownExample",
-    "Tried",
+    "ShownTry",
     "clip",
     "critic",
     "opro",

@@ -62,7 +62,7 @@ class ShownExample:
 
 
 @attrs.frozen
-class Tried:
+class ShownTry:
     """Values an optimizer tried together and the score they got."""
 
     score: float
@@ -76,7 +76,7 @@ class Shown:
     step: str | None = None
     values: dict[str, str] = attrs.field(factory=dict)  # name -> text, outside <tried>
     rejected: dict[str, tuple[str, ...]] = attrs.field(factory=dict)
-    tried: tuple[Tried, ...] = ()
+    tried: tuple[ShownTry, ...] = ()
     upstream: dict[str, str] = attrs.field(factory=dict)  # input field -> the step output it comes from
     examples: tuple[ShownExample, ...] = ()
     class_name: str | None = None
@@ -85,7 +85,7 @@ class Shown:
 
 def read(text: str) -> Shown:
     """What `text` (a prompt rendered by promptgraph.prompts) shows in markup."""
-    tried = tuple(Tried(score=float(_unescape(score)), values=_values(body)) for score, body in _TRIED.findall(text))
+    tried = tuple(ShownTry(score=float(_unescape(score)), values=_values(body)) for score, body in _TRIED.findall(text))
     outside = _TRIED.sub("", text)
     rejected: dict[str, tuple[str, ...]] = {}
     for name, body in _REJECTED.findall(text):
