@@ -19,7 +19,6 @@ PARAPHRASE = "paraphrase"
 OPRO = "opro"
 PROPOSE = "propose"
 SYNTHESIZE = "synthesize"  # with the phase: "synthesize generate", "synthesize diversify", "synthesize expand"
-SYNTHESIS_PHASES = ("generate", "diversify", "expand")
 
 
 class Rejected(Protocol):
