@@ -153,13 +153,13 @@ def overhead() -> None:
 
 def _scripted_world():
     sys.path.insert(0, str(ROOT))
-    from tests.scenario import chain, chain_forward, forward_reply, graph_critic, graph_rewriter
+    from tests.scenario import asked, chain, chain_forward, forward_reply, graph_critic, graph_rewriter
 
     def world(request: pg.Request) -> str:
         """The tests' scripted world: the forward model errs until the critic's advice is taken."""
-        if request.tag == "critic":
+        if asked(request) == "critic":
             return graph_critic(request)
-        if request.tag == "rewrite":
+        if asked(request) == "rewrite":
             return edits_reply(request) if '"edits"' in request.messages[0].content else graph_rewriter(request)
         content = request.messages[-1].content
         return chain_forward(request) if "<note>" in content or "<summary>" in content else forward_reply(request)

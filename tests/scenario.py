@@ -40,12 +40,19 @@ def forward_reply(request: Request) -> str:
     return f"Reasoning done. Label: <label>{'insincere' if insincere else 'sincere'}</label>"
 
 
+def asked(request: Request) -> str:
+    """What a request is: its tag; a Message Batches item carries none (compile --batch sends the
+    optimizer's calls so), and is told by its markup: only a critique names the step under review."""
+    if request.tag != "call":
+        return request.tag
+    shown = prompts.read(request.messages[0].content)
+    return "critic" if shown.step is not None else "rewrite" if shown.values else "forward"
+
+
 def optimizer_reply(request: Request) -> str:
     prompt = request.messages[0].content
     shown = prompts.read(prompt)
-    # A Message Batches item carries no tag (the CLI's --batch sends these calls so); of the two
-    # prompts this world answers, only the critic's names the step under review.
-    if request.tag == "critic" or (request.tag == "call" and shown.step is not None):
+    if asked(request) == "critic":
         name = next(name for name in shown.values if name.endswith("system"))
         return json.dumps(
             {

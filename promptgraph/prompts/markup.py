@@ -12,10 +12,10 @@ from the request's `tag` and from these elements, never from headings or wording
     </rejected>
     <tried score="0.700">...</tried>             values tried together, and their score (OPRO)
     <upstream name="note" from="note.note"/>     an input another step produced
-    <example number="1" verdict="WRONG" expected="insincere" answered="sincere">
-    <input name="text">...</input>               an example: its inputs, and what the
-    ...                                          prompt says of it (critic); `expected`
-    </example>                                   only in the optimizers' listings
+    <example verdict="WRONG" expected="insincere">  an example: the right answer, the
+    <input name="text">...</input>               critic's verdict on the program's
+    ...                                          (critic only), its inputs, then what
+    </example>                                   the prompt says of it in prose
     <class>correct</class>                       the class a synthesis call is about
     <summary>...</summary>                       a summary to expand into an example
 
@@ -52,8 +52,6 @@ class ShownExample:
     inputs: dict[str, str]
     expected: str | None = None  # the right answer
     verdict: str | None = None  # the critic's prompts: "correct" or "WRONG"
-    answered: str | None = None  # the critic's prompts: what the program answered
-    number: int | None = None
     text: str = ""  # everything the element holds, inputs included
 
     @property
@@ -108,13 +106,10 @@ def _values(text: str) -> dict[str, str]:
 
 def _example(attributes: str, body: str) -> ShownExample:
     found = {name: _unescape(value) for name, value in _ATTRIBUTE.findall(attributes)}
-    number = found.get("number")
     return ShownExample(
         inputs={_unescape(name): value for name, value in _INPUT.findall(body)},
         expected=found.get("expected"),
         verdict=found.get("verdict"),
-        answered=found.get("answered"),
-        number=int(number) if number is not None else None,
         text=body,
     )
 

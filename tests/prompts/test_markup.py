@@ -15,7 +15,8 @@ def test_the_critic_shows_the_step_its_texts_its_upstream_inputs_and_its_example
     assert found.values == {p["name"]: p["value"] for p in PARAMETERS}
     assert found.upstream == {"note": "note.note"}
     wrong, right = found.examples
-    assert (wrong.number, wrong.correct, wrong.expected, wrong.answered) == (1, False, "insincere", "sincere")
+    assert (wrong.correct, wrong.expected) == (False, "insincere")
+    assert "the program answered sincere" in wrong.text
     assert wrong.inputs == {"text": "Why all?\nSecond line"}
     assert right.correct and "problem: cut short" in right.text
 
