@@ -4,7 +4,7 @@ import attrs
 import pytest
 
 import promptgraph as pg
-from promptgraph import Classify, Example, Feedback, Program, Prompt, ScriptedLM, backward, evaluate
+from promptgraph import Classify, Example, Feedback, Program, Prompt, ScriptedLM, backward, evaluate, prompts
 from promptgraph.backward import CritiqueLimits, select_examples
 from promptgraph.trace import OK, Outcome
 from tests.scenario import FORMAT, LABELS, classifier, forward_lm, graph_critic, questions
@@ -109,7 +109,7 @@ def test_feedback_on_an_input_flows_to_the_module_that_produced_it():
     traces, evaluation = run(program, questions(10))
 
     def respond(request):
-        if "`classify`" in request.messages[0].content:
+        if prompts.read(request.messages[0].content).step == "classify":
             return json.dumps({"critique": "c", "parameters": {}, "inputs": {"summary": "keep the group named"}})
         return json.dumps({"critique": "s", "parameters": {}, "inputs": {}})
 
