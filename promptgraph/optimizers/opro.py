@@ -129,7 +129,7 @@ class OPRO(Optimizer):
         return {"trajectory": [[point.values, point.score] for point in self.trajectory], "stalled": self.stalled}
 
     def restore(self, state: dict) -> None:
-        self.trajectory = [Point(dict(values), float(score)) for values, score in state["trajectory"]]
+        self.trajectory = [Point(values=dict(values), score=float(score)) for values, score in state["trajectory"]]
         self.stalled = int(state["stalled"])
 
     def estimate(self, shape: Shape) -> list[PhaseEstimate]:
@@ -141,7 +141,7 @@ class OPRO(Optimizer):
 
     def _remember(self, values: dict[str, str], score: float) -> None:
         if all(point.values != values for point in self.trajectory):
-            self.trajectory.append(Point(dict(values), score))
+            self.trajectory.append(Point(values=dict(values), score=score))
 
     def _propose(self, program: Program, context: StepContext) -> tuple[list[dict[str, str]], tuple[str, ...]]:
         best_last = sorted(self.trajectory, key=lambda point: point.score)[-self.shown :]

@@ -190,7 +190,7 @@ class TextualGradientDescent(Optimizer):
 
     def _reject(self, name: str, value: str, why: str) -> None:
         kept = self.rejected.setdefault(name, [])
-        kept.append(Rejected(value, why))
+        kept.append(Rejected(value=value, why=why))
         del kept[: max(0, len(kept) - self.remember)]
 
     def state(self) -> dict:
@@ -198,7 +198,9 @@ class TextualGradientDescent(Optimizer):
         return {"rejected": rejected}
 
     def restore(self, state: dict) -> None:  # a checkpoint's "left", from before `undone`, is not needed
-        self.rejected = {name: [Rejected(v, w) for v, w in values] for name, values in state["rejected"].items()}
+        self.rejected = {
+            name: [Rejected(value=v, why=w) for v, w in values] for name, values in state["rejected"].items()
+        }
 
     def estimate(self, shape: Shape) -> list[PhaseEstimate]:
         phases = list(self.critique_and_rewrite_estimate(shape, steps=shape.steps))
