@@ -169,7 +169,7 @@ class TrainingData:
 
 @attrs.define
 class Run:
-    """One compile: the student program, its history and what was spent; `start`, then `step` per iteration, `finish`."""
+    """One compile: the student program, its history, what was spent. `start`, a `step` per iteration, `finish`."""
 
     settings: CompileSettings
     data: TrainingData
@@ -289,9 +289,11 @@ class Run:
         )
 
     def _undo(self, record: IterationRecord, best: IterationRecord) -> None:
-        """Train on from the best program; tell the optimizer which of its texts were taken out."""
+        """Train on from the best program; tell the optimizer which texts were taken out, if any were."""
         _restore(self.student, best)
-        self.optimizer.undone({name: value for name, value in record.values.items() if best.values[name] != value})
+        taken_out = {name: value for name, value in record.values.items() if best.values[name] != value}
+        if taken_out:  # only the demos went back: no text of the step lost
+            self.optimizer.undone(taken_out)
 
     def _run(self, examples: Sequence[Example], tag: str) -> list[Trace]:
         traces = self.student.run(
@@ -386,7 +388,7 @@ class Run:
             self.settings.on_iteration(self.history, self.ledger, self.student)
 
     def _resume(self) -> None:
-        """Restore the program, ledger, history and optimizer memory of the last finished iteration; refuse a different run."""
+        """The program, ledger, history and optimizer memory of the last finished iteration; not another run's."""
         run_dir = self.settings.run_dir
         saved = checkpoint.read(run_dir)
         identity = self.data.identity(self.settings)

@@ -96,7 +96,8 @@ class Optimizer(abc.ABC):
 
     - `step(program, *, traces, evaluation, context) -> StepResult`: change the program.
     - `undone(values)`: compile took the last step's texts out again (they scored below the
-      best on validation); `values` are those texts, by parameter name.
+      best on validation); `values` are those texts, by parameter name. Called only when
+      the revert changed a text, right after the step.
     - `state() -> dict | None` / `restore(state)`: what it remembers between steps
       (JSON-ready), so a checkpoint carries its memory across a resume.
     - `estimate(shape) -> list[PhaseEstimate]`: its own calls over `shape.steps` steps,

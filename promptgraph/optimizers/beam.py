@@ -171,14 +171,20 @@ class BeamSearch(Optimizer):
         candidates = members * (1 + self.expansions + self.paraphrases)
         rounds = max(1, candidates - members)
         scored = sum(candidates - dropped for dropped in range(rounds)) * self.per_round * shape.labels
+        rewrites = attrs.evolve(  # each member is rewritten `expansions` times
+            rewrite,
+            calls=rewrite.calls * self.expansions,
+            input_tokens=rewrite.input_tokens * self.expansions,
+            max_output_tokens=rewrite.max_output_tokens * self.expansions,
+        )
+        paraphrases = 2 * steps * members * self.paraphrases
         return [
             shape.forward("beam members", steps * (members - 1) * shape.minibatch),
             critic,
-            attrs.evolve(rewrite, calls=rewrite.calls * self.expansions, input_tokens=rewrite.input_tokens * self.expansions,
-                         max_output_tokens=rewrite.max_output_tokens * self.expansions),
-            shape.strong("paraphrase (at most)", 2 * steps * members * self.paraphrases, REWRITE_OVERHEAD_TOKENS, 8000),
+            rewrites,
+            shape.strong("paraphrase (at most)", paraphrases, REWRITE_OVERHEAD_TOKENS, 8000),
             shape.forward("selection", steps * scored),
-        ]  # fmt: skip
+        ]
 
     def _paraphrase(self, program: Program, context: StepContext, sample: int) -> dict[str, str] | None:
         views = [

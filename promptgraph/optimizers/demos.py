@@ -54,7 +54,11 @@ class BootstrapDemos(Optimizer):
         sets = [(current, "current")]
         sets += [({name: self._draw(pools[name], rng) for name in targets}, "demo set") for _ in range(self.candidates)]
         choice = choose(
-            sets, scorer=_DemoSets(targets, program, context), dev=dev, accept=higher, step=context.iteration
+            sets,
+            scorer=_DemoSets(targets=targets, program=program, context=context),
+            dev=dev,
+            accept=higher,
+            step=context.iteration,
         )
         if not choice.changed:
             reason = f"no demo set beat the current one ({choice.tried[0].score:.3f} on {len(dev)} dev examples)"
@@ -63,14 +67,15 @@ class BootstrapDemos(Optimizer):
             )
             return StepResult(updates=updates, tried=choice.tried)
         best = sets[choice.winner][0]
-        reason = f"scored {choice.tried[choice.winner].score:.3f} on {len(dev)} dev examples, the best of {self.candidates} sets"
+        score = choice.tried[choice.winner].score
+        reason = f"scored {score:.3f} on {len(dev)} dev examples, the best of {self.candidates} sets"
         updates = tuple(
             Update(
                 node=node,
                 status="changed",
                 changes={name: (_describe(current[name]), _describe(best[name]))},
                 reasoning=reason,
-            )  # fmt: skip
+            )
             for name, (node, _) in targets.items()
             if best[name] != current[name]
         )
