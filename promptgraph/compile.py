@@ -74,7 +74,6 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
     forward model's calls go through Message Batches at half price (results take minutes
     to hours); the batch ids are kept in `run_dir`, so an interrupted run resumes polling.
     """
-    run_dir = Path(run_dir) if run_dir is not None else None
     settings = CompileSettings(
         metric=metric,
         iterations=iterations,
@@ -111,7 +110,7 @@ class CompileSettings:
     seed: int = 0
     progress: bool | None = None
     on_iteration: Callable[[Sequence[IterationRecord], Ledger, Program], None] | None = None
-    run_dir: Path | None = None
+    run_dir: Path | None = attrs.field(default=None, converter=attrs.converters.optional(Path))
     resume: bool = False
     budget_usd: float | None = None
     max_failure_rate: float = 0.5
@@ -125,10 +124,10 @@ class CompileSettings:
             raise ValueError("resume=True needs the run_dir of the run to resume")
 
 
-def _batching(batch: bool | Batching, *, run_dir: Path | None, progress: bool | None) -> Batching | None:
+def _batching(batch: bool | Batching, *, run_dir: str | Path | None, progress: bool | None) -> Batching | None:
     """`batch=True` is Message Batches with the batch ids kept in the run directory."""
     if batch is True:
-        return Batching(state=run_dir / "batches.json" if run_dir is not None else None, progress=progress)
+        return Batching(state=Path(run_dir) / "batches.json" if run_dir is not None else None, progress=progress)
     return batch or None
 
 
