@@ -23,10 +23,10 @@ from pathlib import Path
 import attrs
 
 from promptgraph import checkpoint
+from promptgraph.budget import IterationPlan, next_cost
 from promptgraph.data import Example, require_labels, stratified_sample, stratified_split
-from promptgraph.estimate import PhaseEstimate, estimate_compile
 from promptgraph.history import CompileResult, IterationRecord, TrainingError, best_iteration  # importable here too
-from promptgraph.lm import LM, Batching, Ledger, Usage
+from promptgraph.lm import LM, Batching, Ledger
 from promptgraph.lm.ledger import cost_text
 from promptgraph.metrics import Evaluation, Metric, evaluate, exact_match
 from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, as_optimizer
@@ -35,6 +35,7 @@ from promptgraph.saving import values_from_dict
 from promptgraph.trace import FAILED, Trace
 
 logger = logging.getLogger(__name__)
+_next_cost = next_cost  # its name before it moved to budget.py
 
 
 def compile(  # noqa: A001  # the name users expect, as in DSPy
@@ -229,7 +230,7 @@ class Run:
         budget = self.settings.budget_usd
         if budget is None:
             return True
-        estimate = _next_cost(self.history, self._plan())
+        estimate = next_cost(self.history, self._plan())
         if self.ledger.usd + estimate <= budget:
             return True
         self.stopped = (
@@ -414,58 +415,6 @@ def _restore(program: Program, record: IterationRecord) -> None:
     for name, demos in program.named_demos():
         if demos.pairs != record.demos[name]:
             demos.update(record.demos[name])
-
-
-@attrs.frozen
-class IterationPlan:
-    """What one more iteration would do, to price it before any iteration has run."""
-
-    program: Program
-    trainset: Sequence[Example]
-    valset_size: int
-    samples_per_label: int
-    optimizer: Optimizer
-    forward_model: str
-    optimizer_model: str
-
-    def phases(self) -> list[PhaseEstimate]:
-        return estimate_compile(
-            self.program,
-            trainset=self.trainset,
-            valset_size=self.valset_size,
-            iterations=1,
-            samples_per_label=self.samples_per_label,
-            optimizer=self.optimizer,
-            forward_model=self.forward_model,
-            optimizer_model=self.optimizer_model,
-        )
-
-
-def _next_cost(history: Sequence[IterationRecord], plan: IterationPlan | None = None) -> float:
-    """What the next iteration will likely cost: the last one's cost; before any, an estimate from `plan`.
-
-    The first estimate scales iteration 0's validation cost to a minibatch more, and adds the
-    optimizer's calls from `estimate_compile` without their repairs, with 1,000 output
-    tokens each: typical, not the upper bound, which would refuse most budgets outright.
-    """
-    if len(history) > 1:
-        return history[-1].usd - history[-2].usd
-    if plan is None:
-        raise ValueError("before the first iteration the next one's cost is estimated from a plan")
-    phases = plan.phases()
-    by_phase = {phase.phase: phase for phase in phases}
-    validation = history[0].usd
-    batch = by_phase["forward"].calls / max(by_phase["validate"].calls / 2, 1)
-    likely = validation * (1 + batch)
-    for phase in phases:
-        if phase.phase in ("forward", "validate"):
-            continue
-        if phase.model == plan.forward_model:  # scoring candidates: priced like the validation pass
-            likely += validation * phase.calls / max(by_phase["validate"].calls / 2, 1)
-        else:  # the optimizer's structured calls: half of them are repairs
-            calls = phase.calls // 2
-            likely += Usage(input_tokens=phase.input_tokens // 2, output_tokens=1000 * calls).cost(phase.model)
-    return likely
 
 
 def _labels(program: Program, data_labels: list[str]) -> list[str]:
