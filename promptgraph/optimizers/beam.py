@@ -53,6 +53,7 @@ class BeamSearch(Optimizer):
     per_round: int = 10  # examples per label in each round of selection
     max_calls: int | None = None  # forward calls selection may spend per step
     limits: CritiqueLimits = CritiqueLimits()
+    effort: str | None = prompts.OPTIMIZER_EFFORT  # of every call it makes
     edits: bool = False  # the rewriter's edit mode (see TextualGradientDescent)
     exhaustive: bool = False  # score every candidate on every round's examples (for comparison)
     beam: list[dict[str, str]] = attrs.field(factory=list, init=False)
@@ -120,7 +121,13 @@ class BeamSearch(Optimizer):
         found = []
         if evaluation.score < 1.0:
             found = backward(
-                work, traces, evaluation, lm=self.lm, ledger=context.ledger, limits=self.limits, seed=context.seed
+                work,
+                traces,
+                evaluation,
+                lm=self.lm,
+                ledger=context.ledger,
+                limits=attrs.evolve(self.limits, effort=self.effort),
+                seed=context.seed,
             )
             for sample in range(self.expansions):
                 expanded = copy.deepcopy(work)
@@ -135,7 +142,7 @@ class BeamSearch(Optimizer):
         return found
 
     def _rewriter(self) -> TextualGradientDescent:
-        return TextualGradientDescent(lm=self.lm, limits=self.limits, edits=self.edits)
+        return TextualGradientDescent(lm=self.lm, limits=self.limits, edits=self.edits, effort=self.effort)
 
     def undone(self, values: Mapping[str, str]) -> None:
         """Compile undid this step's best (it lost on validation): the rest of the beam goes on without it."""
@@ -174,7 +181,7 @@ class BeamSearch(Optimizer):
         ]  # nothing to reword in an empty text
         if not views:
             return None
-        request = prompts.paraphrase(parameters=views).request(max_tokens=8000, seed=sample)
+        request = prompts.paraphrase(parameters=views).request(max_tokens=8000, seed=sample, effort=self.effort)
         reply = ask_json(
             self.lm, request, lambda data: check_values(program, data.get("values")), ledger=context.ledger
         )

@@ -55,6 +55,7 @@ class OPRO(Optimizer):
     patience: int = 2  # steps without improvement before it stops asking
     max_calls: int | None = None  # forward calls per step
     max_tokens: int = 8000
+    effort: str | None = prompts.OPTIMIZER_EFFORT
     trajectory: list[Point] = attrs.field(factory=list, init=False)
     stalled: int = attrs.field(default=0, init=False)
 
@@ -117,7 +118,7 @@ class OPRO(Optimizer):
             examples=examples,
             count=self.proposals,
         )
-        request = prompt.request(max_tokens=self.max_tokens)
+        request = prompt.request(max_tokens=self.max_tokens, effort=self.effort)
 
         def usable(data) -> list[dict[str, str]]:
             proposals = data.get("proposals")

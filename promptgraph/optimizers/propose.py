@@ -39,6 +39,7 @@ class ProposeInstructions(Optimizer):
     alpha: float = 0.2  # how sure the sign test must be that a candidate is better
     max_calls: int | None = None  # forward calls per step
     max_tokens: int = 8000
+    effort: str | None = prompts.OPTIMIZER_EFFORT
     then: Optimizer | None = attrs.field(  # the optimizer for every step after the first
         default=None, converter=attrs.converters.optional(as_optimizer)
     )
@@ -123,7 +124,7 @@ class ProposeInstructions(Optimizer):
             examples=examples,
             count=self.candidates,
         )
-        request = prompt.request(max_tokens=self.max_tokens)
+        request = prompt.request(max_tokens=self.max_tokens, effort=self.effort)
 
         def usable(data) -> list[str]:
             texts = data.get("instructions")

@@ -67,6 +67,7 @@ class TextualGradientDescent(Optimizer):
     lm: LM
     limits: CritiqueLimits = CritiqueLimits()
     max_tokens: int = 8000
+    effort: str | None = prompts.OPTIMIZER_EFFORT  # of every call it makes, the critic's included
     chars_per_feedback: int = 2000
     max_value_chars: int = 10_000  # a rewrite longer than this and than twice the old text is a runaway reply
     gate: Gate | None = None
@@ -85,7 +86,13 @@ class TextualGradientDescent(Optimizer):
         self.wrote = False
         critiques = tuple(
             backward(
-                program, traces, evaluation, lm=self.lm, ledger=context.ledger, limits=self.limits, seed=context.seed
+                program,
+                traces,
+                evaluation,
+                lm=self.lm,
+                ledger=context.ledger,
+                limits=attrs.evolve(self.limits, effort=self.effort),
+                seed=context.seed,
             )
         )
         before = trainable_values(program)
@@ -225,7 +232,9 @@ class TextualGradientDescent(Optimizer):
             limit=self.chars_per_feedback,
             edits=self.edits,
         )
-        reply = ask_json(self.lm, prompt.request(max_tokens=self.max_tokens, seed=seed), check, ledger=ledger)
+        reply = ask_json(
+            self.lm, prompt.request(max_tokens=self.max_tokens, seed=seed, effort=self.effort), check, ledger=ledger
+        )
         if reply.data is None:
             error = "; ".join(reply.problems) + "; no change made"
             return Update(node=node, status="rejected", changes={}, replies=reply.replies, error=error)
