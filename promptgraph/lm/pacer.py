@@ -129,8 +129,9 @@ class Pacer:
                     if cost > bucket.capacity:  # it can never fit: send it and let the server decide
                         continue
                     needed = min(cost * (1 + self.reserve), bucket.capacity)
-                    if bucket.level < needed and (needed - bucket.level) / bucket.rate > delay:
-                        delay, tightest = (needed - bucket.level) / bucket.rate, kind
+                    refill_time = max(0.0, needed - bucket.level) / bucket.rate
+                    if refill_time > delay:
+                        delay, tightest = refill_time, kind
                 if delay == 0.0:
                     for kind, cost in costs.items():
                         if kind in self.buckets:
