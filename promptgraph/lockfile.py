@@ -78,7 +78,7 @@ def _holder() -> dict:
         "pid": os.getpid(),
         "host": socket.gethostname(),
         "command": " ".join(["promptgraph", *sys.argv[1:]]) if sys.argv else "python",
-        "since": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "since": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
 
 

@@ -46,6 +46,7 @@ class CircuitBreaker:
     def check(self) -> None:
         """Raise TooManyFailures if the breaker has opened."""
         if self._reason is not None:
+            logger.debug("refused, not sent: the circuit breaker is open")
             raise self.stopped()
 
     def stopped(self) -> TooManyFailures:

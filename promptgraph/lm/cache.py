@@ -117,8 +117,14 @@ class CachedLM(Wraps):
                 hit = self._lookup(key, started)  # another thread may have just fetched it
                 if hit is not None:
                     return self._served(request, hit)
+                if key in self._store:  # stored, but not an answer (is_incomplete): not served
+                    logger.debug(
+                        "cache holds no answer, sending again: model=%s tag=%s", request.model or self.inner.model,
+                        request.tag,
+                    )  # fmt: skip
                 response = self.inner.complete(request)
                 self._store.set(key, _encode(response))
+                logger.debug("cache stored: model=%s tag=%s", response.model, request.tag)
                 return response
         finally:
             self._leave(key)

@@ -9,11 +9,14 @@ limit wait their turn instead of being sent to fail.
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import Iterator
 
 import attrs
+
+logger = logging.getLogger(__name__)
 
 
 @attrs.define
@@ -55,3 +58,4 @@ class AdaptiveLimit:
                 self.limit = max(float(self.minimum), self.limit / 2)
                 self.lowest = min(self.lowest, self.limit)
                 self._last_decrease = now
+                logger.info("the server is overloaded or limiting: at most %d requests in flight now", self.limit)

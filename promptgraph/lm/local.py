@@ -13,6 +13,7 @@ it SIGTERM when its parent dies (PR_SET_PDEATHSIG).
 from __future__ import annotations
 
 import ctypes
+import logging
 import signal
 import socket
 import subprocess
@@ -30,6 +31,8 @@ from promptgraph.errors import PromptgraphError
 from promptgraph.lm.anthropic import AnthropicLM
 from promptgraph.lm.llama_server import LlamaServerLM
 from promptgraph.lm.local_setup import LocalFiles, find_local
+
+logger = logging.getLogger(__name__)
 
 PR_SET_PDEATHSIG = 1
 
@@ -119,6 +122,7 @@ class LocalServer:
         except BaseException:
             self.stop()
             raise
+        logger.info("llama-server with %s answers on %s; its log: %s", files.model.name, self.base_url, self.log_path)
         return self
 
     def stop(self) -> None:

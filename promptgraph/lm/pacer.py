@@ -18,15 +18,40 @@ through.
 from __future__ import annotations
 
 import datetime
+import logging
+import re
 import threading
 import time
 from collections.abc import Mapping
+from typing import Protocol
 
 import attrs
+
+logger = logging.getLogger(__name__)
 
 KINDS = ("requests", "tokens", "input-tokens", "output-tokens")
 SMOOTHING = 0.2  # weight of the newest refill-rate estimate; the headers' timing is noisy
 MIN_DEFICIT = 0.02  # share of a bucket that must be missing before its refill rate is estimated
+
+
+class Clock(Protocol):
+    def monotonic(self) -> float: ...
+    def wall(self) -> datetime.datetime: ...
+    def sleep(self, seconds: float) -> None: ...
+
+
+@attrs.frozen
+class SystemClock:
+    """The machine's clocks: seconds for pacing, UTC for the headers' reset times."""
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def wall(self) -> datetime.datetime:
+        return datetime.datetime.now(datetime.timezone.utc)
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
 
 
 @attrs.define
@@ -47,6 +72,8 @@ class Pacer:
     # A request waits until a bucket holds its cost and as much again in reserve: the
     # server has not yet counted the requests already on their way to it.
     reserve: float = 1.0
+    # Tests pass a fake clock, so what they check does not depend on the machine's speed.
+    clock: Clock = attrs.field(factory=SystemClock, repr=False)
     buckets: dict[str, Bucket] = attrs.field(factory=dict, init=False)
     held_back: int = attrs.field(default=0, init=False)  # requests that waited: tests and benchmarks read it
     _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
@@ -61,7 +88,7 @@ class Pacer:
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Take each bucket's state from a response's headers; responses without them change nothing."""
-        now, wall = time.monotonic(), datetime.datetime.now(datetime.UTC)
+        now, wall = self.clock.monotonic(), self.clock.wall()
         for kind in KINDS:
             prefix = f"anthropic-ratelimit-{kind}-"
             try:
@@ -84,7 +111,7 @@ class Pacer:
         """A 429 does not say which limit it hit: treat every bucket as empty."""
         with self._lock:
             for bucket in self.buckets.values():
-                bucket.level, bucket.updated = 0.0, time.monotonic()
+                bucket.level, bucket.updated = 0.0, self.clock.monotonic()
 
     def wait(self, costs: Mapping[str, float] | None = None) -> None:
         """Return when a request of these costs fits every known limit, taking them from the buckets."""
@@ -92,8 +119,8 @@ class Pacer:
         waited = False
         while True:
             with self._lock:
-                now = time.monotonic()
-                delay = 0.0
+                now = self.clock.monotonic()
+                delay, tightest = 0.0, None
                 for kind, cost in costs.items():
                     bucket = self.buckets.get(kind)
                     if bucket is None or bucket.rate is None:
@@ -102,8 +129,9 @@ class Pacer:
                     if cost > bucket.capacity:  # it can never fit: send it and let the server decide
                         continue
                     needed = min(cost * (1 + self.reserve), bucket.capacity)
-                    if bucket.level < needed:
-                        delay = max(delay, (needed - bucket.level) / bucket.rate)
+                    refill_time = max(0.0, needed - bucket.level) / bucket.rate
+                    if refill_time > delay:
+                        delay, tightest = refill_time, kind
                 if delay == 0.0:
                     for kind, cost in costs.items():
                         if kind in self.buckets:
@@ -111,9 +139,12 @@ class Pacer:
                     self.held_back += waited
                     return
             waited = True
-            time.sleep(delay)
+            logger.debug("held back %.3fs until the %s limit's bucket refills", delay, tightest)
+            self.clock.sleep(delay)
 
 
 def _parse_time(text: str) -> datetime.datetime:
-    moment = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.UTC)
+    # Python 3.10's fromisoformat reads neither "Z" nor a fraction of other than 3 or 6 digits; RFC 3339 allows both.
+    text = re.sub(r"\.(\d+)", lambda fraction: "." + fraction[1][:6].ljust(6, "0"), text.replace("Z", "+00:00"))
+    moment = datetime.datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=datetime.timezone.utc)

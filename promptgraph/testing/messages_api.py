@@ -221,7 +221,7 @@ class MessagesServer:
                 bucket.refill()
                 remaining = int(bucket.level)  # whole units, as the API reports them; reset agrees with them
                 full_in = (bucket.rate - remaining) / bucket.rate
-                reset = datetime.datetime.now(datetime.UTC) + datetime.timedelta(seconds=full_in)
+                reset = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=full_in)
                 headers |= {
                     f"anthropic-ratelimit-{kind}-limit": str(max(1, round(bucket.rate))),
                     f"anthropic-ratelimit-{kind}-remaining": str(remaining),
@@ -454,7 +454,7 @@ class _Batch:
     ready_at: float
     results: list[tuple[str, dict]] | None = None
     results_gone: bool = False  # as after the 29 days the API keeps them: a test sets it
-    created: str = attrs.field(factory=lambda: datetime.datetime.now(datetime.UTC).isoformat())
+    created: str = attrs.field(factory=lambda: datetime.datetime.now(datetime.timezone.utc).isoformat())
 
     @property
     def ended(self) -> bool:

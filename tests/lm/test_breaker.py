@@ -1,9 +1,12 @@
 """A server that keeps refusing: x-should-retry is obeyed, and the circuit breaker stops the LM with one message."""
 
+import logging
+
 import pytest
 
 from promptgraph import Classify, Example, LMError, Program, Request, run_all
 from promptgraph.lm import AnthropicLM, TooManyFailures
+from promptgraph.lm.breaker import CircuitBreaker
 from promptgraph.testing import MessagesServer
 
 
@@ -80,3 +83,12 @@ def test_a_program_run_against_a_refusing_server_ends_with_the_one_message(serve
     with pytest.raises(TooManyFailures, match="4 requests in a row failed"):
         program.run(examples, lm=lm, progress=False)
     assert len(server.seen) == 4
+
+
+def test_a_call_refused_by_the_open_breaker_is_logged_at_debug(caplog):
+    breaker = CircuitBreaker(limit=1)
+    breaker.failed(LMError("529 overloaded", transient=True), server="the API")
+    caplog.clear()  # the warning that it opened
+    with caplog.at_level(logging.DEBUG, logger="promptgraph.lm.breaker"), pytest.raises(TooManyFailures):
+        breaker.check()
+    assert [(r.levelno, "refused" in r.getMessage()) for r in caplog.records] == [(logging.DEBUG, True)]

@@ -245,3 +245,20 @@ def test_a_second_identical_call_is_logged_as_a_cache_hit_and_not_sent(tmp_path,
     again = [r.getMessage() for r in caplog.records[first:]]
     assert len(sent) == 1
     assert len(again) == 1 and "cache hit" in again[0] and "tag=validate" in again[0], again
+
+
+def test_a_reply_fetched_and_stored_is_logged_at_debug_with_its_tag(cached, caplog):
+    lm, _ = cached
+    with caplog.at_level(logging.DEBUG, logger="promptgraph.lm.cache"):
+        lm.complete(attrs.evolve(BASE, tag="critic"))
+    assert [r.getMessage() for r in caplog.records] == ["cache stored: model=scripted tag=critic"]
+
+
+def test_a_stored_reply_that_is_not_an_answer_is_logged_when_it_is_sent_again(cached, caplog):
+    lm, inner = cached
+    inner.respond = cut
+    lm.complete(attrs.evolve(BASE, tag="forward"))
+    with caplog.at_level(logging.DEBUG, logger="promptgraph.lm.cache"):
+        lm.complete(attrs.evolve(BASE, tag="forward"))
+    again = [r.getMessage() for r in caplog.records if "no answer" in r.getMessage()]
+    assert len(again) == 1 and "tag=forward" in again[0], again

@@ -4,6 +4,7 @@ Slow by nature (a 135M model on 2 cores): the runs are kept to a few dozen reque
 """
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -170,6 +171,30 @@ def test_a_server_that_dies_at_start_reports_its_log(tmp_path):
     model.write_bytes(b"")
     with pytest.raises(LocalServerError, match="exited with code 3(.|\n)*cannot load model"):
         LocalServer(files=LocalFiles(server=fake, model=model)).start()
+
+
+HEALTHY = """#!{python}
+import http.server, sys
+port = int(sys.argv[sys.argv.index("--port") + 1])
+class Health(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.end_headers()
+http.server.HTTPServer(("127.0.0.1", port), Health).serve_forever()
+"""
+
+
+def test_a_started_server_says_at_info_where_it_answers_and_where_its_log_is(tmp_path, caplog):
+    fake = tmp_path / "llama-server"
+    fake.write_text(HEALTHY.format(python=sys.executable))
+    fake.chmod(0o755)
+    model = tmp_path / "m.gguf"
+    model.write_bytes(b"")
+    with caplog.at_level(logging.INFO, logger="promptgraph.lm.local"):
+        with LocalServer(files=LocalFiles(server=fake, model=model)) as running:
+            url, log = running.base_url, running.log_path
+    lines = [record.getMessage() for record in caplog.records]
+    assert len(lines) == 1 and url in lines[0] and str(log) in lines[0] and "m.gguf" in lines[0], lines
 
 
 # SIGINT is set to act as Ctrl-C: a test run started as a background job inherits it ignored.
