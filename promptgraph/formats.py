@@ -183,6 +183,8 @@ class LabelTag:
         return None  # a label in JSON would be a different reply from the one demos and parser expect
 
     def grammar(self, signature: Signature) -> str | None:
+        if not self.stated:  # the prompts may ask for reasoning before the label: a grammar would forbid it
+            return None
         labels = " | ".join(_gbnf_literal(label) for label in signature.outputs[0].choices)
         return f'root ::= "Label: <label>" ({labels}) "</label>"'
 
