@@ -21,7 +21,6 @@ import argparse
 import csv
 import json
 import platform
-import re
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,7 @@ from pathlib import Path
 from tables import table  # benchmarks/tables.py: scripts run from this directory
 
 import promptgraph as pg
+from promptgraph import prompts
 from promptgraph.lm import AnthropicLM
 from promptgraph.testing import MessagesServer
 
@@ -153,26 +153,25 @@ def overhead() -> None:
 
 def _scripted_world():
     sys.path.insert(0, str(ROOT))
-    from tests.messages_server import tagged
-    from tests.scenario import chain, chain_forward, forward_reply, graph_critic, graph_rewriter
+    from tests.scenario import asked, chain, chain_forward, forward_reply, graph_critic, graph_rewriter
 
     def world(request: pg.Request) -> str:
         """The tests' scripted world: the forward model errs until the critic's advice is taken."""
-        if request.tag == "critic":
+        if asked(request) == "critic":
             return graph_critic(request)
-        if request.tag == "rewrite":
+        if asked(request) == "rewrite":
             return edits_reply(request) if '"edits"' in request.messages[0].content else graph_rewriter(request)
         content = request.messages[-1].content
         return chain_forward(request) if "<note>" in content or "<summary>" in content else forward_reply(request)
 
-    return tagged(world), chain
+    return world, chain
 
 
 def edits_reply(request: pg.Request) -> str:
     """The scripted rewriter in edit mode: the same rule, appended as one edit rather than the whole text again."""
     from tests.scenario import KEY_PHRASE
 
-    names = re.findall(r"## `([\w.]+)`", request.messages[0].content)
+    names = list(prompts.read(request.messages[0].content).values)
     return json.dumps(
         {"reasoning": "add the rule", "edits": [{"parameter": names[0], "find": "", "replace": KEY_PHRASE}]}
     )

@@ -19,6 +19,7 @@ import re
 from pathlib import Path
 
 import promptgraph as pg
+from promptgraph import prompts
 
 HERE = Path(__file__).resolve().parent
 REAL = HERE / "data" / "answers.jsonl"
@@ -104,11 +105,11 @@ def judge(system: str, text: str) -> str:
 def write_data(request: pg.Request) -> str:
     """The scripted writer: sums from the descriptions, and capitals once a real example shows them."""
     prompt = request.messages[-1].content
-    name = re.search(r"## The class: (\S+)", prompt)[1]
-    number = request.seed
-    if "For each summary below" in prompt:
+    shown = prompts.read(prompt)
+    name, number = shown.class_name, request.seed
+    if request.tag == "synthesize expand":
         examples = []
-        for index, summary in enumerate(re.findall(r"^\d+\. (.*)$", prompt, re.MULTILINE)):
+        for index, summary in enumerate(shown.summaries):
             a, b = 3 + number * 7 + index, 11 + index * 3 + number
             if summary.startswith("capital"):
                 country = sorted(KNOWN_CAPITALS)[(number + index) % len(KNOWN_CAPITALS)]
@@ -119,24 +120,23 @@ def write_data(request: pg.Request) -> str:
                     f"Q: What is {a}+{b}? A: It is {a + b if name == 'correct' else a + b + 1 + index % 3}."
                 )
         return json.dumps({"examples": examples})
-    count = int(re.search(r"(\d+) (?:different|new) summaries", prompt)[1])
+    count = 10  # the most one call asks for; synthesize keeps as many as it asked for
     kinds = ["sum"] + (["capital"] if "capital of" in prompt else [])
     return json.dumps({"summaries": [f"{kinds[k % len(kinds)]} question {number}-{k}" for k in range(count)]})
 
 
 def critique(request: pg.Request) -> str:
-    prompt = request.messages[0].content
-    name = re.search(r"### `([\w.]+system)`", prompt)[1]
-    wrong = "".join(re.findall(r"WRONG.*?(?=### Example|\Z)", prompt, re.DOTALL))
+    shown = prompts.read(request.messages[0].content)
+    name = next(name for name in shown.values if name.endswith("system"))
+    wrong = "".join(example.text for example in shown.examples if not example.correct)
     advice = [rule for rule, sign in ((ARITHMETIC, "+"), (CAPITALS, "capital of")) if sign in wrong]
     return json.dumps({"critique": " ".join(advice) or "fine", "parameters": {name: " ".join(advice)}, "inputs": {}})
 
 
 def rewrite(request: pg.Request) -> str:
     prompt = request.messages[0].content
-    name, value = re.search(r"## `([\w.]+system)`.*?<value>\n(.*?)\n</value>", prompt, re.DOTALL).groups()
-    feedback = prompt.split("Feedback:", 1)[1]
-    added = [rule for rule in (ARITHMETIC, CAPITALS) if rule in feedback and rule not in value]
+    name, value = next((n, v) for n, v in prompts.read(prompt).values.items() if n.endswith("system"))
+    added = [rule for rule in (ARITHMETIC, CAPITALS) if rule in prompt and rule not in value]  # asked for
     return json.dumps({"reasoning": "add the checks the critic asked for", "values": {name: " ".join([*added, value])}})
 
 
@@ -145,9 +145,9 @@ def scripted_models() -> tuple[pg.LM, pg.LM]:
         return f"Label: <label>{judge(request.system, request.messages[-1].content)}</label>"
 
     def strong(request: pg.Request) -> str:
-        if "training data" in request.system:
+        if request.tag.startswith("synthesize"):
             return write_data(request)
-        return critique(request) if "critic in a loop" in request.system else rewrite(request)
+        return critique(request) if request.tag == "critic" else rewrite(request)
 
     return pg.ScriptedLM(respond=forward, model="claude-haiku-5-5"), pg.ScriptedLM(
         respond=strong, model="claude-opus-5-5"

@@ -14,12 +14,10 @@ import collections
 import json
 import re
 
-from promptgraph import Request, ScriptedLM
+from promptgraph import Request, ScriptedLM, prompts
 
 CUES = re.compile(r"Cue words: \[(.*?)\]")
 WORD = re.compile(r"[a-z']{4,}")
-WRONG = re.compile(r"### Example \d+: WRONG: expected insincere.*?\ntext: (.*?)\n", re.DOTALL)
-RIGHT = re.compile(r"### Example \d+: correct: expected sincere.*?\ntext: (.*?)\n", re.DOTALL)
 COMMON = set(
     "what which when where there their about would could should does have your with from this that they them into".split()
 )
@@ -41,11 +39,13 @@ def forward(request: Request) -> str:
 
 
 def critic(request: Request) -> str:
-    prompt = request.messages[0].content
-    missed = collections.Counter(w for text in WRONG.findall(prompt) for w in set(WORD.findall(text.lower())) - COMMON)
-    fine = {w for text in RIGHT.findall(prompt) for w in WORD.findall(text.lower())}
+    shown = prompts.read(request.messages[0].content)  # what the critic's prompt shows, from its markup
+    wrong = [e.inputs["text"] for e in shown.examples if not e.correct and e.expected == "insincere"]
+    right = [e.inputs["text"] for e in shown.examples if e.correct and e.expected == "sincere"]
+    missed = collections.Counter(w for text in wrong for w in set(WORD.findall(text.lower())) - COMMON)
+    fine = {w for text in right for w in WORD.findall(text.lower())}
     words = [word for word, _ in missed.most_common(12) if word not in fine][:6]
-    name = re.search(r"### `([\w.]+\.system)`", prompt).group(1)
+    name = next(name for name in shown.values if name.endswith(".system"))
     advice = f"Add these cue words: [{', '.join(words)}]" if words else "No clear cue words."
     return json.dumps(
         {"critique": f"Insincere questions were missed. {advice}", "parameters": {name: advice}, "inputs": {}}
@@ -54,8 +54,7 @@ def critic(request: Request) -> str:
 
 def rewriter(request: Request) -> str:
     prompt = request.messages[0].content
-    name, value = re.search(r"## `([\w.]+\.system)`.*?<value>\n(.*?)\n</value>", prompt, re.DOTALL).groups()
-    value = "" if value == "(empty)" else value
+    name, value = next((n, v) for n, v in prompts.read(prompt).values.items() if n.endswith(".system"))
     suggested = [w for line in re.findall(r"Add these cue words: \[(.*?)\]", prompt) for w in line.split(", ") if w]
     cues = list(dict.fromkeys(cue_words(value) + suggested))
     body = (

@@ -6,6 +6,7 @@ from promptgraph.backward import Critique, CritiqueLimits, backward
 from promptgraph.compile import CompileResult, IterationRecord, compile
 from promptgraph.data import DataError, Example, load_examples, stratified_sample, stratified_split
 from promptgraph.errors import PromptgraphError
+from promptgraph.executors import BatchExecutor, Executor, ThreadExecutor
 from promptgraph.lm import (
     FORWARD_MODEL,
     LM,
@@ -57,6 +58,7 @@ __all__ = [
     "FORWARD_MODEL",
     "OPTIMIZER_MODEL",
     "AnthropicLM",
+    "BatchExecutor",
     "BatchedLM",
     "Batching",
     "CachedLM",
@@ -80,6 +82,7 @@ __all__ = [
     "Demos",
     "Evaluation",
     "Example",
+    "Executor",
     "Failure",
     "Feedback",
     "Function",
@@ -101,6 +104,7 @@ __all__ = [
     "Response",
     "ScriptedLM",
     "TextualGradientDescent",
+    "ThreadExecutor",
     "Trace",
     "Usage",
     "backward",

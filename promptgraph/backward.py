@@ -18,77 +18,14 @@ from collections.abc import Sequence
 
 import attrs
 
-from promptgraph.lm import LM, Ledger, Request
+from promptgraph import prompts
+from promptgraph.lm import LM, Ledger
 from promptgraph.lm.reprs import short
 from promptgraph.metrics import Evaluation
 from promptgraph.parameter import Feedback
 from promptgraph.program import Program
-from promptgraph.prompting import clip, render
 from promptgraph.structured import ask_json
 from promptgraph.trace import OK, Trace
-
-CRITIC_SYSTEM = """\
-You are the critic in a loop that trains the prompts of an LLM program. You read what \
-one step of the program did on a sample of examples, and you write precise, actionable \
-feedback on its prompt texts: what in them causes the mistakes, and what they should \
-say instead. Generalise from the examples; never quote an example's answer as a rule. \
-Reply with one JSON object and nothing else."""
-
-CRITIC_TEMPLATE = """\
-## The step under review: `{{ node }}`
-It {{ description }}.
-
-## Its trainable texts
-{% for p in parameters %}
-### `{{ p.name }}` ({{ p.role }})
-{% if p.constraints %}Constraints it must keep: {{ p.constraints | join(' ') }}
-{% endif %}
-Current value:
-<value>
-{{ p.value if p.value else "(empty)" }}
-</value>
-{% else %}
-(none: it is frozen, but your feedback on its inputs is still needed)
-{% endfor %}
-{% if upstream_inputs %}
-
-## Inputs produced by earlier steps
-{% for field, source in upstream_inputs %}
-- `{{ field }}` comes from `{{ source }}`
-{% endfor %}
-{% endif %}
-{% if downstream %}
-
-## Feedback that reached this step's outputs from later steps
-{% for item in downstream %}
-- from {{ item.source }}: {{ item.text }}
-{% endfor %}
-{% endif %}
-
-## Results on this step's sample ({{ summary }})
-{% for e in examples %}
-### Example {{ loop.index }}: {{ e.verdict }}
-{% for name, value in e.inputs.items() %}
-{{ name }}: {{ value | clip(limit) }}
-{% endfor %}
-{% if e.always %}a canonical example: the program must get this one right
-{% endif %}
-{% if e.note %}note from the dataset: {{ e.note | clip(limit) }}
-{% endif %}
-reply of this step: {{ e.reply | clip(limit) }}
-{% for name, value in e.outputs.items() %}
-read as {{ name }}: {{ value | clip(limit) }}
-{% endfor %}
-{% if e.error %}problem: {{ e.error }}
-{% endif %}
-
-{% endfor %}
-## What to write
-A JSON object:
-{"critique": "<what goes wrong and why, in at most {{ words }} words>",
- "parameters": { {% for p in parameters %}"{{ p.name }}": "<how to change this text>"{{ ", " if not loop.last }}{% endfor %} },
- "inputs": { {% for field, source in upstream_inputs %}"{{ field }}": "<what the step producing it should do differently>"{{ ", " if not loop.last }}{% endfor %} }}
-"""
 
 
 @attrs.frozen
@@ -180,13 +117,16 @@ def backward(
         module = program.nodes[node]
         received = tuple(arrived[node])
         upstream = [(field, source) for field, source in program.wiring(node).items() if "." in source]
-        if getattr(module, "passes_feedback", False):
-            merged = "\n".join(f"({item.source}) {item.text}" for item in received)
+        passed = module.pass_feedback(received)  # the module's own rule, or None: ask a critic
+        if passed is not None:
             critique = Critique(
                 node,
                 "passed through unchanged",
                 {},
-                {field: merged for field, _ in upstream},
+                {
+                    field: "\n".join(f"({item.source}) {item.text}" for item in passed.get(field, ()))
+                    for field, _ in upstream
+                },
                 (),
                 received=received,
                 passed_through=True,
@@ -203,8 +143,8 @@ def backward(
         critiques.append(critique)
         for field, source in upstream:
             producer, output = source.split(".", 1)
-            if critique.passed_through:
-                items = [Feedback(f"{item.source}, passed through {node}", item.text) for item in received]
+            if passed is not None:
+                items = [Feedback(f"{item.source}, passed through {node}", item.text) for item in passed.get(field, ())]
             else:
                 text = critique.inputs.get(field)
                 items = [Feedback(f"critic of {node}, on {source} (its input {field})", text)] if text else []
@@ -230,22 +170,22 @@ def _critique(node, module, trainable, upstream, downstream, shown, evaluation, 
                 )
         return problems
 
-    prompt = render(
-        CRITIC_TEMPLATE,
+    prompt = prompts.critic(
         node=node,
         description=module.description or "is one step of the program",
         parameters=[
             {"name": name, "role": p.role, "value": p.value, "constraints": p.constraints} for name, p in trainable
         ],
         upstream_inputs=upstream,
-        downstream=[{"source": item.source, "text": clip(item.text, limits.chars_per_feedback)} for item in downstream],
+        downstream=[
+            {"source": item.source, "text": prompts.clip(item.text, limits.chars_per_feedback)} for item in downstream
+        ],
         summary=evaluation.summary(),
         examples=[_example_view(trace, score, node) for trace, score in shown],
         limit=limits.chars_per_field,
         words=limits.critique_words,
     )
-    request = Request(messages=[("user", prompt)], system=CRITIC_SYSTEM, max_tokens=limits.max_tokens, tag="critic")
-    reply = ask_json(lm, request, check, ledger=ledger)
+    reply = ask_json(lm, prompt.request(max_tokens=limits.max_tokens), check, ledger=ledger)
     ids = tuple(trace.example.id for trace, _ in shown)
     if reply.data is None:
         # The reply is still a critique in prose; use it rather than lose it, and say so.
@@ -265,12 +205,12 @@ def _critique(node, module, trainable, upstream, downstream, shown, evaluation, 
     )
 
 
-def _example_view(trace: Trace, score: float, node: str) -> dict:
+def _example_view(trace: Trace, score: float, node: str) -> prompts.CriticExample:
     step = trace.nodes[node]
-    answer = trace.prediction if trace.status == OK else f"({trace.status})"
-    verdict = f"{'correct' if score >= 1.0 else 'WRONG'}: expected {trace.example.label}, the program answered {answer}"
     return {
-        "verdict": verdict,
+        "verdict": "correct" if score >= 1.0 else "WRONG",
+        "expected": str(trace.example.label),
+        "answered": str(trace.prediction) if trace.status == OK else f"({trace.status})",
         "inputs": step.inputs,
         "outputs": step.outputs if len(step.outputs) > 1 else {},  # one output is plain in the reply already
         "note": trace.example.note,

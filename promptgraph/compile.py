@@ -26,6 +26,7 @@ from promptgraph import checkpoint
 from promptgraph.backward import Critique
 from promptgraph.data import Example, require_labels, stratified_sample, stratified_split
 from promptgraph.errors import PromptgraphError
+from promptgraph.executors import executor_for
 from promptgraph.lm import LM, Batching, Ledger, Usage
 from promptgraph.lm.ledger import cost_text
 from promptgraph.metrics import Evaluation, Metric, evaluate, exact_match
@@ -180,7 +181,9 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
     batching = batch or None
 
     def run(examples: Sequence[Example], tag: str) -> list[Trace]:
-        traces = student.run(examples, lm=lm, ledger=ledger, tag=tag, progress=progress, batch=batching)
+        traces = student.run(
+            examples, lm=lm, ledger=ledger, tag=tag, progress=progress, executor=executor_for(batching)
+        )
         failed = [trace for trace in traces if trace.status == FAILED]
         if traces and len(failed) / len(traces) > max_failure_rate:
             resumable = run_dir is not None and (run_dir / checkpoint.FILE).exists()
@@ -280,7 +283,7 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
     ledger.close_journal()
     best = best_iteration(history)
     _restore(student, history[best])
-    student.meta = {
+    student.meta = student.meta | {  # the user's own keys stay; compile's record replaces an older one
         "best_iteration": best,
         "stopped": stopped,
         "metrics": history[best].val.to_dict(),

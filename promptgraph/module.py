@@ -1,21 +1,25 @@
 """Module: a step of a program with named inputs, named outputs and trainable Parameters.
 
 Parameters are found by walking the module's attributes, as DSPy does, and named by
-their path (`system`, `steps.0.prefix`); a program prefixes them with the node name
-(`classify.system`). Modules are plain classes rather than attrs classes so that users
+their path (`system`, `steps.0.prefix`); a program's children are its nodes, so a
+program prefixes them with the node name (`classify.system`, and `stage.classify.system`
+once that program is a stage of another). A name is computed by the walk, never stored:
+it cannot go stale when a program is nested. A parameter reachable by two paths is found
+once, at the first. Modules are plain classes rather than attrs classes so that users
 can subclass them without decorators; they hold no LM: the LM arrives in the Context.
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
 
 from promptgraph.lm import LM, Ledger, Request, Response, call
-from promptgraph.parameter import Demos, Parameter
+from promptgraph.parameter import Demos, Feedback, Parameter
 from promptgraph.trace import Outcome
 
 
@@ -48,13 +52,19 @@ class Module(abc.ABC):
     def forward(self, inputs: dict[str, Any], ctx: Context) -> Outcome:
         """Run on one example's inputs; failures are returned as an Outcome, not raised."""
 
+    def named_children(self) -> Iterator[tuple[str, Any]]:
+        """What this module holds, by name: where the walk for parameters and demos goes next."""
+        for name, value in vars(self).items():
+            if not name.startswith("_"):
+                yield name, value
+
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
-        """Every Parameter reachable from this module's attributes, in definition order."""
-        yield from _walk(vars(self), prefix, Parameter, "named_parameters")
+        """(path, Parameter) for every Parameter reachable from this module, in definition order, each once."""
+        yield from _walk(self, prefix, Parameter)
 
     def named_demos(self, prefix: str = "") -> Iterator[tuple[str, Demos]]:
-        """Every set of few-shot Demos reachable from this module's attributes."""
-        yield from _walk(vars(self), prefix, Demos, "named_demos")
+        """(path, Demos) for every set of few-shot Demos reachable from this module, each once."""
+        yield from _walk(self, prefix, Demos)
 
     def parameters(self) -> list[Parameter]:
         return [parameter for _, parameter in self.named_parameters()]
@@ -68,6 +78,21 @@ class Module(abc.ABC):
         for _, demos in self.named_demos():
             demos.trainable = False
         return self
+
+    def pass_feedback(self, received: Sequence[Feedback]) -> Mapping[str, Sequence[Feedback]] | None:
+        """How feedback on this module's outputs reaches its inputs, input by input, with no critic.
+
+        None (the default): a critic reads this module's traces and writes what each input should
+        change. A module with nothing to judge (a Python Function) hands the feedback on instead.
+        """
+        if getattr(self, "passes_feedback", False):  # the old spelling: a flag that meant "hand it all on"
+            warnings.warn(
+                f"{type(self).__name__}.passes_feedback is deprecated; override Module.pass_feedback instead",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            return {field: list(received) for field in self.inputs}
+        return None
 
     def check(self, values: dict[str, str]) -> list[str]:
         """Problems with candidate values (keyed by local parameter path); none by default."""
@@ -86,14 +111,22 @@ class Module(abc.ABC):
         return f"{type(self).__name__}(inputs={list(self.inputs)}, outputs={list(self.outputs)})"
 
 
-def _walk(attributes: dict[str, Any], prefix: str, kind: type, method: str) -> Iterator[tuple[str, Any]]:
-    for name, value in attributes.items():
-        if name.startswith("_"):
-            continue
-        path = f"{prefix}.{name}" if prefix else name
+def _walk(module: Module, prefix: str, kind: type) -> Iterator[tuple[str, Any]]:
+    """(path, item) for every `kind` reachable from the module; an item (or a module) met again is skipped."""
+    seen: set[int] = set()
+
+    def visit(value: Any, path: str) -> Iterator[tuple[str, Any]]:
+        if id(value) in seen:
+            return
         if isinstance(value, kind):
+            seen.add(id(value))
             yield path, value
         elif isinstance(value, Module):
-            yield from getattr(value, method)(path)
+            seen.add(id(value))  # also stops a module that holds its parent from walking forever
+            for name, child in value.named_children():
+                yield from visit(child, f"{path}.{name}" if path else name)
         elif isinstance(value, (list, tuple)):
-            yield from _walk({str(index): item for index, item in enumerate(value)}, path, kind, method)
+            for index, item in enumerate(value):
+                yield from visit(item, f"{path}.{index}" if path else str(index))
+
+    yield from visit(module, prefix)

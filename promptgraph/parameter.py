@@ -6,9 +6,16 @@ last backward pass and the history of every value it has held.
 
 from __future__ import annotations
 
+import warnings
+
 import attrs
 
 from promptgraph.lm.reprs import short, short_mapping
+
+NAME_DEPRECATED = (
+    "deprecated: the label given when it was made. Its name in a program is its path, "
+    "computed by the walk: `for path, item in program.named_parameters()` (or `named_demos()`)"
+)
 
 
 @attrs.frozen
@@ -25,7 +32,8 @@ class Parameter:
     role: str = "a prompt text"
     trainable: bool = True
     constraints: tuple[str, ...] = attrs.field(default=(), converter=tuple)
-    name: str = ""  # its path in the program, e.g. "classify.system"; set when the program is built
+    # A label for its repr only: its name in a program is its path, from program.named_parameters().
+    _name: str = attrs.field(default="", alias="name", repr=False)
     feedback: list[Feedback] = attrs.field(factory=list, repr=False)
     history: list[str] = attrs.field(factory=list, repr=False)
 
@@ -37,8 +45,17 @@ class Parameter:
     def clear_feedback(self) -> None:
         self.feedback.clear()
 
+    @property
+    def name(self) -> str:
+        """Deprecated: the label it was made with, not its path in a program (see NAME_DEPRECATED)."""
+        return _deprecated_name(self)
+
+    @name.setter
+    def name(self, label: str) -> None:
+        self._name = label
+
     def __repr__(self) -> str:
-        name = f"name={self.name!r}, " if self.name else ""
+        name = f"name={self._name!r}, " if self._name else ""
         return f"Parameter({name}value={short(self.value)}, trainable={self.trainable})"
 
 
@@ -59,8 +76,17 @@ class Demos:
 
     pairs: list[Demo] = attrs.field(factory=list, converter=list)
     trainable: bool = True
-    name: str = ""
+    _name: str = attrs.field(default="", alias="name", repr=False)  # never set by promptgraph; see Parameter
     history: list[list[Demo]] = attrs.field(factory=list, repr=False)
+
+    @property
+    def name(self) -> str:
+        """Deprecated: the label it was made with, not its path in a program (see NAME_DEPRECATED)."""
+        return _deprecated_name(self)
+
+    @name.setter
+    def name(self, label: str) -> None:
+        self._name = label
 
     def update(self, pairs: list[Demo]) -> None:
         self.history.append(list(self.pairs))
@@ -68,3 +94,8 @@ class Demos:
 
     def __repr__(self) -> str:
         return f"Demos(pairs={len(self.pairs)}, trainable={self.trainable})"
+
+
+def _deprecated_name(item: Parameter | Demos) -> str:
+    warnings.warn(f"{type(item).__name__}.name is {NAME_DEPRECATED}", DeprecationWarning, stacklevel=3)
+    return item._name

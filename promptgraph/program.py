@@ -2,14 +2,17 @@
 
 Each node's inputs are wired to a program input (`"text"`) or to another node's output
 (`"retrieve.passages"`). Examples run generation by generation
-(`networkx.topological_generations`); within a generation every (example, node) call
-runs concurrently, bounded by the LM's own concurrency. A Program is itself a Module, so
-a compiled program can be a stage of a bigger one.
+(`networkx.topological_generations`); each generation's (example, node) calls are handed
+to an executor (executors.py): on threads, bounded by the LM's own concurrency, or through
+Message Batches. The program only schedules them. A Program is itself a Module, so a
+compiled program can be a stage of a bigger one.
 """
 
 from __future__ import annotations
 
-import json
+import copy
+import functools
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,14 +23,12 @@ import networkx as nx
 from promptgraph import program_file
 from promptgraph.data import Example
 from promptgraph.errors import PromptgraphError
-from promptgraph.lm import LM, Ledger, map_concurrent
-from promptgraph.lm.files import atomic_write
-from promptgraph.lm.message_batches import Batching, Collector, Deferred
+from promptgraph.executors import BatchExecutor, Executor, ThreadExecutor, Unfinished
+from promptgraph.lm import LM, Batching, Ledger
 from promptgraph.module import Context, Module
-from promptgraph.parameter import Demo, Demos, Parameter
+from promptgraph.parameter import Demo
 from promptgraph.trace import FAILED, NodeTrace, Outcome, Trace
 
-MAX_BATCH_ROUNDS = 20  # batches per generation: a module may call the model this many times in a row
 NAMED_IN_REPR = 5  # a program with more nodes is summed up by their count: a repr is one line
 
 
@@ -39,7 +40,8 @@ class Program(Module):
     def __init__(self, inputs: Sequence[str] = ("text",)):
         self.inputs = tuple(inputs)
         self.description = "runs a trained sub-program"
-        self.meta: dict[str, Any] = {}  # what training recorded: history, metrics, cost
+        # Saved with the program: your own keys, and what compile recorded (metrics, cost, history, best_iteration).
+        self.meta: dict[str, Any] = {}
         self._graph = nx.DiGraph()
         self._nodes: dict[str, Module] = {}
         self._wiring: dict[str, dict[str, str]] = {}
@@ -71,8 +73,6 @@ class Program(Module):
         self._nodes[name] = module
         self._wiring[name] = sources
         self._graph = _graph_of(self._wiring)
-        for path, parameter in module.named_parameters(name):
-            parameter.name = path
         return self
 
     def connect(self, source: str, target: str) -> Program:
@@ -159,13 +159,9 @@ class Program(Module):
             if source.split(".", 1)[0] == node and "." in source
         ]
 
-    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
-        for name, module in self._nodes.items():
-            yield from module.named_parameters(f"{prefix}.{name}" if prefix else name)
-
-    def named_demos(self, prefix: str = "") -> Iterator[tuple[str, Demos]]:
-        for name, module in self._nodes.items():
-            yield from module.named_demos(f"{prefix}.{name}" if prefix else name)
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """A program's children are its nodes: its parameters are named `node.path`."""
+        yield from self._nodes.items()
 
     def values(self) -> dict[str, str]:
         return {name: parameter.value for name, parameter in self.named_parameters()}
@@ -231,14 +227,12 @@ class Program(Module):
             "inputs": list(self.inputs),
             "output": self.output,
             "nodes": nodes,
-            "meta": self.meta,
+            "meta": copy.deepcopy(self.meta),  # data, not a view: changing it leaves the program as it was
         }
 
     def save(self, path: str | Path) -> Path:
         """Write the program as readable JSON (see saving.py); a crash mid-write never leaves half a file."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return atomic_write(path, json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        return program_file.write(self.to_dict(), path)
 
     def load_values(self, path: str | Path) -> Program:
         """Take the parameter values of a saved program with the same nodes; all or none."""
@@ -255,43 +249,31 @@ class Program(Module):
         seed: int = 0,
         tag: str = "forward",
         progress: bool | None = None,
+        executor: Executor | None = None,
         batch: Batching | None = None,
     ) -> list[Trace]:
         """One Trace per example, in order. Failures are recorded in the traces, not raised.
 
-        With `batch`, each generation's calls go through Message Batches (half price, slower):
-        the generation runs once to collect its requests, the batch answers them, and it runs
-        again on the answers (again per step, for a node that calls more than once).
+        Each generation's calls are handed to the `executor`: on threads by default, or
+        `BatchExecutor(Batching(...))` for Message Batches (half price, slower).
+        `batch=Batching(...)` is the old spelling of the latter and is deprecated.
         """
+        executor = _executor(executor, batch)
         self._require_inputs(examples)
-        collector = Collector(lm, batch) if batch is not None else None
-        ctx = Context(lm=collector or lm, ledger=ledger, seed=seed, tag=tag)
         done: list[dict[str, NodeTrace]] = [{} for _ in examples]
-
-        def one(task: tuple[int, str]) -> NodeTrace | None:
-            index, node = task
-            try:
-                return self._run_node(node, examples[index].inputs, done[index], ctx)
-            except Deferred:
-                return None  # its request is in the next batch
-
         for generation in self.generations():
-            waiting = [(index, node) for index in range(len(examples)) for node in generation]
-            for _ in range(MAX_BATCH_ROUNDS):
-                results = map_concurrent(one, waiting, workers=lm.max_concurrency, progress=progress, description=tag)
-                for (index, node), node_trace in zip(waiting, results, strict=True):
-                    if node_trace is not None:
-                        done[index][node] = node_trace
-                waiting = [task for task, node_trace in zip(waiting, results, strict=True) if node_trace is None]
-                if not waiting:
-                    break
-                collector.send()
-            else:
-                stuck = sorted({node for _, node in waiting})
-                raise GraphError(
-                    f"{', '.join(stuck)} asked for new requests after {MAX_BATCH_ROUNDS} batches; a module run through "
-                    "batches must ask the same requests when run again on the same inputs"
-                )
+            tasks = [(index, node) for index in range(len(examples)) for node in generation]
+            calls = [
+                functools.partial(self._node_call, node, examples[index].inputs, done[index], ledger, seed, tag)
+                for index, node in tasks
+            ]
+            try:
+                results = executor.run(calls, lm=lm, progress=progress, description=tag)
+            except Unfinished as error:
+                stuck = sorted({tasks[index][1] for index in error.indices})
+                raise GraphError(f"{', '.join(stuck)} {error.reason}") from error
+            for (index, node), node_trace in zip(tasks, results, strict=True):
+                done[index][node] = node_trace
         output = self.output
         return [
             Trace(example=example, nodes=nodes, output=output) for example, nodes in zip(examples, done, strict=True)
@@ -319,6 +301,19 @@ class Program(Module):
             "ok", outputs={field: final.outputs[field]}, request=final.outcome.request, response=final.outcome.response
         )
 
+    def _node_call(
+        self,
+        node: str,
+        program_inputs: Mapping[str, Any],
+        done: Mapping[str, NodeTrace],
+        ledger: Ledger | None,
+        seed: int,
+        tag: str,
+        lm: LM,
+    ) -> NodeTrace:
+        """One node on one example with the LM its executor gives it."""
+        return self._run_node(node, program_inputs, done, Context(lm=lm, ledger=ledger, seed=seed, tag=tag))
+
     def _run_node(
         self, node: str, program_inputs: Mapping[str, Any], done: Mapping[str, NodeTrace], ctx: Context
     ) -> NodeTrace:
@@ -342,6 +337,17 @@ class Program(Module):
                     f"example {example.id or example} has no input {', '.join(missing)}; "
                     f"the program reads {', '.join(self.inputs)} (choose the columns when loading the data)"
                 )
+
+
+def _executor(executor: Executor | None, batch: Batching | None) -> Executor:
+    if batch is None:
+        return executor if executor is not None else ThreadExecutor()
+    if executor is not None:
+        raise TypeError("pass executor= or the deprecated batch=, not both")
+    warnings.warn(
+        "Program.run(batch=...) is deprecated; pass executor=BatchExecutor(batching)", DeprecationWarning, stacklevel=3
+    )
+    return BatchExecutor(batch)
 
 
 def _graph_of(wiring: Mapping[str, Mapping[str, str]]) -> nx.DiGraph:

@@ -1,4 +1,4 @@
-"""A saved program's file: reading and checking it, and putting its values into modules built in code.
+"""A saved program's file: writing it, reading and checking it, and putting its values into modules built in code.
 
 The half of saving that needs neither the registry nor a Program to build, so `program.py`
 (`Program.load_values`) can use it and imports still run one way: `saving.py`, which rebuilds
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from promptgraph import program_schema as schema
 from promptgraph.errors import PromptgraphError
+from promptgraph.lm.files import atomic_write
 from promptgraph.module import Module
 from promptgraph.parameter import Demo
 
@@ -49,6 +50,13 @@ def read(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def write(data: dict[str, Any], path: str | Path) -> Path:
+    """A program's data (`Program.to_dict()`) as readable JSON; a crash mid-write never leaves half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return atomic_write(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
 def load_values(program: Program, path: str | Path) -> Program:
     """Put a file's parameter values into an existing program (built in code), all or none."""
     return values_from_dict(program, read(path), str(path))
@@ -65,7 +73,7 @@ def values_from_dict(program: Program, data: dict[str, Any], where: str) -> Prog
         _validate(module, node, place)
     for module, node, place in plans:
         _assign(module, node, place)
-    program.meta = data.get("meta", {})
+    program.meta = program.meta | data.get("meta", {})  # keys the file does not have stay as they were
     return program
 
 

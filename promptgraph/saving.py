@@ -25,11 +25,20 @@ import attrs
 from promptgraph import program_schema as schema
 from promptgraph.module import Module
 from promptgraph.program import GraphError, Program
-from promptgraph.program_file import FORMAT, LoadError, _assign, _check_values, load_values, read, values_from_dict
+from promptgraph.program_file import (
+    FORMAT,
+    LoadError,
+    _assign,
+    _check_values,
+    load_values,
+    read,
+    values_from_dict,
+    write,
+)
 from promptgraph.registry import MODULE_TYPES, Refused, Resolver
 
-# FORMAT, LoadError, read, load_values and values_from_dict live in program_file.py (below program.py)
-# and are saving's own names still.
+# FORMAT, LoadError, read, write, load_values and values_from_dict live in program_file.py (below
+# program.py, so Program.save and Program.load_values can use them) and are saving's own names still.
 __all__ = [
     "FORMAT",
     "LoadError",
@@ -40,6 +49,7 @@ __all__ = [
     "read",
     "save",
     "values_from_dict",
+    "write",
 ]
 
 MAX_NESTING = 16  # programs inside programs; far deeper than any real pipeline, well inside Python's stack
@@ -50,7 +60,7 @@ def program_to_dict(program: Program, *, meta: bool = True) -> dict[str, Any]:
 
 
 def save(program: Program, path: str | Path) -> Path:
-    return program.save(path)
+    return write(program.to_dict(), path)
 
 
 def load(path: str | Path, *, trust_code: bool = False) -> Program:

@@ -14,12 +14,8 @@ from typing import Any
 
 import attrs
 
+from promptgraph import prompts
 from promptgraph.lm import LM, Ledger, LMError, Request, call
-
-REPAIR_PROMPT = (
-    "Your reply could not be used: {problems}\n\n"
-    "Reply again with only the corrected JSON object, in the same shape as asked, and nothing else."
-)
 
 Check = Callable[[Any], list[str]]  # problems with a decoded reply; empty when it is usable
 
@@ -64,7 +60,7 @@ def ask_json(lm: LM, request: Request, check: Check, *, ledger: Ledger | None = 
         if not problems:
             return StructuredReply(data, tuple(replies))
         if attempt == 0:
-            messages += [("assistant", response.text), ("user", REPAIR_PROMPT.format(problems="; ".join(problems)))]
+            messages += [("assistant", response.text), ("user", prompts.repair(problems=problems))]
     return StructuredReply(None, tuple(replies), tuple(problems))
 
 

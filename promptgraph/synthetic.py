@@ -28,72 +28,15 @@ from pathlib import Path
 
 import attrs
 
+from promptgraph import prompts
 from promptgraph.data import DataError, Example
 from promptgraph.errors import PromptgraphError
-from promptgraph.lm import LM, Ledger, Request, map_concurrent
-from promptgraph.prompting import render
+from promptgraph.lm import LM, Ledger, map_concurrent
 from promptgraph.structured import ask_json
 
 
 class SynthesisError(RuntimeError, PromptgraphError):
     """The model's replies held no usable example of a class: the calls were made and paid for, so the run failed."""
-
-
-SYSTEM = """\
-You write training data for a text classifier: varied, realistic examples of each class, \
-each consistent with the class's description. Reply with one JSON object and nothing else."""
-
-GENERATE = """\
-## The class: {{ name }}
-{{ description if description else "(no description: infer the class from its examples)" }}
-{% if others %}
-Other classes, which these examples must not belong to: {{ others | join(", ") }}
-{% endif %}
-{% if examples %}
-Real examples of this class:
-{% for text in examples %}
-- {{ text | clip(400) }}
-{% endfor %}
-{% endif %}
-
-## What to write
-{{ count }} different summaries of possible examples of this class, at most 10 words each:
-{"summaries": ["<summary>", ...]}
-"""
-
-DIVERSIFY = """\
-## The class: {{ name }}
-{{ description if description else "(no description: infer the class from the summaries)" }}
-
-Summaries of examples written so far:
-{% for text in summaries %}
-- {{ text }}
-{% endfor %}
-
-## What to write
-{{ count }} new summaries, similar to these but substantially different from each of them \
-(another topic, situation, length or tone), still in this class, at most 10 words each:
-{"summaries": ["<summary>", ...]}
-"""
-
-EXPAND = """\
-## The class: {{ name }}
-{{ description if description else "(no description: infer the class from the examples)" }}
-{% if examples %}
-Real examples of this class, for their form and length:
-{% for text in examples %}
-- {{ text | clip(400) }}
-{% endfor %}
-{% endif %}
-
-## What to write
-For each summary below, one complete example of this class, as a real one would read:
-{% for text in summaries %}
-{{ loop.index }}. {{ text }}
-{% endfor %}
-
-{"examples": ["<example for summary 1>", ...]} with exactly {{ summaries | length }} examples, in order.
-"""
 
 
 @attrs.define
@@ -306,13 +249,16 @@ class _Job:
                 count = min(self.per_call, counts[name] - start)
                 if phase == "generate":
                     others = [other for other in self.classes.names if other != name]
-                    prompt = render(GENERATE, name=name, description=self.classes.descriptions.get(name, ""),
-                                    others=others, examples=self.real(name), count=count)  # fmt: skip
+                    prompt = prompts.synthesize_generate(
+                        name=name, description=self.classes.descriptions.get(name, ""), others=others,
+                        examples=self.real(name), count=count,
+                    )  # fmt: skip
                 else:
                     pool = known.get(name, [])
                     sample = self.rng.sample(pool, min(len(pool), 2 * self.per_call))
-                    prompt = render(DIVERSIFY, name=name, description=self.classes.descriptions.get(name, ""),
-                                    summaries=sample, count=count)  # fmt: skip
+                    prompt = prompts.synthesize_diversify(
+                        name=name, description=self.classes.descriptions.get(name, ""), summaries=sample, count=count
+                    )
                 tasks.append((name, prompt, count, len(tasks)))
         replies = map_concurrent(lambda task: self._ask(phase, task, "summaries"), tasks, workers=self.lm.max_concurrency,
                                  progress=self.progress, description=phase)  # fmt: skip
@@ -326,8 +272,10 @@ class _Job:
         for name in self.classes.names:
             for start in range(0, len(summaries[name]), self.per_call):
                 chunk = summaries[name][start : start + self.per_call]
-                prompt = render(EXPAND, name=name, description=self.classes.descriptions.get(name, ""),
-                                examples=self.real(name), summaries=chunk)  # fmt: skip
+                prompt = prompts.synthesize_expand(
+                    name=name, description=self.classes.descriptions.get(name, ""), examples=self.real(name),
+                    summaries=chunk,
+                )  # fmt: skip
                 tasks.append((name, prompt, len(chunk), len(tasks)))
         replies = map_concurrent(lambda task: self._ask("expand", task, "examples"), tasks, workers=self.lm.max_concurrency,
                                  progress=self.progress, description="expand")  # fmt: skip
@@ -336,7 +284,7 @@ class _Job:
             result[name] += texts
         return result
 
-    def _ask(self, phase: str, task: tuple[str, str, int, int], key: str) -> list[str]:
+    def _ask(self, phase: str, task: tuple[str, prompts.Rendered, int, int], key: str) -> list[str]:
         name, prompt, count, number = task
 
         def check(data) -> list[str]:
@@ -347,9 +295,7 @@ class _Job:
 
         # Each call its own seed: the same prompt asked twice (two chunks of a class) must
         # not come back from the response cache as the same answer.
-        request = Request(messages=[("user", prompt)], system=SYSTEM, max_tokens=4000, tag=f"synthesize {phase}",
-                          seed=number)  # fmt: skip
-        reply = ask_json(self.lm, request, check, ledger=self.ledger)
+        reply = ask_json(self.lm, prompt.request(max_tokens=4000, seed=number), check, ledger=self.ledger)
         if reply.data is None:
             why = f"{phase} for {name!r}: skipped a reply ({'; '.join(reply.problems)})"
             self.skipped.append(why)

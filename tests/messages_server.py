@@ -1,6 +1,7 @@
-"""`serve(respond)`: the loopback Messages API server, with the caller tag the scripted worlds expect.
+"""`serve(respond)`: the loopback Messages API server, yielding its base URL.
 
-Over HTTP the tag (forward, critic, rewrite) is not sent, so it is told from the system prompt.
+The caller tag (forward, critic, rewrite, ...) comes over HTTP in AnthropicLM's
+`x-promptgraph-tag` header, so `respond` keys on `request.tag` as it does with a ScriptedLM.
 """
 
 from __future__ import annotations
@@ -8,28 +9,11 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 
-import attrs
-
 from promptgraph.lm import Request
 from promptgraph.testing import MessagesServer
 
 
-def tagged(respond: Callable[[Request], str]) -> Callable[[Request], str]:
-    def answer(request: Request) -> str:
-        system = request.system
-        tag = (
-            "critic"
-            if "critic in a loop" in system
-            else "rewrite"
-            if "improve the prompt texts" in system
-            else "forward"
-        )
-        return respond(attrs.evolve(request, tag=tag))
-
-    return answer
-
-
 @contextlib.contextmanager
 def serve(respond: Callable[[Request], str], **options) -> Iterator[str]:
-    with MessagesServer(tagged(respond), **options) as server:
+    with MessagesServer(respond, **options) as server:
         yield server.base_url

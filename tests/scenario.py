@@ -9,9 +9,8 @@ must show the critique that caused the change.
 from __future__ import annotations
 
 import json
-import re
 
-from promptgraph import Classify, Example, Program, Request, ScriptedLM
+from promptgraph import Classify, Example, Program, Request, ScriptedLM, prompts
 from promptgraph.formats import LabelTag  # these worlds train prompts that carry the format themselves
 
 LABELS = ("sincere", "insincere")
@@ -42,10 +41,20 @@ def forward_reply(request: Request) -> str:
     return f"Reasoning done. Label: <label>{'insincere' if insincere else 'sincere'}</label>"
 
 
+def asked(request: Request) -> str:
+    """What a request is: its tag; a Message Batches item carries none (compile --batch sends the
+    optimizer's calls so), and is told by its markup: only a critique names the step under review."""
+    if request.tag != "call":
+        return request.tag
+    shown = prompts.read(request.messages[0].content)
+    return "critic" if shown.step is not None else "rewrite" if shown.values else "forward"
+
+
 def optimizer_reply(request: Request) -> str:
     prompt = request.messages[0].content
-    if request.tag == "critic":
-        name = re.search(r"### `([\w.]+system)`", prompt).group(1)
+    shown = prompts.read(prompt)
+    if asked(request) == "critic":
+        name = next(name for name in shown.values if name.endswith("system"))
         return json.dumps(
             {
                 "critique": CRITIQUE,
@@ -53,9 +62,7 @@ def optimizer_reply(request: Request) -> str:
                 "inputs": {},
             }
         )
-    current = re.search(r"## `([\w.]+system)`.*?<value>\n(.*?)\n</value>", prompt, re.DOTALL)
-    name, value = current.group(1), current.group(2)
-    value = "" if value == "(empty)" else value
+    name, value = next((name, value) for name, value in shown.values.items() if name.endswith("system"))
     if "generalisations" in prompt and KEY_PHRASE not in value:
         value = f"{value} {KEY_PHRASE}" if FORMAT in value else f"{value} {KEY_PHRASE} {FORMAT}"
         value = value.strip()
@@ -81,10 +88,8 @@ GROUP_NOTE = "mentions a group"
 
 def graph_critic(request: Request) -> str:
     """Feedback for every trainable parameter it is shown and every upstream input it is told of."""
-    prompt = request.messages[0].content
-    names = re.findall(r"^### `([\w.]+)` \(", prompt, re.MULTILINE)
-    fields = re.findall(r"^- `(\w+)` comes from `[\w.]+`", prompt, re.MULTILINE)
-    node = re.search(r"## The step under review: `(\w+)`", prompt).group(1)
+    shown = prompts.read(request.messages[0].content)
+    names, fields, node = list(shown.values), list(shown.upstream), shown.step
     return json.dumps(
         {
             "critique": f"{node}: insincere questions are missed because nobody notes generalisations.",
@@ -99,10 +104,8 @@ def graph_critic(request: Request) -> str:
 
 def graph_rewriter(request: Request) -> str:
     """Adds the key phrase to every text whose feedback mentions generalisations."""
-    prompt = request.messages[0].content
     values = {}
-    for name, value in re.findall(r"## `([\w.]+)`.*?<value>\n(.*?)\n</value>", prompt, re.DOTALL):
-        value = "" if value == "(empty)" else value
+    for name, value in prompts.read(request.messages[0].content).values.items():
         if KEY_PHRASE not in value:
             values[name] = f"{value} {KEY_PHRASE}".strip()
     return json.dumps({"reasoning": "add the rule", "values": values})

@@ -20,10 +20,9 @@ fixed list of instructions.
 from __future__ import annotations
 
 import json
-import re
 
 import promptgraph as pg
-from promptgraph import Classify, Example, Program, Request, ScriptedLM
+from promptgraph import Classify, Example, Program, Request, ScriptedLM, prompts
 from promptgraph.formats import LabelTag  # these worlds train prompts that carry the format themselves
 from tests.scenario import graph_critic
 
@@ -92,9 +91,9 @@ def next_rule(value: str, rejected: str = "") -> str | None:
 
 def rewriter(request: Request) -> str:
     prompt = request.messages[0].content
-    name, value = re.search(r"## `([\w.]+)`.*?<value>\n(.*?)\n</value>", prompt, re.DOTALL).groups()
-    value = "" if value == "(empty)" else value
-    rejected = "\n".join(re.findall(r"<rejected>\n(.*?)\n</rejected>", prompt, re.DOTALL))
+    shown = prompts.read(prompt)
+    name, value = next(iter(shown.values.items()))
+    rejected = "\n".join(shown.rejected.get(name, ()))
     # A rejected text that is the current one plus a rule means that rule was tried.
     tried = " ".join(text.replace(value, "") for text in rejected.split("\n"))
     rule = next_rule(value, tried)
@@ -108,15 +107,12 @@ def rewriter(request: Request) -> str:
 
 
 def paraphraser(request: Request) -> str:
-    prompt = request.messages[0].content
-    values = dict(re.findall(r"## `([\w.]+)`.*?<value>\n(.*?)\n</value>", prompt, re.DOTALL))
+    values = prompts.read(request.messages[0].content).values
     return json.dumps({"values": {name: f"In other words: {value}" for name, value in values.items()}})
 
 
 def opro_proposer(request: Request) -> str:
-    prompt = request.messages[0].content
-    entries = re.findall(r"### Score [\d.]+\n`([\w.]+)`:\n<value>\n(.*?)\n</value>", prompt, re.DOTALL)
-    name, best = entries[-1]  # best last
+    (name, best), *_ = prompts.read(request.messages[0].content).tried[-1].values.items()  # best last
     proposals = [{name: f"{best} {HARM}"}]
     rule = next_rule(best)
     if rule is not None:
@@ -140,16 +136,8 @@ def ape_proposer(request: Request) -> str:
 
 
 def optimizer_reply(request: Request) -> str:
-    system = request.system
-    if "critic in a loop" in system:
-        return graph_critic(request)
-    if "in other words" in system:
-        return paraphraser(request)
-    if "texts tried before" in system:
-        return opro_proposer(request)
-    if "You write instructions" in system:
-        return ape_proposer(request)
-    return rewriter(request)
+    scripts = {"critic": graph_critic, "paraphrase": paraphraser, "opro": opro_proposer, "propose": ape_proposer}
+    return scripts.get(request.tag, rewriter)(request)
 
 
 def optimizer_lm() -> ScriptedLM:

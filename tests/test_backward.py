@@ -3,9 +3,11 @@ import json
 import attrs
 import pytest
 
-from promptgraph import Classify, Example, Program, Prompt, ScriptedLM, backward, evaluate
+import promptgraph as pg
+from promptgraph import Classify, Example, Feedback, Program, Prompt, ScriptedLM, backward, evaluate, prompts
 from promptgraph.backward import CritiqueLimits, select_examples
-from tests.scenario import LABELS, classifier, forward_lm, questions
+from promptgraph.trace import OK, Outcome
+from tests.scenario import FORMAT, LABELS, classifier, forward_lm, graph_critic, questions
 
 
 def run(program, examples):
@@ -108,7 +110,7 @@ def test_feedback_on_an_input_flows_to_the_module_that_produced_it():
     traces, evaluation = run(program, questions(10))
 
     def respond(request):
-        if "`classify`" in request.messages[0].content:
+        if prompts.read(request.messages[0].content).step == "classify":
             return json.dumps({"critique": "c", "parameters": {}, "inputs": {"summary": "keep the group named"}})
         return json.dumps({"critique": "s", "parameters": {}, "inputs": {}})
 
@@ -154,3 +156,61 @@ def test_a_critique_repr_shows_its_node_the_start_of_its_text_and_what_it_reache
     assert (
         repr(critique) == f"Critique(node='classify', text='{'t' * 40}…', parameters=['classify.system'], examples=40)"
     )
+
+
+class NoteOnly(pg.Module):
+    """Joins a note and an aside; its own rule says only the note can fix what its output gets wrong."""
+
+    inputs, outputs = ("note", "aside"), ("summary",)
+
+    def forward(self, inputs, ctx):
+        return Outcome(OK, outputs={"summary": f"{inputs['note']} / {inputs['aside']}"})
+
+    def pass_feedback(self, received):
+        return {"note": [Feedback("join's rule", f"only the note matters: {item.text}") for item in received]}
+
+
+def joined_forward(request):
+    content = request.messages[-1].content
+    for field in ("note", "aside"):
+        if f"<{field}>" in content:
+            return f"<{field}>x</{field}>"
+    return "Label: <label>sincere</label>"
+
+
+def joined() -> Program:
+    program = Program(inputs=("text",))
+    program.add("note", pg.Generate(("text",), ("note",)))
+    program.add("other", pg.Generate(("text",), ("aside",)))
+    program.add("join", NoteOnly(), note="note.note", aside="other.aside")
+    program.add("classify", Classify(LABELS, input="summary", system=FORMAT), summary="join.summary")
+    return program
+
+
+def test_a_module_that_overrides_pass_feedback_decides_what_reaches_each_input():
+    program = joined()
+    traces = program.run(questions(6), lm=ScriptedLM(respond=joined_forward), progress=False)
+    critiques = backward(program, traces, evaluate(traces, labels=LABELS), lm=ScriptedLM(respond=graph_critic))
+    received = {c.node: c.received for c in critiques}
+    (item,) = received["note"]
+    assert item.source == "join's rule, passed through join"
+    assert item.text.startswith("only the note matters: classify needs its summary")
+    assert received["other"] == ()  # still on the path to the loss, but handed nothing
+
+
+class OldStyle(pg.Module):
+    inputs, outputs = ("note",), ("summary",)
+    passes_feedback = True  # the spelling before Module.pass_feedback
+
+    def forward(self, inputs, ctx):
+        return Outcome(OK, outputs={"summary": inputs["note"]})
+
+
+def test_the_old_passes_feedback_flag_still_hands_everything_on_with_a_deprecation_warning():
+    received = (Feedback("critic of classify", "say more"),)
+    with pytest.warns(DeprecationWarning, match="override Module.pass_feedback"):
+        assert OldStyle().pass_feedback(received) == {"note": list(received)}
+
+
+def test_a_module_asks_for_a_critic_by_default():
+    assert classifier().nodes["classify"].pass_feedback((Feedback("critic", "x"),)) is None

@@ -119,3 +119,56 @@ def test_a_large_program_repr_counts_its_nodes_instead_of_naming_them():
     for index in range(30):
         program.add(f"step_with_a_long_name_{index}", Prompt())
     assert repr(program) == "Program(nodes=30, trainable=90)"
+
+
+def test_the_old_batch_keyword_still_runs_through_batches_with_a_deprecation_warning():
+    from promptgraph.lm import AnthropicLM, Batching
+    from promptgraph.testing import MessagesServer
+
+    with MessagesServer(upper_reply, batch_seconds=0.02) as server:
+        lm = AnthropicLM(base_url=server.base_url, api_key="test", max_retries=0, layer_retries=0)
+        with pytest.warns(DeprecationWarning, match="executor=BatchExecutor"):
+            traces = two_step().run(
+                [Example({"question": "hi"})], lm=lm, progress=False, batch=Batching(poll_seconds=0.02, progress=False)
+            )
+        assert len(server.batches) == 2
+    assert traces[0].status == OK
+
+
+def test_parameter_names_are_full_paths_after_a_program_is_nested_in_another():
+    inner = two_step()
+    outer = Program(inputs=("question",)).add("stage", inner)
+    paths = {id(parameter): path for path, parameter in outer.named_parameters()}
+    assert paths[id(inner.nodes["draft"].system)] == "stage.draft.system"
+    assert [path for path, _ in inner.named_parameters()][0] == "draft.system"  # the inner program's own view
+
+
+def test_a_module_added_as_two_nodes_has_its_parameters_named_once():
+    shared = Prompt(inputs=("question",), outputs=("draft",))
+    program = Program(inputs=("question",)).add("first", shared).add("second", shared)
+    assert list(program.values()) == ["first.system", "first.prefix", "first.suffix"]
+
+
+def test_adding_a_module_to_a_program_writes_nothing_into_its_parameters():
+    module = Prompt(inputs=("question",))
+    Program(inputs=("question",)).add("node", module)
+    assert repr(module.system) == "Parameter(value='', trainable=True)"
+
+
+def test_reading_a_parameter_name_is_deprecated_and_gives_the_label_it_was_made_with():
+    from promptgraph.parameter import Parameter
+
+    with pytest.warns(DeprecationWarning, match="named_parameters"):
+        assert Parameter("v", name="mine").name == "mine"
+
+
+def test_to_dict_is_plain_data_that_changing_leaves_the_program_as_it_was():
+    import json
+
+    program = two_step()
+    program.meta = {"owner": {"team": "data"}}
+    data = program.to_dict()
+    assert json.loads(json.dumps(data)) == data  # only JSON's own types: no objects, no tuples
+    data["meta"]["owner"]["team"] = "changed"
+    data["nodes"][0]["parameters"]["system"]["history"].append("changed")
+    assert program.meta == {"owner": {"team": "data"}} and program.nodes["draft"].system.history == []

@@ -18,7 +18,6 @@ from promptgraph.compile import TrainingError
 from promptgraph.lm import AnthropicLM
 from promptgraph.testing import MessagesServer
 from tests.child import promptgraph_command
-from tests.messages_server import tagged
 from tests.scenario import FORMAT, KEY_PHRASE, classifier, forward_reply, optimizer_reply, questions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +30,7 @@ def world(request):
 
 @pytest.fixture
 def server():
-    with MessagesServer(tagged(world)) as running:
+    with MessagesServer(world) as running:
         yield running
 
 
@@ -122,7 +121,7 @@ class Interrupted:
             self.holding.set()
             self.gone.wait(SAFETY_SECONDS)
             return "never delivered"
-        reply = tagged(world)(request)
+        reply = world(request)
         self.answered.append(request.system + "|" + request.messages[-1].content)
         return reply
 
@@ -231,9 +230,9 @@ def test_resuming_with_another_cache_dir_asked_for_uses_it_and_says_so(interrupt
 )
 def test_malformed_rewrites_are_refused_and_the_reason_is_kept(reply, reason):
     def respond(request):
-        if "improve the prompt texts" in request.system:
+        if request.tag == "rewrite":
             return reply
-        return tagged(world)(request)
+        return world(request)
 
     with MessagesServer(respond) as bad:
         result = train(bad, program=classifier(FORMAT), iterations=1)
@@ -273,7 +272,7 @@ def test_a_huge_field_is_cut_for_the_prompt_with_a_warning(server):
 
 def test_the_api_key_never_appears_in_reports_files_logs_or_errors(tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
-    with MessagesServer(tagged(world)) as server:
+    with MessagesServer(world) as server:
         server.fail_next("429")
         options = {"base_url": server.base_url, "api_key": SECRET, "max_retries": 1, "layer_retries": 0}
         forward = AnthropicLM(model="claude-haiku-5-5", **options)
@@ -340,7 +339,7 @@ def test_ctrl_c_before_the_first_checkpoint_does_not_offer_a_resume_that_cannot_
 
 def test_debug_logs_of_a_compile_name_the_server_but_never_the_api_key(tmp_path, caplog):
     caplog.set_level(logging.DEBUG, logger="promptgraph")
-    with MessagesServer(tagged(world)) as server:
+    with MessagesServer(world) as server:
         server.fail_next("529")
         url = server.base_url
         options = {"base_url": url, "api_key": SECRET, "max_retries": 0, "layer_retries": 1, "retry_wait": 0.01}

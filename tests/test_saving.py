@@ -239,3 +239,33 @@ def test_a_save_that_fails_midway_leaves_the_saved_program_and_no_temporary_file
         program.save(target)
     assert target.read_text(encoding="utf-8") == saved
     assert [path.name for path in tmp_path.iterdir()] == ["program.json"]
+
+
+def compile_with_meta(meta):
+    program = classifier("")
+    program.meta = dict(meta)
+    return pg.compile(
+        program,
+        trainset=questions(40),
+        lm=forward_lm(),
+        optimizer=TextualGradientDescent(lm=optimizer_lm()),
+        iterations=1,
+        samples_per_label=6,
+        val_per_label=5,
+        progress=False,
+    ).program
+
+
+def test_the_users_own_meta_survives_compile_save_and_load(tmp_path):
+    compiled = compile_with_meta({"owner": "the data team", "ticket": 42})
+    loaded = pg.load(compiled.save(tmp_path / "p.json"))
+    assert {key: loaded.meta[key] for key in ("owner", "ticket")} == {"owner": "the data team", "ticket": 42}
+    assert "metrics" in loaded.meta  # beside compile's own record
+
+
+def test_loading_values_keeps_the_meta_keys_the_file_does_not_have(tmp_path, compiled):
+    target = classifier("")
+    target.meta = {"owner": "the data team"}
+    path = compiled.save(tmp_path / "p.json")
+    target.load_values(path)
+    assert target.meta == {"owner": "the data team"} | json.loads(path.read_text())["meta"]

@@ -1,10 +1,10 @@
 import json
 import random
-import re
 
 import pytest
 
 import promptgraph as pg
+from promptgraph import prompts
 from promptgraph.synthetic import Classes, SynthesisError, synthesize
 
 WORDS = [f"word{n}" for n in range(200)]
@@ -18,21 +18,13 @@ def scripted(*, repeat: bool = False, broken: str | None = None):
     """Summaries and examples that name their class, phase and number, so tests can trace them."""
 
     def respond(request):
-        prompt = request.messages[0].content
-        name = re.search(r"## The class: (\S+)", prompt).group(1)
-        phase = (
-            "generate"
-            if "different summaries of possible" in prompt
-            else "diversify"
-            if "new summaries" in prompt
-            else "expand"
-        )
+        shown = prompts.read(request.messages[0].content)
+        name, phase = shown.class_name, request.tag.split()[-1]
         if broken == phase:
             return "I would rather not."
         if phase == "expand":
-            summaries = re.findall(r"^\d+\. (.*)$", prompt, re.MULTILINE)
-            return json.dumps({"examples": [f"Q: {s}? A: an answer of {name}" for s in summaries]})
-        count = int(re.search(r"(\d+) (?:different|new) summaries", prompt).group(1))
+            return json.dumps({"examples": [f"Q: {s}? A: an answer of {name}" for s in shown.summaries]})
+        count = 10  # the most one call asks for; synthesize keeps as many as it asked for
         texts = [
             f"{name} {phase} " + " ".join(random.Random(f"{name}{phase}{request.seed}{k}").sample(WORDS, 5))
             for k in range(count)
@@ -79,8 +71,10 @@ def test_a_class_known_only_from_data_is_learned_too():
     lm = scripted()
     result = synthesize(classes, lm=lm, per_class=4)
     assert "off-topic" in {example.label for example in result.examples}
-    prompts = [r.messages[0].content for r in lm.requests if "## The class: off-topic" in r.messages[0].content]
-    assert "no description" in prompts[0] and "What is love?" in prompts[0]
+    asked = [
+        r.messages[0].content for r in lm.requests if prompts.read(r.messages[0].content).class_name == "off-topic"
+    ]
+    assert "no description" in asked[0] and "What is love?" in asked[0]
 
 
 def test_a_malformed_reply_is_skipped_with_a_warning_and_the_job_goes_on():
@@ -119,7 +113,7 @@ def test_one_class_is_not_a_classifier():
 
 def test_a_class_with_nothing_usable_is_an_error_that_names_it():
     def respond(request):
-        if "## The class: incorrect" in request.messages[0].content:
+        if prompts.read(request.messages[0].content).class_name == "incorrect":
             return "no"
         return scripted().respond(request)
 

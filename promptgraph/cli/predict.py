@@ -27,6 +27,7 @@ from promptgraph.cli.failures import Failures, add_failure_option
 from promptgraph.cli.options import add_data_options, add_trust_option, input_columns, load_program, require_inputs
 from promptgraph.cli.predict_output import Output, RowWriter, fingerprint
 from promptgraph.data import Example, iter_examples
+from promptgraph.executors import executor_for
 from promptgraph.lm import Batching
 from promptgraph.lockfile import Lock, LockHeld
 from promptgraph.program import Program
@@ -120,7 +121,9 @@ class Labelling:
     def run(self, examples: list[Example]) -> list[Trace]:
         if not examples:
             return []
-        traces = self.program.run(examples, lm=self.backend.forward, tag="predict", progress=False, batch=self.batch)
+        traces = self.program.run(
+            examples, lm=self.backend.forward, tag="predict", progress=False, executor=executor_for(self.batch)
+        )
         self.failures.add(traces)
         return traces
 

@@ -39,6 +39,7 @@ from promptgraph.cli.synthesize import add_synthesis_options, load_classes, synt
 from promptgraph.compile import CompileResult, compile
 from promptgraph.data import DataError, Example, labels_of, require_labels, stratified_split
 from promptgraph.estimate import estimate_compile, estimate_table
+from promptgraph.executors import executor_for
 from promptgraph.lm import FORWARD_MODEL, LM, OPTIMIZER_MODEL, BatchedLM, Ledger
 from promptgraph.lockfile import Lock, LockHeld
 from promptgraph.metrics import Evaluation, evaluate
@@ -458,7 +459,7 @@ def run_evaluate(arguments: argparse.Namespace) -> int:
     with open_backend(arguments) as backend:
         # Batch ids are kept by the fingerprint of their requests, so one file serves every evaluation.
         batch = batching(arguments, state=cache_directory(arguments) / "evaluate-batches.json")
-        traces = program.run(examples, lm=backend.forward, ledger=ledger, tag="evaluate", batch=batch)
+        traces = program.run(examples, lm=backend.forward, ledger=ledger, tag="evaluate", executor=executor_for(batch))
     failures = Failures()
     failures.add(traces)
     result = evaluate(traces, labels=program.labels)

@@ -56,6 +56,9 @@ DO_NOT_RETRY_HINTS = {
 }
 DO_NOT_RETRY_HINT = "the server said not to retry (x-should-retry: false)"
 PROBE_HEADER = "x-promptgraph-probe"  # lets a test server tell the probe from the run's calls; others ignore it
+# What the request is (Request.tag: forward, critic, rewrite, ...), percent-encoded: a test server
+# or a proxy can tell calls apart without reading their wording. Never part of the cache key.
+TAG_HEADER = "x-promptgraph-tag"
 SDK_RETRIES = (408, 409, 429)  # statuses the SDK tries again, as it does every 5xx
 PROBE_TIMEOUT = 30.0  # seconds the pre-flight request may take: a 1-token answer comes back in a few
 
@@ -171,6 +174,7 @@ class AnthropicLM:
         model, arguments = self._arguments(request)
         if request.sampling():
             arguments["extra_body"] = request.sampling()
+        arguments["extra_headers"] = {TAG_HEADER: tag_header(request.tag)}
         logger.debug(
             "sending a request: model=%s tag=%s max_tokens=%d to %s", model, request.tag, request.max_tokens,
             client.base_url,
@@ -447,6 +451,11 @@ def mark_cached_prefix(arguments: dict, request: Request, model: str) -> None:
     else:
         message = arguments["messages"][end]
         message["content"] = [{"type": "text", "text": message["content"], "cache_control": marker}]
+
+
+def tag_header(tag: str) -> str:
+    """A tag as the TAG_HEADER value: percent-encoded UTF-8, since a header holds ASCII only."""
+    return urllib.parse.quote(tag, safe=" ")
 
 
 def _costs(request: Request) -> dict[str, float]:

@@ -13,8 +13,9 @@ answers a list of requests through the Message Batches API:
 4. An item the batch could not answer (errored, expired, canceled) falls back to an
    ordinary call, which has its own retries.
 
-`Collector` lets code that makes one call at a time (a Program's modules) run through
-batches: it answers what the last batch answered and collects every other request.
+`Collector` lets code that makes one call at a time (a Program's modules, run by
+`promptgraph.executors.BatchExecutor`) run through batches: it answers what the last batch
+answered and collects every other request.
 """
 
 from __future__ import annotations
@@ -275,7 +276,7 @@ class BatchedLM(Wraps):
     """An LM whose every call is a Message Batch of its own: half price, for calls that can wait.
 
     Meant for an optimizer's calls (critiques, rewrites), which come one at a time; a
-    forward pass batches many calls together through `Collector` instead.
+    forward pass batches many calls together through a `BatchExecutor` instead.
     """
 
     inner: LM

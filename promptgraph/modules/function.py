@@ -12,13 +12,14 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from promptgraph.module import Context, Module
+from promptgraph.parameter import Feedback
 from promptgraph.references import reference_of
 from promptgraph.trace import FAILED, OK, Outcome
 
 
 class Function(Module):
-    passes_feedback = True
     reference_fields = ("function",)
+    passes_feedback = True  # deprecated: the old flag for what pass_feedback now says; kept for one release
 
     def __init__(
         self, function: Callable[..., Any], *, inputs: Sequence[str], outputs: Sequence[str], description: str = ""
@@ -43,6 +44,10 @@ class Function(Module):
         if missing:
             return Outcome(FAILED, error=f"the function returned no {', '.join(missing)}")
         return Outcome(OK, outputs={name: result[name] for name in self.outputs})
+
+    def pass_feedback(self, received: Sequence[Feedback]) -> dict[str, list[Feedback]]:
+        """Nothing here to judge: every input gets all the feedback on the outputs, as it came."""
+        return {field: list(received) for field in self.inputs}
 
     def config(self) -> dict[str, Any]:
         return {

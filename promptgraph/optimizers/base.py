@@ -15,6 +15,7 @@ import attrs
 
 from promptgraph.backward import Critique
 from promptgraph.data import Example, stratified_sample
+from promptgraph.executors import executor_for
 from promptgraph.lm import LM, Batching, Ledger
 from promptgraph.lm.reprs import names, settings, short
 from promptgraph.metrics import Evaluation, Metric, evaluate
@@ -84,7 +85,7 @@ class StepContext:
 
     def score(self, program: Program, examples: Sequence[Example], *, tag: str = "search") -> Evaluation:
         traces = program.run(
-            examples, lm=self.lm, ledger=self.ledger, tag=tag, progress=self.progress, batch=self.batch
+            examples, lm=self.lm, ledger=self.ledger, tag=tag, progress=self.progress, executor=executor_for(self.batch)
         )
         return evaluate(traces, metric=self.metric, labels=self.labels)
 

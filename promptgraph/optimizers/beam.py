@@ -20,8 +20,10 @@ from collections.abc import Sequence
 
 import attrs
 
+from promptgraph import prompts
 from promptgraph.backward import CritiqueLimits, backward
-from promptgraph.lm import LM, Request
+from promptgraph.executors import executor_for
+from promptgraph.lm import LM
 from promptgraph.lm.reprs import settings
 from promptgraph.metrics import Evaluation, evaluate
 from promptgraph.optimizers.base import StepContext, StepResult, Tried
@@ -37,28 +39,8 @@ from promptgraph.optimizers.search import (
 from promptgraph.optimizers.select import successive_rejects
 from promptgraph.optimizers.tgd import TextualGradientDescent
 from promptgraph.program import Program
-from promptgraph.prompting import render
 from promptgraph.structured import ask_json
 from promptgraph.trace import Trace
-
-PARAPHRASE_SYSTEM = """\
-You rewrite the prompt texts of an LLM program in other words. Keep every instruction, \
-rule and constraint, and the meaning; change the wording and order. Reply with one JSON \
-object and nothing else."""
-
-PARAPHRASE_TEMPLATE = """\
-{% for p in parameters %}
-## `{{ p.name }}`: {{ p.role }}
-{% if p.constraints %}Constraints: {{ p.constraints | join(' ') }}
-{% endif %}
-<value>
-{{ p.value if p.value else "(empty)" }}
-</value>
-
-{% endfor %}
-## What to write
-{"values": { {% for p in parameters %}"{{ p.name }}": "<the same text in other words>"{{ ", " if not loop.last }}{% endfor %} }}
-"""
 
 
 @attrs.define
@@ -97,7 +79,7 @@ class BeamSearch:
                 member_traces, member_eval = traces, evaluation
             else:
                 member_traces = work.run(
-                    minibatch, lm=context.lm, ledger=context.ledger, seed=context.seed, batch=context.batch,
+                    minibatch, lm=context.lm, ledger=context.ledger, seed=context.seed, executor=executor_for(context.batch),
                     progress=context.progress,
                 )  # fmt: skip
                 member_eval = evaluate(member_traces, metric=context.metric, labels=context.labels)
@@ -156,13 +138,7 @@ class BeamSearch:
         ]  # nothing to reword in an empty text
         if not views:
             return None
-        request = Request(
-            messages=[("user", render(PARAPHRASE_TEMPLATE, parameters=views))],
-            system=PARAPHRASE_SYSTEM,
-            max_tokens=8000,
-            tag="paraphrase",
-            seed=sample,
-        )
+        request = prompts.paraphrase(parameters=views).request(max_tokens=8000, seed=sample)
         reply = ask_json(
             self.lm, request, lambda data: check_values(program, data.get("values")), ledger=context.ledger
         )

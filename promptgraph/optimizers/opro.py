@@ -15,7 +15,8 @@ from collections.abc import Sequence
 
 import attrs
 
-from promptgraph.lm import LM, Request
+from promptgraph import prompts
+from promptgraph.lm import LM
 from promptgraph.lm.reprs import settings
 from promptgraph.metrics import Evaluation
 from promptgraph.optimizers.base import StepContext, StepResult, Tried, Update
@@ -32,45 +33,8 @@ from promptgraph.optimizers.search import (
     updates_for,
 )
 from promptgraph.program import Program
-from promptgraph.prompting import render
 from promptgraph.structured import ask_json
 from promptgraph.trace import Trace
-
-OPRO_SYSTEM = """\
-You optimize the prompt texts of an LLM program. You see texts tried before with their \
-accuracy, worst first and best last, and examples of the task. Propose new texts that \
-will score higher than all of them: learn from what the best ones do, and try what none \
-has tried. Reply with one JSON object and nothing else."""
-
-OPRO_TEMPLATE = """\
-## The texts to write
-{% for p in parameters %}
-- `{{ p.name }}`: {{ p.role }}{% if p.constraints %} Constraints: {{ p.constraints | join(' ') }}{% endif %}
-
-{% endfor %}
-
-## Texts tried so far, with their accuracy (higher is better), best last
-{% for entry in trajectory %}
-### Score {{ "%.3f" | format(entry.score) }}
-{% for name, value in entry.values.items() %}
-`{{ name }}`:
-<value>
-{{ value if value else "(empty)" }}
-</value>
-{% endfor %}
-
-{% endfor %}
-## Examples of the task
-{% for e in examples %}
-{% for name, value in e.inputs.items() %}{{ name }}: {{ value | clip(500) }}
-{% endfor %}
-expected answer: {{ e.label }}
-
-{% endfor %}
-## What to write
-{{ count }} proposals, each different from every text above:
-{"proposals": [{ {% for p in parameters %}"{{ p.name }}": "<text>"{{ ", " if not loop.last }}{% endfor %} }, ...]}
-"""
 
 
 @attrs.frozen
@@ -166,14 +130,13 @@ class OPRO:
         best_last = sorted(self.trajectory, key=lambda point: point.score)[-self.shown :]
         rng = random.Random(f"opro:{context.seed}")
         examples = rng.sample(list(context.trainset), min(self.examples, len(context.trainset)))
-        prompt = render(
-            OPRO_TEMPLATE,
+        prompt = prompts.opro(
             parameters=parameter_views(program),
             trajectory=best_last,
             examples=examples,
             count=self.proposals,
         )
-        request = Request(messages=[("user", prompt)], system=OPRO_SYSTEM, max_tokens=self.max_tokens, tag="propose")
+        request = prompt.request(max_tokens=self.max_tokens)
 
         def usable(data) -> list[dict[str, str]]:
             proposals = data.get("proposals")

@@ -18,43 +18,15 @@ from collections.abc import Sequence
 
 import attrs
 
-from promptgraph.lm import LM, Request
+from promptgraph import prompts
+from promptgraph.lm import LM
 from promptgraph.lm.reprs import settings
 from promptgraph.metrics import Evaluation
 from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, Tried, Update
 from promptgraph.optimizers.search import BudgetSpent, Scorer, changes_between, commit, mean, paired, trainable_values
 from promptgraph.program import Program
-from promptgraph.prompting import render
 from promptgraph.structured import ask_json
 from promptgraph.trace import Trace
-
-PROPOSE_SYSTEM = """\
-You write instructions for a language model. From examples of a task with their right \
-answers, infer what the task is and write instructions that would make a model give \
-those answers. Reply with one JSON object and nothing else."""
-
-PROPOSE_TEMPLATE = """\
-## The text to write: `{{ name }}`
-{{ role }}
-{% if constraints %}Constraints: {{ constraints | join(' ') }}
-{% endif %}
-{% if value %}Current value (you may start over):
-<value>
-{{ value }}
-</value>
-{% endif %}
-
-## Examples of the whole task, with the right answers
-{% for e in examples %}
-{% for field, text in e.inputs.items() %}{{ field }}: {{ text | clip(500) }}
-{% endfor %}
-right answer: {{ e.label }}
-
-{% endfor %}
-## What to write
-{{ count }} different instructions, each complete on its own and different in approach:
-{"instructions": ["<instruction>", ...]}
-"""
 
 
 @attrs.define
@@ -146,8 +118,7 @@ class ProposeInstructions:
         module = program.nodes[node]
         rng = random.Random(f"propose:{context.seed}")
         examples = rng.sample(list(context.trainset), min(self.examples, len(context.trainset)))
-        prompt = render(
-            PROPOSE_TEMPLATE,
+        prompt = prompts.propose(
             name=name,
             role=parameter.role,
             constraints=parameter.constraints,
@@ -155,7 +126,7 @@ class ProposeInstructions:
             examples=examples,
             count=self.candidates,
         )
-        request = Request(messages=[("user", prompt)], system=PROPOSE_SYSTEM, max_tokens=self.max_tokens, tag="propose")
+        request = prompt.request(max_tokens=self.max_tokens)
 
         def usable(data) -> list[str]:
             texts = data.get("instructions")

@@ -14,8 +14,9 @@ from collections.abc import Sequence
 
 import attrs
 
+from promptgraph import prompts
 from promptgraph.backward import CritiqueLimits, backward
-from promptgraph.lm import LM, Ledger, Request
+from promptgraph.lm import LM, Ledger
 from promptgraph.lm.reprs import settings
 from promptgraph.metrics import Evaluation
 from promptgraph.optimizers.base import StepContext, StepResult, Tried, Update
@@ -30,55 +31,9 @@ from promptgraph.optimizers.search import (
     trainable_values,
 )
 from promptgraph.program import Program
-from promptgraph.prompting import clip, render
+from promptgraph.prompts import clip
 from promptgraph.structured import ask_json
 from promptgraph.trace import Trace
-
-REWRITE_SYSTEM = """\
-You improve the prompt texts of one step of an LLM program, using the feedback a critic \
-wrote after watching it fail. Keep what works, fix what the feedback names, and honour \
-every constraint. Write the texts for the model that runs the step, not for the critic. \
-Reply with one JSON object and nothing else."""
-
-REWRITE_TEMPLATE = """\
-## The step: `{{ node }}`
-It {{ description }}. On the last training sample: {{ summary }}.
-
-{% for p in parameters %}
-## `{{ p.name }}`: {{ p.role }}
-{% if p.constraints %}Constraints: {{ p.constraints | join(' ') }}
-{% endif %}
-Current value:
-<value>
-{{ p.value if p.value else "(empty)" }}
-</value>
-Feedback:
-{% for item in p.feedback %}
-- ({{ item.source }}) {{ item.text | clip(limit) }}
-{% endfor %}
-{% if p.rejected %}
-Tried before and scored worse than the current value; do not write these again:
-{% for attempt in p.rejected %}
-- {{ attempt.why }}:
-<rejected>
-{{ attempt.value | clip(limit) }}
-</rejected>
-{% endfor %}
-{% endif %}
-
-{% endfor %}
-## What to write
-{% if edits %}
-Targeted edits, not a full rewrite: replace the sentences the feedback faults and add the \
-rules it asks for, leaving the rest word for word. A JSON object:
-{"reasoning": "<one or two sentences>", "edits": [{"parameter": "<name>", "find": "<text to replace, \
-copied exactly from the current value; empty to append>", "replace": "<the new text>"}]}
-Parameters: {% for p in parameters %}`{{ p.name }}`{{ ", " if not loop.last }}{% endfor %}.
-{% else %}
-A JSON object with a new value for every text you change (leave out the ones to keep):
-{"reasoning": "<one or two sentences>", "values": { {% for p in parameters %}"{{ p.name }}": "<new text>"{{ ", " if not loop.last }}{% endfor %} }}
-{% endif %}
-"""
 
 
 @attrs.frozen
@@ -227,8 +182,7 @@ class TextualGradientDescent:
             values, problems, _ = self._read(data, targets)
             return problems or check_values(program, values, max_chars=self.max_value_chars)
 
-        prompt = render(
-            REWRITE_TEMPLATE,
+        prompt = prompts.rewrite(
             node=node,
             description=module.description or "is one step of the program",
             summary=evaluation.summary(),
@@ -246,10 +200,7 @@ class TextualGradientDescent:
             limit=self.chars_per_feedback,
             edits=self.edits,
         )
-        request = Request(
-            messages=[("user", prompt)], system=REWRITE_SYSTEM, max_tokens=self.max_tokens, tag="rewrite", seed=seed
-        )
-        reply = ask_json(self.lm, request, check, ledger=ledger)
+        reply = ask_json(self.lm, prompt.request(max_tokens=self.max_tokens, seed=seed), check, ledger=ledger)
         if reply.data is None:
             return Update(
                 node, "rejected", {}, replies=reply.replies, error="; ".join(reply.problems) + "; no change made"

@@ -29,9 +29,14 @@ and `thinking_tokens` ({effort: tokens}) makes replies spend thinking tokens, re
 A prefix marked `cache_control` is counted as cache-write tokens the first time and as
 cache-read tokens after, so prompt caching shows in the usage, as from the real API.
 
+Each request's tag (forward, critic, rewrite, ...: what it is) comes in the `x-promptgraph-tag`
+header AnthropicLM sends, so the Request the script gets carries it, as a ScriptedLM's does;
+a script can key on `request.tag` instead of on a prompt's wording.
+
 It also runs Message Batches (POST /v1/messages/batches, GET .../{id} and .../{id}/results):
 a batch stays `in_progress` for `batch_seconds`, then every item is answered by the same
-script, and `fail_batch_items(n)` makes the next n items come back errored.
+script, and `fail_batch_items(n)` makes the next n items come back errored. A batch item has
+no headers, so its Request has the default tag ("call"); only forward passes go in batches.
 """
 
 from __future__ import annotations
@@ -43,13 +48,14 @@ import math
 import re
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import attrs
 
 from promptgraph.lm import Request
-from promptgraph.lm.anthropic import PROBE_HEADER
+from promptgraph.lm.anthropic import PROBE_HEADER, TAG_HEADER
 from promptgraph.lm.tokens import count_tokens
 
 STATUS_FAULTS = {
@@ -69,7 +75,8 @@ def _text(content: str | list[dict]) -> str:
     return content if isinstance(content, str) else "".join(block.get("text", "") for block in content)
 
 
-def request_from_body(body: dict) -> Request:
+def request_from_body(body: dict, tag: str | None = None) -> Request:
+    """The Request a body asks; `tag` from the TAG_HEADER, else Request's default (a batch item carries none)."""
     return Request(
         messages=[(message["role"], _text(message["content"])) for message in body["messages"]],
         system=_text(body.get("system", "")),
@@ -80,6 +87,7 @@ def request_from_body(body: dict) -> Request:
         output_schema=body.get("output_config", {}).get("format", {}).get("schema"),
         effort=body.get("output_config", {}).get("effort"),
         thinking=_thinking_setting(body.get("thinking")),
+        **({"tag": tag} if tag is not None else {}),
     )
 
 
@@ -96,6 +104,11 @@ def refused_fields(body: dict, refuses: tuple[str, ...]) -> list[str]:
     if body.get("output_config"):
         present.add("output_config")
     return sorted(name for name in refuses if name in present)
+
+
+def tag_from_headers(headers) -> str | None:
+    value = headers.get(TAG_HEADER)
+    return urllib.parse.unquote(value) if value is not None else None
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -218,9 +231,11 @@ class MessagesServer:
                 }
         return headers
 
-    def _message(self, body: dict, *, fault: str | None = None, text: str | None = None) -> dict:
+    def _message(
+        self, body: dict, *, fault: str | None = None, text: str | None = None, tag: str | None = None
+    ) -> dict:
         """A Messages API response body for the script's reply (or `text`) to a request, cut or with odd usage if told."""
-        request = request_from_body(body)
+        request = request_from_body(body, tag)
         text = self.respond(request) if text is None else text
         stop_reason = "end_turn"
         if fault == "max_tokens":
@@ -252,10 +267,10 @@ class MessagesServer:
             message["usage"] |= {"input_tokens": value, "output_tokens": value}
         return message
 
-    def _reply_body(self, body: dict, fault: str | None, text: str | None = None) -> bytes:
+    def _reply_body(self, body: dict, fault: str | None, text: str | None = None, tag: str | None = None) -> bytes:
         """A 200 reply's body: the message, or for the odd-reply faults something not quite one."""
         if fault == "bad_json":
-            whole = json.dumps(self._message(body))
+            whole = json.dumps(self._message(body, tag=tag))
             return whole[: len(whole) // 2].encode()
         if fault == "error_body":
             return json.dumps({"type": "error", "error": {"type": "api_error", "message": "Internal error"}}).encode()
@@ -263,7 +278,7 @@ class MessagesServer:
             return b'{"hello": 1}'
         if fault == "json_list":
             return b"[1, 2, 3]"
-        return json.dumps(self._message(body, fault=fault, text=text)).encode()
+        return json.dumps(self._message(body, fault=fault, text=text, tag=tag)).encode()
 
     def _prompt_cache(self, body: dict) -> tuple[int, int]:
         """(tokens written, tokens read) for the prefix a `cache_control` marker ends, as the API's prompt cache does."""
@@ -327,7 +342,7 @@ class MessagesServer:
                     with server._lock:
                         server.statuses["refused"] += 1
                     return self._error(400, "invalid_request_error", f"{refused[0]}: Extra inputs are not permitted")
-                request = request_from_body(body)
+                request = request_from_body(body, tag_from_headers(self.headers))
                 probe = PROBE_HEADER in self.headers
                 fault = server._always if probe else server._next_fault(request.max_tokens)
                 with server._lock:
@@ -357,7 +372,7 @@ class MessagesServer:
                     return self._error(*STATUS_FAULTS[fault])
                 if server.latency:
                     time.sleep(server.latency)
-                data = server._reply_body(body, fault, text="OK" if probe else None)
+                data = server._reply_body(body, fault, text="OK" if probe else None, tag=request.tag)
                 self.send_response(200)
                 self._common_headers(len(data) + (100 if fault == "truncate" else 0))
                 self.end_headers()

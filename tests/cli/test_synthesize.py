@@ -3,6 +3,7 @@ import json
 import random
 import re
 
+from promptgraph import prompts
 from promptgraph.cli import main
 from promptgraph.testing import MessagesServer
 
@@ -13,23 +14,20 @@ FORMAT = "End with Label: <label>correct</label> or Label: <label>incorrect</lab
 def world(request):
     """Synthesis, critique, rewrite and the classifier, told apart by their system prompts."""
     prompt = request.messages[-1].content
-    if "training data for a text classifier" in request.system:
-        name = re.search(r"## The class: (\S+)", prompt).group(1)
-        if "For each summary below" in prompt:
-            summaries = re.findall(r"^\d+\. (.*)$", prompt, re.MULTILINE)
-            verdict = "right" if name == "correct" else "wrong"
-            return json.dumps({"examples": [f"Q: {s}? A: a {verdict} answer." for s in summaries]})
-        count = int(re.search(r"(\d+) (?:different|new) summaries", prompt).group(1))
-        rng = random.Random(prompt)
-        return json.dumps({"summaries": [" ".join(rng.sample([f"w{n}" for n in range(300)], 5)) for _ in range(count)]})
-    if "critic in a loop" in request.system:
-        name = re.search(r"### `([\w.]+system)`", prompt).group(1)
+    shown = prompts.read(prompt)
+    if request.tag == "synthesize expand":
+        verdict = "right" if shown.class_name == "correct" else "wrong"
+        return json.dumps({"examples": [f"Q: {s}? A: a {verdict} answer." for s in shown.summaries]})
+    if request.tag.startswith("synthesize"):
+        rng = random.Random(prompt)  # 10: the most one call asks for; synthesize keeps what it asked for
+        return json.dumps({"summaries": [" ".join(rng.sample([f"w{n}" for n in range(300)], 5)) for _ in range(10)]})
+    if request.tag == "critic":
+        name = next(iter(shown.values))
         return json.dumps(
             {"critique": "wrong answers pass", "parameters": {name: "say wrong is incorrect"}, "inputs": {}}
         )
-    if "improve the prompt texts" in request.system:
-        name, value = re.search(r"## `([\w.]+system)`.*?<value>\n(.*?)\n</value>", prompt, re.DOTALL).groups()
-        value = "" if value == "(empty)" else value
+    if request.tag == "rewrite":
+        name, value = next(iter(shown.values.items()))
         return json.dumps({"values": {name: f"{RULE} {value or FORMAT}".strip()}})
     label = "incorrect" if RULE in request.system and "wrong" in prompt else "correct"
     return f"Label: <label>{label}</label>"
@@ -84,7 +82,7 @@ def test_compile_from_classes_reports_real_accuracy_apart_and_keeps_the_real_tes
     shown = {
         question
         for request in server.seen
-        if "training data for a text classifier" in request.system
+        if request.tag.startswith("synthesize")
         for question in re.findall(r"real question \d+", request.messages[-1].content)
     }
     assert len(shown) == 6  # the half kept for training; the held-out half never reached the writer

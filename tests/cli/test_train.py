@@ -12,7 +12,7 @@ from promptgraph.cli import main, parser
 from promptgraph.cli.train import remember_arguments, resumed_arguments
 from promptgraph.testing import MessagesServer
 from tests.child import promptgraph_command
-from tests.messages_server import serve, tagged
+from tests.messages_server import serve
 from tests.scenario import FORMAT, KEY_PHRASE, forward_reply, optimizer_reply, questions
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -187,7 +187,7 @@ def test_batch_on_the_local_backend_is_refused_with_what_to_do(tmp_path, data, c
 
 
 def test_compile_with_batches_sends_every_call_in_a_batch_and_learns_the_same(tmp_path, data):
-    with MessagesServer(tagged(reply)) as server:
+    with MessagesServer(reply) as server:
         plain = compile_to(tmp_path / "plain", server.base_url, data, "--no-cache")
         single_calls = server.statuses["ok"]
         batched = compile_to(
@@ -220,7 +220,7 @@ def test_a_second_compile_into_a_run_directory_in_use_is_refused_naming_the_one_
     def respond(request):
         started.set()
         go_on.wait(timeout=120)
-        return tagged(reply)(request)
+        return reply(request)
 
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PROMPTGRAPH_CACHE_DIR": str(tmp_path / "cache")}
     with MessagesServer(respond) as server:
@@ -249,7 +249,7 @@ def test_evaluate_on_another_server_asks_that_server_not_the_cache(tmp_path, dat
     evaluate = ["evaluate", str(program), str(data), *data_options(), "--model", "scripted-haiku"]
     with (
         MessagesServer(lambda request: "I cannot help with that.") as refusing,
-        MessagesServer(tagged(forward_reply)) as answering,
+        MessagesServer(forward_reply) as answering,
     ):
         assert main([*evaluate, "--base-url", refusing.base_url]) == 0
         capsys.readouterr()
@@ -297,7 +297,7 @@ def test_a_compile_refused_for_its_cache_dir_leaves_no_run_directory(tmp_path, s
 
 def test_resuming_a_run_that_has_no_checkpoint_is_refused_before_any_request(tmp_path, data, capsys):
     out = tmp_path / "run"
-    with MessagesServer(tagged(reply)) as server:
+    with MessagesServer(reply) as server:
         started = ["compile", str(data), *data_options(), *models(server.base_url), "--out", str(out)]
         # A run that stopped before its first checkpoint leaves only its command.json.
         remember_arguments(parser().parse_args([*started, "--cache-dir", str(tmp_path / "cache")]), out)

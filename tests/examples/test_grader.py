@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from promptgraph import prompts
 from promptgraph.cli import main
 from tests.messages_server import serve
 
@@ -28,7 +29,7 @@ def scripted(request):
     """Forward: exact matches only, unless the prompt allows misspellings. Optimizer: asks for and adds that rule."""
     content = request.messages[-1].content
     if request.tag == "critic":
-        name = re.search(r"^### `([\w.]+system)`", content, re.MULTILINE).group(1)
+        name = next(name for name in prompts.read(content).values if name.endswith("system"))
         return json.dumps(
             {
                 "critique": "Misspelt right answers are marked wrong.",
@@ -37,7 +38,7 @@ def scripted(request):
             }
         )
     if request.tag == "rewrite":
-        name, value = re.search(r"## `([\w.]+system)`.*?<value>\n(.*?)\n</value>", content, re.DOTALL).groups()
+        name, value = next((n, v) for n, v in prompts.read(content).values.items() if n.endswith("system"))
         return json.dumps({"values": {name: f"{value} {RULE}"}})
     reference = re.search(r"Reference answer: (.*)", content).group(1).strip().lower()
     answer = re.search(r"Student answer: (.*)", content).group(1).strip().lower()

@@ -8,7 +8,6 @@ import pytest
 import promptgraph as pg
 from promptgraph.lm import AnthropicLM, Batching, CachedLM, Ledger, Request, ScriptedLM, run_batch
 from promptgraph.testing import MessagesServer
-from tests.messages_server import tagged
 from tests.scenario import FORMAT, KEY_PHRASE, classifier, forward_reply, optimizer_reply, questions
 
 FAST = Batching(poll_seconds=0.02, progress=False)
@@ -166,7 +165,7 @@ def test_compile_with_batches_learns_the_same_program_and_keeps_batch_ids_in_the
     def world(request):
         return optimizer_reply(request) if request.model == "claude-opus-5-5" else forward_reply(request)
 
-    with MessagesServer(tagged(world), batch_seconds=0.01) as server:
+    with MessagesServer(world, batch_seconds=0.01) as server:
         forward = lm_for(server, model="claude-haiku-5-5")
         strong = lm_for(server, model="claude-opus-5-5")
         common = dict(trainset=questions(40), iterations=2, samples_per_label=5, val_per_label=5, progress=False)

@@ -1,6 +1,7 @@
 import json
 
 import promptgraph as pg
+from promptgraph import prompts
 from promptgraph.optimizers.tgd import apply_edits
 from tests.scenario import graph_critic
 from tests.search_world import FORMAT, HARM, RULE_A, RULE_C, optimizer_lm, train
@@ -8,7 +9,7 @@ from tests.search_world import FORMAT, HARM, RULE_A, RULE_C, optimizer_lm, train
 
 def harmful_optimizer():
     def respond(request):
-        if "critic in a loop" in request.system:
+        if request.tag == "critic":
             return graph_critic(request)
         return json.dumps({"reasoning": "be strict", "values": {"classify.system": f"{HARM} {FORMAT}"}})
 
@@ -33,9 +34,8 @@ def test_the_gate_undoes_a_harmful_rewrite_and_says_why():
 def test_the_next_rewrite_is_shown_what_the_gate_turned_down():
     optimizer = pg.TextualGradientDescent(lm=harmful_optimizer(), gate=pg.Gate())
     train(optimizer, iterations=2)
-    second_rewrite = [r for r in optimizer.lm.requests if "critic in a loop" not in r.system][-1]
-    prompt = second_rewrite.messages[0].content
-    assert "Tried before and scored worse" in prompt and f"<rejected>\n{HARM} {FORMAT}" in prompt
+    second_rewrite = [r for r in optimizer.lm.requests if r.tag == "rewrite"][-1]
+    assert prompts.read(second_rewrite.messages[0].content).rejected["classify.system"] == (f"{HARM} {FORMAT}",)
 
 
 def test_a_gated_greedy_run_steps_around_a_harmful_first_edit():

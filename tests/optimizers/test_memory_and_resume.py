@@ -49,7 +49,7 @@ def test_an_edit_naming_a_list_is_a_problem_with_the_reply_not_a_crash():
     assert problems and "only p may change" in problems[0]
 
     def respond(request):
-        if "critic in a loop" in request.system:
+        if request.tag == "critic":
             return graph_critic(request)
         return json.dumps({"edits": [{"parameter": {"odd": 1}, "replace": "x"}]})
 

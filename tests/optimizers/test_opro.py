@@ -1,7 +1,7 @@
 import json
-import re
 
 import promptgraph as pg
+from promptgraph import prompts
 from tests.search_world import FORMAT, HARM, RULE_A, RULE_B, RULE_C, optimizer_lm, train
 
 
@@ -16,8 +16,8 @@ def test_the_meta_prompt_shows_past_texts_worst_first_with_their_scores():
     optimizer = pg.OPRO(lm=optimizer_lm())
     train(optimizer, iterations=2)
     assert len(optimizer.trajectory) >= 4 and max(point.score for point in optimizer.trajectory) == 1.0
-    prompt = [r for r in optimizer.lm.requests if r.tag == "propose"][-1].messages[0].content
-    shown = [float(score) for score in re.findall(r"### Score ([\d.]+)", prompt)]
+    prompt = [r for r in optimizer.lm.requests if r.tag == "opro"][-1].messages[0].content
+    shown = [tried.score for tried in prompts.read(prompt).tried]
     assert len(shown) >= 3 and shown == sorted(shown)
 
 
