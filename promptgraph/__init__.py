@@ -46,7 +46,7 @@ from promptgraph.program import GraphError, Program
 from promptgraph.report import ReportWriter, write_report
 from promptgraph.saving import LoadError, load
 from promptgraph.synthetic import Classes, Synthesized, synthesize
-from promptgraph.trace import Trace
+from promptgraph.trace import Prediction, Trace
 
 __version__ = "0.1.0"
 
@@ -97,6 +97,7 @@ __all__ = [
     "Module",
     "Parameter",
     "ParseError",
+    "Prediction",
     "Program",
     "Prompt",
     "ReportWriter",

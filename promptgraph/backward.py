@@ -39,6 +39,7 @@ class CritiqueLimits:
     chars_per_feedback: int = 1500
     critique_words: int = 250
     max_tokens: int = 8000  # the optimizer model may think before it answers; thinking counts here
+    effort: str | None = prompts.OPTIMIZER_EFFORT  # the critic's effort (optimizers pass their own)
 
 
 @attrs.frozen
@@ -185,7 +186,7 @@ def _critique(node, module, trainable, upstream, downstream, shown, evaluation, 
         limit=limits.chars_per_field,
         words=limits.critique_words,
     )
-    reply = ask_json(lm, prompt.request(max_tokens=limits.max_tokens), check, ledger=ledger)
+    reply = ask_json(lm, prompt.request(max_tokens=limits.max_tokens, effort=limits.effort), check, ledger=ledger)
     ids = tuple(trace.example.id for trace, _ in shown)
     if reply.data is None:
         # The reply is still a critique in prose; use it rather than lose it, and say so.

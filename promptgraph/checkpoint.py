@@ -85,13 +85,13 @@ def read(run_dir: Path) -> Checkpoint:
         raise LoadError(f"{path} is not a promptgraph checkpoint (format {found!r})")
     try:
         return Checkpoint(
-            data["iteration"],
-            data["program"],
-            data["history"],
-            Ledger.from_dict(data["ledger"]),
-            data["settings"],
-            data.get("optimizer_state"),
-            data.get("journal_lines", 0),
+            iteration=data["iteration"],
+            program=data["program"],
+            history=data["history"],
+            ledger=Ledger.from_dict(data["ledger"]),
+            settings=data["settings"],
+            optimizer_state=data.get("optimizer_state"),
+            journal_lines=data.get("journal_lines", 0),
         )
     except (KeyError, TypeError, AttributeError, ValueError) as error:  # written by hand, or by another tool
         raise LoadError(f"{damaged} ({type(error).__name__}: {error}); start a new run") from None

@@ -27,7 +27,7 @@ from promptgraph.executors import BatchExecutor, Executor, ThreadExecutor, Unfin
 from promptgraph.lm import LM, Batching, Ledger
 from promptgraph.module import Context, Module
 from promptgraph.parameter import Demo
-from promptgraph.trace import FAILED, NodeTrace, Outcome, Trace
+from promptgraph.trace import FAILED, NodeTrace, Outcome, Prediction, Trace
 
 NAMED_IN_REPR = 5  # a program with more nodes is summed up by their count: a repr is one line
 
@@ -283,10 +283,12 @@ class Program(Module):
         nodes = list(self._nodes) if len(self._nodes) <= NAMED_IN_REPR else len(self._nodes)
         return f"Program(nodes={nodes}, trainable={len(self.trainable_parameters())})"
 
-    def __call__(self, inputs: Example | Mapping[str, str] | str, *, lm: LM, ledger: Ledger | None = None) -> Any:
-        """The program's answer for one example (None if it produced none)."""
+    def __call__(
+        self, inputs: Example | Mapping[str, str] | str, *, lm: LM, ledger: Ledger | None = None
+    ) -> Prediction:
+        """The program's answer for one example: `.label` / `.answer` (its outputs), `.value`, `.trace`."""
         example = _as_example(inputs, self.inputs)
-        return self.run([example], lm=lm, ledger=ledger, progress=False)[0].prediction
+        return Prediction(self.run([example], lm=lm, ledger=ledger, progress=False)[0])
 
     def forward(self, inputs: dict[str, Any], ctx: Context) -> Outcome:
         """Run as a stage of a bigger program: one example, its answer as this module's output."""

@@ -164,6 +164,7 @@ def synthesize(
     avoid: Sequence[str] = (),
     ledger: Ledger | None = None,
     progress: bool | None = None,
+    effort: str | None = prompts.OPTIMIZER_EFFORT,
 ) -> Synthesized:
     """A labelled trainset of `per_class` examples per class (fewer if the model repeats itself).
 
@@ -181,7 +182,7 @@ def synthesize(
     if per_class < 1:
         raise ValueError("per_class must be at least 1")
     rng = random.Random(seed)
-    job = _Job(classes, lm, ledger, rng, per_call, shown, progress)
+    job = _Job(classes, lm, ledger, rng, per_call, shown, progress, effort)
     # Generate half, diversify to the rest; a quarter more than needed, for what dedup drops.
     wanted = max(1, round(per_class * 1.25))
     summaries = job.phase("generate", {name: (wanted + 1) // 2 for name in classes.names}, {})
@@ -234,6 +235,7 @@ class _Job:
     per_call: int
     shown: int
     progress: bool | None
+    effort: str | None
     skipped: list[str] = attrs.field(factory=list)
 
     def real(self, name: str) -> list[str]:
@@ -295,7 +297,9 @@ class _Job:
 
         # Each call its own seed: the same prompt asked twice (two chunks of a class) must
         # not come back from the response cache as the same answer.
-        reply = ask_json(self.lm, prompt.request(max_tokens=4000, seed=number), check, ledger=self.ledger)
+        reply = ask_json(
+            self.lm, prompt.request(max_tokens=4000, seed=number, effort=self.effort), check, ledger=self.ledger
+        )
         if reply.data is None:
             why = f"{phase} for {name!r}: skipped a reply ({'; '.join(reply.problems)})"
             self.skipped.append(why)

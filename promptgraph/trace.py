@@ -8,6 +8,7 @@ outcomes to count and show, never crashes and never silently a real label.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import attrs
@@ -70,6 +71,21 @@ class Trace:
         """The program's answer, or None when the final node did not produce one."""
         return self.final.outputs.get(self.output.split(".", 1)[1]) if self.status == OK else None
 
+    @property
+    def outputs(self) -> dict[str, Any]:
+        """Every output of the final node, typed as its signature says (empty unless it is ok)."""
+        return dict(self.final.outputs) if self.status == OK else {}
+
+    def __getattr__(self, name: str) -> Any:
+        """`trace.label`, `trace.answer`: the final node's outputs by name, as DSPy's Prediction gives them."""
+        if name.startswith("_"):
+            raise AttributeError(name)
+        outputs = self.outputs
+        if name in outputs:
+            return outputs[name]
+        known = ", ".join(self.final.outputs) if self.status == OK else f"none: the final node is {self.status}"
+        raise AttributeError(f"the program's answer has no output {name!r} (its outputs: {known})")
+
     def usage(self) -> Usage:
         total = Usage()
         for node in self.nodes.values():
@@ -81,3 +97,45 @@ class Trace:
         example = repr(self.example.id) if self.example.id else repr(self.example)
         prediction = short(self.prediction) if self.prediction is not None else "None"
         return f"Trace(example={example}, nodes={list(self.nodes)}, status={self.status!r}, prediction={prediction})"
+
+
+@attrs.frozen(eq=False)
+class Prediction:
+    """What `program(inputs)` returns: the final node's outputs by attribute (`.label`, `.answer`),
+    the answer itself as `.value`, and the whole `.trace` a step away."""
+
+    trace: Trace = attrs.field(repr=False)
+
+    @property
+    def value(self) -> Any:
+        return self.trace.prediction
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        return self.trace.outputs
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.trace, name)
+
+    def __eq__(self, other: object) -> bool:
+        """Compared with a plain value, as the answer was before predictions were records (for one release)."""
+        if isinstance(other, Prediction):
+            return self.trace is other.trace
+        warnings.warn(
+            "program(...) returns a Prediction now: compare its .value or an output such as .label",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.value == other
+
+    __hash__ = None  # compared by value for one release, so not hashable
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __repr__(self) -> str:
+        status = self.trace.status
+        shown = ", ".join(f"{name}={short(value)}" for name, value in self.outputs.items()) or f"status={status!r}"
+        return f"Prediction({shown})"

@@ -1,5 +1,6 @@
 import pytest
 
+import promptgraph as pg
 from promptgraph import Classify, DemoSearch, Program, TextualGradientDescent
 from promptgraph.estimate import estimate_compile, estimate_table
 from tests.scenario import FORMAT, LABELS, chain, questions
@@ -79,3 +80,43 @@ def test_beam_selection_is_estimated_from_its_rounds():
     phases = estimate(classifier(), pg.BeamSearch(lm=None, width=2, expansions=1, paraphrases=0, per_round=5))
     # 2 members x 2 candidates each = 4 candidates, 2 rounds: 4 then 3 scored on 10 examples, 3 iterations
     assert phases["selection"].calls == 3 * (4 + 3) * 10
+
+
+class PricesItself(pg.optimizers.Optimizer):
+    def step(self, program, *, traces, evaluation, context):
+        raise AssertionError("an estimate runs nothing")
+
+    def estimate(self, shape):
+        return [shape.strong("my calls", shape.steps, 100, 10)]
+
+
+def test_estimate_compile_prices_the_optimizer_by_its_own_estimate():
+    phases = estimate(classifier(), PricesItself())
+    assert phases["my calls"].calls == 3  # one per step, over 3 iterations
+
+
+def test_a_chain_is_priced_by_the_estimates_of_its_optimizers():
+    phases = estimate(classifier(), pg.Chain(PricesItself(), DemoSearch()))
+    assert phases["my calls"].calls == 3 and "demo search" in phases
+
+
+def test_propose_instructions_prices_its_then_optimizer_for_the_steps_after_its_own():
+    phases = estimate(classifier(), pg.ProposeInstructions(lm=None, then=PricesItself()))
+    assert phases["my calls"].calls == 2
+
+
+@pytest.mark.parametrize(
+    "optimizer",
+    [
+        TextualGradientDescent(lm=None),
+        pg.BeamSearch(lm=None),
+        pg.OPRO(lm=None),
+        pg.ProposeInstructions(lm=None),
+        DemoSearch(),
+        pg.Chain(DemoSearch()),
+    ],
+    ids=lambda optimizer: type(optimizer).__name__,
+)
+def test_every_optimizer_is_priced_through_its_estimate_method(optimizer, monkeypatch):
+    monkeypatch.setattr(type(optimizer), "estimate", lambda self, shape: [shape.strong("marked", 1, 1, 1)])
+    assert "marked" in estimate(classifier(), optimizer)

@@ -125,7 +125,7 @@ def test_a_compiled_program_is_a_stage_that_keeps_its_values_and_can_be_frozen(t
     assert loaded.values() == outer.values()
     assert all(not p.trainable for p in loaded.nodes["stage"].parameters())
     answer = loaded.nodes["stage"](Example({"text": "Why are all cats mean?"}), lm=ScriptedLM(respond=chain_forward))
-    assert answer == "insincere"
+    assert answer.label == "insincere"
 
 
 def test_a_nested_stage_can_be_trained_further_and_its_checks_still_apply():

@@ -92,14 +92,14 @@ def test_an_example_missing_a_program_input_is_refused_before_any_call():
 
 def test_calling_a_program_returns_its_answer():
     program = Program.of(Classify(["yes", "no"]), name="c")
-    assert program("is it?", lm=ScriptedLM(replies=["<label>no</label>"])) == "no"
+    assert program("is it?", lm=ScriptedLM(replies=["<label>no</label>"])).value == "no"
 
 
 def test_a_program_is_a_module_inside_a_bigger_program():
     inner = Program.of(Prompt(inputs=("text",), outputs=("shout",)), name="shout")
     outer = Program(inputs=("text",)).add("stage", inner).add("echo", Prompt(inputs=("text",)), text="stage.shout")
     assert "stage.shout.system" in outer.values()
-    assert outer("hey", lm=ScriptedLM(respond=upper_reply)) == "HEY"
+    assert outer("hey", lm=ScriptedLM(respond=upper_reply)).value == "HEY"
 
 
 def test_program_from_config_points_to_the_loader_that_checks_module_names():

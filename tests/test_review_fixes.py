@@ -16,7 +16,7 @@ def test_a_program_ending_in_chain_of_thought_answers_with_the_answer_not_the_re
     program = pg.Program.of(pg.ChainOfThought(("text",), ("answer",)), name="solve")
     lm = ScriptedLM(replies=["<reasoning>2+2 is four</reasoning>\n<answer>4</answer>"])
     assert program.output == "solve.answer"
-    assert program("what is 2+2?", lm=lm) == "4"
+    assert program("what is 2+2?", lm=lm).value == "4"
 
 
 def test_the_anthropic_key_is_never_sent_to_another_server(monkeypatch):

@@ -134,3 +134,9 @@ def test_a_classes_repr_names_the_classes_and_counts_their_examples():
 
     classes = Classes(descriptions={"sincere": "s" * 1000, "insincere": "i" * 1000}, examples={"sincere": ["x"] * 30})
     assert repr(classes) == "Classes(names=['sincere', 'insincere'], examples=30)"
+
+
+def test_every_synthesis_call_asks_for_the_effort_given():
+    lm = scripted()
+    synthesize(DESCRIPTIONS, lm=lm, per_class=4, effort="low")
+    assert lm.requests and {request.effort for request in lm.requests} == {"low"}

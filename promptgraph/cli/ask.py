@@ -7,6 +7,7 @@ import sys
 
 from promptgraph.cli.arguments import fraction, positive_int, text
 from promptgraph.cli.backend import add_backend_options, open_backend
+from promptgraph.cli.options import effort_of
 from promptgraph.lm import Ledger, Request, call
 
 
@@ -27,6 +28,7 @@ def run_ask(arguments: argparse.Namespace) -> int:
         system=arguments.system,
         max_tokens=arguments.max_tokens,
         temperature=arguments.temperature,
+        effort=effort_of(arguments.effort),
         tag="ask",
     )
     with open_backend(arguments) as backend:

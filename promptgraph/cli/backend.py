@@ -18,8 +18,10 @@ import attrs
 
 from promptgraph.cli.arguments import model_name, positive_int, positive_number, url
 from promptgraph.lm import FORWARD_MODEL, LM, OPTIMIZER_MODEL, AnthropicLM, Batching, default_cache_dir, with_cache
+from promptgraph.lm.base import EFFORTS
 from promptgraph.lm.local import LocalServer
 from promptgraph.lm.local_setup import find_local, setup
+from promptgraph.prompts import OPTIMIZER_EFFORT
 
 DEFAULT_MAX_CONSECUTIVE_FAILURES = attrs.fields(AnthropicLM).max_consecutive_failures.default
 LOCAL_NOTE = (
@@ -62,6 +64,20 @@ def add_backend_options(parser: argparse.ArgumentParser, *, optimizer: bool) -> 
             type=model_name,
             default=OPTIMIZER_MODEL,
             help=f"the model that critiques and rewrites (default {OPTIMIZER_MODEL})",
+        )
+    efforts = (*EFFORTS, "none")
+    group.add_argument(
+        "--effort",
+        choices=efforts,
+        help="how hard the model works on each call of the program; thinking tokens are paid as output "
+        "(default: each module's own, low for a new one; none: send no effort, the model's default)",
+    )
+    if optimizer:
+        group.add_argument(
+            "--optimizer-effort",
+            choices=efforts,
+            default=OPTIMIZER_EFFORT,
+            help=f"how hard the optimizer model works on each critique and rewrite (default {OPTIMIZER_EFFORT})",
         )
     group.add_argument("--max-concurrency", type=positive_int, default=8, help="requests in flight at once (default 8)")
     group.add_argument(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from promptgraph.cli.arguments import UsageError
 from promptgraph.data import Example, load_examples
+from promptgraph.modules import Prompt
 from promptgraph.program import Program
 from promptgraph.references import import_file
 from promptgraph.saving import load
@@ -48,6 +49,23 @@ def add_trust_option(parser: argparse.ArgumentParser) -> None:
 def names_code(spec: str) -> bool:
     """Whether a --program runs code to build the program (`file.py:function`) rather than loading a saved one."""
     return not spec.endswith(".json") and ":" in spec
+
+
+def effort_of(value: str | None) -> str | None:
+    """An --effort value as modules and optimizers take it: "none" sends no effort at all."""
+    return None if value == "none" else value
+
+
+def set_effort(program: Program, effort: str | None) -> Program:
+    """Every prompt module's effort, nested programs' included, as --effort says (none given: unchanged)."""
+    if effort is None:
+        return program
+    for module in program.nodes.values():
+        if isinstance(module, Program):
+            set_effort(module, effort)
+        elif isinstance(module, Prompt):
+            module.effort = effort_of(effort)
+    return program
 
 
 def load_program(spec: str, *, trust_code: bool = False) -> Program:

@@ -24,7 +24,14 @@ from tqdm import tqdm
 from promptgraph.cli.arguments import output_file, text
 from promptgraph.cli.backend import Backend, add_backend_options, batching, cache_directory, open_backend
 from promptgraph.cli.failures import Failures, add_failure_option
-from promptgraph.cli.options import add_data_options, add_trust_option, input_columns, load_program, require_inputs
+from promptgraph.cli.options import (
+    add_data_options,
+    add_trust_option,
+    input_columns,
+    load_program,
+    require_inputs,
+    set_effort,
+)
 from promptgraph.cli.predict_output import Output, RowWriter, fingerprint
 from promptgraph.data import Example, iter_examples
 from promptgraph.executors import executor_for
@@ -52,7 +59,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:
 
 
 def run_predict(arguments: argparse.Namespace) -> int:
-    program = load_program(arguments.program, trust_code=arguments.trust_code)
+    program = set_effort(load_program(arguments.program, trust_code=arguments.trust_code), arguments.effort)
     # Every row is read once before anything is written or sent (in constant memory): a bad
     # row at the end of a big file stops the run now, not after paying for the rows before it.
     collections.deque(_examples(arguments, program.inputs), maxlen=0)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from promptgraph.cli.arguments import new_file, positive_int
 from promptgraph.cli.backend import Backend, add_backend_options, open_backend
+from promptgraph.cli.options import effort_of
 from promptgraph.data import Example, load_examples
 from promptgraph.lm import Ledger
 from promptgraph.synthetic import Classes, Synthesized, synthesize
@@ -50,7 +51,7 @@ def run_synthesize(arguments: argparse.Namespace) -> int:
     ledger = Ledger()
     with open_backend(arguments) as backend:
         result = synthesize(classes, lm=backend.optimizer, per_class=arguments.per_class, seed=arguments.seed,
-                            ledger=ledger)  # fmt: skip
+                            ledger=ledger, effort=effort_of(arguments.optimizer_effort))  # fmt: skip
     path = result.save(arguments.output)
     print(report(result, ledger))
     print(f"\nwrote {len(result.examples)} examples to {path}")
@@ -91,7 +92,8 @@ def synthetic_trainset(
         synthetic = load_examples(path, inputs=("text",), label="label", id="id")
     else:
         result = synthesize(classes, lm=backend.optimizer, per_class=arguments.per_class, seed=arguments.seed,
-                            avoid=[e.inputs["text"] for e in held_out], ledger=ledger)  # fmt: skip
+                            avoid=[e.inputs["text"] for e in held_out], ledger=ledger,
+                            effort=effort_of(arguments.optimizer_effort))  # fmt: skip
         out.mkdir(parents=True, exist_ok=True)
         result.save(path)
         print(result.balance())

@@ -29,11 +29,13 @@ from promptgraph.cli.failures import DEFAULT_MAX_FAILURE_RATE, Failures, add_fai
 from promptgraph.cli.options import (
     add_data_options,
     add_trust_option,
+    effort_of,
     load_program,
     names_code,
     parse_labels,
     read_examples,
     require_inputs,
+    set_effort,
 )
 from promptgraph.cli.synthesize import add_synthesis_options, load_classes, synthetic_trainset
 from promptgraph.compile import CompileResult, compile
@@ -376,29 +378,36 @@ def parser_default(key: str):
 def build_program(arguments: argparse.Namespace, trainset: list[Example], *, local: bool) -> Program:
     """The --program given, or a new one-module classifier of the data's labels."""
     if arguments.program:
-        return load_program(arguments.program, trust_code=arguments.trust_code)
+        return set_effort(load_program(arguments.program, trust_code=arguments.trust_code), arguments.effort)
     labels = parse_labels(arguments.labels)[0] or labels_of(trainset)
     max_tokens = arguments.max_tokens if arguments.max_tokens is not None else (64 if local else 400)
     classify = Classify(
         labels, system=arguments.system, prefix=arguments.prefix, suffix=arguments.suffix, max_tokens=max_tokens
     )
-    return Program.of(classify, name="classify")
+    return set_effort(Program.of(classify, name="classify"), arguments.effort)
 
 
 # What each --optimizer builds, from the strong model and the command's arguments.
 OPTIMIZERS: dict[str, tuple[str, Callable[[LM | None, argparse.Namespace], Optimizer]]] = {
     "tgd": (
         "critiques and rewrites by the strong model",
-        lambda strong, a: TextualGradientDescent(lm=strong, gate=Gate() if a.gate else None, edits=a.edits),
+        lambda strong, a: TextualGradientDescent(
+            lm=strong, gate=Gate() if a.gate else None, edits=a.edits, effort=effort_of(a.optimizer_effort)
+        ),
     ),
     "beam": (
         "beam search over rewrites and paraphrases (ProTeGi)",
-        lambda strong, a: BeamSearch(lm=strong, edits=a.edits),
+        lambda strong, a: BeamSearch(lm=strong, edits=a.edits, effort=effort_of(a.optimizer_effort)),
     ),
-    "opro": ("proposals from the trajectory of scored texts (OPRO)", lambda strong, a: OPRO(lm=strong)),
+    "opro": (
+        "proposals from the trajectory of scored texts (OPRO)",
+        lambda strong, a: OPRO(lm=strong, effort=effort_of(a.optimizer_effort)),
+    ),
     "ape": (
         "instructions proposed from examples, then tgd (APE)",
-        lambda strong, a: ProposeInstructions(lm=strong, then=OPTIMIZERS["tgd"][1](strong, a)),
+        lambda strong, a: ProposeInstructions(
+            lm=strong, then=OPTIMIZERS["tgd"][1](strong, a), effort=effort_of(a.optimizer_effort)
+        ),
     ),
     "demos": ("few-shot demos chosen by score, no strong model needed", lambda strong, a: BootstrapDemos()),
     "tgd+demos": (
@@ -451,7 +460,7 @@ def compile_summary(result: CompileResult, saved: Path, report: Path) -> str:
 
 
 def run_evaluate(arguments: argparse.Namespace) -> int:
-    program = load_program(arguments.program, trust_code=arguments.trust_code)
+    program = set_effort(load_program(arguments.program, trust_code=arguments.trust_code), arguments.effort)
     require_inputs(arguments, program.inputs)
     examples = read_examples(arguments, arguments.data, labelled=True)
     require_known_labels(program, examples, arguments.data)

@@ -1,7 +1,9 @@
 """Optimizers: they change a program's trainable values from what a training step showed.
 
-Every optimizer has the same `step(program, *, traces, evaluation, context)`, so trying
-another is one argument to `compile()`.
+Every optimizer subclasses `Optimizer` (base.py): the same `step(program, *, traces,
+evaluation, context)`, so trying another is one argument to `compile()`, and the same
+`undone`, `state`/`restore` and `estimate`, with safe defaults. A new optimizer is one
+file here and its line below (and a line in cli/train.py's OPTIMIZERS to offer it there).
 """
 
 from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, Tried, Update

@@ -1,15 +1,16 @@
-"""What every optimizer shares: the records a step returns and what a step may use.
+"""What every optimizer shares: the contract compile calls, the records a step returns, what a step may use.
 
 An optimizer's `step(program, *, traces, evaluation, context)` changes the program's
 trainable values in place (compile hands it a copy) and returns what it did. `traces` and
 `evaluation` are this iteration's training minibatch; `context` gives the forward model,
 the ledger, the metric and the trainset, for optimizers that score candidates themselves.
+The rest of the contract has safe defaults (see `Optimizer`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+import abc
+from collections.abc import Mapping, Sequence
 
 import attrs
 
@@ -19,6 +20,7 @@ from promptgraph.executors import executor_for
 from promptgraph.lm import LM, Batching, Ledger
 from promptgraph.lm.reprs import names, settings, short
 from promptgraph.metrics import Evaluation, Metric, evaluate
+from promptgraph.phases import PhaseEstimate, Shape
 from promptgraph.program import Program
 from promptgraph.trace import Trace
 
@@ -90,11 +92,72 @@ class StepContext:
         return evaluate(traces, metric=self.metric, labels=self.labels)
 
 
-class Optimizer(Protocol):
-    """What compile needs of an optimizer. One that remembers things between steps (a beam,
-    a trajectory, rejected texts) also has `state() -> dict` (JSON-ready) and
-    `restore(state)`, so a checkpoint carries its memory across a resume."""
+class Optimizer(abc.ABC):
+    """What compile calls on an optimizer; everything but `step` has a safe default.
 
+    - `step(program, *, traces, evaluation, context) -> StepResult`: change the program.
+    - `undone(values)`: compile took the last step's texts out again (they scored below the
+      best on validation); `values` are those texts, by parameter name. Called only when
+      the revert changed a text, right after the step.
+    - `state() -> dict | None` / `restore(state)`: what it remembers between steps
+      (JSON-ready), so a checkpoint carries its memory across a resume.
+    - `estimate(shape) -> list[PhaseEstimate]`: its own calls over `shape.steps` steps,
+      for `compile --dry-run` and the budget.
+
+    An object that only has `step` still works: compile wraps it (`as_optimizer`).
+    """
+
+    __slots__ = ()
+
+    @abc.abstractmethod
     def step(
         self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext
     ) -> StepResult: ...
+
+    def undone(self, values: Mapping[str, str]) -> None:  # noqa: B027  # by default nothing to forget
+        """Compile reverted the last step: these texts lost on validation and are out of the program."""
+
+    def state(self) -> dict | None:
+        return None  # nothing remembered between steps
+
+    def restore(self, state: dict) -> None:  # noqa: B027  # nothing remembered, nothing to put back
+        """Put back what `state()` returned."""
+
+    def estimate(self, shape: Shape) -> list[PhaseEstimate]:
+        return []  # calls nobody can count in advance are not estimated
+
+
+def as_optimizer(optimizer: object) -> Optimizer:
+    """The optimizer itself, or one that has only `step` (duck-typed) wrapped with the defaults."""
+    if isinstance(optimizer, Optimizer):
+        return optimizer
+    if not callable(getattr(optimizer, "step", None)):
+        raise TypeError(f"{optimizer!r} is not an optimizer: it has no step(program, *, traces, evaluation, context)")
+    return _DuckTyped(optimizer)
+
+
+@attrs.define(repr=False)
+class _DuckTyped(Optimizer):
+    """An optimizer written before the base class: whichever methods it has, else the defaults."""
+
+    inner: object
+
+    def step(
+        self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext
+    ) -> StepResult:
+        return self.inner.step(program, traces=traces, evaluation=evaluation, context=context)
+
+    def undone(self, values: Mapping[str, str]) -> None:
+        getattr(self.inner, "undone", lambda values: None)(values)
+
+    def state(self) -> dict | None:
+        return getattr(self.inner, "state", lambda: None)()
+
+    def restore(self, state: dict) -> None:
+        getattr(self.inner, "restore", lambda state: None)(state)
+
+    def estimate(self, shape: Shape) -> list[PhaseEstimate]:
+        return getattr(self.inner, "estimate", lambda shape: [])(shape)
+
+    def __repr__(self) -> str:
+        return repr(self.inner)

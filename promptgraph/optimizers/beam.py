@@ -16,7 +16,7 @@ change arrives.
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import attrs
 
@@ -26,7 +26,7 @@ from promptgraph.executors import executor_for
 from promptgraph.lm import LM
 from promptgraph.lm.reprs import settings
 from promptgraph.metrics import Evaluation, evaluate
-from promptgraph.optimizers.base import StepContext, StepResult, Tried
+from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, Tried
 from promptgraph.optimizers.search import (
     Scorer,
     changes_between,
@@ -38,13 +38,14 @@ from promptgraph.optimizers.search import (
 )
 from promptgraph.optimizers.select import successive_rejects
 from promptgraph.optimizers.tgd import TextualGradientDescent
+from promptgraph.phases import REWRITE_OVERHEAD_TOKENS, PhaseEstimate, Shape
 from promptgraph.program import Program
 from promptgraph.structured import ask_json
 from promptgraph.trace import Trace
 
 
 @attrs.define
-class BeamSearch:
+class BeamSearch(Optimizer):
     lm: LM  # the optimizer model: critiques, rewrites, paraphrases
     width: int = attrs.field(default=3, validator=attrs.validators.ge(1))  # programs kept from step to step
     expansions: int = 2  # rewrites from critiques per beam member
@@ -52,6 +53,7 @@ class BeamSearch:
     per_round: int = 10  # examples per label in each round of selection
     max_calls: int | None = None  # forward calls selection may spend per step
     limits: CritiqueLimits = CritiqueLimits()
+    effort: str | None = prompts.OPTIMIZER_EFFORT  # of every call it makes
     edits: bool = False  # the rewriter's edit mode (see TextualGradientDescent)
     exhaustive: bool = False  # score every candidate on every round's examples (for comparison)
     beam: list[dict[str, str]] = attrs.field(factory=list, init=False)
@@ -63,16 +65,12 @@ class BeamSearch:
         self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext
     ) -> StepResult:
         start = trainable_values(program)
-        if self.beam and self.beam[0] != start:  # compile undid last step's best: it lost on validation
-            self.beam = self.beam[1:]
         members = ([start] + [member for member in self.beam if member != start])[: self.width]
-        rewriter = TextualGradientDescent(lm=self.lm, limits=self.limits, edits=self.edits)
         minibatch = [trace.example for trace in traces]
         candidates: list[tuple[dict[str, str], str]] = []
         critiques = []
         for number, member in enumerate(members):
-            origin = "current" if number == 0 else "beam"
-            _add(candidates, member, origin)
+            _add(candidates, member, "current" if number == 0 else "beam")
             work = copy.deepcopy(program)
             commit(work, member)
             if number == 0:
@@ -83,20 +81,8 @@ class BeamSearch:
                     progress=context.progress,
                 )  # fmt: skip
                 member_eval = evaluate(member_traces, metric=context.metric, labels=context.labels)
-            if member_eval.score < 1.0:
-                found = backward(
-                    work, member_traces, member_eval, lm=self.lm, ledger=context.ledger, limits=self.limits,
-                    seed=context.seed,
-                )  # fmt: skip
-                critiques += found if number == 0 else []
-                for sample in range(self.expansions):
-                    expanded = copy.deepcopy(work)
-                    rewriter.rewrite(expanded, evaluation=member_eval, ledger=context.ledger, seed=sample, clear=False)
-                    _add(candidates, trainable_values(expanded), f"critique of beam {number}")
-            for sample in range(self.paraphrases):
-                paraphrase = self._paraphrase(work, context, sample)
-                if paraphrase is not None:
-                    _add(candidates, {**member, **paraphrase}, f"paraphrase of beam {number}")
+            found = self._expand(work, member, member_traces, member_eval, context, candidates, number)
+            critiques += found if number == 0 else []
         scorer = Scorer(program, context, self.max_calls)
         selection = successive_rejects(
             [values for values, _ in candidates],
@@ -110,13 +96,13 @@ class BeamSearch:
         self.beam = [candidates[index][0] for index in selection.kept]
         tried = tuple(
             Tried(
-                context.iteration,
-                index,
-                origin,
-                changes_between(start, values),
-                selection.means.get(index) if selection.seen.get(index) else None,
-                selection.seen.get(index, 0),
-                _decision(index, selection),
+                step=context.iteration,
+                candidate=index,
+                origin=origin,
+                changes=changes_between(start, values),
+                score=selection.means.get(index) if selection.seen.get(index) else None,
+                examples=selection.seen.get(index, 0),
+                decision=_decision(index, selection),
             )
             for index, (values, origin) in enumerate(candidates)
         )
@@ -124,7 +110,43 @@ class BeamSearch:
             f"best of {len(candidates)} candidates, {selection.means[selection.kept[0]]:.3f} on "
             f"{selection.seen[selection.kept[0]]} held-out examples; {scorer.calls} evaluation calls"
         )
-        return StepResult(tuple(critiques), updates_for(program, changes_between(start, best), summary), tried)
+        updates = updates_for(program, changes_between(start, best), summary)
+        return StepResult(critiques=tuple(critiques), updates=updates, tried=tried)
+
+    def _expand(self, work, member, traces, evaluation, context, candidates, number) -> list:
+        """Add a member's rewrites from its critiques and its paraphrases to the candidates; its critiques.
+
+        `work` is a copy of the program with the member's texts; its feedback is written and kept.
+        """
+        found = []
+        if evaluation.score < 1.0:
+            found = backward(
+                work,
+                traces,
+                evaluation,
+                lm=self.lm,
+                ledger=context.ledger,
+                limits=attrs.evolve(self.limits, effort=self.effort),
+                seed=context.seed,
+            )
+            for sample in range(self.expansions):
+                expanded = copy.deepcopy(work)
+                self._rewriter().rewrite(
+                    expanded, evaluation=evaluation, ledger=context.ledger, seed=sample, clear=False
+                )
+                _add(candidates, trainable_values(expanded), f"critique of beam {number}")
+        for sample in range(self.paraphrases):
+            paraphrase = self._paraphrase(work, context, sample)
+            if paraphrase is not None:
+                _add(candidates, {**member, **paraphrase}, f"paraphrase of beam {number}")
+        return found
+
+    def _rewriter(self) -> TextualGradientDescent:
+        return TextualGradientDescent(lm=self.lm, limits=self.limits, edits=self.edits, effort=self.effort)
+
+    def undone(self, values: Mapping[str, str]) -> None:
+        """Compile undid this step's best (it lost on validation): the rest of the beam goes on without it."""
+        self.beam = self.beam[1:]
 
     def state(self) -> dict:
         return {"beam": self.beam}
@@ -132,13 +154,34 @@ class BeamSearch:
     def restore(self, state: dict) -> None:
         self.beam = [dict(member) for member in state["beam"]]
 
+    def estimate(self, shape: Shape) -> list[PhaseEstimate]:
+        members, steps = self.width, shape.steps
+        critic, rewrite = self._rewriter().critique_and_rewrite_estimate(shape, steps=steps * members)
+        candidates = members * (1 + self.expansions + self.paraphrases)
+        rounds = max(1, candidates - members)
+        scored = sum(candidates - dropped for dropped in range(rounds)) * self.per_round * shape.labels
+        rewrites = attrs.evolve(  # each member is rewritten `expansions` times
+            rewrite,
+            calls=rewrite.calls * self.expansions,
+            input_tokens=rewrite.input_tokens * self.expansions,
+            max_output_tokens=rewrite.max_output_tokens * self.expansions,
+        )
+        paraphrases = 2 * steps * members * self.paraphrases
+        return [
+            shape.forward("beam members", steps * (members - 1) * shape.minibatch),
+            critic,
+            rewrites,
+            shape.strong("paraphrase (at most)", paraphrases, REWRITE_OVERHEAD_TOKENS, 8000),
+            shape.forward("selection", steps * scored),
+        ]
+
     def _paraphrase(self, program: Program, context: StepContext, sample: int) -> dict[str, str] | None:
         views = [
             view for view in parameter_views(program) if view["value"].strip()
         ]  # nothing to reword in an empty text
         if not views:
             return None
-        request = prompts.paraphrase(parameters=views).request(max_tokens=8000, seed=sample)
+        request = prompts.paraphrase(parameters=views).request(max_tokens=8000, seed=sample, effort=self.effort)
         reply = ask_json(
             self.lm, request, lambda data: check_values(program, data.get("values")), ledger=context.ledger
         )

@@ -8,19 +8,22 @@ optimizers are the step's own, from before the earlier ones changed anything.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from promptgraph.metrics import Evaluation
-from promptgraph.optimizers.base import Optimizer, StepContext, StepResult
+from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, as_optimizer
+from promptgraph.phases import PhaseEstimate, Shape
 from promptgraph.program import Program
 from promptgraph.trace import Trace
 
 
-class Chain:
+class Chain(Optimizer):
+    __slots__ = ("optimizers",)
+
     def __init__(self, *optimizers: Optimizer):
         if not optimizers:
             raise ValueError("Chain needs at least one optimizer")
-        self.optimizers = optimizers
+        self.optimizers = tuple(as_optimizer(optimizer) for optimizer in optimizers)
 
     def step(
         self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext
@@ -31,15 +34,22 @@ class Chain:
             critiques += result.critiques
             updates += result.updates
             tried += result.tried
-        return StepResult(tuple(critiques), tuple(updates), tuple(tried))
+        return StepResult(critiques=tuple(critiques), updates=tuple(updates), tried=tuple(tried))
+
+    def undone(self, values: Mapping[str, str]) -> None:
+        for optimizer in self.optimizers:
+            optimizer.undone(values)
 
     def state(self) -> dict:
-        return {"optimizers": [o.state() if hasattr(o, "state") else None for o in self.optimizers]}
+        return {"optimizers": [optimizer.state() for optimizer in self.optimizers]}
 
     def restore(self, state: dict) -> None:
         for optimizer, saved in zip(self.optimizers, state["optimizers"], strict=True):
-            if saved is not None and hasattr(optimizer, "restore"):
+            if saved is not None:
                 optimizer.restore(saved)
+
+    def estimate(self, shape: Shape) -> list[PhaseEstimate]:
+        return [phase for optimizer in self.optimizers for phase in optimizer.estimate(shape)]
 
     def __repr__(self) -> str:
         return f"Chain({', '.join(map(repr, self.optimizers))})"

@@ -19,16 +19,19 @@ from collections.abc import Sequence
 
 import attrs
 
+from promptgraph.data import Example
 from promptgraph.lm.reprs import settings
 from promptgraph.metrics import Evaluation
-from promptgraph.optimizers.base import StepContext, StepResult, Tried, Update
+from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, Update
+from promptgraph.optimizers.search import choose, higher
 from promptgraph.parameter import Demo, Demos
+from promptgraph.phases import PhaseEstimate, Shape
 from promptgraph.program import Program
 from promptgraph.trace import FAILED, Trace
 
 
 @attrs.define
-class BootstrapDemos:
+class BootstrapDemos(Optimizer):
     per_module: int = 4  # demos shown to each module
     candidates: int = 6  # random demo sets scored per step
     dev_per_label: int = 10  # dev examples per label the candidates are scored on
@@ -48,44 +51,39 @@ class BootstrapDemos:
             return StepResult()
         rng = random.Random(f"demos:{context.seed}")
         current = {name: list(demos.pairs) for name, (_, demos) in targets.items()}
-        sets = [current]
-        scores = [context.score(program, dev).score]
-        for _ in range(self.candidates):
-            proposal = {name: self._draw(pools[name], rng) for name in targets}
-            self._apply(targets, proposal)
-            sets.append(proposal)
-            scores.append(context.score(program, dev).score)
-        self._apply(targets, current)
-        chosen = max(range(len(sets)), key=lambda index: (scores[index], -index))  # ties keep the earlier set
-        tried = tuple(
-            Tried(
-                context.iteration,
-                index,
-                "current" if index == 0 else "demo set",
-                {
-                    name: (_describe(current[name]), _describe(pairs[name]))
-                    for name in targets
-                    if pairs[name] != current[name]
-                },
-                scores[index],
-                len(dev),
-                ("kept: the best on the dev sample" if index == chosen else "dropped: not the best"),
-            )
-            for index, pairs in enumerate(sets)
+        sets = [(current, "current")]
+        sets += [({name: self._draw(pools[name], rng) for name in targets}, "demo set") for _ in range(self.candidates)]
+        choice = choose(
+            sets,
+            scorer=_DemoSets(targets=targets, program=program, context=context),
+            dev=dev,
+            accept=higher,
+            step=context.iteration,
         )
-        if chosen == 0:
-            reason = f"no demo set beat the current one ({scores[0]:.3f} on {len(dev)} dev examples)"
-            updates = tuple(Update(targets[name][0], "unchanged", {}, reason) for name in targets)
-            return StepResult(updates=updates, tried=tried)
-        best, best_score = sets[chosen], scores[chosen]
-        updates = []
-        for name, (node, demos) in targets.items():
-            if best[name] != demos.pairs:
-                changes = {name: (_describe(demos.pairs), _describe(best[name]))}
-                demos.update(best[name])
-                reason = f"scored {best_score:.3f} on {len(dev)} dev examples, the best of {self.candidates} sets"
-                updates.append(Update(node, "changed", changes, reason))
-        return StepResult(updates=tuple(updates), tried=tried)
+        if not choice.changed:
+            reason = f"no demo set beat the current one ({choice.tried[0].score:.3f} on {len(dev)} dev examples)"
+            updates = tuple(
+                Update(node=node, status="unchanged", changes={}, reasoning=reason) for node, _ in targets.values()
+            )
+            return StepResult(updates=updates, tried=choice.tried)
+        best = sets[choice.winner][0]
+        score = choice.tried[choice.winner].score
+        reason = f"scored {score:.3f} on {len(dev)} dev examples, the best of {self.candidates} sets"
+        updates = tuple(
+            Update(
+                node=node,
+                status="changed",
+                changes={name: (_describe(current[name]), _describe(best[name]))},
+                reasoning=reason,
+            )
+            for name, (node, _) in targets.items()
+            if best[name] != current[name]
+        )
+        return StepResult(updates=updates, tried=choice.tried)
+
+    def estimate(self, shape: Shape) -> list[PhaseEstimate]:
+        dev = min(self.dev_per_label * shape.labels, len(shape.trainset))
+        return [shape.forward("demo search", shape.steps * (self.candidates + 1) * dev, demos=self.per_module)]
 
     def _targets(self, program: Program) -> dict[str, tuple[str, Demos]]:
         """Trainable demos of the program's own modules (not of nested programs), by name."""
@@ -135,9 +133,34 @@ class BootstrapDemos:
         rng.shuffle(chosen)  # so the label of the last demo does not hint at the answer
         return chosen
 
-    @staticmethod
-    def _apply(targets: dict[str, tuple[str, Demos]], pairs: dict[str, list[Demo]]) -> None:
-        for name, (_, demos) in targets.items():
+
+@attrs.define
+class _DemoSets:
+    """Demo sets as `choose` candidates: each scored on the dev examples with the rest of the program as it is."""
+
+    targets: dict[str, tuple[str, Demos]]
+    program: Program
+    context: StepContext
+
+    def scores(self, pairs: dict[str, list[Demo]], examples: Sequence[Example]) -> list[float]:
+        current = {name: demos.pairs for name, (_, demos) in self.targets.items()}
+        self._apply(pairs)
+        try:
+            return list(self.context.score(self.program, examples).scores)
+        finally:
+            self._apply(current)
+
+    def commit(self, pairs: dict[str, list[Demo]]) -> None:
+        """The chosen demos, each change kept in the demos' history."""
+        for name, (_, demos) in self.targets.items():
+            if demos.pairs != pairs[name]:
+                demos.update(pairs[name])
+
+    def changes(self, start: dict[str, list[Demo]], pairs: dict[str, list[Demo]]) -> dict[str, tuple[str, str]]:
+        return {name: (_describe(start[name]), _describe(pairs[name])) for name in pairs if pairs[name] != start[name]}
+
+    def _apply(self, pairs: dict[str, list[Demo]]) -> None:
+        for name, (_, demos) in self.targets.items():
             demos.pairs = list(pairs[name])
 
 

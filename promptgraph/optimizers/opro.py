@@ -19,19 +19,20 @@ from promptgraph import prompts
 from promptgraph.lm import LM
 from promptgraph.lm.reprs import settings
 from promptgraph.metrics import Evaluation
-from promptgraph.optimizers.base import StepContext, StepResult, Tried, Update
+from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, Update
 from promptgraph.optimizers.search import (
     BudgetSpent,
     Scorer,
+    beats,
     changes_between,
     check_values,
-    commit,
+    choose,
     mean,
-    paired,
     parameter_views,
     trainable_values,
     updates_for,
 )
+from promptgraph.phases import PROPOSE_OVERHEAD_TOKENS, PhaseEstimate, Shape
 from promptgraph.program import Program
 from promptgraph.structured import ask_json
 from promptgraph.trace import Trace
@@ -44,7 +45,7 @@ class Point:
 
 
 @attrs.define
-class OPRO:
+class OPRO(Optimizer):
     lm: LM  # the optimizer model
     proposals: int = 4  # new texts asked for per step
     shown: int = 8  # best past texts in the meta-prompt
@@ -54,6 +55,7 @@ class OPRO:
     patience: int = 2  # steps without improvement before it stops asking
     max_calls: int | None = None  # forward calls per step
     max_tokens: int = 8000
+    effort: str | None = prompts.OPTIMIZER_EFFORT
     trajectory: list[Point] = attrs.field(factory=list, init=False)
     stalled: int = attrs.field(default=0, init=False)
 
@@ -65,66 +67,46 @@ class OPRO:
     ) -> StepResult:
         start = trainable_values(program)
         if self.stalled >= self.patience:
-            why = f"stopped: no proposal beat the current texts in {self.stalled} steps"
-            return StepResult(updates=(Update(program.order()[0], "unchanged", {}, why),))
+            return _unchanged(program, f"stopped: no proposal beat the current texts in {self.stalled} steps")
         dev = context.dev_sample(self.dev_per_label, offset=200, every_step=True)  # scores along the trajectory compare
         scorer = Scorer(program, context, self.max_calls)
         try:
             current = scorer.scores(start, dev)
         except BudgetSpent as spent:
-            return StepResult(updates=(Update(program.order()[0], "unchanged", {}, f"no step: {spent}"),))
+            return _unchanged(program, f"no step: {spent}")
         self._remember(start, mean(current))
         proposals, replies = self._propose(program, context)
-        candidates = [start] + [{**start, **values} for values in proposals]
-        scored: dict[int, list[float]] = {0: current}
-        decisions: dict[int, str] = {0: "the texts before the step"}
-        for number, values in enumerate(candidates[1:], start=1):
-            try:
-                scored[number] = scorer.scores(values, dev)
-            except BudgetSpent as spent:
-                decisions[number] = f"dropped: {spent}"
-                continue
-            self._remember(values, mean(scored[number]))
-        best = max(scored, key=lambda number: (mean(scored[number]), -number))
-        test = paired(current, scored[best])
-        if best == 0 or not test.better(self.alpha):
+        candidates = [(start, "current")] + [({**start, **values}, "proposal") for values in proposals]
+        choice = choose(candidates, scorer=scorer, dev=dev, accept=beats(self.alpha), step=context.iteration)
+        for (values, _), tried in zip(candidates[1:], choice.tried[1:], strict=True):
+            if tried.score is not None:
+                self._remember(values, tried.score)
+        if not choice.changed:
             self.stalled += 1 if proposals else 0  # a reply that failed is not a sign the search is done
-            best = 0
             reason = f"no proposal beat the current texts ({mean(current):.3f}) on {len(dev)} held-out examples"
-            updates = (Update(program.order()[0], "unchanged", {}, reason, replies),)
-        else:
-            self.stalled = 0
-            commit(program, candidates[best])
-            reason = (
-                f"{mean(scored[best]):.3f} against {mean(current):.3f} on {len(dev)} held-out examples "
-                f"(won {test.wins}, lost {test.losses}, p={test.p_better:.3f})"
-            )
-            updates = updates_for(program, changes_between(start, candidates[best]), reason, replies)
-            decisions[best] = f"kept: {reason}"
-        tried = tuple(
-            Tried(
-                context.iteration,
-                number,
-                "current" if number == 0 else "proposal",
-                changes_between(start, values),
-                mean(scored[number]) if number in scored else None,
-                len(dev) if number in scored else 0,
-                decisions.get(number, "dropped: not better" if best == 0 else "dropped: not the best"),
-            )
-            for number, values in enumerate(candidates)
-        )
-        return StepResult(updates=updates, tried=tried)
+            return _unchanged(program, reason, replies, tried=choice.tried)
+        self.stalled = 0
+        changes = changes_between(start, candidates[choice.winner][0])
+        updates = updates_for(program, changes, f"held out: {choice.summary}", replies)
+        return StepResult(updates=updates, tried=choice.tried)
 
     def state(self) -> dict:
         return {"trajectory": [[point.values, point.score] for point in self.trajectory], "stalled": self.stalled}
 
     def restore(self, state: dict) -> None:
-        self.trajectory = [Point(dict(values), float(score)) for values, score in state["trajectory"]]
+        self.trajectory = [Point(values=dict(values), score=float(score)) for values, score in state["trajectory"]]
         self.stalled = int(state["stalled"])
+
+    def estimate(self, shape: Shape) -> list[PhaseEstimate]:
+        steps, scored = shape.steps, (self.proposals + 1) * self.dev_per_label * shape.labels
+        return [
+            shape.strong("propose (at most)", 2 * steps, PROPOSE_OVERHEAD_TOKENS + self.shown * 300, self.max_tokens),
+            shape.forward("proposal scoring", steps * scored),
+        ]
 
     def _remember(self, values: dict[str, str], score: float) -> None:
         if all(point.values != values for point in self.trajectory):
-            self.trajectory.append(Point(dict(values), score))
+            self.trajectory.append(Point(values=dict(values), score=score))
 
     def _propose(self, program: Program, context: StepContext) -> tuple[list[dict[str, str]], tuple[str, ...]]:
         best_last = sorted(self.trajectory, key=lambda point: point.score)[-self.shown :]
@@ -136,7 +118,7 @@ class OPRO:
             examples=examples,
             count=self.proposals,
         )
-        request = prompt.request(max_tokens=self.max_tokens)
+        request = prompt.request(max_tokens=self.max_tokens, effort=self.effort)
 
         def usable(data) -> list[dict[str, str]]:
             proposals = data.get("proposals")
@@ -154,3 +136,8 @@ class OPRO:
         if reply.data is None:
             return [], reply.replies
         return usable(reply.data)[: self.proposals], reply.replies
+
+
+def _unchanged(program: Program, reason: str, replies: tuple[str, ...] = (), *, tried=()) -> StepResult:
+    update = Update(node=program.order()[0], status="unchanged", changes={}, reasoning=reason, replies=replies)
+    return StepResult(updates=(update,), tried=tuple(tried))

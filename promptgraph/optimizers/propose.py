@@ -14,7 +14,7 @@ step proposes and every later step is the other optimizer's (e.g. TextualGradien
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import attrs
 
@@ -22,15 +22,16 @@ from promptgraph import prompts
 from promptgraph.lm import LM
 from promptgraph.lm.reprs import settings
 from promptgraph.metrics import Evaluation
-from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, Tried, Update
-from promptgraph.optimizers.search import BudgetSpent, Scorer, changes_between, commit, mean, paired, trainable_values
+from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, Tried, Update, as_optimizer
+from promptgraph.optimizers.search import Scorer, beats, choose, trainable_values
+from promptgraph.phases import PROPOSE_OVERHEAD_TOKENS, PhaseEstimate, Shape
 from promptgraph.program import Program
 from promptgraph.structured import ask_json
 from promptgraph.trace import Trace
 
 
 @attrs.define
-class ProposeInstructions:
+class ProposeInstructions(Optimizer):
     lm: LM  # the optimizer model
     candidates: int = 8  # instructions proposed per module
     examples: int = 10  # labelled examples shown
@@ -38,7 +39,10 @@ class ProposeInstructions:
     alpha: float = 0.2  # how sure the sign test must be that a candidate is better
     max_calls: int | None = None  # forward calls per step
     max_tokens: int = 8000
-    then: Optimizer | None = None  # the optimizer for every step after the first
+    effort: str | None = prompts.OPTIMIZER_EFFORT
+    then: Optimizer | None = attrs.field(  # the optimizer for every step after the first
+        default=None, converter=attrs.converters.optional(as_optimizer)
+    )
     done: bool = attrs.field(default=False, init=False)
 
     def __repr__(self) -> str:
@@ -63,55 +67,49 @@ class ProposeInstructions:
             tried += found_tried
         return StepResult(updates=tuple(updates), tried=tuple(tried))
 
+    def undone(self, values: Mapping[str, str]) -> None:
+        if self.then is not None:  # the step compile undid may have been the other optimizer's
+            self.then.undone(values)
+
     def state(self) -> dict:
-        then = self.then.state() if self.then is not None and hasattr(self.then, "state") else None
-        return {"done": self.done, "then": then}
+        return {"done": self.done, "then": self.then.state() if self.then is not None else None}
 
     def restore(self, state: dict) -> None:
         self.done = bool(state["done"])
-        if state.get("then") is not None and hasattr(self.then, "restore"):
+        if state.get("then") is not None and self.then is not None:
             self.then.restore(state["then"])
 
+    def estimate(self, shape: Shape) -> list[PhaseEstimate]:
+        trainable = len(shape.trainable)
+        scored = (self.candidates + 1) * trainable * self.dev_per_label * shape.labels
+        phases = [
+            shape.strong(
+                "propose (at most)", 2 * trainable, PROPOSE_OVERHEAD_TOKENS + self.examples * 100, self.max_tokens
+            ),
+            shape.forward("proposal scoring", scored),
+        ]
+        if self.then is not None and shape.steps > 1:  # the first step is this one's, the rest the other's
+            phases += self.then.estimate(attrs.evolve(shape, steps=shape.steps - 1))
+        return phases
+
     def _improve(self, program, name, parameter, dev, scorer, context, numbered) -> tuple[list[Update], list[Tried]]:
-        node = name.split(".", 1)[0]
         start = trainable_values(program)
         instructions, replies = self._propose(program, name, parameter, context)
-        candidates = [start] + [{**start, name: text} for text in instructions]
-        scored: dict[int, list[float]] = {}
-        decisions: dict[int, str] = {}
-        for number, values in enumerate(candidates):
-            try:
-                scored[number] = scorer.scores(values, dev)
-            except BudgetSpent as spent:
-                decisions[number] = f"dropped: {spent}"
-        best = max(scored, key=lambda number: (mean(scored[number]), -number)) if scored else 0
-        test = paired(scored.get(0, []), scored[best]) if 0 in scored and best in scored else None
-        if best == 0 or test is None or not test.better(self.alpha):
-            reason = f"no proposed instruction beat the current {name} on {len(dev)} held-out examples"
-            update = Update(node, "unchanged", {}, reason, replies)
-            best = 0
-        else:
-            commit(program, candidates[best])
-            reason = (
-                f"the best of {len(instructions)} proposals: {mean(scored[best]):.3f} against "
-                f"{mean(scored[0]):.3f} on {len(dev)} held-out examples (won {test.wins}, lost {test.losses})"
-            )
-            update = Update(node, "changed", {name: (parameter.history[-1], parameter.value)}, reason, replies)
-            decisions[best] = f"kept: {reason}"
-        decisions.setdefault(0, "the text before the step" if best != 0 else "kept: nothing better was proposed")
-        tried = [
-            Tried(
-                context.iteration,
-                numbered + number,
-                "current" if number == 0 else f"instruction for {name}",
-                changes_between(start, values),
-                mean(scored[number]) if number in scored else None,
-                len(dev) if number in scored else 0,
-                decisions.get(number, "dropped: not the best"),
-            )
-            for number, values in enumerate(candidates)
+        candidates = [(start, "current")] + [
+            ({**start, name: text}, f"instruction for {name}") for text in instructions
         ]
-        return [update], tried
+        choice = choose(
+            candidates, scorer=scorer, dev=dev, accept=beats(self.alpha), step=context.iteration, numbered=numbered
+        )
+        node = name.split(".", 1)[0]
+        if not choice.changed:
+            reason = f"no proposed instruction beat the current {name} on {len(dev)} held-out examples"
+            update = Update(node=node, status="unchanged", changes={}, reasoning=reason, replies=replies)
+        else:
+            reason = f"the best of {len(instructions)} proposals: {choice.summary}"
+            changes = {name: (parameter.history[-1], parameter.value)}
+            update = Update(node=node, status="changed", changes=changes, reasoning=reason, replies=replies)
+        return [update], list(choice.tried)
 
     def _propose(self, program, name, parameter, context) -> tuple[list[str], tuple[str, ...]]:
         node, _, local = name.partition(".")
@@ -126,7 +124,7 @@ class ProposeInstructions:
             examples=examples,
             count=self.candidates,
         )
-        request = prompt.request(max_tokens=self.max_tokens)
+        request = prompt.request(max_tokens=self.max_tokens, effort=self.effort)
 
         def usable(data) -> list[str]:
             texts = data.get("instructions")

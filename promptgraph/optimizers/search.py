@@ -1,5 +1,8 @@
 """What the search optimizers share: candidates, a paired test, a budgeted scorer, a record of every try.
 
+`choose` is the one way a search decides: score the candidates on the same examples,
+test the best against the program as it stands, commit the winner, record each try.
+
 A candidate is a full set of the program's trainable texts. Candidates are compared on
 the same examples, example by example: the sign test below (McNemar's exact test when
 scores are 0 or 1) says whether one wins more examples than chance would give, which is
@@ -14,12 +17,13 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, Protocol
 
 import attrs
 
 from promptgraph.data import Example
-from promptgraph.optimizers.base import StepContext, Update
+from promptgraph.optimizers.base import StepContext, Tried, Update
 from promptgraph.program import Program
 
 
@@ -31,6 +35,8 @@ class Paired:
     losses: int  # examples it got worse
     p_better: float  # one-sided exact p-value that it is better
     p_worse: float  # ... and that it is worse
+    old: float = 0.0  # the mean score of the one it is compared with
+    new: float = 0.0  # ... and its own
 
     def better(self, alpha: float) -> bool:
         return self.p_better <= alpha
@@ -49,7 +55,14 @@ def paired(old: Sequence[float], new: Sequence[float]) -> Paired:
         raise ValueError("paired comparison needs scores on the same examples")
     wins = sum(n > o for o, n in zip(old, new, strict=True))
     losses = sum(n < o for o, n in zip(old, new, strict=True))
-    return Paired(wins, losses, _tail(wins, wins + losses), _tail(losses, wins + losses))
+    return Paired(
+        wins=wins,
+        losses=losses,
+        p_better=_tail(wins, wins + losses),
+        p_worse=_tail(losses, wins + losses),
+        old=mean(old),
+        new=mean(new),
+    )
 
 
 def mean(scores: Sequence[float]) -> float:
@@ -92,6 +105,12 @@ class Scorer:
 
     def mean(self, values: Mapping[str, str], examples: Sequence[Example]) -> float:
         return mean(self.scores(values, examples))
+
+    def commit(self, values: Mapping[str, str]) -> None:
+        commit(self.program, values)
+
+    def changes(self, start: Mapping[str, str], values: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+        return changes_between(start, values)
 
 
 def modules_in(program: Program) -> int:
@@ -175,8 +194,122 @@ def updates_for(
 ) -> tuple[Update, ...]:
     """One "changed" Update per node with changes, or a single "unchanged" one."""
     updates = tuple(
-        Update(node, "changed", {n: c for n, c in changes.items() if n.split(".", 1)[0] == node}, reason, replies)
+        Update(
+            node=node,
+            status="changed",
+            changes={name: change for name, change in changes.items() if name.split(".", 1)[0] == node},
+            reasoning=reason,
+            replies=replies,
+        )
         for node in program.order()
         if any(name.split(".", 1)[0] == node for name in changes)
     )
-    return updates or (Update(program.order()[0], "unchanged", {}, reason, replies),)
+    unchanged = Update(node=program.order()[0], status="unchanged", changes={}, reasoning=reason, replies=replies)
+    return updates or (unchanged,)
+
+
+class Candidates(Protocol):
+    """How `choose` scores, commits and describes one kind of candidate (texts: Scorer; demo sets: demos.py)."""
+
+    def scores(self, candidate: Any, examples: Sequence[Example]) -> list[float]: ...
+
+    def commit(self, candidate: Any) -> None: ...
+
+    def changes(self, start: Any, candidate: Any) -> dict[str, tuple[str, str]]: ...
+
+
+Accept = Callable[[Paired], bool]  # does the challenger replace the program as it stands?
+
+
+def beats(alpha: float) -> Accept:
+    """It scores higher, and the sign test says it is better with p <= alpha."""
+    return lambda test: test.new > test.old and test.better(alpha)
+
+
+def not_worse(alpha: float) -> Accept:
+    """Unless the sign test says it is worse with p <= alpha (a gate on a step already taken)."""
+    return lambda test: not test.worse(alpha)
+
+
+def higher(test: Paired) -> bool:
+    """It scores higher on the dev examples, by any margin."""
+    return test.new > test.old
+
+
+@attrs.frozen
+class Choice:
+    """What `choose` decided."""
+
+    winner: int | None  # the candidate now in the program (0: the program as it stood); None: nothing compared
+    test: Paired | None  # the best challenger against candidate 0, on the same examples
+    tried: tuple[Tried, ...]  # one per candidate
+    examples: int
+    stopped: str | None = None  # why a candidate went unscored (the budget), if one did
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.winner)
+
+    @property
+    def summary(self) -> str:
+        """The comparison in words: "0.800 against 0.600 on 20 examples (won 5, lost 1, p=0.109)"."""
+        if self.test is None:
+            return "nothing could be compared"
+        t = self.test
+        p = t.p_better if t.new >= t.old else t.p_worse
+        return f"{t.new:.3f} against {t.old:.3f} on {self.examples} examples (won {t.wins}, lost {t.losses}, p={p:.3f})"
+
+
+def choose(
+    candidates: Sequence[tuple[Any, str]],
+    *,
+    scorer: Candidates,
+    dev: Sequence[Example],
+    accept: Accept,
+    step: int,
+    numbered: int = 0,
+) -> Choice:
+    """Score every candidate on `dev`; the best challenger replaces candidates[0] (the program as it
+    stands) if `accept` says so. The winner is committed whenever a comparison was made; a candidate
+    the budget left unscored is dropped. `candidates` are (candidate, origin) pairs; Tried numbers
+    start at `numbered`."""
+    scored: dict[int, list[float]] = {}
+    unscored: dict[int, str] = {}
+    for number, (candidate, _) in enumerate(candidates):
+        try:
+            scored[number] = scorer.scores(candidate, dev)
+        except BudgetSpent as spent:
+            unscored[number] = str(spent)
+    challengers = [number for number in scored if number > 0]
+    best = max(challengers, key=lambda number: (mean(scored[number]), -number), default=None)
+    test = paired(scored[0], scored[best]) if 0 in scored and best is not None else None
+    winner = None if test is None else (best if accept(test) else 0)
+    if winner is not None:
+        scorer.commit(candidates[winner][0])
+    choice = Choice(winner=winner, test=test, tried=(), examples=len(dev), stopped=next(iter(unscored.values()), None))
+    decisions = _decisions(choice, best, len(candidates)) | {
+        number: f"dropped: {why}" for number, why in unscored.items()
+    }
+    start = candidates[0][0]
+    tried = tuple(
+        Tried(
+            step=step,
+            candidate=numbered + number,
+            origin=origin,
+            changes=scorer.changes(start, candidate) if number else {},
+            score=mean(scored[number]) if number in scored else None,
+            examples=len(dev) if number in scored else 0,
+            decision=decisions[number],
+        )
+        for number, (candidate, origin) in enumerate(candidates)
+    )
+    return attrs.evolve(choice, tried=tried)
+
+
+def _decisions(choice: Choice, best: int | None, count: int) -> dict[int, str]:
+    decisions = {number: "dropped: not the best" for number in range(1, count)}
+    if choice.winner is None:
+        return decisions | {0: "kept: nothing could be compared"}
+    if choice.winner:
+        return decisions | {0: "the program before the step", choice.winner: f"kept: {choice.summary}"}
+    return decisions | {0: "kept: no candidate beat it", best: f"dropped: {choice.summary}"}

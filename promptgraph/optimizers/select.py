@@ -61,4 +61,10 @@ def successive_rejects(
     # Never keep what was never scored, unless nothing was: then the first (the current program) stands.
     scored_alive = [index for index in alive if seen[index]] or alive[:1]
     ranked = sorted(scored_alive, key=lambda index: (-means[index], index))
-    return Selection(tuple(ranked[:keep]), means, {i: len(s) for i, s in seen.items()}, dropped, stopped)
+    return Selection(
+        kept=tuple(ranked[:keep]),
+        means=means,
+        seen={index: len(examples) for index, examples in seen.items()},
+        dropped_in_round=dropped,
+        stopped=stopped,
+    )

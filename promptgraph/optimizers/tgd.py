@@ -10,7 +10,7 @@ examples and undoes it if it does worse.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import attrs
 
@@ -19,17 +19,9 @@ from promptgraph.backward import CritiqueLimits, backward
 from promptgraph.lm import LM, Ledger
 from promptgraph.lm.reprs import settings
 from promptgraph.metrics import Evaluation
-from promptgraph.optimizers.base import StepContext, StepResult, Tried, Update
-from promptgraph.optimizers.search import (
-    BudgetSpent,
-    Scorer,
-    changes_between,
-    check_values,
-    commit,
-    mean,
-    paired,
-    trainable_values,
-)
+from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, Tried, Update
+from promptgraph.optimizers.search import Scorer, changes_between, check_values, choose, not_worse, trainable_values
+from promptgraph.phases import CRITIC_OVERHEAD_TOKENS, REWRITE_OVERHEAD_TOKENS, PhaseEstimate, Shape
 from promptgraph.program import Program
 from promptgraph.prompts import clip
 from promptgraph.structured import ask_json
@@ -62,25 +54,27 @@ class Rejected:
 
 
 @attrs.define
-class TextualGradientDescent:
+class TextualGradientDescent(Optimizer):
     """The optimizer model (Opus's role) also writes the critiques in backward.
 
     With a `gate`, a step is tried on held-out training examples before it is kept (see
-    Gate); what it turned down is shown to the next rewrites. With `edits=True` the
-    rewriter returns targeted edits (replace this sentence, add this rule) instead of
-    whole new texts, which keeps what already works and costs fewer output tokens.
+    Gate); what it turned down is shown to the next rewrites, and so is what compile undid.
+    With `edits=True` the rewriter returns targeted edits (replace this sentence, add this
+    rule) instead of whole new texts, which keeps what already works and costs fewer
+    output tokens.
     """
 
     lm: LM
     limits: CritiqueLimits = CritiqueLimits()
     max_tokens: int = 8000
+    effort: str | None = prompts.OPTIMIZER_EFFORT  # of every call it makes, the critic's included
     chars_per_feedback: int = 2000
     max_value_chars: int = 10_000  # a rewrite longer than this and than twice the old text is a runaway reply
     gate: Gate | None = None
     edits: bool = False
     remember: int = 3  # rejected values shown per parameter
     rejected: dict[str, list[Rejected]] = attrs.field(factory=dict, init=False)
-    left: dict[str, str] | None = attrs.field(default=None, init=False)  # the texts the last step left behind
+    wrote: bool = attrs.field(default=False, init=False)  # the last step left changed texts in the program
 
     def __repr__(self) -> str:
         return settings(self, always=("lm",))
@@ -89,41 +83,45 @@ class TextualGradientDescent:
         self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext
     ) -> StepResult:
         """Backward (critiques into every parameter's feedback), then one rewrite per module with feedback."""
-        self._note_undone(trainable_values(program))
-        critiques = backward(
-            program, traces, evaluation, lm=self.lm, ledger=context.ledger, limits=self.limits, seed=context.seed
+        self.wrote = False
+        critiques = tuple(
+            backward(
+                program,
+                traces,
+                evaluation,
+                lm=self.lm,
+                ledger=context.ledger,
+                limits=attrs.evolve(self.limits, effort=self.effort),
+                seed=context.seed,
+            )
         )
         before = trainable_values(program)
-        updates = self.rewrite(program, evaluation=evaluation, ledger=context.ledger)
+        updates = tuple(self.rewrite(program, evaluation=evaluation, ledger=context.ledger))
         after = trainable_values(program)
-        self.left = after if after != before else None
         if after == before:
-            return StepResult(tuple(critiques), tuple(updates))
+            return StepResult(critiques=critiques, updates=updates)
         if self.gate is None:
-            untested = Tried(context.iteration, 1, "rewrite", changes_between(before, after), None, 0,
-                             "kept untested: no gate; compile's validation judges it")  # fmt: skip
-            return StepResult(tuple(critiques), tuple(updates), (untested,))
-        return self._gated(program, before, after, critiques, updates, traces, context)
-
-    def _gated(self, program, before, after, critiques, updates, traces, context) -> StepResult:
+            self.wrote = True
+            untested = self._untested(before, after, context, "no gate; compile's validation judges it")
+            return StepResult(critiques=critiques, updates=updates, tried=(untested,))
         dev = context.dev_sample(self.gate.per_label, exclude=[trace.example for trace in traces])
-        scorer = Scorer(program, context, self.gate.max_calls)
-        changes = changes_between(before, after)
-        try:
-            old, new = scorer.scores(before, dev), scorer.scores(after, dev)
-        except BudgetSpent as spent:
-            tried = Tried(context.iteration, 1, "rewrite", changes, None, 0, f"kept untested: {spent}")
-            return StepResult(tuple(critiques), tuple(updates), (tried,))
-        test = paired(old, new)
-        scores = f"{mean(new):.3f} against {mean(old):.3f} on {len(dev)} examples (won {test.wins}, lost {test.losses}"
-        current = Tried(context.iteration, 0, "current", {}, mean(old), len(dev), "the program before the step")
-        if not test.worse(self.gate.alpha):
-            tried = Tried(context.iteration, 1, "rewrite", changes, mean(new), len(dev), f"kept: {scores})")
-            return StepResult(tuple(critiques), tuple(updates), (current, tried))
-        why = f"scored {scores}, p={test.p_worse:.3f})"
-        commit(program, before)
-        self.left = None
-        for name, (_, value) in changes.items():
+        choice = choose(
+            [(before, "current"), (after, "rewrite")],
+            scorer=Scorer(program, context, self.gate.max_calls),
+            dev=dev,
+            accept=not_worse(self.gate.alpha),
+            step=context.iteration,
+        )
+        if choice.winner is None:  # the budget ran out: compile's validation judges it
+            self.wrote = True
+            return StepResult(
+                critiques=critiques, updates=updates, tried=(self._untested(before, after, context, choice.stopped),)
+            )
+        if choice.winner:
+            self.wrote = True
+            return StepResult(critiques=critiques, updates=updates, tried=choice.tried)
+        why = f"scored {choice.summary}"  # the gate put the texts from before the step back
+        for name, (_, value) in changes_between(before, after).items():
             self._reject(name, value, why)
         undone = tuple(
             attrs.evolve(update, status="rejected", error=f"undone by the gate: it {why}")
@@ -131,29 +129,63 @@ class TextualGradientDescent:
             else update
             for update in updates
         )
-        tried = Tried(context.iteration, 1, "rewrite", changes, mean(new), len(dev), f"dropped: it {why}")
-        return StepResult(tuple(critiques), undone, (current, tried))
+        return StepResult(critiques=critiques, updates=undone, tried=choice.tried)
 
-    def _note_undone(self, current: dict[str, str]) -> None:
-        """compile undoes a step that lost on validation; what that step wrote goes in the memory too."""
-        if self.left is not None and self.left != current:
-            for name, value in self.left.items():
-                if current.get(name) != value:
-                    self._reject(name, value, "scored below the best texts on validation, so it was undone")
-        self.left = None
+    @staticmethod
+    def _untested(before: dict[str, str], after: dict[str, str], context: StepContext, why: str | None) -> Tried:
+        return Tried(
+            step=context.iteration,
+            candidate=1,
+            origin="rewrite",
+            changes=changes_between(before, after),
+            score=None,
+            examples=0,
+            decision=f"kept untested: {why}",
+        )
+
+    def undone(self, values: Mapping[str, str]) -> None:
+        """What compile undid goes in the memory too, if this optimizer wrote it."""
+        if self.wrote:
+            for name, value in values.items():
+                self._reject(name, value, "scored below the best texts on validation, so it was undone")
+        self.wrote = False
 
     def _reject(self, name: str, value: str, why: str) -> None:
         kept = self.rejected.setdefault(name, [])
-        kept.append(Rejected(value, why))
+        kept.append(Rejected(value=value, why=why))
         del kept[: max(0, len(kept) - self.remember)]
 
     def state(self) -> dict:
         rejected = {name: [[r.value, r.why] for r in values] for name, values in self.rejected.items()}
-        return {"rejected": rejected, "left": self.left}
+        return {"rejected": rejected}
 
-    def restore(self, state: dict) -> None:
-        self.rejected = {name: [Rejected(v, w) for v, w in values] for name, values in state["rejected"].items()}
-        self.left = state["left"]
+    def restore(self, state: dict) -> None:  # a checkpoint's "left", from before `undone`, is not needed
+        self.rejected = {
+            name: [Rejected(value=v, why=w) for v, w in values] for name, values in state["rejected"].items()
+        }
+
+    def estimate(self, shape: Shape) -> list[PhaseEstimate]:
+        phases = list(self.critique_and_rewrite_estimate(shape, steps=shape.steps))
+        if self.gate is not None:
+            phases.append(shape.forward("gate", shape.steps * 2 * self.gate.per_label * shape.labels))
+        return phases
+
+    def critique_and_rewrite_estimate(self, shape: Shape, *, steps: int) -> tuple[PhaseEstimate, PhaseEstimate]:
+        """The critic's and the rewriter's calls over `steps` backward passes (BeamSearch runs one per member)."""
+        limits = self.limits
+        shown = shape.labels * (limits.mistakes_per_label + limits.correct_per_label)
+        per_shown = min(limits.chars_per_field // 4, shape.per_example_in) + min(
+            limits.chars_per_field // 4, shape.per_example_out
+        )
+        critic = shape.strong(
+            "critic (at most)",
+            2 * steps * len(shape.modules),
+            CRITIC_OVERHEAD_TOKENS + shown * per_shown,
+            limits.max_tokens,
+        )
+        rewrite_in = REWRITE_OVERHEAD_TOKENS + 3 * self.chars_per_feedback // 4
+        rewrite = shape.strong("rewrite (at most)", 2 * steps * len(shape.trainable), rewrite_in, self.max_tokens)
+        return critic, rewrite
 
     def rewrite(
         self,
@@ -200,11 +232,12 @@ class TextualGradientDescent:
             limit=self.chars_per_feedback,
             edits=self.edits,
         )
-        reply = ask_json(self.lm, prompt.request(max_tokens=self.max_tokens, seed=seed), check, ledger=ledger)
+        reply = ask_json(
+            self.lm, prompt.request(max_tokens=self.max_tokens, seed=seed, effort=self.effort), check, ledger=ledger
+        )
         if reply.data is None:
-            return Update(
-                node, "rejected", {}, replies=reply.replies, error="; ".join(reply.problems) + "; no change made"
-            )
+            error = "; ".join(reply.problems) + "; no change made"
+            return Update(node=node, status="rejected", changes={}, replies=reply.replies, error=error)
         values, _, edits = self._read(reply.data, targets)
         changes = {}
         for name, value in values.items():
@@ -213,7 +246,10 @@ class TextualGradientDescent:
                 changes[name] = (parameter.value, value)
                 parameter.update(value)
         reasoning = str(reply.data.get("reasoning", ""))
-        return Update(node, "changed" if changes else "unchanged", changes, reasoning, reply.replies, edits=edits)
+        status = "changed" if changes else "unchanged"
+        return Update(
+            node=node, status=status, changes=changes, reasoning=reasoning, replies=reply.replies, edits=edits
+        )
 
     def _read(self, data, targets) -> tuple[dict[str, str], list[str], tuple[str, ...]]:
         """(new values, problems, the edits as sentences) from a rewrite reply, in either mode."""

@@ -10,7 +10,7 @@ double standing in for the model keys on the tag and the markup, never on wordin
 The forward prompts are not here: their text is the user's, trained (modules/prompt.py).
 """
 
-from promptgraph.prompts.environment import Rendered, clip
+from promptgraph.prompts.environment import OPTIMIZER_EFFORT, Rendered, clip
 from promptgraph.prompts.markup import Shown, ShownExample, ShownTry, read
 from promptgraph.prompts.render import (
     CRITIC,
@@ -34,6 +34,7 @@ from promptgraph.prompts.render import (
 
 __all__ = [
     "CRITIC",
+    "OPTIMIZER_EFFORT",
     "OPRO",
     "PARAPHRASE",
     "PROPOSE",

@@ -17,6 +17,9 @@ import jinja2
 
 from promptgraph.lm import Request
 
+# The optimizer's calls are few and decide the run: they get the model's careful work (forward calls: low).
+OPTIMIZER_EFFORT = "high"
+
 
 @attrs.frozen
 class Rendered:
@@ -25,12 +28,14 @@ class Rendered:
     tag: str
     system: str
     user: str
+    schema: dict | None = attrs.field(default=None, repr=False)  # the JSON the reply must be (prompts/schemas.py)
 
-    def request(self, *, max_tokens: int, seed: int = 0) -> Request:
-        """The request that asks this, tagged with what it is."""
+    def request(self, *, max_tokens: int, seed: int = 0, effort: str | None = OPTIMIZER_EFFORT) -> Request:
+        """The request that asks this, tagged with what it is, held to its schema where the server can."""
         return Request(
-            messages=[("user", self.user)], system=self.system, max_tokens=max_tokens, tag=self.tag, seed=seed
-        )
+            messages=[("user", self.user)], system=self.system, max_tokens=max_tokens, tag=self.tag, seed=seed,
+            output_schema=self.schema, effort=effort,
+        )  # fmt: skip
 
 
 def clip(text: object, limit: int) -> str:
@@ -61,7 +66,7 @@ def environment() -> jinja2.Environment:
     return environment
 
 
-def render(template: str, /, *, tag: str, **values: object) -> Rendered:
+def render(template: str, /, *, tag: str, schema: dict | None = None, **values: object) -> Rendered:
     """Render `templates/<template>.j2`: its `{% set system %}` block is the system prompt, the rest the user message."""
     module = environment().get_template(f"{template}.j2").make_module(values)
-    return Rendered(tag=tag, system=str(module.system).strip(), user=str(module).strip())
+    return Rendered(tag=tag, system=str(module.system).strip(), user=str(module).strip(), schema=schema)

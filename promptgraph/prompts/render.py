@@ -11,6 +11,7 @@ from typing import Protocol, TypedDict
 
 from promptgraph.data import Example
 from promptgraph.parameter import Feedback
+from promptgraph.prompts import schemas
 from promptgraph.prompts.environment import Rendered, environment, render
 
 CRITIC = "critic"
@@ -74,7 +75,7 @@ def critic(
     words: int,
 ) -> Rendered:
     return render(
-        "critic", tag=CRITIC, node=node, description=description, parameters=parameters,
+        "critic", tag=CRITIC, schema=schemas.critic(_names(parameters), [field for field, _ in upstream_inputs]), node=node, description=description, parameters=parameters,
         upstream_inputs=upstream_inputs, downstream=downstream, summary=summary, examples=examples, limit=limit,
         words=words,
     )  # fmt: skip
@@ -84,26 +85,29 @@ def rewrite(
     *, node: str, description: str, summary: str, parameters: Sequence[ParameterView], limit: int, edits: bool
 ) -> Rendered:
     return render(
-        "rewrite", tag=REWRITE, node=node, description=description, summary=summary, parameters=parameters,
+        "rewrite", tag=REWRITE, schema=schemas.rewrite(_names(parameters), edits=edits), node=node, description=description, summary=summary, parameters=parameters,
         limit=limit, edits=edits,
     )  # fmt: skip
 
 
 def paraphrase(*, parameters: Sequence[ParameterView]) -> Rendered:
-    return render("paraphrase", tag=PARAPHRASE, parameters=parameters)
+    return render("paraphrase", tag=PARAPHRASE, schema=schemas.values(_names(parameters)), parameters=parameters)
 
 
 def opro(
     *, parameters: Sequence[ParameterView], trajectory: Sequence[Scored], examples: Sequence[Example], count: int
 ) -> Rendered:
-    return render("opro", tag=OPRO, parameters=parameters, trajectory=trajectory, examples=examples, count=count)
+    return render(
+        "opro", tag=OPRO, schema=schemas.proposals(_names(parameters)), parameters=parameters,
+        trajectory=trajectory, examples=examples, count=count,
+    )  # fmt: skip
 
 
 def propose(
     *, name: str, role: str, constraints: Sequence[str], value: str, examples: Sequence[Example], count: int
 ) -> Rendered:
     return render(
-        "propose", tag=PROPOSE, name=name, role=role, constraints=constraints, value=value, examples=examples,
+        "propose", tag=PROPOSE, schema=schemas.texts_under("instructions"), name=name, role=role, constraints=constraints, value=value, examples=examples,
         count=count,
     )  # fmt: skip
 
@@ -112,23 +116,27 @@ def synthesize_generate(
     *, name: str, description: str, others: Sequence[str], examples: Sequence[str], count: int
 ) -> Rendered:
     return render(
-        "synthesize_generate", tag=f"{SYNTHESIZE} generate", name=name, description=description, others=others,
+        "synthesize_generate", tag=f"{SYNTHESIZE} generate", schema=schemas.texts_under("summaries"), name=name, description=description, others=others,
         examples=examples, count=count,
     )  # fmt: skip
 
 
 def synthesize_diversify(*, name: str, description: str, summaries: Sequence[str], count: int) -> Rendered:
     return render(
-        "synthesize_diversify", tag=f"{SYNTHESIZE} diversify", name=name, description=description,
+        "synthesize_diversify", tag=f"{SYNTHESIZE} diversify", schema=schemas.texts_under("summaries"), name=name, description=description,
         summaries=summaries, count=count,
     )  # fmt: skip
 
 
 def synthesize_expand(*, name: str, description: str, examples: Sequence[str], summaries: Sequence[str]) -> Rendered:
     return render(
-        "synthesize_expand", tag=f"{SYNTHESIZE} expand", name=name, description=description, examples=examples,
+        "synthesize_expand", tag=f"{SYNTHESIZE} expand", schema=schemas.texts_under("examples"), name=name, description=description, examples=examples,
         summaries=summaries,
     )  # fmt: skip
+
+
+def _names(parameters: Sequence[ParameterView]) -> list[str]:
+    return [parameter["name"] for parameter in parameters]
 
 
 def repair(*, problems: Sequence[str]) -> str:

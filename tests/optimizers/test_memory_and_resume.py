@@ -75,3 +75,26 @@ def test_a_nested_program_counts_every_inner_module_against_the_budget():
     with pytest.raises(BudgetSpent):
         scorer.scores({}, questions(20))  # 20 examples x 2 modules = 40 calls
     assert scorer.calls == 0
+
+
+def test_tgd_remembers_an_undone_text_only_when_its_own_step_wrote_one():
+    optimizer = pg.TextualGradientDescent(lm=optimizer_lm())
+    optimizer.undone({"classify.system": "another optimizer's text"})
+    assert optimizer.rejected == {}
+    optimizer.wrote = True  # as after a step that changed a text
+    optimizer.undone({"classify.system": "its own text"})
+    assert [r.value for r in optimizer.rejected["classify.system"]] == ["its own text"]
+    assert not optimizer.wrote
+
+
+def test_beam_search_drops_the_member_compile_undid_and_keeps_the_rest():
+    optimizer = pg.BeamSearch(lm=optimizer_lm())
+    optimizer.beam = [{"classify.system": "best of the step"}, {"classify.system": "runner-up"}]
+    optimizer.undone({"classify.system": "best of the step"})
+    assert optimizer.beam == [{"classify.system": "runner-up"}]
+
+
+def test_a_tgd_checkpoint_from_before_undone_existed_still_restores():
+    optimizer = pg.TextualGradientDescent(lm=optimizer_lm())
+    optimizer.restore({"rejected": {"classify.system": [["old", "why"]]}, "left": {"classify.system": "x"}})
+    assert [r.value for r in optimizer.rejected["classify.system"]] == ["old"]

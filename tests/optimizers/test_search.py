@@ -3,7 +3,7 @@ import pytest
 from promptgraph.lm import Ledger
 from promptgraph.metrics import exact_match
 from promptgraph.optimizers.base import StepContext
-from promptgraph.optimizers.search import BudgetSpent, Scorer, applied, paired
+from promptgraph.optimizers.search import BudgetSpent, Scorer, applied, beats, choose, paired, trainable_values
 from promptgraph.optimizers.select import successive_rejects
 from tests.search_world import FORMAT, HARM, LABELS, RULE_A, RULE_B, RULE_C, classifier, forward_lm, questions
 
@@ -99,3 +99,47 @@ def test_a_tried_repr_names_what_the_candidate_changed_not_the_texts():
         "Tried(step=1, candidate=2, origin='critique', changes=['classify.system'], score=0.75, examples=20, "
         "decision='kept')"
     )
+
+
+def choose_between(*systems, alpha=0.2, max_calls=None):
+    program = classifier()
+    start = trainable_values(program)
+    candidates = [
+        ({**start, "classify.system": system}, "current" if i == 0 else "test") for i, system in enumerate(systems)
+    ]
+    ctx = context()
+    scorer = Scorer(program, ctx, max_calls)
+    choice = choose(candidates, scorer=scorer, dev=ctx.dev_sample(10), accept=beats(alpha), step=1)
+    return program, choice
+
+
+def test_choose_keeps_the_current_program_when_no_candidate_wins_the_paired_test():
+    # RULE_C scores higher, but on a few rhetorical questions only: not beyond p <= 0.001
+    program, choice = choose_between(FORMAT, f"{RULE_C} {FORMAT}", alpha=0.001)
+    assert choice.test.new > choice.test.old and not choice.changed
+    assert program.values()["classify.system"] == FORMAT
+    assert program.nodes["classify"].system.history == []
+    assert [t.decision.split(":")[0] for t in choice.tried] == ["kept", "dropped"]
+
+
+def test_choose_commits_the_best_candidate_that_wins_the_paired_test():
+    program, choice = choose_between(FORMAT, f"{HARM} {FORMAT}", f"{RULE_C} {FORMAT}", alpha=0.5)
+    assert choice.winner == 2
+    assert program.values()["classify.system"] == f"{RULE_C} {FORMAT}"
+    assert program.nodes["classify"].system.history == [FORMAT]
+
+
+def test_choose_records_every_candidate_with_its_score_on_the_same_examples():
+    _, choice = choose_between(FORMAT, f"{HARM} {FORMAT}", f"{RULE_C} {FORMAT}", alpha=0.5)
+    assert [t.candidate for t in choice.tried] == [0, 1, 2]
+    assert [t.origin for t in choice.tried] == ["current", "test", "test"]
+    assert len({t.examples for t in choice.tried}) == 1
+    assert choice.tried[1].score == 0.0 and choice.tried[1].decision == "dropped: not the best"
+    assert choice.tried[0].changes == {} and list(choice.tried[2].changes) == ["classify.system"]
+
+
+def test_choose_drops_a_candidate_the_budget_leaves_unscored_and_changes_nothing():
+    program, choice = choose_between(FORMAT, f"{RULE_C} {FORMAT}", max_calls=25)  # 20 dev examples each
+    assert choice.winner is None and choice.stopped
+    assert choice.tried[1].score is None and choice.tried[1].decision.startswith("dropped:")
+    assert program.values()["classify.system"] == FORMAT

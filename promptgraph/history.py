@@ -1,0 +1,100 @@
+"""What a run records: one IterationRecord per iteration, and the CompileResult compile returns."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+from promptgraph import checkpoint
+from promptgraph.backward import Critique
+from promptgraph.errors import PromptgraphError
+from promptgraph.lm import Ledger
+from promptgraph.lm.ledger import cost_text
+from promptgraph.metrics import Evaluation
+from promptgraph.optimizers.base import Tried, Update
+from promptgraph.parameter import Demo
+from promptgraph.program import Program
+from promptgraph.trace import Trace
+
+
+@attrs.frozen
+class IterationRecord:
+    iteration: int  # 0 is the program as given, before any training
+    values: dict[str, str]  # the texts that were validated in this iteration
+    val: Evaluation
+    train: Evaluation | None = None  # the training minibatch, before this iteration's update
+    critiques: tuple[Critique, ...] = ()
+    updates: tuple[Update, ...] = ()
+    samples: tuple[Trace, ...] = ()  # the training minibatch's traces, for the report
+    usd: float = 0.0  # spent so far in the run
+    calls: dict[str, int] = attrs.field(factory=dict)  # API calls so far, per tag (cache hits excluded)
+    demos: dict[str, list[Demo]] = attrs.field(factory=dict)  # the few-shot demos that were validated
+    kept: bool = True  # False: it lost to the best so far on validation, so training went on from the best
+    tried: tuple[Tried, ...] = ()  # the candidates a search optimizer scored in this iteration
+
+    def to_dict(self) -> dict:
+        """JSON-ready, without the traces."""
+        return {
+            "iteration": self.iteration,
+            "values": self.values,
+            "demos": {name: [attrs.asdict(demo) for demo in pairs] for name, pairs in self.demos.items()},
+            "val": self.val.to_dict(),
+            "train": self.train.to_dict() if self.train else None,
+            "critiques": [attrs.asdict(critique) for critique in self.critiques],
+            "updates": [attrs.asdict(update) for update in self.updates],
+            "usd": self.usd,
+            "calls": self.calls,
+            "kept": self.kept,
+            "tried": [attrs.asdict(tried) for tried in self.tried],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> IterationRecord:
+        """The inverse of `to_dict` (the traces were not saved, so `samples` is empty)."""
+        return cls(
+            iteration=data["iteration"],
+            values=data["values"],
+            demos=checkpoint.demos_from_dict(data["demos"]),
+            val=checkpoint.evaluation_from_dict(data["val"]),
+            train=checkpoint.evaluation_from_dict(data["train"]) if data["train"] else None,
+            critiques=tuple(checkpoint.critique_from_dict(item) for item in data["critiques"]),
+            updates=tuple(checkpoint.update_from_dict(item) for item in data["updates"]),
+            usd=data["usd"],
+            calls=data["calls"],
+            kept=data.get("kept", True),
+            tried=tuple(checkpoint.tried_from_dict(item) for item in data.get("tried", ())),
+        )
+
+    def __repr__(self) -> str:
+        """The scores and the decision; the traces and per-example scores are in the fields, not here."""
+        train = f", train={self.train.score:.2f}" if self.train is not None else ""
+        usd = f", usd={self.usd:.4f}" if self.usd else ""  # 0: nothing paid, or nothing priced
+        return f"IterationRecord(iteration={self.iteration}{train}, val={self.val.score:.2f}, kept={self.kept}{usd})"
+
+
+class TrainingError(RuntimeError, PromptgraphError):
+    """Training stopped because going on would waste money or learn from garbage."""
+
+
+@attrs.frozen
+class CompileResult:
+    program: Program
+    history: tuple[IterationRecord, ...]
+    ledger: Ledger
+    best_iteration: int
+    stopped: str | None = None  # why the run ended early (the budget), if it did
+
+    @property
+    def best(self) -> IterationRecord:
+        return self.history[self.best_iteration]
+
+    def __repr__(self) -> str:
+        gain = f"val {self.history[0].val.score:.2f}->{self.best.val.score:.2f}"
+        stopped = f", stopped={self.stopped.split(':', 1)[0]!r}" if self.stopped else ""
+        return f"CompileResult(best={self.best_iteration}, {gain}, {cost_text(self.ledger.accounts())}{stopped})"
+
+
+def best_iteration(history: Sequence[IterationRecord]) -> int:
+    """The iteration with the highest validation score; ties keep the earlier, simpler texts."""
+    return max(range(len(history)), key=lambda index: (history[index].val.score, -index))
