@@ -5,7 +5,10 @@
    untrained program sent before signatures: the bare question), the LabelTag format
    stated in the message, the same held to the labels by a grammar, a JSON answer, and
    the JSON answer held to its schema. Unparsed rate, accuracy and seconds per variant.
-2. On the loopback Messages API server, which spends thinking tokens by effort as told
+2. On the local backend, SmolLM2 as the optimizer model too: one TGD iteration's optimizer
+   calls with each reply held to its JSON schema (llama-server's json_schema) and without
+   (its /v1/messages, which takes no schema): calls, repairs, replies still unusable.
+3. On the loopback Messages API server, which spends thinking tokens by effort as told
    (a simulation: the numbers of tokens are this script's, not a model's), the USD of
    100 forward calls priced as claude-haiku-5-5 at each effort: thinking tokens are paid
    as output tokens.
@@ -67,6 +70,26 @@ def local_rows(examples: list[pg.Example]) -> list[tuple]:
     return rows
 
 
+def optimizer_rows(examples: list[pg.Example]) -> list[tuple]:
+    rows = []
+    with LocalServer() as server:
+        for name, constrained in (("no schema (before)", False), ("schema (json_schema)", True)):
+            lm = server.lm() if constrained else server.lm().inner
+            ledger = pg.Ledger()
+            optimizer = pg.TextualGradientDescent(lm=lm, max_tokens=400, limits=pg.CritiqueLimits(max_tokens=400))
+            result = pg.compile(
+                pg.Program.of(pg.Classify(LABELS, max_tokens=24), name="classify"), trainset=examples, lm=lm,
+                optimizer=optimizer, iterations=1, samples_per_label=5, val_per_label=5, ledger=ledger, progress=False,
+            )  # fmt: skip
+            calls = {account.tag: account.calls for account in ledger.accounts()}
+            record = result.history[-1]
+            asked = len(record.critiques) + len(record.updates)  # one critic and one rewrite request per module
+            unusable = sum(item.error is not None for item in (*record.critiques, *record.updates))
+            optimizer_calls = calls.get("critic", 0) + calls.get("rewrite", 0)
+            rows.append((name, optimizer_calls, optimizer_calls - asked, unusable))
+    return rows
+
+
 def effort_rows(calls: int = 100) -> list[tuple]:
     rows = []
     with MessagesServer(lambda request: "Label: <label>sincere</label>", thinking_tokens=THINKING) as server:
@@ -97,6 +120,8 @@ def main() -> None:
         sample = pg.stratified_sample(examples, arguments.per_label, seed=0)
         print(f"Untrained classifier, SmolLM2-135M, {len(sample)} questions:\n")
         table(("variant", "unparsed", "accuracy", "seconds"), local_rows(sample))
+        print("One TGD iteration with SmolLM2 as the critic and rewriter too:\n")
+        table(("optimizer replies", "optimizer calls", "repair calls", "unusable replies"), optimizer_rows(examples))
     print("Effort on 100 forward calls, loopback server with simulated thinking tokens, priced as claude-haiku-5-5:\n")
     table(("effort", "output tokens (thinking included)", "USD"), effort_rows())
 
