@@ -22,7 +22,7 @@ DEFAULT_DATA = HERE.parent.parent / "shared" / "data" / "qiqc_truncated.csv"
 
 
 def declare(labels: list[str]) -> pg.Program:
-    """One Classify module, starting from empty prompts; its constraints keep the output parseable."""
+    """One Classify module, untrained: its system prompt names the task, its fixed format the labels."""
     classify = pg.Classify(labels, description="decides whether a Quora question is sincere or insincere")
     classify.system.role = "system prompt of a classifier of Quora questions as sincere or insincere"
     return pg.Program.of(classify, name="classify")

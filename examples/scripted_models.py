@@ -32,7 +32,7 @@ def forward(request: Request) -> str:
     prompt = request.system + "\n" + request.messages[-1].content
     if "<label>" not in prompt:
         return "This question seems fine to me."  # the format was never asked for: unparsed
-    question = request.messages[-1].content.lower()
+    question = request.messages[-1].content.split("\n\n")[0].lower()  # the input comes first, the format last
     hits = [word for word in cue_words(prompt) if word in question]
     label = "insincere" if hits else "sincere"
     return f"Cues found: {', '.join(hits) or 'none'}.\nLabel: <label>{label}</label>"

@@ -7,7 +7,9 @@ each other here so they cannot drift apart.
 
 - `Tags`: each output inside its own tags, `<answer>...</answer>`; the last of each wins,
   so a model that drafts and then corrects itself is read at its final word.
-- `LabelTag`: one label out of a fixed set, `Label: <label>X</label>` (a classifier).
+- `Text`: the whole reply is the one text output (a summary, an answer in prose).
+- `LabelTag`: one label out of a fixed set, `Label: <label>X</label>` (a classifier). On a
+  server that constrains decoding with a grammar (llama-server), only that line can come back.
 - `JSONSchema`: one JSON object; where the backend constrains output to a schema
   (`output_config.format` on the Messages API), the reply cannot be anything else.
 """
@@ -21,7 +23,15 @@ from typing import Any, Protocol
 
 import attrs
 
-from promptgraph.signature import Field, Signature, SignatureError, describe_type, from_json, from_text
+from promptgraph.signature import (
+    Field,
+    ParseError,
+    Signature,
+    SignatureError,
+    describe_type,
+    from_json,
+    from_text,
+)
 from promptgraph.structured import first_json_object
 
 LABEL_TAG = re.compile(r"<label>\s*(.*?)\s*</label>", re.IGNORECASE | re.DOTALL)
@@ -36,16 +46,19 @@ class Format(Protocol):
     def instruction(self, signature: Signature) -> str: ...
 
     def parse(self, text: str, signature: Signature) -> dict[str, Any]:
-        """The outputs, typed; ValueError naming the field and what was wrong."""
+        """The outputs, typed; ParseError naming the field and what was wrong."""
 
     def answer_text(self, outputs: Mapping[str, Any], signature: Signature) -> str: ...
 
-    def output_config(self, signature: Signature) -> dict[str, Any] | None:
-        """What to send as `output_config` for native constrained output; None for none."""
+    def output_schema(self, signature: Signature) -> dict[str, Any] | None:
+        """A JSON schema the reply must match, for backends with native structured output; None for none."""
+
+    def grammar(self, signature: Signature) -> str | None:
+        """A GBNF grammar the reply must match, for servers that constrain decoding with one; None for none."""
 
 
 def read_tags(text: str, names: tuple[str, ...]) -> dict[str, str]:
-    """The last `<name>...</name>` of each name; ValueError naming the missing ones."""
+    """The last `<name>...</name>` of each name; ParseError naming the missing ones."""
     fields, missing = {}, []
     for name in names:
         found = re.findall(rf"<{re.escape(name)}>(.*?)</{re.escape(name)}>", text, re.DOTALL | re.IGNORECASE)
@@ -54,7 +67,7 @@ def read_tags(text: str, names: tuple[str, ...]) -> dict[str, str]:
         else:
             missing.append(f"<{name}>")
     if missing:
-        raise ValueError(f"no {', '.join(missing)} in the reply")
+        raise ParseError(f"no {', '.join(missing)} in the reply")
     return fields
 
 
@@ -100,12 +113,45 @@ class Tags:
     def answer_text(self, outputs: Mapping[str, Any], signature: Signature) -> str:
         return "\n".join(f"<{name}>{_as_text(outputs[name])}</{name}>" for name in signature.output_names)
 
-    def output_config(self, signature: Signature) -> dict[str, Any] | None:
+    def output_schema(self, signature: Signature) -> dict[str, Any] | None:
+        return None
+
+    def grammar(self, signature: Signature) -> str | None:
+        return None  # free text inside tags would leave a grammar nothing to hold, and cut long answers
+
+
+@attrs.frozen
+class Text:
+    """The whole reply, stripped, is the one text output; `note` is a fixed instruction, if any."""
+
+    note: str = ""
+    name: str = "text"
+
+    def check(self, signature: Signature) -> None:
+        if len(signature.outputs) != 1 or signature.outputs[0].type is not str:
+            raise SignatureError(f"the Text format carries one text output, not {signature.output_names}; use Tags()")
+
+    def instruction(self, signature: Signature) -> str:
+        return self.note
+
+    def parse(self, text: str, signature: Signature) -> dict[str, Any]:
+        return {signature.outputs[0].name: text.strip()}
+
+    def answer_text(self, outputs: Mapping[str, Any], signature: Signature) -> str:
+        return str(outputs[signature.outputs[0].name])
+
+    def output_schema(self, signature: Signature) -> dict[str, Any] | None:
+        return None
+
+    def grammar(self, signature: Signature) -> str | None:
         return None
 
 
 @attrs.frozen
 class LabelTag:
+    # False: the format is not stated by promptgraph but left to the trained prompts, as
+    # programs saved before formats existed did; they load so, and ask exactly what they asked.
+    stated: bool = True
     name: str = "label"
 
     def check(self, signature: Signature) -> None:
@@ -115,6 +161,8 @@ class LabelTag:
             )
 
     def instruction(self, signature: Signature) -> str:
+        if not self.stated:
+            return ""
         labels = signature.outputs[0].choices
         return (
             f"Answer with exactly one of these labels: {', '.join(labels)}. "
@@ -125,14 +173,20 @@ class LabelTag:
         field = signature.outputs[0]
         raw = read_label_tag(text)
         if raw is None:
-            raise ValueError("no <label>...</label> in the reply")
+            raise ParseError("no <label>...</label> in the reply")
         return {field.name: from_text(field, raw)}
 
     def answer_text(self, outputs: Mapping[str, Any], signature: Signature) -> str:
         return f"Label: <label>{outputs[signature.outputs[0].name]}</label>"
 
-    def output_config(self, signature: Signature) -> dict[str, Any] | None:
-        return None
+    def output_schema(self, signature: Signature) -> dict[str, Any] | None:
+        return None  # a label in JSON would be a different reply from the one demos and parser expect
+
+    def grammar(self, signature: Signature) -> str | None:
+        if not self.stated:  # the prompts may ask for reasoning before the label: a grammar would forbid it
+            return None
+        labels = " | ".join(_gbnf_literal(label) for label in signature.outputs[0].choices)
+        return f'root ::= "Label: <label>" ({labels}) "</label>"'
 
 
 @attrs.frozen
@@ -152,17 +206,20 @@ class JSONSchema:
     def parse(self, text: str, signature: Signature) -> dict[str, Any]:
         data = first_json_object(text)
         if data is None:
-            raise ValueError("no JSON object in the reply")
+            raise ParseError("no JSON object in the reply")
         missing = [name for name in signature.output_names if name not in data]
         if missing:
-            raise ValueError(f"the JSON object has no {', '.join(missing)}")
+            raise ParseError(f"the JSON object has no {', '.join(missing)}")
         return {field.name: from_json(field, data[field.name]) for field in signature.outputs}
 
     def answer_text(self, outputs: Mapping[str, Any], signature: Signature) -> str:
         return json.dumps({name: outputs[name] for name in signature.output_names}, ensure_ascii=False)
 
-    def output_config(self, signature: Signature) -> dict[str, Any] | None:
-        return {"format": {"type": "json_schema", "schema": schema_of(signature.outputs)}}
+    def output_schema(self, signature: Signature) -> dict[str, Any] | None:
+        return schema_of(signature.outputs)
+
+    def grammar(self, signature: Signature) -> str | None:
+        return None  # servers with grammars (llama-server) take the schema itself
 
 
 def schema_of(fields: tuple[Field, ...]) -> dict[str, Any]:
@@ -197,6 +254,12 @@ def _json_kind(field: Field) -> str:
     ]
 
 
+def _gbnf_literal(text: str) -> str:
+    """A GBNF string literal: quotes, backslashes and line breaks escaped."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    return f'"{escaped}"'
+
+
 def _as_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -205,7 +268,7 @@ def _as_text(value: Any) -> str:
     return str(value)
 
 
-FORMATS = {"tags": Tags, "label": LabelTag, "json": JSONSchema}
+FORMATS = {"text": Text, "tags": Tags, "label": LabelTag, "json": JSONSchema}
 
 
 def format_from_dict(data: Mapping[str, Any]) -> Format:
@@ -214,11 +277,11 @@ def format_from_dict(data: Mapping[str, Any]) -> Format:
     if kind is None:
         raise SignatureError(f"unknown answer format {data.get('name')!r}; expected one of {', '.join(FORMATS)}")
     options = {key: value for key, value in data.items() if key != "name"}
-    allowed = {field.name for field in attrs.fields(kind)} - {"name"}
-    if set(options) - allowed or not all(isinstance(value, str) for value in options.values()):
-        raise SignatureError(
-            f"answer format {data['name']!r} takes only {', '.join(sorted(allowed)) or 'no options'} (text)"
-        )
+    types = {field.name: type(field.default) for field in attrs.fields(kind) if field.name != "name"}
+    wrong = [key for key, value in options.items() if key not in types or type(value) is not types[key]]
+    if wrong:
+        allowed = ", ".join(f"{key} ({kind_.__name__})" for key, kind_ in types.items()) or "no options"
+        raise SignatureError(f"answer format {data['name']!r} takes only {allowed}, not {', '.join(wrong)}")
     return kind(**options)
 
 

@@ -10,6 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from promptgraph.formats import format_from_dict
+from promptgraph.lm.base import EFFORTS
+from promptgraph.signature import Signature
+
 Check = Callable[[Any], "str | None"]
 
 PROGRAM_KEYS = {"format", "inputs", "output", "nodes", "meta"}
@@ -174,3 +178,38 @@ def _demo_list(pairs: Any) -> bool:
         and all(isinstance(value, str) for value in pair["inputs"].values())
         for pair in pairs
     )
+
+
+def signature(value: Any) -> str | None:
+    """A saved signature: its fields and their types, by name (see signature.py)."""
+    try:
+        Signature.from_dict(value)
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        return f"is not a signature ({error})"
+    return None
+
+
+def answer_format(value: Any) -> str | None:
+    try:
+        format_from_dict(value)
+    except (TypeError, AttributeError, ValueError) as error:
+        return f"is not an answer format ({error})"
+    return None
+
+
+def effort(value: Any) -> str | None:
+    return None if value is None or value in EFFORTS else f"must be null or one of {', '.join(EFFORTS)}, not {value!r}"
+
+
+def thinking(value: Any) -> str | None:
+    if value is None or value in ("adaptive", "disabled"):
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1024:
+        return None
+    return f"must be null, 'adaptive', 'disabled' or a budget of at least 1024 tokens, not {value!r}"
+
+
+def label_format(value: Any) -> str | None:
+    if isinstance(value, dict) and set(value) <= {"stated"} and isinstance(value.get("stated", True), bool):
+        return None
+    return f'must be an object like {{"stated": true}}, not {value!r}'

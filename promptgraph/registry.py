@@ -50,9 +50,18 @@ _PROMPT = {
     "description": schema.text,
     "parser": schema.optional_reference,
     "max_input_chars": schema.whole_number,
+    "effort": schema.effort,
+    "thinking": schema.thinking,
+    # today's programs: a typed signature and an answer format; older ones: names and a format text
+    "signature": schema.signature,
+    "answer_format": schema.answer_format,
 }
-_GENERATE = {**_PROMPT}  # its format is derived from the outputs, not saved
-_CLASSIFY = {"labels": schema.labels, **{key: check for key, check in _PROMPT.items() if key != "outputs"}}
+_GENERATE = {**_PROMPT}
+_CLASSIFY = {
+    "labels": schema.labels,
+    "format": schema.label_format,
+    **{key: check for key, check in _PROMPT.items() if key not in ("outputs", "signature", "answer_format")},
+}
 _FUNCTION = {
     "function": schema.reference,
     "inputs": schema.names,

@@ -6,7 +6,7 @@
 (a label set), `list[str]`, and records (a dict of field name to type) where the format
 can carry them. A value read from a reply is checked against its type here, so every
 format reports a wrong value the same way: a ValueError naming the field and what was
-wrong, which the module turns into an unparsed outcome.
+wrong (a ParseError), which the module turns into an unparsed outcome.
 
 Types are saved by name (`type_name` / `type_from_name`), never imported, so a program
 file cannot make promptgraph load anything.
@@ -32,6 +32,10 @@ _TRUE, _FALSE = {"true", "yes", "1"}, {"false", "no", "0"}
 
 class SignatureError(ValueError, PromptgraphError):
     """A signature that cannot be used: the message names the part and what to write instead."""
+
+
+class ParseError(ValueError, PromptgraphError):
+    """A reply, or a value in it, could not be read; the message names the field and what was expected."""
 
 
 @attrs.frozen
@@ -236,7 +240,7 @@ def from_text(field: Field, text: str) -> Any:
     raw = text.strip()
     type_ = field.type
     if field.is_record:
-        raise ValueError(f"{field.name}: a record can only be read from JSON")
+        raise ParseError(f"{field.name}: a record can only be read from JSON")
     if type_ is str:
         return raw
     if type_ == list[str]:
@@ -244,16 +248,16 @@ def from_text(field: Field, text: str) -> Any:
     if type_ is bool:
         if raw.casefold() in _TRUE | _FALSE:
             return raw.casefold() in _TRUE
-        raise ValueError(f"{field.name}: expected true or false, got {_quote(raw)}")
+        raise ParseError(f"{field.name}: expected true or false, got {_quote(raw)}")
     if type_ is int:
         if re.fullmatch(r"[+-]?\d+", raw.replace(",", "")):
             return int(raw.replace(",", ""))
-        raise ValueError(f"{field.name}: expected a whole number, got {_quote(raw)}")
+        raise ParseError(f"{field.name}: expected a whole number, got {_quote(raw)}")
     if type_ is float:
         try:
             value = float(raw.replace(",", ""))
         except ValueError:
-            raise ValueError(f"{field.name}: expected a number, got {_quote(raw)}") from None
+            raise ParseError(f"{field.name}: expected a number, got {_quote(raw)}") from None
         return _finite(field, value)
     return _label(field, raw)
 
@@ -263,17 +267,17 @@ def from_json(field: Field, value: Any) -> Any:
     type_ = field.type
     if field.is_record:
         if not isinstance(value, Mapping):
-            raise ValueError(f"{field.name}: expected an object, got {_json_kind(value)}")
+            raise ParseError(f"{field.name}: expected an object, got {_json_kind(value)}")
         missing = [inner.name for inner in type_ if inner.name not in value]
         if missing:
-            raise ValueError(f"{field.name}: missing {', '.join(missing)}")
+            raise ParseError(f"{field.name}: missing {', '.join(missing)}")
         return {
             inner.name: from_json(attrs.evolve(inner, name=f"{field.name}.{inner.name}"), value[inner.name])
             for inner in type_
         }
     if field.choices:
         if not isinstance(value, str):
-            raise ValueError(f"{field.name}: expected one of {', '.join(field.choices)}, got {_json_kind(value)}")
+            raise ParseError(f"{field.name}: expected one of {', '.join(field.choices)}, got {_json_kind(value)}")
         return _label(field, value)
     expected = {
         str: "text",
@@ -290,7 +294,7 @@ def from_json(field: Field, value: Any) -> Any:
         list[str]: isinstance(value, list) and all(isinstance(item, str) for item in value),
     }[type_]
     if not good:
-        raise ValueError(f"{field.name}: expected {expected[type_]}, got {_json_kind(value)}")
+        raise ParseError(f"{field.name}: expected {expected[type_]}, got {_json_kind(value)}")
     return _finite(field, float(value)) if type_ is float else value
 
 
@@ -301,7 +305,7 @@ def _label(field: Field, raw: str) -> str:
     folded = {choice.casefold(): choice for choice in field.choices}
     if raw.strip().casefold() in folded:
         return folded[raw.strip().casefold()]
-    raise ValueError(f"{field.name}: {_quote(raw)} is not one of {', '.join(field.choices)}")
+    raise ParseError(f"{field.name}: {_quote(raw)} is not one of the labels {', '.join(field.choices)}")
 
 
 def _list_from_text(raw: str) -> list[str]:
@@ -319,7 +323,7 @@ def _list_from_text(raw: str) -> list[str]:
 
 def _finite(field: Field, value: float) -> float:
     if not math.isfinite(value):
-        raise ValueError(f"{field.name}: expected a finite number, got {value}")
+        raise ParseError(f"{field.name}: expected a finite number, got {value}")
     return value
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 from promptgraph import Classify, Example, Program, Request, ScriptedLM, prompts
+from promptgraph.formats import LabelTag  # these worlds train prompts that carry the format themselves
 
 LABELS = ("sincere", "insincere")
 KEY_PHRASE = "Sweeping generalisations about a group are insincere."
@@ -69,7 +70,7 @@ def optimizer_reply(request: Request) -> str:
 
 
 def classifier(system: str = FORMAT) -> Program:
-    return Program.of(Classify(LABELS, system=system), name="classify")
+    return Program.of(Classify(LABELS, system=system, format=LabelTag(stated=False)), name="classify")
 
 
 def forward_lm(**options) -> ScriptedLM:
@@ -134,7 +135,11 @@ def chain(frozen_tail: bool = True) -> Program:
     program = Program(inputs=("text",))
     program.add("note", Generate(("text",), ("note",)))
     program.add("summarise", Generate(("note",), ("summary",)), note="note.note")
-    program.add("classify", Classify(LABELS, input="summary", system=FORMAT), summary="summarise.summary")
+    program.add(
+        "classify",
+        Classify(LABELS, input="summary", system=FORMAT, format=LabelTag(stated=False)),
+        summary="summarise.summary",
+    )
     if frozen_tail:
         program.nodes["summarise"].freeze()
         program.nodes["classify"].freeze()

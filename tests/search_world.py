@@ -23,6 +23,7 @@ import json
 
 import promptgraph as pg
 from promptgraph import Classify, Example, Program, Request, ScriptedLM, prompts
+from promptgraph.formats import LabelTag  # these worlds train prompts that carry the format themselves
 from tests.scenario import graph_critic
 
 LABELS = ("sincere", "insincere")
@@ -78,7 +79,7 @@ def forward_lm() -> ScriptedLM:
 
 
 def classifier(system: str = FORMAT) -> Program:
-    return Program.of(Classify(LABELS, system=system), name="classify")
+    return Program.of(Classify(LABELS, system=system, format=LabelTag(stated=False)), name="classify")
 
 
 def next_rule(value: str, rejected: str = "") -> str | None:

@@ -2,7 +2,7 @@ from typing import Literal
 
 import pytest
 
-from promptgraph.formats import JSONSchema, LabelTag, Tags, format_from_dict, format_to_dict, schema_of
+from promptgraph.formats import JSONSchema, LabelTag, Tags, Text, format_from_dict, format_to_dict, schema_of
 from promptgraph.signature import Signature, SignatureError
 
 LABELS = Signature.of(inputs=["text"], outputs={"label": Literal["sincere", "insincere"]})
@@ -54,7 +54,7 @@ def test_the_label_format_names_every_label_and_the_tag():
 
 
 def test_the_label_format_refuses_a_label_outside_the_set():
-    with pytest.raises(ValueError, match="'neutral' is not one of sincere, insincere"):
+    with pytest.raises(ValueError, match="'neutral' is not one of the labels sincere, insincere"):
         LabelTag().parse("Label: <label>neutral</label>", LABELS)
 
 
@@ -90,17 +90,48 @@ def test_the_schema_is_strict_as_structured_outputs_need():
     assert schema_of(LABELS.outputs)["properties"]["label"] == {"type": "string", "enum": ["sincere", "insincere"]}
 
 
-def test_only_json_asks_for_native_constrained_output():
-    assert JSONSchema().output_config(TYPED)["format"]["type"] == "json_schema"
-    assert Tags().output_config(TYPED) is None and LabelTag().output_config(LABELS) is None
+def test_only_json_asks_for_a_schema_and_only_the_label_format_for_a_grammar():
+    assert JSONSchema().output_schema(TYPED) == schema_of(TYPED.outputs)
+    assert Tags().output_schema(TYPED) is None and LabelTag().output_schema(LABELS) is None
+    assert LabelTag().grammar(LABELS) == 'root ::= "Label: <label>" ("sincere" | "insincere") "</label>"'
+    assert Tags().grammar(TYPED) is None and JSONSchema().grammar(TYPED) is None
 
 
-@pytest.mark.parametrize("answer_format", [Tags(lead="Think first. "), LabelTag(), JSONSchema()])
+def test_a_label_with_quotes_is_escaped_in_the_grammar():
+    odd = Signature.of(inputs=["t"], outputs={"l": Literal['say "hi"', "back\\slash"]})
+    assert LabelTag().grammar(odd) == 'root ::= "Label: <label>" ("say \\"hi\\"" | "back\\\\slash") "</label>"'
+
+
+@pytest.mark.parametrize(
+    "answer_format",
+    [Tags(lead="Think first. "), LabelTag(), LabelTag(stated=False), JSONSchema(), Text(note="Be brief.")],
+)
 def test_a_format_survives_its_dict_form(answer_format):
     assert format_from_dict(format_to_dict(answer_format)) == answer_format
 
 
-@pytest.mark.parametrize("data", [{"name": "pickle"}, {"name": "tags", "module": "os"}, {"name": "tags", "lead": 3}])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"name": "pickle"},
+        {"name": "tags", "module": "os"},
+        {"name": "tags", "lead": 3},
+        {"name": "label", "stated": "no"},
+    ],
+)
 def test_a_saved_format_is_never_more_than_a_known_name(data):
     with pytest.raises(SignatureError):
         format_from_dict(data)
+
+
+def test_the_text_format_is_the_whole_reply_and_carries_one_text_output():
+    plain = Signature.of("question -> answer")
+    assert Text().parse("  Paris.\n", plain) == {"answer": "Paris."}
+    assert Text().instruction(plain) == "" and Text(note="One word.").instruction(plain) == "One word."
+    with pytest.raises(SignatureError, match="one text output"):
+        Text().check(TYPED)
+
+
+def test_a_label_format_left_to_the_prompts_states_nothing_but_reads_the_same():
+    assert LabelTag(stated=False).instruction(LABELS) == ""
+    assert LabelTag(stated=False).parse("Label: <label>sincere</label>", LABELS) == {"label": "sincere"}

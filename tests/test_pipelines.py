@@ -14,6 +14,7 @@ from promptgraph import (
     backward,
     evaluate,
 )
+from promptgraph.formats import LabelTag
 from tests.scenario import (
     FORMAT,
     KEY_PHRASE,
@@ -52,7 +53,7 @@ def test_a_frozen_module_passes_feedback_on_and_is_never_rewritten():
     result = compile_chain(chain(frozen_tail=True))
     for node in ("summarise", "classify"):
         assert all(not name.startswith(node) for update in result.history[1].updates for name in update.changes)
-    assert result.program.nodes["summarise"].system.value == ""
+    assert result.program.nodes["summarise"].system.value == chain(frozen_tail=True).nodes["summarise"].system.value
     assert result.program.nodes["summarise"].system.history == []
     assert [u.node for u in result.history[1].updates] == ["note"]
 
@@ -128,7 +129,7 @@ def test_a_compiled_program_is_a_stage_that_keeps_its_values_and_can_be_frozen(t
 
 
 def test_a_nested_stage_can_be_trained_further_and_its_checks_still_apply():
-    inner = Program.of(Classify(LABELS, system=FORMAT), name="classify")
+    inner = Program.of(Classify(LABELS, system=FORMAT, format=LabelTag(stated=False)), name="classify")
     outer = Program(inputs=("text",)).add("stage", inner)
     rewriter = ScriptedLM(replies=[json.dumps({"values": {"stage.classify.system": "Answer."}})] * 2)
     outer.nodes["stage"].nodes["classify"].system.feedback.append(pg.Feedback("critic", "shorter"))

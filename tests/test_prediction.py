@@ -9,13 +9,13 @@ from promptgraph.lm import ScriptedLM
 
 
 def grader() -> pg.Program:
-    return pg.Program.of(pg.Generate(("question",), ("answer", "score")), name="grade")
+    return pg.Program.of(pg.Generate(("question",), {"answer": str, "score": int}), name="grade")
 
 
-def test_outputs_are_attributes():
+def test_outputs_are_attributes_typed_as_the_signature_says():
     result = grader()("What is 2+2?", lm=ScriptedLM(replies=["<answer>4</answer><score>9</score>"]))
-    assert (result.answer, result.score) == ("4", "9")
-    assert result.outputs == {"answer": "4", "score": "9"}
+    assert (result.answer, result.score) == ("4", 9)
+    assert result.outputs == {"answer": "4", "score": 9}
     assert result.trace.status == "ok" and result.value == "4"
 
 

@@ -47,7 +47,7 @@ def test_the_file_is_readable_json_with_values_history_metrics_and_cost(tmp_path
 def test_a_user_parser_is_saved_by_name_and_imported_again_when_trusted(tmp_path):
     program = Program.of(Classify(LABELS, parser=shout), name="c")
     loaded = pg.load(program.save(tmp_path / "p.json"), trust_code=True)
-    assert loaded("q", lm=pg.ScriptedLM(replies=["verdict: Insincere"])) == "insincere"
+    assert loaded("q", lm=pg.ScriptedLM(replies=["verdict: Insincere"])).label == "insincere"
 
 
 def test_a_lambda_parser_cannot_be_saved_and_the_error_says_what_to_do(tmp_path):
@@ -193,7 +193,7 @@ def test_the_refusal_says_how_to_opt_in(tmp_path):
 def test_promptgraph_s_own_parser_loads_without_trust(tmp_path):
     program = Program.of(Classify(LABELS, parser=pg.modules.read_label_tag), name="c")
     loaded = pg.load(program.save(tmp_path / "p.json"))
-    assert loaded("q", lm=pg.ScriptedLM(replies=["<label>insincere</label>"])) == "insincere"
+    assert loaded("q", lm=pg.ScriptedLM(replies=["<label>insincere</label>"])).label == "insincere"
 
 
 def test_with_trust_a_name_that_is_not_a_module_is_still_refused(tmp_path):
@@ -214,7 +214,7 @@ def test_trust_reaches_a_nested_program(tmp_path):
     path = outer.save(tmp_path / "p.json")
     with pytest.raises(LoadError, match="tests.test_saving:shout"):
         pg.load(path)
-    assert pg.load(path, trust_code=True)("verdict: Yes", lm=pg.ScriptedLM()) == "yes"
+    assert pg.load(path, trust_code=True)("verdict: Yes", lm=pg.ScriptedLM()).value == "yes"
 
 
 def test_a_directory_given_as_a_program_is_a_load_error(tmp_path):

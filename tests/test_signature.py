@@ -80,7 +80,7 @@ def test_text_is_read_as_its_type(type_, text, value):
         (float, "high", "f: expected a number"),
         (float, "nan", "finite"),
         (bool, "maybe", "f: expected true or false"),
-        (Literal["a", "b"], "c", "f: 'c' is not one of a, b"),
+        (Literal["a", "b"], "c", "f: 'c' is not one of the labels a, b"),
     ],
 )
 def test_a_wrong_text_value_names_the_field_and_the_fault(type_, text, fault):

@@ -84,7 +84,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "(default: a new one-module classifier of --text-column)",
     )
     add_trust_option(train)
-    train.add_argument("--system", default="", help="the starting system prompt (default empty)")
+    train.add_argument(
+        "--system",
+        default=None,
+        help="the starting system prompt (default: one that names the task; the labels and the answer format "
+        "are stated in every message, whatever the prompts say)",
+    )
     train.add_argument("--prefix", default="", help="the starting text before each input (default empty)")
     train.add_argument("--suffix", default="", help="the starting text after each input (default empty)")
     train.add_argument("--iterations", type=non_negative_int, default=5)

@@ -1,26 +1,22 @@
 """Classify: a Prompt whose answer is one label out of a fixed set.
 
-The default parser reads the last `<label>X</label>` in the reply. Any function from the
-reply text to a label (or None) can replace it; a value that is not one of the labels
-is unparsed, never mapped to the nearest real label.
+Its signature is `text -> label: Literal[labels]` and its format LabelTag: the model is
+told the labels and to end with `Label: <label>X</label>`, and the last such tag is read.
+Any function from the reply text to a label (or None) can replace the reader; a value
+that is not one of the labels is unparsed, never mapped to the nearest real label.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
-from promptgraph.modules.prompt import ParseError, Parser, Prompt
+from promptgraph.formats import LabelTag, read_label_tag
+from promptgraph.modules.prompt import FORWARD_EFFORT, ParseError, Parser, Prompt
 from promptgraph.references import reference_of
+from promptgraph.signature import Field, from_text
 
-LABEL_TAG = re.compile(r"<label>\s*(.*?)\s*</label>", re.IGNORECASE | re.DOTALL)
-
-
-def read_label_tag(text: str) -> str | None:
-    """The last `<label>...</label>` in the text, or None."""
-    found = LABEL_TAG.findall(text)
-    return found[-1] if found else None
+__all__ = ["Classify", "read_label_tag"]
 
 
 class Classify(Prompt):
@@ -29,14 +25,17 @@ class Classify(Prompt):
         labels: Sequence[str],
         *,
         input: str = "text",
-        inputs: Sequence[str] | None = None,
-        system: str = "",
+        inputs: Sequence[str] | Mapping[str, Any] | None = None,
+        system: str | None = None,
         prefix: str = "",
         suffix: str = "",
         parser: Parser | None = None,
         max_tokens: int = 400,
         description: str = "",
         max_input_chars: int = 20_000,
+        format: LabelTag | None = None,
+        effort: str | None = FORWARD_EFFORT,
+        thinking: str | int | None = None,
     ):
         self.labels = tuple(str(label) for label in labels)
         if len(self.labels) < 2 or len(set(self.labels)) != len(self.labels):
@@ -44,42 +43,46 @@ class Classify(Prompt):
         if any(not label.strip() for label in self.labels):
             raise ValueError(f"Classify labels must not be empty or blank, got {list(labels)}")
         self._label_parser = parser
+        inputs = inputs if inputs else (input,)
+        names = list(inputs)
+        answer_format = format if format is not None else LabelTag()
+        # Only a format left to the prompts (programs saved before formats) asks the rewriter to keep it.
         format_rule = (
             "Together, the system prompt, prefix and suffix must tell the model to end its answer with "
             f"`Label: <label>X</label>`, where X is exactly one of: {', '.join(self.labels)}."
         )
-        inputs = tuple(inputs) if inputs else (input,)
         super().__init__(
             inputs=inputs,
-            outputs=("label",),
+            outputs={"label": Literal[self.labels]},
             system=system,
             prefix=prefix,
             suffix=suffix,
-            parser=None,
+            format=answer_format,
             max_tokens=max_tokens,
-            description=description or f"classifies a {' and '.join(inputs)} as one of: {', '.join(self.labels)}",
-            constraints=() if parser else (format_rule,),
+            description=description or f"classifies a {' and '.join(names)} as one of: {', '.join(self.labels)}",
+            constraints=() if parser or answer_format.stated else (format_rule,),
             max_input_chars=max_input_chars,
+            effort=effort,
+            thinking=thinking,
         )
 
     def user_parser(self) -> Parser | None:
         return self._label_parser
 
     def parse(self, text: str) -> dict[str, Any]:
-        raw = (self._label_parser or read_label_tag)(text)
+        if self._label_parser is None:
+            return self.answer_format.parse(text, self.signature)
+        raw = self._label_parser(text)
         if raw is None:
-            raise ParseError("no label found" if self._label_parser else "no <label>...</label> in the reply")
-        label = _match(str(raw), self.labels)
-        if label is None:
-            raise ParseError(f"{raw!r} is not one of the labels {', '.join(self.labels)}")
-        return {"label": label}
+            raise ParseError("no label found")
+        return {"label": from_text(Field("label", self.signature.outputs[0].type), str(raw))}
 
     def answer_text(self, outputs: Mapping[str, Any]) -> str | None:
-        return None if self._label_parser else f"Label: <label>{outputs['label']}</label>"
+        return None if self._label_parser else self.answer_format.answer_text(outputs, self.signature)
 
     def check(self, values: dict[str, str]) -> list[str]:
-        """With the default parser, the prompts must ask for the tag and name every label."""
-        if self._label_parser is not None:
+        """A format left to the prompts (an old program's): they must ask for the tag and name every label."""
+        if self._label_parser is not None or self.answer_format.stated:
             return []
         current = {"system": self.system.value, "prefix": self.prefix.value, "suffix": self.suffix.value}
         text = " ".join({**current, **values}.values())
@@ -101,16 +104,21 @@ class Classify(Prompt):
             "description": self.description,
             "parser": reference_of(self._label_parser),
             "max_input_chars": self.max_input_chars,
+            "format": {"stated": self.answer_format.stated},
+            "effort": self.effort,
+            "thinking": self.thinking,
         }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Classify:
+        config = dict(config)
+        if "format" in config:
+            config["format"] = LabelTag(**config["format"])
+        else:  # saved before formats: the trained prompts carry the format, as they always did
+            config["format"] = LabelTag(stated=False)
+            config.setdefault("effort", None)
+        return cls(**config)
 
     def __repr__(self) -> str:
         inputs = f", inputs={list(self.inputs)}" if self.inputs != ("text",) else ""
         return f"{type(self).__name__}(labels={list(self.labels)}{inputs}, max_tokens={self.max_tokens})"
-
-
-def _match(raw: str, labels: tuple[str, ...]) -> str | None:
-    """Exact, then case-insensitive: the model writing `Sincere` for `sincere` is not a new label."""
-    if raw in labels:
-        return raw
-    folded = {label.casefold(): label for label in labels}
-    return folded.get(raw.strip().casefold())

@@ -1,15 +1,25 @@
-"""Prompt: one LM call whose system prompt, prefix and suffix are trainable.
+"""Prompt: one LM call with a signature, a fixed answer format and trainable texts.
 
-The user message is the prefix, the rendered inputs, the suffix and a fixed `format`
+A Prompt declares what it reads and writes once, as a signature (`"question -> answer:
+float"`, or `inputs=` / `outputs=` with types and descriptions). Its answer format (an
+object from formats.py: Text, Tags, LabelTag or JSONSchema) tells the model how to lay
+out its reply, reads the reply back into typed outputs, and writes a demo's answer; it is
+fixed, not a Parameter, so a rewrite can never break what the parser reads. The
+trainable texts are the system prompt, prefix and suffix, and the few-shot demos.
+
+The user message is the prefix, the rendered inputs, the suffix and the format's
 instruction, joined by blank lines (empty parts are left out). Few-shot `demos` come
 first, as earlier turns of the conversation: the same kind of user message, answered by
-the reply the model should give. The format is not a
-Parameter: it tells the model how to lay out its reply so the parser can read it, and a
-rewrite must never be able to break that. The reply goes through a plain Python parser; a reply
-the parser cannot read is an `unparsed` outcome, and a call that fails is `failed`. A reply the
-model was cut off in (`max_tokens`) is unparsed too, without reading it: an answer that looks
-complete may be an early draft the model was about to correct. A parser that reads what comes
-first, so the cut cannot matter, says so with `@reads_cut_replies`.
+the reply the model should give. A module whose format asks for a layout starts with a
+system prompt that names its task, so an untrained program already answers in a form
+the parser reads. Where the backend can hold the model to the format (a JSON schema on
+the Messages API, a grammar on llama-server), the request asks it to.
+
+A reply the format cannot read is an `unparsed` outcome naming the field and what was
+wrong, and a call that fails is `failed`. A reply the model was cut off in (`max_tokens`)
+is unparsed too, without reading it: an answer that looks complete may be an early draft
+the model was about to correct. A parser that reads what comes first, so the cut cannot
+matter, says so with `@reads_cut_replies`. A user's own `parser` replaces the format's.
 """
 
 from __future__ import annotations
@@ -18,18 +28,16 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from promptgraph.errors import PromptgraphError
+from promptgraph.formats import Format, LabelTag, Tags, Text, format_from_dict, format_to_dict
 from promptgraph.lm import LMError, Request
 from promptgraph.module import Context, Module
 from promptgraph.parameter import Demos, Parameter
 from promptgraph.program_schema import whole_number
 from promptgraph.references import reference_of
+from promptgraph.signature import ParseError, Signature
 from promptgraph.trace import FAILED, OK, UNPARSED, Outcome
 
-
-class ParseError(ValueError, PromptgraphError):
-    """The parser could not read the reply; the message says what it expected."""
-
+FORWARD_EFFORT = "low"  # forward calls classify and extract: thinking tokens would cost money and eat max_tokens
 
 Parser = Callable[[str], Any]
 
@@ -41,31 +49,59 @@ def reads_cut_replies(parser: Parser) -> Parser:
     return parser
 
 
+def default_format(signature: Signature) -> Format:
+    """One label: LabelTag; one text: the reply itself; anything else: a tag per field."""
+    if len(signature.outputs) == 1 and signature.outputs[0].choices:
+        return LabelTag()
+    if len(signature.outputs) == 1 and signature.outputs[0].type is str:
+        return Text()
+    return Tags()
+
+
+def default_instruction(description: str) -> str:
+    return f"You are the step of a program that {description}. Answer in the format the message asks for."
+
+
 class Prompt(Module):
     reference_fields = ("parser",)
 
     def __init__(
         self,
+        signature: str | Signature | None = None,
         *,
-        inputs: Sequence[str] = ("text",),
-        outputs: Sequence[str] = ("text",),
-        system: str = "",
+        inputs: Sequence[str] | Mapping[str, Any] | None = None,
+        outputs: Sequence[str] | Mapping[str, Any] | None = None,
+        system: str | None = None,
         prefix: str = "",
         suffix: str = "",
+        format: Format | str | None = None,
         parser: Parser | None = None,
         max_tokens: int = 512,
         description: str = "",
         constraints: Sequence[str] = (),
-        format: str = "",
         max_input_chars: int = 20_000,
+        effort: str | None = FORWARD_EFFORT,
+        thinking: str | int | None = None,
     ):
         for setting, value in (("max_tokens", max_tokens), ("max_input_chars", max_input_chars)):
             problem = whole_number(value)
             if problem:
                 raise ValueError(f"{setting} {problem}")
-        self.inputs = tuple(inputs)
-        self.outputs = tuple(outputs)
+        if signature is None and outputs is None:
+            outputs = ("text",)  # a bare Prompt answers in plain text, as it always has
+        self.signature = Signature.of(signature, inputs=inputs, outputs=outputs)
+        self._parser = parser
+        if isinstance(format, str):  # the old spelling: a fixed instruction for a plain-text answer
+            format = Text(note=format)
+        self.answer_format = format if format is not None else default_format(self.signature)
+        if self.user_parser() is None:
+            self.answer_format.check(self.signature)
+        self.inputs = self.signature.input_names
+        self.outputs = self.signature.output_names
         self.description = description or f"reads {', '.join(self.inputs)} and writes {', '.join(self.outputs)}"
+        if system is None:
+            stated = self.format
+            system = default_instruction(self.description) if stated else ""
         self.system = Parameter(
             system, role=f"system prompt of the step that {self.description}", constraints=constraints
         )
@@ -80,19 +116,34 @@ class Prompt(Module):
             constraints=constraints,
         )
         self.demos = Demos()
-        self._parser = parser
         self.max_tokens = max_tokens
-        self.format = format
         self.max_input_chars = max_input_chars
+        # Checked here, not at the first call: a typo must not wait for a paid pass.
+        Request(messages=[("user", ".")], effort=effort, thinking=thinking)
+        self.effort = effort
+        self.thinking = thinking
+
+    @property
+    def format(self) -> str:
+        """The fixed instruction at the end of every user message (empty when a user's parser reads the reply)."""
+        return "" if self.user_parser() is not None else self.answer_format.instruction(self.signature)
 
     def render(self, inputs: Mapping[str, Any]) -> Request:
         messages = []
         for demo in self.demos.pairs:
             messages += [("user", self.user_message(demo.inputs)), ("assistant", demo.output)]
         messages.append(("user", self.user_message(inputs)))
+        constrained = self.user_parser() is None  # a user's parser reads a layout of its own
         # The system prompt and the demos are the same for every example: a provider may cache them.
         return Request(
-            messages=messages, system=self.system.value, max_tokens=self.max_tokens, shared_prefix=len(messages) - 2
+            messages=messages,
+            system=self.system.value,
+            max_tokens=self.max_tokens,
+            shared_prefix=len(messages) - 2,
+            output_schema=self.answer_format.output_schema(self.signature) if constrained else None,
+            grammar=self.answer_format.grammar(self.signature) if constrained else None,
+            effort=self.effort,
+            thinking=self.thinking,
         )
 
     def user_message(self, inputs: Mapping[str, Any]) -> str:
@@ -114,19 +165,19 @@ class Prompt(Module):
         return text[: self.max_input_chars]
 
     def answer_text(self, outputs: Mapping[str, Any]) -> str | None:
-        """The reply that states these outputs, as a demo's answer; None if the parser's format is unknown."""
-        if self._parser is not None:
+        """The reply that states these outputs, as a demo's answer; None if a user's parser reads replies."""
+        if self.user_parser() is not None:
             return None
-        return str(outputs[self.outputs[0]])
+        return self.answer_format.answer_text(outputs, self.signature)
 
     def user_parser(self) -> Parser | None:
-        """The parser the user gave, if any (None: the module's own reader of its fixed format)."""
+        """The parser the user gave, if any (None: the format reads the reply)."""
         return self._parser
 
     def parse(self, text: str) -> dict[str, Any]:
         """The outputs read from a reply; raises ParseError when it cannot be read."""
         if self._parser is None:
-            return {self.outputs[0]: text.strip()}
+            return self.answer_format.parse(text, self.signature)
         parsed = self._parser(text)
         if parsed is None:
             raise ParseError("the parser found no answer")
@@ -158,14 +209,33 @@ class Prompt(Module):
 
     def config(self) -> dict[str, Any]:
         return {
-            "inputs": list(self.inputs),
-            "outputs": list(self.outputs),
+            "signature": self.signature.to_dict(),
+            "answer_format": format_to_dict(self.answer_format),
             "max_tokens": self.max_tokens,
             "description": self.description,
             "parser": reference_of(self._parser),
-            "format": self.format,
             "max_input_chars": self.max_input_chars,
+            "effort": self.effort,
+            "thinking": self.thinking,
         }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Prompt:
+        return cls(**_migrated(config))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(inputs={list(self.inputs)}, outputs={list(self.outputs)}, max_tokens={self.max_tokens})"
+
+
+def _migrated(config: Mapping[str, Any]) -> dict[str, Any]:
+    """A saved config as today's constructor takes it; one saved before signatures asks what it always asked."""
+    config = dict(config)
+    if "signature" in config:
+        signature = Signature.from_dict(config.pop("signature"))
+        config["inputs"] = {field.name: field for field in signature.inputs}
+        config["outputs"] = {field.name: field for field in signature.outputs}
+    if "answer_format" in config:
+        config["format"] = format_from_dict(config.pop("answer_format"))
+    else:  # saved before formats and model controls: no stated format block, no effort sent
+        config.setdefault("effort", None)
+    return config

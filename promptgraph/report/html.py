@@ -21,6 +21,7 @@ from promptgraph.backward import Critique
 from promptgraph.compile import IterationRecord, best_iteration
 from promptgraph.lm import Ledger
 from promptgraph.lm.files import atomic_write
+from promptgraph.modules import Prompt
 from promptgraph.optimizers.tgd import Update
 from promptgraph.program import Program
 from promptgraph.report.svg import chart, graph, node_kind
@@ -71,6 +72,24 @@ class ModuleView:
     steps: tuple[ModuleStep, ...]
 
 
+@attrs.frozen
+class FormatView:
+    module: str  # its path in the program
+    signature: str
+    instruction: str  # stated at the end of every message; empty when the prompts or a user's parser carry it
+
+
+def formats(program: Program, prefix: str = "") -> tuple[FormatView, ...]:
+    """Each prompt module's fixed answer format, nested programs' included, in the order they were added."""
+    views: list[FormatView] = []
+    for name, module in program.nodes.items():
+        if isinstance(module, Program):
+            views += formats(module, f"{prefix}{name}.")
+        elif isinstance(module, Prompt):
+            views.append(FormatView(f"{prefix}{name}", str(module.signature), module.format))
+    return tuple(views)
+
+
 def write_report(
     history: Sequence[IterationRecord],
     ledger: Ledger,
@@ -99,6 +118,7 @@ def write_report(
         unpriced=ledger.unpriced_models(),
         chart=chart(history),
         graph=graph(program) if program else None,
+        formats=formats(program) if program else (),
         modules=_modules(program, history) if program and len(program.nodes) > 1 else (),
         iterations=[
             _view(record, history[index - 1] if index else None, best == index) for index, record in enumerate(history)

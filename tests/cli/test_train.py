@@ -304,3 +304,20 @@ def test_resuming_a_run_that_has_no_checkpoint_is_refused_before_any_request(tmp
         assert main(["compile", "--resume", str(out), "--base-url", server.base_url]) == 2
         assert not server.probes and not server.seen
     assert "nothing to resume" in capsys.readouterr().err
+
+
+def test_effort_flags_reach_the_programs_calls_and_the_optimizers(tmp_path, data):
+    with MessagesServer(reply) as running:
+        compile_to(tmp_path, running.base_url, data, "--effort", "medium", "--optimizer-effort", "low", "--no-cache")
+    efforts: dict[str, set] = {}
+    for request in running.seen:
+        efforts.setdefault(request.tag, set()).add(request.effort)
+    assert efforts["forward"] == efforts["validate"] == {"medium"}
+    assert efforts["critic"] == efforts["rewrite"] == {"low"}
+
+
+def test_without_flags_the_program_asks_low_effort_and_the_optimizer_high(tmp_path, data):
+    with MessagesServer(reply) as running:
+        compile_to(tmp_path, running.base_url, data, "--no-cache")
+    assert {request.effort for request in running.seen if request.tag == "validate"} == {"low"}
+    assert {request.effort for request in running.seen if request.tag == "critic"} == {"high"}

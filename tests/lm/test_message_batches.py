@@ -155,7 +155,7 @@ def test_a_pipeline_runs_one_batch_per_generation_and_answers_as_without_batches
         lm = lm_for(server)
         plain = program.run(examples, lm=lm, progress=False)
         assert not server.batches
-        batched = program.run(examples, lm=lm, progress=False, batch=FAST)
+        batched = program.run(examples, lm=lm, progress=False, executor=pg.BatchExecutor(FAST))
     assert [trace.prediction for trace in batched] == [trace.prediction for trace in plain]
     assert [trace.nodes["note"].outputs for trace in batched] == [trace.nodes["note"].outputs for trace in plain]
     assert [batch.size for batch in server.batches.values()] == [6, 6]
@@ -209,7 +209,9 @@ class Careful(pg.Module):
 
 def test_a_module_that_catches_every_exception_still_runs_through_batches(server):
     program = pg.Program.of(Careful(), name="careful")
-    (trace,) = program.run([pg.Example({"text": "hi"})], lm=lm_for(server), progress=False, batch=FAST)
+    (trace,) = program.run(
+        [pg.Example({"text": "hi"})], lm=lm_for(server), progress=False, executor=pg.BatchExecutor(FAST)
+    )
     assert trace.status == "ok" and trace.prediction == "echo hi"
 
 
@@ -229,7 +231,7 @@ class Restless(pg.Module):
 def test_a_module_that_never_asks_the_same_twice_is_stopped_with_a_clear_error(server):
     with pytest.raises(pg.GraphError, match="restless asked for new requests after 20 batches"):
         pg.Program.of(Restless(), name="restless").run(
-            [pg.Example({"text": "x"})], lm=lm_for(server), progress=False, batch=FAST
+            [pg.Example({"text": "x"})], lm=lm_for(server), progress=False, executor=pg.BatchExecutor(FAST)
         )
 
 

@@ -1,6 +1,7 @@
 import pytest
 
 from promptgraph import Classify, Context, ScriptedLM
+from promptgraph.formats import LabelTag
 from promptgraph.modules.classify import read_label_tag
 from promptgraph.trace import OK, UNPARSED
 
@@ -39,14 +40,35 @@ def test_fewer_than_two_labels_is_refused():
         Classify(["only"])
 
 
-def test_the_check_demands_the_label_tag_and_every_label_name():
-    module = Classify(LABELS)
+def test_the_format_is_stated_in_every_message_so_no_rewrite_can_lose_it():
+    request = Classify(LABELS).render({"text": "Why is the sky blue?"})
+    assert request.messages[-1].content.startswith("Why is the sky blue?\n\n")
+    assert "sincere, insincere" in request.messages[-1].content
+    assert "<label>X</label>" in request.messages[-1].content
+    assert Classify(LABELS).check({"system": "Answer."}) == []
+
+
+def test_an_untrained_classifier_names_its_task_in_the_system_prompt():
+    assert "classifies a text as one of: sincere, insincere" in Classify(LABELS).system.value
+    assert Classify(LABELS, system="Be terse.").system.value == "Be terse."
+
+
+def test_the_reply_is_held_to_the_labels_where_the_server_takes_a_grammar():
+    assert Classify(LABELS).render({"text": "q"}).grammar == (
+        'root ::= "Label: <label>" ("sincere" | "insincere") "</label>"'
+    )
+    assert Classify(LABELS, parser=str.strip).render({"text": "q"}).grammar is None
+
+
+def test_a_format_left_to_the_prompts_demands_the_label_tag_and_every_label_name():
+    module = Classify(LABELS, format=LabelTag(stated=False))
     assert len(module.check({"system": "Answer."})) == 2
     assert module.check({"system": "End with <label>sincere</label> or <label>insincere</label>."}) == []
 
 
-def test_parameters_carry_the_format_constraint_for_the_rewriter():
-    assert "Label: <label>X</label>" in Classify(LABELS).system.constraints[0]
+def test_a_format_left_to_the_prompts_is_a_constraint_for_the_rewriter():
+    assert "Label: <label>X</label>" in Classify(LABELS, format=LabelTag(stated=False)).system.constraints[0]
+    assert Classify(LABELS).system.constraints == ()
 
 
 @pytest.mark.parametrize("labels", [["", "a"], ["a", "  "]])

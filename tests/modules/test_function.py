@@ -46,7 +46,7 @@ def test_it_has_nothing_to_train_and_passes_feedback_through():
 def test_a_function_is_saved_by_name_and_imported_again_when_trusted(tmp_path):
     program = pg.Program.of(Function(shout, inputs=("text",), outputs=("loud",)), name="f")
     loaded = pg.load(program.save(tmp_path / "p.json"), trust_code=True)
-    assert loaded("hey", lm=ScriptedLM()) == "HEY"
+    assert loaded("hey", lm=ScriptedLM()).value == "HEY"
     assert run(Function(shout, inputs=("text",), outputs=("loud",)), text="ok").status == OK
 
 

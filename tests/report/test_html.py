@@ -319,3 +319,17 @@ def test_calls_with_impossible_usage_are_said_to_be_unknown_not_priced(tmp_path)
     html = page(train(lm=pg.ScriptedLM(respond=unknown_usage), iterations=1), tmp_path)
 
     assert re.search(r"\d+ calls? reported impossible usage", html)
+
+
+def test_the_report_shows_each_modules_fixed_answer_format_apart_from_its_texts(run, tmp_path):
+    program = pg.Program.of(pg.Classify(["sincere", "insincere"]), name="classify")
+    html = write_report(run.history, run.ledger, tmp_path, program=program).read_text(encoding="utf-8")
+    section = html[html.index('<section id="formats"') :]
+    section = section[: section.index("</section>")]
+    assert "<code>classify</code>" in section and "text -&gt; label: one of: sincere, insincere" in section
+    assert "End your reply with `Label: &lt;label&gt;X&lt;/label&gt;`" in section
+
+
+def test_a_format_left_to_the_prompts_is_said_to_be_so(run, tmp_path):
+    html = write_report(run.history, run.ledger, tmp_path, program=classifier()).read_text(encoding="utf-8")
+    assert "the module's own prompts, or its parser, carry the format" in html
