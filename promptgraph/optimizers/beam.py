@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 import attrs
 
 from promptgraph import prompts
-from promptgraph.backward import CritiqueLimits, backward
+from promptgraph.backward import CritiqueLimits
 from promptgraph.executors import executor_for
 from promptgraph.lm import LM
 from promptgraph.lm.reprs import settings
@@ -120,15 +120,7 @@ class BeamSearch(Optimizer):
         """
         found = []
         if evaluation.score < 1.0:
-            found = backward(
-                work,
-                traces,
-                evaluation,
-                lm=self.lm,
-                ledger=context.ledger,
-                limits=attrs.evolve(self.limits, effort=self.effort),
-                seed=context.seed,
-            )
+            found = list(self._rewriter().critique(work, traces=traces, evaluation=evaluation, context=context))
             for sample in range(self.expansions):
                 expanded = copy.deepcopy(work)
                 self._rewriter().rewrite(

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 import attrs
 
 from promptgraph import prompts
-from promptgraph.backward import CritiqueLimits, backward
+from promptgraph.backward import Critique, CritiqueLimits, backward
 from promptgraph.lm import LM, Ledger
 from promptgraph.lm.reprs import settings
 from promptgraph.metrics import Evaluation
@@ -79,22 +79,21 @@ class TextualGradientDescent(Optimizer):
     def __repr__(self) -> str:
         return settings(self, always=("lm",))
 
+    def critique(
+        self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext
+    ) -> tuple[Critique, ...]:
+        """Backward at this optimizer's effort: every module's critique, its feedback written into its parameters."""
+        limits = attrs.evolve(self.limits, effort=self.effort)
+        return tuple(
+            backward(program, traces, evaluation, lm=self.lm, ledger=context.ledger, limits=limits, seed=context.seed)
+        )
+
     def step(
         self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext
     ) -> StepResult:
         """Backward (critiques into every parameter's feedback), then one rewrite per module with feedback."""
         self.wrote = False
-        critiques = tuple(
-            backward(
-                program,
-                traces,
-                evaluation,
-                lm=self.lm,
-                ledger=context.ledger,
-                limits=attrs.evolve(self.limits, effort=self.effort),
-                seed=context.seed,
-            )
-        )
+        critiques = self.critique(program, traces=traces, evaluation=evaluation, context=context)
         before = trainable_values(program)
         updates = tuple(self.rewrite(program, evaluation=evaluation, ledger=context.ledger))
         after = trainable_values(program)
