@@ -1,6 +1,9 @@
+from typing import Literal
+
 import pytest
 
 from promptgraph import Context, Prompt, ScriptedLM
+from promptgraph.formats import JSONSchema, schema_of
 from promptgraph.lm import Response, Usage
 from promptgraph.trace import FAILED, OK, UNPARSED
 
@@ -71,3 +74,41 @@ def test_a_prompt_repr_shows_inputs_outputs_and_max_tokens():
     assert (
         repr(Prompt(inputs=("a", "b"), max_tokens=64)) == "Prompt(inputs=['a', 'b'], outputs=['text'], max_tokens=64)"
     )
+
+
+def test_a_signature_string_declares_the_inputs_and_typed_outputs():
+    prompt = Prompt("question, context -> answer, confidence: float")
+    assert (prompt.inputs, prompt.outputs) == (("question", "context"), ("answer", "confidence"))
+    outcome = prompt.forward(
+        {"question": "q", "context": "c"},
+        Context(lm=ScriptedLM(replies=["<answer>Paris</answer><confidence>0.9</confidence>"])),
+    )
+    assert outcome.outputs == {"answer": "Paris", "confidence": 0.9}
+
+
+def test_a_value_of_the_wrong_type_is_unparsed_naming_the_field():
+    prompt = Prompt("question -> answer, confidence: float")
+    reply = "<answer>Paris</answer><confidence>very</confidence>"
+    outcome = prompt.forward({"question": "q"}, Context(lm=ScriptedLM(replies=[reply])))
+    assert outcome.status == UNPARSED and outcome.error == "confidence: expected a number, got 'very'"
+
+
+def test_a_json_module_asks_for_its_schema_and_reads_typed_json():
+    prompt = Prompt(outputs={"label": Literal["a", "b"], "score": int}, format=JSONSchema())
+    request = prompt.render({"text": "x"})
+    assert request.output_schema == schema_of(prompt.signature.outputs) and request.grammar is None
+    outcome = prompt.forward({"text": "x"}, Context(lm=ScriptedLM(replies=['{"label": "b", "score": 3}'])))
+    assert outcome.outputs == {"label": "b", "score": 3}
+
+
+def test_forward_calls_ask_for_low_effort_unless_told_otherwise():
+    assert Prompt().render({"text": "x"}).effort == "low"
+    assert Prompt(effort=None).render({"text": "x"}).effort is None
+    with pytest.raises(ValueError, match="effort"):
+        Prompt(effort="extreme")
+
+
+def test_a_typed_demo_answer_is_written_in_the_format_the_parser_reads():
+    prompt = Prompt("question -> answer, score: int")
+    text = prompt.answer_text({"answer": "4", "score": 9})
+    assert prompt.parse(text) == {"answer": "4", "score": 9}
