@@ -12,6 +12,8 @@ reader of standard output went away (`promptgraph predict ... | head`), as for a
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import os
 import sys
 from pathlib import Path
@@ -29,6 +31,13 @@ from promptgraph.synthetic import SynthesisError
 def parser() -> argparse.ArgumentParser:
     top = Parser(prog="promptgraph", description="Train the prompts of LLM programs.")
     top.add_argument("--version", action="version", version=f"promptgraph {promptgraph.__version__}")
+    top.add_argument(
+        "--log-level",
+        choices=("debug", "info", "warning", "error"),
+        default="warning",
+        help="what the library logs to stderr: warning (the default) shows retries given up and fields a server "
+        "refused; info adds one line per iteration and every retry; debug every request sent and every cache hit",
+    )
     commands = top.add_subparsers(dest="command", required=True)
     train.add_commands(commands)
     predict.add_command(commands)
@@ -41,6 +50,27 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = parser().parse_args(argv)
+    with _logging_to_stderr(arguments.log_level):
+        return _run(arguments)
+
+
+@contextlib.contextmanager
+def _logging_to_stderr(level: str):
+    """The library's log lines on stderr while the command runs (the library itself configures no logging)."""
+    logger = logging.getLogger("promptgraph")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("promptgraph: %(levelname)s: %(message)s"))
+    previous = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(level.upper())
+    try:
+        yield
+    finally:  # main() may run again in the same process (tests, a notebook): leave the logger as it was
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+
+
+def _run(arguments: argparse.Namespace) -> int:
     try:
         return arguments.run(arguments)
     except BrokenPipeError:

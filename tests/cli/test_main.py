@@ -52,3 +52,28 @@ def test_a_file_system_error_mid_run_is_one_line_and_exit_1_not_a_traceback(monk
     assert main(["evaluate", "program.json", "data.csv"]) == 1
     error = capsys.readouterr().err
     assert error.splitlines() == ["promptgraph: error: [Errno 28] No space left on device: 'runs/x/program.json'"]
+
+
+def test_a_library_warning_reaches_stderr_by_default_and_log_level_hides_it(capsys):
+    from promptgraph.testing import MessagesServer
+
+    with MessagesServer(lambda request: "hi", refuses=("output_config.effort",)) as server:
+        ask = ["ask", "hello", "--base-url", server.base_url, "--effort", "low", "--no-cache"]
+        assert main(ask) == 0
+        shown = capsys.readouterr().err
+        assert main(["--log-level", "error", *ask]) == 0
+        hidden = capsys.readouterr().err
+    assert "promptgraph: WARNING:" in shown and "refused output_config.effort" in shown
+    assert "refused" not in hidden
+
+
+def test_log_level_debug_shows_each_request_sent_and_leaves_the_logger_as_it_was(capsys):
+    import logging
+
+    from promptgraph.testing import MessagesServer
+
+    before = (logging.getLogger("promptgraph").level, list(logging.getLogger("promptgraph").handlers))
+    with MessagesServer(lambda request: "hi") as server:
+        assert main(["--log-level", "debug", "ask", "hello", "--base-url", server.base_url, "--no-cache"]) == 0
+    assert "sending a request: model=" in capsys.readouterr().err
+    assert (logging.getLogger("promptgraph").level, list(logging.getLogger("promptgraph").handlers)) == before
