@@ -45,13 +45,13 @@ def variants() -> list[tuple[str, pg.Prompt, bool]]:
     return [
         (
             "format left to the prompts (before)",
-            pg.Classify(LABELS, format=LabelTag(stated=False), max_tokens=24),
+            pg.Classify(LABELS, format=LabelTag(stated=False), max_tokens=64),
             False,
         ),
-        ("LabelTag stated", pg.Classify(LABELS, max_tokens=24), False),
-        ("LabelTag + grammar", pg.Classify(LABELS, max_tokens=24), True),
-        ("JSON stated", pg.Prompt(outputs=json_label, format=JSONSchema(), max_tokens=24), False),
-        ("JSON + schema", pg.Prompt(outputs=json_label, format=JSONSchema(), max_tokens=24), True),
+        ("LabelTag stated", pg.Classify(LABELS, max_tokens=64), False),
+        ("LabelTag + grammar", pg.Classify(LABELS, max_tokens=64), True),
+        ("JSON stated", pg.Prompt(outputs=json_label, format=JSONSchema(), max_tokens=64), False),
+        ("JSON + schema", pg.Prompt(outputs=json_label, format=JSONSchema(), max_tokens=64), True),
     ]
 
 
@@ -78,7 +78,7 @@ def optimizer_rows(examples: list[pg.Example]) -> list[tuple]:
             ledger = pg.Ledger()
             optimizer = pg.TextualGradientDescent(lm=lm, max_tokens=400, limits=pg.CritiqueLimits(max_tokens=400))
             result = pg.compile(
-                pg.Program.of(pg.Classify(LABELS, max_tokens=24), name="classify"), trainset=examples, lm=lm,
+                pg.Program.of(pg.Classify(LABELS, max_tokens=64), name="classify"), trainset=examples, lm=lm,
                 optimizer=optimizer, iterations=1, samples_per_label=5, val_per_label=5, ledger=ledger, progress=False,
             )  # fmt: skip
             calls = {account.tag: account.calls for account in ledger.accounts()}

@@ -85,7 +85,9 @@ def test_a_forward_pass_gets_real_replies_and_token_counts(server):
 def test_a_grammar_makes_the_small_model_answer_exactly_one_label(server):
     grammar = 'root ::= "Label: <label>" ("sincere" | "insincere") "</label>"'
     requests = [
-        pg.Request(messages=[("user", example.inputs["text"])], max_tokens=24, grammar=grammar, tag="forward")
+        pg.Request(
+            messages=[("user", example.inputs["text"])], max_tokens=64, grammar=grammar, temperature=0.0, tag="forward"
+        )  # a grammar may make the model spell a label in many small tokens: 24 can cut "insincere</label>"
         for example in questions()[:4]
     ]
     replies = [server.lm().complete(request).text for request in requests]
@@ -100,10 +102,11 @@ def test_a_json_schema_makes_the_small_model_answer_valid_json(server):
         "required": ["label"],
         "additionalProperties": False,
     }
-    request = pg.Request(
-        messages=[("user", "Is this sincere? How do I bake bread?")], max_tokens=40, output_schema=schema
-    )
+    # Greedy, and room for the whitespace a grammar for JSON allows: the reply must be whole to be read.
+    question = "Is this sincere? How do I bake bread?"
+    request = pg.Request(messages=[("user", question)], max_tokens=200, output_schema=schema, temperature=0.0)
     reply = server.lm().complete(request)
+    assert reply.stop_reason == "end_turn", reply
     assert json.loads(reply.text)["label"] in LABELS and reply.usage.output_tokens > 0
 
 
