@@ -34,9 +34,10 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument(
         "--log-level",
         choices=("debug", "info", "warning", "error"),
-        default="warning",
-        help="what the library logs to stderr: warning (the default) shows retries given up and fields a server "
-        "refused; info adds one line per iteration and every retry; debug every request sent and every cache hit",
+        default="error",
+        help="what the library logs to stderr besides the command's own summary: error (the default) only what "
+        "stops a run; warning adds each request given up and each field a server refused; info one line per "
+        "iteration and every retry; debug every request sent and every cache hit",
     )
     commands = top.add_subparsers(dest="command", required=True)
     train.add_commands(commands)
