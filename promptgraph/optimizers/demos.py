@@ -123,8 +123,10 @@ class BootstrapDemos(Optimizer):
         return pool
 
     def _draw(self, pool: dict[str, list[Demo]], rng: random.Random) -> list[Demo]:
-        """Up to `per_module` demos, taking labels in turn so no label is left out."""
+        """Up to `per_module` demos, taking labels in turn; with more labels than demos, which labels
+        come first is drawn too, so across candidate sets no label is left out."""
         queues = [rng.sample(group, len(group)) for _, group in sorted(pool.items())]
+        rng.shuffle(queues)
         chosen: list[Demo] = []
         while len(chosen) < self.per_module and any(queues):
             for queue in queues:

@@ -115,3 +115,15 @@ def test_every_demo_set_scored_is_recorded_with_its_score():
 def test_its_repr_shows_only_the_settings_changed_from_their_defaults():
     assert repr(DemoSearch()) == "BootstrapDemos()"
     assert repr(DemoSearch(per_module=2)) == "BootstrapDemos(per_module=2)"
+
+
+def test_with_more_labels_than_demos_every_label_gets_its_turn_across_draws():
+    import collections
+    import random
+
+    pool = {f"label{k}": [Demo(inputs={"text": f"{k}-{i}"}, output=f"label{k}") for i in range(10)] for k in range(6)}
+    counts = collections.Counter(
+        demo.output for seed in range(1000) for demo in pg.BootstrapDemos(per_module=4)._draw(pool, random.Random(seed))
+    )
+    assert set(counts) == set(pool)
+    assert min(counts.values()) > 0.8 * (1000 * 4 / 6)  # about as often as each other, not only the first four
