@@ -46,6 +46,7 @@ from promptgraph.lm import FORWARD_MODEL, LM, OPTIMIZER_MODEL, BatchedLM, Ledger
 from promptgraph.lockfile import Lock, LockHeld
 from promptgraph.metrics import Evaluation, evaluate
 from promptgraph.modules import Classify
+from promptgraph.modules.classify import CLASSIFY_MAX_TOKENS
 from promptgraph.optimizers import (
     OPRO,
     BeamSearch,
@@ -116,7 +117,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     train.add_argument(
         "--max-tokens",
         type=positive_int,
-        help="reply length limit of a new classifier (default 400; 64 on the local backend)",
+        default=CLASSIFY_MAX_TOKENS,
+        help=f"reply length limit of a new classifier (default {CLASSIFY_MAX_TOKENS}, as pg.Classify's; on the local "
+        "backend the label grammar ends the reply long before it)",
     )
     train.add_argument(
         "--out",
@@ -191,7 +194,7 @@ def _compile_into(
             remember_arguments(arguments, out)
         if arguments.classes:
             trainset, real_test = synthetic_trainset(arguments, backend, out, ledger)
-        program = given or build_program(arguments, trainset, local=backend.name == "local")
+        program = given or build_program(arguments, trainset)
         # With --batch every call waits for a batch, the optimizer's too: half price for all of it.
         batch = batching(arguments, state=out / "batches.json")
         strong = BatchedLM(backend.optimizer, batch) if batch else backend.optimizer
@@ -251,7 +254,7 @@ def checked_input(arguments: argparse.Namespace) -> tuple[list[Example], list[Ex
             f"--valset {arguments.valset} is the data file itself; validate on other examples, or leave it out"
         )
     cache_directory(arguments)  # refuses a cache directory that is a file, before the run directory is made
-    program = build_program(arguments, [], local=False) if arguments.program else None
+    program = build_program(arguments, []) if arguments.program else None
     if program is not None:
         require_inputs(arguments, program.inputs)
     classifier = program is None or bool(program.labels)
@@ -380,14 +383,17 @@ def parser_default(key: str):
     }.get(key)
 
 
-def build_program(arguments: argparse.Namespace, trainset: list[Example], *, local: bool) -> Program:
+def build_program(arguments: argparse.Namespace, trainset: list[Example]) -> Program:
     """The --program given, or a new one-module classifier of the data's labels."""
     if arguments.program:
         return set_effort(load_program(arguments.program, trust_code=arguments.trust_code), arguments.effort)
     labels = parse_labels(arguments.labels)[0] or labels_of(trainset)
-    max_tokens = arguments.max_tokens if arguments.max_tokens is not None else (64 if local else 400)
     classify = Classify(
-        labels, system=arguments.system, prefix=arguments.prefix, suffix=arguments.suffix, max_tokens=max_tokens
+        labels,
+        system=arguments.system,
+        prefix=arguments.prefix,
+        suffix=arguments.suffix,
+        max_tokens=arguments.max_tokens,
     )
     return set_effort(Program.of(classify, name="classify"), arguments.effort)
 
@@ -429,7 +435,7 @@ def choose_optimizer(arguments: argparse.Namespace, backend: str, strong: LM | N
 
 def run_dry(arguments: argparse.Namespace, trainset: list[Example], valset: list[Example] | None) -> int:
     """Print what the run would cost, spending nothing and starting nothing."""
-    program = build_program(arguments, trainset, local=arguments.lm == "local")
+    program = build_program(arguments, trainset)
     backend = "local" if arguments.lm == "local" else "remote"
     if valset is None:
         trainset, valset = stratified_split(trainset, arguments.val_per_label, seed=arguments.seed)

@@ -16,7 +16,11 @@ from promptgraph.modules.prompt import FORWARD_EFFORT, ParseError, Parser, Promp
 from promptgraph.references import reference_of
 from promptgraph.signature import Field, from_text
 
-__all__ = ["Classify", "read_label_tag"]
+__all__ = ["CLASSIFY_MAX_TOKENS", "Classify", "read_label_tag"]
+
+# Room for a few sentences of reasoning before the label on a model that gives them; on a server
+# that holds the reply to the label grammar (the local backend) the reply ends long before.
+CLASSIFY_MAX_TOKENS = 400
 
 
 class Classify(Prompt):
@@ -30,7 +34,7 @@ class Classify(Prompt):
         prefix: str = "",
         suffix: str = "",
         parser: Parser | None = None,
-        max_tokens: int = 400,
+        max_tokens: int = CLASSIFY_MAX_TOKENS,
         description: str = "",
         max_input_chars: int = 20_000,
         format: LabelTag | None = None,

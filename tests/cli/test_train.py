@@ -321,3 +321,16 @@ def test_without_flags_the_program_asks_low_effort_and_the_optimizer_high(tmp_pa
         compile_to(tmp_path, running.base_url, data, "--no-cache")
     assert {request.effort for request in running.seen if request.tag == "validate"} == {"low"}
     assert {request.effort for request in running.seen if request.tag == "critic"} == {"high"}
+
+
+@pytest.mark.parametrize("backend", [["--lm", "local"], ["--lm", "claude"], []])
+def test_a_new_classifier_has_one_max_tokens_default_on_every_backend_the_one_help_states(backend, data, capsys):
+    from promptgraph.cli import parser
+    from promptgraph.cli.train import build_program
+
+    arguments = parser().parse_args(["compile", str(data), *data_options(), *backend])
+    classify = build_program(arguments, []).nodes["classify"]
+    assert classify.max_tokens == pg.Classify(["a", "b"]).max_tokens == 400
+    with pytest.raises(SystemExit):
+        parser().parse_args(["compile", "--help"])
+    assert "default 400, as pg.Classify's" in " ".join(capsys.readouterr().out.split())
