@@ -26,16 +26,22 @@ from promptgraph.lm.reprs import settings
 logger = logging.getLogger(__name__)
 
 FINISH_REASONS = {"stop": "end_turn", "length": "max_tokens"}
+# The turn markers of the ChatML template SmolLM2 uses: a model that does not end its turn
+# writes the next one itself, with more labels in it; the reply must stop at the marker.
+CHATML_TURN_MARKERS = ("<|im_start|>", "<|im_end|>")
 
 
 @attrs.define
 class LlamaServerLM(Wraps):
     inner: AnthropicLM  # the same server through the Messages API: base URL, model, concurrency, breaker
+    turn_markers: tuple[str, ...] = CHATML_TURN_MARKERS  # stop sequences sent with every request
 
     def __repr__(self) -> str:
         return settings(self, always=("inner",))
 
     def complete(self, request: Request) -> Response:
+        stops = tuple(dict.fromkeys((*request.stop_sequences, *self.turn_markers)))
+        request = attrs.evolve(request, stop_sequences=stops)
         if request.grammar is None and request.output_schema is None:
             return self.inner.complete(request)
         self.inner.breaker.check()

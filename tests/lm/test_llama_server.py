@@ -46,3 +46,10 @@ def test_a_reply_cut_at_its_length_reads_as_max_tokens():
 def test_a_reply_that_is_not_a_chat_completion_is_an_lm_error(data):
     with pytest.raises(LMError, match="not a chat completion"):
         _response(data, "small", 0.1)
+
+
+def test_every_request_stops_at_the_templates_turn_markers():
+    with MessagesServer(lambda request: "hello") as server:
+        lm = LlamaServerLM(AnthropicLM(base_url=server.base_url, api_key="test", model="small"))
+        lm.complete(Request(messages=[("user", "hi")], stop_sequences=("###",)))
+    assert server.seen[0].stop_sequences == ("###", "<|im_start|>", "<|im_end|>")
