@@ -201,6 +201,12 @@ def effort(value: Any) -> str | None:
     return None if value is None or value in EFFORTS else f"must be null or one of {', '.join(EFFORTS)}, not {value!r}"
 
 
+def temperature(value: Any) -> str | None:
+    if value is None or (isinstance(value, int | float) and not isinstance(value, bool) and value >= 0):
+        return None
+    return f"must be null or a number of at least 0, not {value!r}"
+
+
 def thinking(value: Any) -> str | None:
     if value is None or value in ("adaptive", "disabled"):
         return None

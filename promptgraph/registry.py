@@ -51,6 +51,7 @@ _PROMPT = {
     "parser": schema.optional_reference,
     "max_input_chars": schema.whole_number,
     "effort": schema.effort,
+    "temperature": schema.temperature,
     "thinking": schema.thinking,
     # today's programs: a typed signature and an answer format; older ones: names and a format text
     "signature": schema.signature,

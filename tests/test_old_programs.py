@@ -26,7 +26,7 @@ def test_an_old_program_renders_byte_for_byte_what_it_rendered_before():
             "max_tokens": request.max_tokens,
         }
         assert now == before[name], name
-        assert request.effort is None and request.thinking is None, name
+        assert request.effort is None and request.thinking is None and request.temperature is None, name
 
 
 def test_an_old_classifier_keeps_its_format_in_its_prompts_and_the_rewriter_keeps_it_there():

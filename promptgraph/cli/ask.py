@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from promptgraph.cli.arguments import fraction, positive_int, text
+from promptgraph.cli.arguments import positive_int, text
 from promptgraph.cli.backend import add_backend_options, open_backend
 from promptgraph.cli.options import effort_of
 from promptgraph.lm import Ledger, Request, call
@@ -16,7 +16,6 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     ask.add_argument("text", type=text, help="the user message")
     ask.add_argument("--system", default="", help="system prompt")
     ask.add_argument("--max-tokens", type=positive_int, default=512)
-    ask.add_argument("--temperature", type=fraction, default=None, help="sent only when given")
     add_backend_options(ask, optimizer=False)
     ask.set_defaults(run=run_ask)
 

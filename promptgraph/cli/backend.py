@@ -16,7 +16,7 @@ from pathlib import Path
 
 import attrs
 
-from promptgraph.cli.arguments import model_name, positive_int, positive_number, url
+from promptgraph.cli.arguments import fraction, model_name, positive_int, positive_number, url
 from promptgraph.lm import FORWARD_MODEL, LM, OPTIMIZER_MODEL, AnthropicLM, Batching, default_cache_dir, with_cache
 from promptgraph.lm.base import EFFORTS
 from promptgraph.lm.local import LocalServer
@@ -71,6 +71,12 @@ def add_backend_options(parser: argparse.ArgumentParser, *, optimizer: bool) -> 
         choices=efforts,
         help="how hard the model works on each call of the program; thinking tokens are paid as output "
         "(default: each module's own, low for a new one; none: send no effort, the model's default)",
+    )
+    group.add_argument(
+        "--temperature",
+        type=fraction,
+        help="sampling temperature of the program's calls (default: each module's own; 0, greedy, for a "
+        "classifier, so a score means the same from run to run); sent in the body only when set",
     )
     if optimizer:
         group.add_argument(

@@ -56,15 +56,18 @@ def effort_of(value: str | None) -> str | None:
     return None if value == "none" else value
 
 
-def set_effort(program: Program, effort: str | None) -> Program:
-    """Every prompt module's effort, nested programs' included, as --effort says (none given: unchanged)."""
-    if effort is None:
-        return program
+def with_model_settings(program: Program, arguments: argparse.Namespace) -> Program:
+    """Every prompt module's effort and temperature, nested programs' included, as --effort and
+    --temperature say (either not given: the modules' own)."""
+    effort, temperature = arguments.effort, arguments.temperature
     for module in program.nodes.values():
         if isinstance(module, Program):
-            set_effort(module, effort)
+            with_model_settings(module, arguments)
         elif isinstance(module, Prompt):
-            module.effort = effort_of(effort)
+            if effort is not None:
+                module.effort = effort_of(effort)
+            if temperature is not None:
+                module.temperature = temperature
     return program
 
 

@@ -30,7 +30,7 @@ from promptgraph.cli.options import (
     input_columns,
     load_program,
     require_inputs,
-    set_effort,
+    with_model_settings,
 )
 from promptgraph.cli.predict_output import Output, RowWriter, fingerprint
 from promptgraph.data import Example, iter_examples
@@ -59,7 +59,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:
 
 
 def run_predict(arguments: argparse.Namespace) -> int:
-    program = set_effort(load_program(arguments.program, trust_code=arguments.trust_code), arguments.effort)
+    program = with_model_settings(load_program(arguments.program, trust_code=arguments.trust_code), arguments)
     # Every row is read once before anything is written or sent (in constant memory): a bad
     # row at the end of a big file stops the run now, not after paying for the rows before it.
     collections.deque(_examples(arguments, program.inputs), maxlen=0)

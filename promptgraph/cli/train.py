@@ -35,7 +35,7 @@ from promptgraph.cli.options import (
     parse_labels,
     read_examples,
     require_inputs,
-    set_effort,
+    with_model_settings,
 )
 from promptgraph.cli.synthesize import add_synthesis_options, load_classes, synthetic_trainset
 from promptgraph.compile import CompileResult, compile
@@ -386,7 +386,7 @@ def parser_default(key: str):
 def build_program(arguments: argparse.Namespace, trainset: list[Example]) -> Program:
     """The --program given, or a new one-module classifier of the data's labels."""
     if arguments.program:
-        return set_effort(load_program(arguments.program, trust_code=arguments.trust_code), arguments.effort)
+        return with_model_settings(load_program(arguments.program, trust_code=arguments.trust_code), arguments)
     labels = parse_labels(arguments.labels)[0] or labels_of(trainset)
     classify = Classify(
         labels,
@@ -395,7 +395,7 @@ def build_program(arguments: argparse.Namespace, trainset: list[Example]) -> Pro
         suffix=arguments.suffix,
         max_tokens=arguments.max_tokens,
     )
-    return set_effort(Program.of(classify, name="classify"), arguments.effort)
+    return with_model_settings(Program.of(classify, name="classify"), arguments)
 
 
 # What each --optimizer builds, from the strong model and the command's arguments.
@@ -471,7 +471,7 @@ def compile_summary(result: CompileResult, saved: Path, report: Path) -> str:
 
 
 def run_evaluate(arguments: argparse.Namespace) -> int:
-    program = set_effort(load_program(arguments.program, trust_code=arguments.trust_code), arguments.effort)
+    program = with_model_settings(load_program(arguments.program, trust_code=arguments.trust_code), arguments)
     require_inputs(arguments, program.inputs)
     examples = read_examples(arguments, arguments.data, labelled=True)
     require_known_labels(program, examples, arguments.data)

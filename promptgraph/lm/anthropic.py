@@ -160,7 +160,7 @@ class AnthropicLM:
             try:
                 return self._send(request)
             except LMError as error:
-                refused = _refused_controls(error, self._controls(request))
+                refused = _refused_controls(error, {**self._controls(request), **self._sampling(request)})
                 if not refused:
                     raise
                 self._unsupported |= refused
@@ -172,8 +172,8 @@ class AnthropicLM:
     def _send(self, request: Request) -> Response:
         client = self._ensure_client()
         model, arguments = self._arguments(request)
-        if request.sampling():
-            arguments["extra_body"] = request.sampling()
+        if self._sampling(request):  # the SDK's create() takes no sampling settings: they ride in the body
+            arguments["extra_body"] = self._sampling(request)
         arguments["extra_headers"] = {TAG_HEADER: tag_header(request.tag)}
         logger.debug(
             "sending a request: model=%s tag=%s max_tokens=%d to %s", model, request.tag, request.max_tokens,
@@ -211,6 +211,10 @@ class AnthropicLM:
         if "thinking" in controls:
             arguments["thinking"] = controls["thinking"]
         return model, arguments
+
+    def _sampling(self, request: Request) -> dict[str, float | int]:
+        """The sampling settings asked for, less those this server refused (a model that takes none with effort)."""
+        return {name: value for name, value in request.sampling().items() if name not in self._unsupported}
 
     def _controls(self, request: Request) -> dict[str, object]:
         """The model controls this request asks for, by the name of their field in the body, less those the server refused."""
@@ -289,7 +293,7 @@ class AnthropicLM:
     def batch_params(self, request: Request) -> dict:
         """One batch item's params: the same body as a call, sampling settings included."""
         _, arguments = self._arguments(request)
-        return {**arguments, **request.sampling()}
+        return {**arguments, **self._sampling(request)}
 
     def submit_batch(self, items: Sequence[dict]) -> str:
         client = self._ensure_client()
@@ -558,14 +562,15 @@ def _thinking_param(thinking: str | int) -> dict[str, object]:
 
 def _refused_controls(error: LMError, controls: dict[str, object]) -> set[str]:
     """The controls a 400 refuses, named as the API names a field it does not take (`thinking: Extra inputs
-    are not permitted`): "output_config.format", all of "output_config", or "thinking". A 400 about a
-    control's value (`thinking.budget_tokens: ...`) is the caller's to fix, and stays an error."""
+    are not permitted`, "`temperature` may not be set with effort"): "output_config.format", all of
+    "output_config", "thinking", or a sampling setting. A 400 about a control's value
+    (`thinking.budget_tokens: ...`) is the caller's to fix, and stays an error."""
     if error.status != 400:
         return set()
     text = str(error)
     if "output_config:" in text:
         return {name for name in controls if name.startswith("output_config.")}
-    return {name for name in controls if f"{name}:" in text}
+    return {name for name in controls if f"{name}:" in text or f"`{name}`" in text}
 
 
 def _status_error(error: anthropic.APIStatusError, model: str) -> LMError:

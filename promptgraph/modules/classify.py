@@ -21,6 +21,9 @@ __all__ = ["CLASSIFY_MAX_TOKENS", "Classify", "read_label_tag"]
 # Room for a few sentences of reasoning before the label on a model that gives them; on a server
 # that holds the reply to the label grammar (the local backend) the reply ends long before.
 CLASSIFY_MAX_TOKENS = 400
+# A classifier's answer is a judgement, not prose: sampled, the same program scores differently
+# from run to run, and a search would compare candidates under that noise.
+GREEDY = 0.0
 
 
 class Classify(Prompt):
@@ -40,6 +43,7 @@ class Classify(Prompt):
         format: LabelTag | None = None,
         effort: str | None = FORWARD_EFFORT,
         thinking: str | int | None = None,
+        temperature: float | None = GREEDY,
     ):
         self.labels = tuple(str(label) for label in labels)
         if len(self.labels) < 2 or len(set(self.labels)) != len(self.labels):
@@ -68,6 +72,7 @@ class Classify(Prompt):
             max_input_chars=max_input_chars,
             effort=effort,
             thinking=thinking,
+            temperature=temperature,
         )
 
     def user_parser(self) -> Parser | None:
@@ -110,6 +115,7 @@ class Classify(Prompt):
             "max_input_chars": self.max_input_chars,
             "format": {"stated": self.answer_format.stated},
             "effort": self.effort,
+            "temperature": self.temperature,
             "thinking": self.thinking,
         }
 
@@ -121,6 +127,7 @@ class Classify(Prompt):
         else:  # saved before formats: the trained prompts carry the format, as they always did
             config["format"] = LabelTag(stated=False)
             config.setdefault("effort", None)
+            config.setdefault("temperature", None)
         return cls(**config)
 
     def __repr__(self) -> str:

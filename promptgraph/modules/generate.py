@@ -38,6 +38,7 @@ class Generate(Prompt):
         format: Tags | None = None,
         effort: str | None = FORWARD_EFFORT,
         thinking: str | int | None = None,
+        temperature: float | None = None,
     ):
         self._field_parser = parser
         # The first argument may be a whole signature ("question -> answer, score: int").
@@ -57,6 +58,7 @@ class Generate(Prompt):
             max_input_chars=max_input_chars,
             effort=effort,
             thinking=thinking,
+            temperature=temperature,
         )
 
     def _default_format(self) -> Tags:

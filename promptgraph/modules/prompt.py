@@ -82,6 +82,7 @@ class Prompt(Module):
         max_input_chars: int = 20_000,
         effort: str | None = FORWARD_EFFORT,
         thinking: str | int | None = None,
+        temperature: float | None = None,
     ):
         for setting, value in (("max_tokens", max_tokens), ("max_input_chars", max_input_chars)):
             problem = whole_number(value)
@@ -119,8 +120,9 @@ class Prompt(Module):
         self.max_tokens = max_tokens
         self.max_input_chars = max_input_chars
         # Checked here, not at the first call: a typo must not wait for a paid pass.
-        Request(messages=[("user", ".")], effort=effort, thinking=thinking)
+        Request(messages=[("user", ".")], effort=effort, thinking=thinking, temperature=temperature)
         self.effort = effort
+        self.temperature = temperature  # None: the server's default sampling
         self.thinking = thinking
 
     @property
@@ -144,6 +146,7 @@ class Prompt(Module):
             grammar=self.answer_format.grammar(self.signature) if constrained else None,
             effort=self.effort,
             thinking=self.thinking,
+            temperature=self.temperature,
         )
 
     def user_message(self, inputs: Mapping[str, Any]) -> str:
@@ -216,6 +219,7 @@ class Prompt(Module):
             "parser": reference_of(self._parser),
             "max_input_chars": self.max_input_chars,
             "effort": self.effort,
+            "temperature": self.temperature,
             "thinking": self.thinking,
         }
 
@@ -236,6 +240,7 @@ def _migrated(config: Mapping[str, Any]) -> dict[str, Any]:
         config["outputs"] = {field.name: field for field in signature.outputs}
     if "answer_format" in config:
         config["format"] = format_from_dict(config.pop("answer_format"))
-    else:  # saved before formats and model controls: no stated format block, no effort sent
+    else:  # saved before formats and model controls: no stated format block, no effort, no temperature sent
         config.setdefault("effort", None)
+        config.setdefault("temperature", None)
     return config

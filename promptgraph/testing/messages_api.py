@@ -99,7 +99,7 @@ def _thinking_setting(thinking: dict | None) -> str | int | None:
 
 def refused_fields(body: dict, refuses: tuple[str, ...]) -> list[str]:
     """The fields of this body a server that does not take `refuses` would reject."""
-    present = {"thinking"} if "thinking" in body else set()
+    present = {name for name in ("thinking", "temperature", "top_p", "top_k") if name in body}
     present |= {f"output_config.{name}" for name in body.get("output_config", {})}
     if body.get("output_config"):
         present.add("output_config")

@@ -320,6 +320,7 @@ def test_without_flags_the_program_asks_low_effort_and_the_optimizer_high(tmp_pa
     with MessagesServer(reply) as running:
         compile_to(tmp_path, running.base_url, data, "--no-cache")
     assert {request.effort for request in running.seen if request.tag == "validate"} == {"low"}
+    assert {request.temperature for request in running.seen if request.tag == "validate"} == {0.0}  # greedy
     assert {request.effort for request in running.seen if request.tag == "critic"} == {"high"}
 
 
@@ -334,3 +335,11 @@ def test_a_new_classifier_has_one_max_tokens_default_on_every_backend_the_one_he
     with pytest.raises(SystemExit):
         parser().parse_args(["compile", "--help"])
     assert "default 400, as pg.Classify's" in " ".join(capsys.readouterr().out.split())
+
+
+def test_temperature_reaches_every_call_of_the_program_and_is_saved_with_it(tmp_path, data):
+    with MessagesServer(reply) as running:
+        out = compile_to(tmp_path, running.base_url, data, "--temperature", "0.7", "--no-cache")
+    assert {request.temperature for request in running.seen if request.tag in ("forward", "validate")} == {0.7}
+    assert {request.temperature for request in running.seen if request.tag in ("critic", "rewrite")} == {None}
+    assert pg.load(out / "program.json").nodes["classify"].temperature == 0.7

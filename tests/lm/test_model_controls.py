@@ -89,3 +89,22 @@ def _key_without_controls(request: Request) -> str:
 def test_a_control_no_model_takes_is_refused_before_sending(setting, value):
     with pytest.raises(ValueError):
         ask(**{setting: value})
+
+
+def test_a_model_that_takes_no_temperature_is_asked_again_without_it_once_for_good(caplog):
+    with MessagesServer(lambda request: "a", refuses=("temperature",)) as server:
+        lm = lm_for(server)
+        with caplog.at_level(logging.WARNING, logger="promptgraph.lm.anthropic"):
+            lm.complete(ask(temperature=0.0, effort="low"))
+            lm.complete(ask(temperature=0.0, effort="low"))
+    assert server.statuses["refused"] == 1
+    assert [(request.temperature, request.effort) for request in server.seen] == [(None, "low"), (None, "low")]
+    assert len([record for record in caplog.records if "refused temperature" in record.getMessage()]) == 1
+
+
+def test_a_refusal_in_the_apis_backticked_words_is_understood():
+    from promptgraph.lm.anthropic import _refused_controls
+    from promptgraph.lm.base import LMError
+
+    error = LMError("m: the API answered 400: `temperature` may only be set to 1 when thinking is enabled", status=400)
+    assert _refused_controls(error, {"temperature": 0.0, "thinking": {}}) == {"temperature"}

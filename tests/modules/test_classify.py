@@ -84,3 +84,10 @@ def test_a_classify_repr_shows_its_labels_and_max_tokens():
 def test_a_classify_repr_shows_inputs_other_than_text():
     module = Classify(LABELS, inputs=("question", "context"), max_tokens=50)
     assert repr(module) == "Classify(labels=['sincere', 'insincere'], inputs=['question', 'context'], max_tokens=50)"
+
+
+def test_a_classifier_decodes_greedily_unless_told_otherwise():
+    assert Classify(LABELS).render({"text": "q"}).temperature == 0.0
+    assert Classify(LABELS, temperature=None).render({"text": "q"}).temperature is None
+    with pytest.raises(ValueError, match="temperature"):
+        Classify(LABELS, temperature=-1.0)
