@@ -5,6 +5,9 @@
    number of threads. The ratio shows whether the framework is the bottleneck (target >= 0.9).
 2. Accuracy on the insincere-questions sample before and after DemoSearch, on a split
    held out of training and of the optimizer's dev samples.
+3. Decoding: the same classifier run twice greedily (temperature 0, a classifier's default)
+   and twice at llama-server's default sampling (temperature 0.8, top-k 40, top-p 0.95):
+   accuracy of each run and how many answers changed between the two.
 
     python benchmarks/local_backend.py [--data ../shared/data/qiqc_truncated.csv] [--test-per-label 50]
 
@@ -97,6 +100,22 @@ def _accuracy(lm, rest, test, iterations, test_per_label) -> list[tuple[str, flo
     return [("validation (30)", val_before, val_after), (f"held-out test ({2 * test_per_label})", before, after)]
 
 
+def decoding(files, data: Path, per_label: int) -> list[tuple[str, str, str, int]]:
+    examples = pg.load_examples(
+        data, inputs={"question_text": "text"}, label="target", id="qid", label_map={"0": "sincere", "1": "insincere"}
+    )
+    sample = pg.stratified_sample(examples, per_label, seed=3)
+    rows = []
+    with LocalServer(files=files) as server:
+        for name, temperature in (("greedy (temperature 0)", 0.0), ("server default (0.8)", None)):
+            program = pg.Program.of(pg.Classify(["sincere", "insincere"], temperature=temperature), name="classify")
+            runs = [program.run(sample, lm=server.lm(), progress=False, seed=run) for run in (0, 1)]
+            scores = [pg.evaluate(traces, labels=["sincere", "insincere"]).accuracy for traces in runs]
+            changed = sum(a.prediction != b.prediction for a, b in zip(*runs, strict=True))
+            rows.append((name, f"{scores[0]:.3f}", f"{scores[1]:.3f}", changed))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", default=str(DATA))
@@ -104,6 +123,7 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=2)
     parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--skip-accuracy", action="store_true")
+    parser.add_argument("--skip-decoding", action="store_true")
     arguments = parser.parse_args()
     examples = pg.load_examples(arguments.data, inputs={"question_text": "text"}, label="target", id="qid")[:100]
     print(f"# local backend benchmark, {time.strftime('%Y-%m-%d')}, {platform.machine()}, {platform.python_version()}")
@@ -120,6 +140,14 @@ def main() -> None:
         print("\n| accuracy | before DemoSearch | after |\n|---|---|---|")
         for name, before, after in rows:
             print(f"| {name} | {before:.3f} | {after:.3f} |")
+    if not arguments.skip_decoding:
+        rows = decoding(files, Path(arguments.data), arguments.test_per_label)
+        print(
+            f"\n| untrained classifier, {2 * arguments.test_per_label} questions | accuracy, run 1 | run 2 | answers changed |"
+        )
+        print("|---|---|---|---|")
+        for row in rows:
+            print("| " + " | ".join(str(cell) for cell in row) + " |")
 
 
 if __name__ == "__main__":
