@@ -24,6 +24,7 @@ import attrs
 
 from promptgraph import checkpoint
 from promptgraph.budget import IterationPlan, next_cost
+from promptgraph.call_settings import set_call_settings
 from promptgraph.data import Example, require_labels, stratified_sample, stratified_split
 from promptgraph.executors import executor_for
 from promptgraph.history import CompileResult, IterationRecord, TrainingError, best_iteration  # importable here too
@@ -60,6 +61,7 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
     max_failure_rate: float = 0.5,
     revert_worse: bool = True,
     batch: bool | Batching = False,
+    temperature: float | None = None,
 ) -> CompileResult:
     """Train `program`'s texts; return a new program, its history and what it cost.
 
@@ -75,6 +77,8 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
     iteration trains from the best program rather than from a worse one. With `batch`, the
     forward model's calls go through Message Batches at half price (results take minutes
     to hours); the batch ids are kept in `run_dir`, so an interrupted run resumes polling.
+    `temperature` sets every prompt module's sampling for the run and in the returned program
+    (None: each module's own; a classifier's is 0, greedy).
     """
     settings = CompileSettings(
         metric=metric,
@@ -90,6 +94,7 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
         max_failure_rate=max_failure_rate,
         revert_worse=revert_worse,
         batching=_batching(batch, run_dir=run_dir, progress=progress),
+        temperature=temperature,
     )
     run = Run.prepare(program, trainset=trainset, valset=valset, lm=lm, optimizer=optimizer, ledger=ledger,
                       settings=settings)  # fmt: skip
@@ -118,12 +123,21 @@ class CompileSettings:
     max_failure_rate: float = 0.5
     revert_worse: bool = True
     batching: Batching | None = None  # forward calls through Message Batches
+    temperature: float | None = None  # every prompt module's, for the run; None: each module's own
 
     def __attrs_post_init__(self) -> None:
         if self.iterations < 0 or self.samples_per_label < 1:
             raise ValueError("iterations must be >= 0 and samples_per_label >= 1")
         if self.resume and self.run_dir is None:
             raise ValueError("resume=True needs the run_dir of the run to resume")
+
+
+def _student(program: Program, settings: CompileSettings) -> Program:
+    """The copy that is trained (the program given is never changed), with the run's call settings."""
+    student = copy.deepcopy(program)
+    if settings.temperature is not None:
+        set_call_settings(student, temperature=settings.temperature)
+    return student
 
 
 def _batching(batch: bool | Batching, *, run_dir: str | Path | None, progress: bool | None) -> Batching | None:
@@ -198,7 +212,7 @@ class Run:
         return cls(
             settings=settings,
             data=TrainingData.split(program, trainset, valset, settings),
-            student=copy.deepcopy(program),
+            student=_student(program, settings),
             lm=lm,
             optimizer=as_optimizer(optimizer),
             optimizer_model=optimizer_lm.model if optimizer_lm is not None else lm.model,

@@ -6,9 +6,9 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
+from promptgraph.call_settings import set_call_settings
 from promptgraph.cli.arguments import UsageError
 from promptgraph.data import Example, load_examples
-from promptgraph.modules import Prompt
 from promptgraph.program import Program
 from promptgraph.references import import_file
 from promptgraph.saving import load
@@ -59,16 +59,12 @@ def effort_of(value: str | None) -> str | None:
 def with_model_settings(program: Program, arguments: argparse.Namespace) -> Program:
     """Every prompt module's effort and temperature, nested programs' included, as --effort and
     --temperature say (either not given: the modules' own)."""
-    effort, temperature = arguments.effort, arguments.temperature
-    for module in program.nodes.values():
-        if isinstance(module, Program):
-            with_model_settings(module, arguments)
-        elif isinstance(module, Prompt):
-            if effort is not None:
-                module.effort = effort_of(effort)
-            if temperature is not None:
-                module.temperature = temperature
-    return program
+    settings: dict[str, object] = {}
+    if arguments.effort is not None:
+        settings["effort"] = effort_of(arguments.effort)
+    if arguments.temperature is not None:
+        settings["temperature"] = arguments.temperature
+    return set_call_settings(program, **settings)
 
 
 def load_program(spec: str, *, trust_code: bool = False) -> Program:

@@ -119,11 +119,14 @@ class Prompt(Module):
         self.demos = Demos()
         self.max_tokens = max_tokens
         self.max_input_chars = max_input_chars
-        # Checked here, not at the first call: a typo must not wait for a paid pass.
-        Request(messages=[("user", ".")], effort=effort, thinking=thinking, temperature=temperature)
-        self.effort = effort
-        self.temperature = temperature  # None: the server's default sampling
-        self.thinking = thinking
+        self.effort, self.temperature, self.thinking = None, None, None  # None: the server's own default
+        self.set_call_settings(effort=effort, temperature=temperature, thinking=thinking)
+
+    def set_call_settings(self, **settings: object) -> None:
+        """effort, temperature and thinking of this module's calls, checked now (a typo must not wait for a paid pass)."""
+        new = {"effort": self.effort, "temperature": self.temperature, "thinking": self.thinking} | settings
+        Request(messages=[("user", ".")], **new)
+        self.effort, self.temperature, self.thinking = new["effort"], new["temperature"], new["thinking"]
 
     @property
     def format(self) -> str:
