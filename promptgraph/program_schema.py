@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from promptgraph.formats import format_from_dict
-from promptgraph.lm.base import EFFORTS
+from promptgraph.lm.base import Request
 from promptgraph.signature import Signature
 
 Check = Callable[[Any], "str | None"]
@@ -197,22 +197,17 @@ def answer_format(value: Any) -> str | None:
     return None
 
 
-def effort(value: Any) -> str | None:
-    return None if value is None or value in EFFORTS else f"must be null or one of {', '.join(EFFORTS)}, not {value!r}"
+def call_setting(name: str) -> Check:
+    """effort, temperature or thinking: null, or whatever a Request takes (lm/base.py decides, once)."""
 
-
-def temperature(value: Any) -> str | None:
-    if value is None or (isinstance(value, int | float) and not isinstance(value, bool) and value >= 0):
+    def check(value: Any) -> str | None:
+        try:
+            Request(messages=[("user", ".")], **{name: value})
+        except (TypeError, ValueError) as error:
+            return f"is not a {name} a model call takes ({error})"
         return None
-    return f"must be null or a number of at least 0, not {value!r}"
 
-
-def thinking(value: Any) -> str | None:
-    if value is None or value in ("adaptive", "disabled"):
-        return None
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 1024:
-        return None
-    return f"must be null, 'adaptive', 'disabled' or a budget of at least 1024 tokens, not {value!r}"
+    return check
 
 
 def label_format(value: Any) -> str | None:

@@ -50,9 +50,9 @@ _PROMPT = {
     "description": schema.text,
     "parser": schema.optional_reference,
     "max_input_chars": schema.whole_number,
-    "effort": schema.effort,
-    "temperature": schema.temperature,
-    "thinking": schema.thinking,
+    "effort": schema.call_setting("effort"),
+    "temperature": schema.call_setting("temperature"),
+    "thinking": schema.call_setting("thinking"),
     # today's programs: a typed signature and an answer format; older ones: names and a format text
     "signature": schema.signature,
     "answer_format": schema.answer_format,

@@ -73,6 +73,11 @@ def classifier(system: str = FORMAT) -> Program:
     return Program.of(Classify(LABELS, system=system, format=LabelTag(stated=False)), name="classify")
 
 
+def world(request: Request) -> str:
+    """The loopback server's script: the optimizer model's replies to claude-opus-5-5, the classifier's to the rest."""
+    return optimizer_reply(request) if request.model == "claude-opus-5-5" else forward_reply(request)
+
+
 def forward_lm(**options) -> ScriptedLM:
     return ScriptedLM(respond=forward_reply, model="claude-haiku-5-5", **options)
 

@@ -8,11 +8,7 @@ import promptgraph as pg
 from promptgraph import CachedLM, TextualGradientDescent
 from promptgraph.lm import AnthropicLM
 from promptgraph.testing import MessagesServer
-from tests.scenario import classifier, forward_reply, optimizer_reply, questions
-
-
-def world(request):
-    return optimizer_reply(request) if request.model == "claude-opus-5-5" else forward_reply(request)
+from tests.scenario import classifier, questions, world
 
 
 @pytest.fixture

@@ -18,14 +18,10 @@ from promptgraph.compile import TrainingError
 from promptgraph.lm import AnthropicLM
 from promptgraph.testing import MessagesServer
 from tests.child import promptgraph_command
-from tests.scenario import FORMAT, KEY_PHRASE, classifier, forward_reply, optimizer_reply, questions
+from tests.scenario import FORMAT, KEY_PHRASE, classifier, questions, world
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "sk-ant-api03-TOPSECRET-do-not-leak-0123456789"
-
-
-def world(request):
-    return optimizer_reply(request) if request.model == "claude-opus-5-5" else forward_reply(request)
 
 
 @pytest.fixture

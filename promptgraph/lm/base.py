@@ -50,6 +50,8 @@ def _optional_at_least(low: float, high: float | None = None):
     def check(instance, attribute, value):
         if value is None:
             return
+        if isinstance(value, bool) or not isinstance(value, int | float):  # e.g. "0.5" from a hand-edited file
+            raise ValueError(f"{attribute.name} must be a number, got {value!r}")
         if value < low or (high is not None and value > high):
             bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
             raise ValueError(f"{attribute.name} must be {bounds}, got {value}")

@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from promptgraph.formats import LabelTag, read_label_tag
-from promptgraph.modules.prompt import FORWARD_EFFORT, ParseError, Parser, Prompt
+from promptgraph.modules.prompt import FORWARD_EFFORT, ParseError, Parser, Prompt, saved_before_call_settings
 from promptgraph.references import reference_of
-from promptgraph.signature import Field, from_text
+from promptgraph.signature import from_text
 
 __all__ = ["CLASSIFY_MAX_TOKENS", "Classify", "read_label_tag"]
 
@@ -84,7 +84,7 @@ class Classify(Prompt):
         raw = self._label_parser(text)
         if raw is None:
             raise ParseError("no label found")
-        return {"label": from_text(Field("label", self.signature.outputs[0].type), str(raw))}
+        return {"label": from_text(self.signature.outputs[0], str(raw))}
 
     def answer_text(self, outputs: Mapping[str, Any]) -> str | None:
         return None if self._label_parser else self.answer_format.answer_text(outputs, self.signature)
@@ -126,8 +126,7 @@ class Classify(Prompt):
             config["format"] = LabelTag(**config["format"])
         else:  # saved before formats: the trained prompts carry the format, as they always did
             config["format"] = LabelTag(stated=False)
-            config.setdefault("effort", None)
-            config.setdefault("temperature", None)
+            config = saved_before_call_settings(config)
         return cls(**config)
 
     def __repr__(self) -> str:

@@ -243,7 +243,11 @@ def _migrated(config: Mapping[str, Any]) -> dict[str, Any]:
         config["outputs"] = {field.name: field for field in signature.outputs}
     if "answer_format" in config:
         config["format"] = format_from_dict(config.pop("answer_format"))
-    else:  # saved before formats and model controls: no stated format block, no effort, no temperature sent
-        config.setdefault("effort", None)
-        config.setdefault("temperature", None)
+    else:
+        config = saved_before_call_settings(config)
     return config
+
+
+def saved_before_call_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    """A config saved before formats and call settings: it sent no effort and no temperature, so neither now."""
+    return {"effort": None, "temperature": None, **config}
