@@ -2,7 +2,6 @@ import copy
 import json
 import pickle
 
-import attrs
 import pytest
 
 import promptgraph as pg
@@ -126,10 +125,21 @@ def test_feedback_survives_the_dict_a_checkpoint_keeps():
 
 
 def test_an_evaluation_saved_before_feedback_loads_with_none():
-    old = attrs.asdict(evaluate([trace("a", OK, "a"), trace("a", OK, "b")], labels=["a", "b"]))
-    del old["feedback"], old["feedback_modules"]  # as main wrote it before metrics gave feedback
-    loaded = checkpoint.evaluation_from_dict(json.loads(json.dumps(old)))
-    assert loaded.scores == (1.0, 0.0)
+    old = {  # as main wrote it before metrics gave feedback
+        "count": 2,
+        "score": 0.5,
+        "labels": ["a", "b"],
+        "per_label": {
+            "a": {"precision": 1.0, "recall": 0.5, "f1": 0.6666666666666666, "support": 2},
+            "b": {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0},
+        },
+        "confusion": {"a": {"a": 1, "b": 1, "unparsed": 0, "failed": 0}},
+        "unparsed": 0,
+        "failed": 0,
+        "scores": [1.0, 0.0],
+    }
+    loaded = checkpoint.evaluation_from_dict(old)
+    assert loaded.scores == (1.0, 0.0) and loaded.per_label["a"].recall == 0.5
     assert (loaded.feedback, loaded.feedback_modules) == (("", ""), (None, None))
 
 
