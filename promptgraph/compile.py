@@ -99,10 +99,8 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
     run = Run.prepare(program, trainset=trainset, valset=valset, lm=lm, optimizer=optimizer, ledger=ledger,
                       settings=settings)  # fmt: skip
     run.start()
-    for iteration in range(run.next_iteration, settings.iterations + 1):
-        if not run.affordable(iteration):
-            break
-        run.step(iteration)
+    while run.goes_on():
+        run.step(run.next_iteration)
     return run.finish()
 
 
@@ -194,7 +192,7 @@ class Run:
     optimizer_model: str  # what the optimizer's own calls are priced at
     ledger: Ledger
     history: list[IterationRecord] = attrs.field(factory=list)
-    stopped: str | None = None  # why the run ended early (the budget), if it did
+    stopped: str | None = None  # why the run ended early (a budget, or the optimizer stopped), if it did
 
     @classmethod
     def prepare(
@@ -240,6 +238,12 @@ class Run:
         logger.info("iteration 0: validation %.3f (the program as given)", self.history[0].val.score)
         self._finished()
 
+    def goes_on(self) -> bool:
+        """Whether another iteration runs: one is left, the optimizer has not stopped, the budget allows it."""
+        if self.stopped is not None or self.next_iteration > self.settings.iterations:
+            return False
+        return self.affordable(self.next_iteration)
+
     def affordable(self, iteration: int) -> bool:
         """False (and `stopped` says why) when the iteration would likely take the run over its budget."""
         budget = self.settings.budget_usd
@@ -263,24 +267,31 @@ class Run:
         )
         traces = self._run(minibatch, "forward")
         train = evaluate(traces, metric=self.settings.metric, labels=self.data.labels)
+        result = StepResult()  # with no mistake to learn from, nothing is spent on critique or rewrite
         if train.score < 1.0:
             context = self._context(iteration=iteration, seed=step_seed)
             result = self.optimizer.step(self.student, traces=traces, evaluation=train, context=context)
-            val = self._validate()
-        else:  # no mistake to learn from: spend nothing on critique, rewrite or re-validation
-            unchanged_since = self.history[-1] if self.history[-1].kept else self.history[best_iteration(self.history)]
-            result, val = StepResult(), unchanged_since.val
+        val, validated_in = self._validation()
         best_so_far = self.history[best_iteration(self.history)]
         kept = not (self.settings.revert_worse and val.score < best_so_far.val.score)
-        record = self._record(iteration=iteration, val=val, train=train, step=result, samples=tuple(traces), kept=kept)
+        record = self._record(
+            iteration=iteration, val=val, train=train, step=result, samples=tuple(traces), kept=kept,
+            validated_in=validated_in,
+        )  # fmt: skip
         self.history.append(record)
+        reused = (
+            "" if validated_in is None else f" (same texts and demos as iteration {validated_in}: not validated again)"
+        )
         logger.info(
-            "iteration %d: validation %.3f (training %.3f, best before %.3f): %s",
-            iteration, val.score, train.score, best_so_far.val.score,
+            "iteration %d: validation %.3f%s (training %.3f, best before %.3f): %s",
+            iteration, val.score, reused, train.score, best_so_far.val.score,
             "kept" if kept else f"undone, training goes on from iteration {best_so_far.iteration}",
         )  # fmt: skip
         if not kept:
             self._undo(record, best_so_far)
+        if result.stopped is not None:
+            self.stopped = result.stopped
+            logger.info("the optimizer stopped after iteration %d: %s", iteration, result.stopped)
         self._finished()
 
     def finish(self) -> CompileResult:
@@ -327,6 +338,15 @@ class Run:
             )
         return traces
 
+    def _validation(self) -> tuple[Evaluation, int | None]:
+        """The program's validation score, and the iteration whose pass it is when an earlier one had
+        the same texts and demos (that pass is reused: nothing is sent); None when it was validated now."""
+        values, demos = self.student.values(), self.student.demo_values()
+        for record in reversed(self.history):
+            if record.values == values and record.demos == demos:
+                return record.val, record.iteration if record.validated_in is None else record.validated_in
+        return self._validate(), None
+
     def _validate(self) -> Evaluation:
         return evaluate(self._run(self.data.valset, "validate"), metric=self.settings.metric, labels=self.data.labels)
 
@@ -354,6 +374,7 @@ class Run:
         step: StepResult | None = None,
         samples: tuple[Trace, ...] = (),
         kept: bool = True,
+        validated_in: int | None = None,
     ) -> IterationRecord:
         """The iteration as it stands now: the program's texts and demos, and what was spent so far."""
         step = step if step is not None else StepResult()
@@ -373,6 +394,8 @@ class Run:
             demos=self.student.demo_values(),
             usd=self.ledger.usd,
             calls=calls,
+            validated_in=validated_in,
+            stopped=step.stopped,
         )
 
     def _plan(self) -> IterationPlan:
@@ -420,6 +443,7 @@ class Run:
         if saved.optimizer_state is not None:
             self.optimizer.restore(saved.optimizer_state)
         self.history = [IterationRecord.from_dict(record) for record in saved.history]
+        self.stopped = self.history[-1].stopped  # an optimizer that stopped is not asked again
 
 
 def _restore(program: Program, record: IterationRecord) -> None:

@@ -57,6 +57,7 @@ class StepResult:
     critiques: tuple[Critique, ...] = ()
     updates: tuple[Update, ...] = ()
     tried: tuple[Tried, ...] = ()  # every candidate a search looked at, for the history and the report
+    stopped: str | None = None  # the optimizer has nothing left to try: compile records this step and ends the run
 
 
 @attrs.frozen

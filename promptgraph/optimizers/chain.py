@@ -28,13 +28,20 @@ class Chain(Optimizer):
     def step(
         self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext
     ) -> StepResult:
-        critiques, updates, tried = [], [], []
+        critiques, updates, tried, stopped = [], [], [], []
         for optimizer in self.optimizers:
             result = optimizer.step(program, traces=traces, evaluation=evaluation, context=context)
             critiques += result.critiques
             updates += result.updates
             tried += result.tried
-        return StepResult(critiques=tuple(critiques), updates=tuple(updates), tried=tuple(tried))
+            stopped += [result.stopped] if result.stopped else []
+        every_one = len(stopped) == len(self.optimizers)  # the chain stops when the last of its optimizers has
+        return StepResult(
+            critiques=tuple(critiques),
+            updates=tuple(updates),
+            tried=tuple(tried),
+            stopped="; ".join(stopped) if every_one else None,
+        )
 
     def undone(self, values: Mapping[str, str]) -> None:
         for optimizer in self.optimizers:

@@ -19,3 +19,22 @@ def test_a_chain_needs_an_optimizer():
 
     with pytest.raises(ValueError, match="at least one"):
         pg.Chain()
+
+
+class Stops(pg.optimizers.Optimizer):
+    def __init__(self, reason):
+        self.reason = reason
+
+    def step(self, program, *, traces, evaluation, context):
+        return pg.optimizers.StepResult(stopped=self.reason)
+
+
+class Goes(pg.optimizers.Optimizer):
+    def step(self, program, *, traces, evaluation, context):
+        return pg.optimizers.StepResult()
+
+
+def test_a_chain_stops_only_when_every_optimizer_in_it_stopped():
+    assert train(pg.Chain(Stops("a"), Stops("b")), iterations=3).stopped == "a; b"
+    going = train(pg.Chain(Stops("a"), Goes()), iterations=3)
+    assert going.stopped is None and len(going.history) == 4
