@@ -236,6 +236,7 @@ class Run:
             self.ledger.journal_to(run_dir / checkpoint.JOURNAL)
         self.history.append(self._record(iteration=0, val=self._validate()))
         logger.info("iteration 0: validation %.3f (the program as given)", self.history[0].val.score)
+        self.optimizer.validated(0, self.student, self.history[0].val)
         self._finished()
 
     def goes_on(self) -> bool:
@@ -261,17 +262,14 @@ class Run:
 
     def step(self, iteration: int) -> None:
         """Sample, run, score; let the optimizer change the program; validate; keep it or undo it."""
-        step_seed = self.settings.seed * 1000 + iteration
-        minibatch = stratified_sample(
-            self.data.trainset, self.settings.samples_per_label, seed=step_seed, stratify=self.data.stratify
-        )
-        traces = self._run(minibatch, "forward")
+        context = self._context(iteration=iteration, seed=self.settings.seed * 1000 + iteration)
+        traces = self._run(self._minibatch(context), "forward")
         train = evaluate(traces, metric=self.settings.metric, labels=self.data.labels)
         result = StepResult()  # with no mistake to learn from, nothing is spent on critique or rewrite
         if train.score < 1.0:
-            context = self._context(iteration=iteration, seed=step_seed)
             result = self.optimizer.step(self.student, traces=traces, evaluation=train, context=context)
         val, validated_in = self._validation()
+        self.optimizer.validated(iteration, self.student, val)
         best_so_far = self.history[best_iteration(self.history)]
         kept = not (self.settings.revert_worse and val.score < best_so_far.val.score)
         record = self._record(
@@ -337,6 +335,16 @@ class Run:
                 f"stopped rather than learn from garbage. First error: {failed[0].final.outcome.error}{where}"
             )
         return traces
+
+    def _minibatch(self, context: StepContext) -> Sequence[Example]:
+        """The optimizer's examples for this step if it chose some, else a stratified sample of the trainset."""
+        chosen = self.optimizer.begin_step(self.student, context)
+        if chosen is not None:
+            return chosen
+        settings = self.settings
+        return stratified_sample(
+            self.data.trainset, settings.samples_per_label, seed=context.seed, stratify=self.data.stratify
+        )
 
     def _validation(self) -> tuple[Evaluation, int | None]:
         """The program's validation score, and the iteration whose pass it is when an earlier one had

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from promptgraph.data import Example
 from promptgraph.metrics import Evaluation
 from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, as_optimizer
 from promptgraph.phases import PhaseEstimate, Shape
@@ -42,6 +43,15 @@ class Chain(Optimizer):
             tried=tuple(tried),
             stopped="; ".join(stopped) if every_one else None,
         )
+
+    def begin_step(self, program: Program, context: StepContext) -> Sequence[Example] | None:
+        """Each optimizer in turn; the first that names the step's examples chooses them."""
+        chosen = [optimizer.begin_step(program, context) for optimizer in self.optimizers]
+        return next((examples for examples in chosen if examples is not None), None)
+
+    def validated(self, iteration: int, program: Program, evaluation: Evaluation) -> None:
+        for optimizer in self.optimizers:
+            optimizer.validated(iteration, program, evaluation)
 
     def undone(self, values: Mapping[str, str]) -> None:
         for optimizer in self.optimizers:
