@@ -23,7 +23,7 @@ from pathlib import Path
 import attrs
 
 from promptgraph import checkpoint
-from promptgraph.budget import IterationPlan, next_cost
+from promptgraph.budget import IterationPlan, Rollouts, check_metric_calls, next_cost
 from promptgraph.call_settings import set_call_settings
 from promptgraph.data import Example, require_labels, stratified_sample, stratified_split
 from promptgraph.executors import executor_for
@@ -48,7 +48,7 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
     optimizer: Optimizer,
     metric: Metric = exact_match,
     valset: Sequence[Example] | None = None,
-    iterations: int = 5,
+    iterations: int | None = 5,
     samples_per_label: int = 100,
     val_per_label: int = 50,
     seed: int = 0,
@@ -58,6 +58,7 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
     run_dir: str | Path | None = None,
     resume: bool = False,
     budget_usd: float | None = None,
+    max_metric_calls: int | str | None = None,
     max_failure_rate: float = 0.5,
     revert_worse: bool = True,
     batch: bool | Batching = False,
@@ -79,6 +80,14 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
     to hours); the batch ids are kept in `run_dir`, so an interrupted run resumes polling.
     `temperature` sets every prompt module's sampling for the run and in the returned program
     (None: each module's own; a classifier's is 0, greedy).
+
+    `max_metric_calls` caps the requests this run sends to `lm` (rollouts: the minibatches, the
+    validation passes and the optimizer's scoring; cache hits count too, so the run's path does not
+    depend on the cache). Before each iteration compile bounds what it could send (minibatch +
+    the optimizer's estimated forward calls + one validation pass, each times the modules one
+    example runs through) and stops rather than pass the cap. "light", "medium" and "heavy" mean
+    8, 20 and 50 validation passes (valset size x modules); the log says how many calls that is.
+    `iterations=None` runs until the cap ends the run. Not with `batch` (those calls are not counted).
     """
     settings = CompileSettings(
         metric=metric,
@@ -91,6 +100,7 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
         run_dir=run_dir,
         resume=resume,
         budget_usd=budget_usd,
+        max_metric_calls=max_metric_calls,
         max_failure_rate=max_failure_rate,
         revert_worse=revert_worse,
         batching=_batching(batch, run_dir=run_dir, progress=progress),
@@ -109,7 +119,7 @@ class CompileSettings:
     """How compile trains: everything it was given but the program, the data, the models and the optimizer."""
 
     metric: Metric = exact_match
-    iterations: int = 5
+    iterations: int | None = 5  # None: until max_metric_calls ends the run
     samples_per_label: int = 100
     val_per_label: int = 50
     seed: int = 0
@@ -118,16 +128,25 @@ class CompileSettings:
     run_dir: Path | None = attrs.field(default=None, converter=attrs.converters.optional(Path))
     resume: bool = False
     budget_usd: float | None = None
+    max_metric_calls: int | str | None = None  # forward calls; "light", "medium", "heavy": 8, 20, 50 validation passes
     max_failure_rate: float = 0.5
     revert_worse: bool = True
     batching: Batching | None = None  # forward calls through Message Batches
     temperature: float | None = None  # every prompt module's, for the run; None: each module's own
 
     def __attrs_post_init__(self) -> None:
-        if self.iterations < 0 or self.samples_per_label < 1:
+        if (self.iterations is not None and self.iterations < 0) or self.samples_per_label < 1:
             raise ValueError("iterations must be >= 0 and samples_per_label >= 1")
         if self.resume and self.run_dir is None:
             raise ValueError("resume=True needs the run_dir of the run to resume")
+        check_metric_calls(self.max_metric_calls)
+        if self.iterations is None and self.max_metric_calls is None:
+            raise ValueError("iterations=None runs until the budget ends: give max_metric_calls too")
+        if self.max_metric_calls is not None and self.batching is not None:
+            raise ValueError(
+                "max_metric_calls counts forward calls as they are sent, and calls sent through Message Batches "
+                "are not counted: run without batch, or without max_metric_calls"
+            )
 
 
 def _student(program: Program, settings: CompileSettings) -> Program:
@@ -193,6 +212,11 @@ class Run:
     ledger: Ledger
     history: list[IterationRecord] = attrs.field(factory=list)
     stopped: str | None = None  # why the run ended early (a budget, or the optimizer stopped), if it did
+    rollouts: Rollouts = attrs.field(init=False)  # the forward calls sent, through a counting `lm`
+
+    def __attrs_post_init__(self) -> None:
+        counted = self.settings.batching is None  # batched calls do not pass through the counter
+        self.rollouts = Rollouts.plan(self._plan(), self.lm, self.settings.max_metric_calls, counted=counted)
 
     @classmethod
     def prepare(
@@ -227,6 +251,7 @@ class Run:
 
     def start(self) -> None:
         """Resume from the run directory, or validate the program as given (iteration 0)."""
+        self._check_rollouts()
         if self.settings.resume:
             self._resume()
             return
@@ -239,9 +264,28 @@ class Run:
         self.optimizer.validated(0, self.student, self.history[0].val)
         self._finished()
 
+    def _check_rollouts(self) -> None:
+        """A forward-call budget that cannot pay for iteration 0's validation is refused before any call."""
+        limit, validation = self.rollouts.limit, self.rollouts.validation
+        if limit is None:
+            return
+        if limit < validation:
+            raise ValueError(
+                f"max_metric_calls={self.settings.max_metric_calls} ({limit} forward calls) cannot pay for one "
+                f"validation pass ({validation} calls): raise it, or validate on fewer examples"
+            )
+        passes = limit / validation
+        logger.info(
+            "max_metric_calls %s: %d forward calls (%.1f validation passes)",
+            self.settings.max_metric_calls,
+            limit,
+            passes,
+        )
+
     def goes_on(self) -> bool:
         """Whether another iteration runs: one is left, the optimizer has not stopped, the budget allows it."""
-        if self.stopped is not None or self.next_iteration > self.settings.iterations:
+        last = self.settings.iterations
+        if self.stopped is not None or (last is not None and self.next_iteration > last):
             return False
         return self.affordable(self.next_iteration)
 
@@ -263,7 +307,12 @@ class Run:
     def step(self, iteration: int) -> None:
         """Sample, run, score; let the optimizer change the program; validate; keep it or undo it."""
         context = self._context(iteration=iteration, seed=self.settings.seed * 1000 + iteration)
-        traces = self._run(self._minibatch(context), "forward")
+        minibatch = self._minibatch(context)
+        self.stopped = self.rollouts.refusal(iteration, len(minibatch))
+        if self.stopped is not None:
+            logger.info("stopping before iteration %d for the %s", iteration, self.stopped)
+            return
+        traces = self._run(minibatch, "forward")
         train = evaluate(traces, metric=self.settings.metric, labels=self.data.labels)
         result = StepResult()  # with no mistake to learn from, nothing is spent on critique or rewrite
         if train.score < 1.0:
@@ -321,7 +370,7 @@ class Run:
 
     def _run(self, examples: Sequence[Example], tag: str) -> list[Trace]:
         traces = self.student.run(
-            examples, lm=self.lm, ledger=self.ledger, tag=tag, progress=self.settings.progress,
+            examples, lm=self.rollouts.forward_lm, ledger=self.ledger, tag=tag, progress=self.settings.progress,
             executor=executor_for(self.settings.batching),
         )  # fmt: skip
         failed = [trace for trace in traces if trace.status == FAILED]
@@ -360,7 +409,7 @@ class Run:
 
     def _context(self, *, iteration: int, seed: int) -> StepContext:
         return StepContext(
-            lm=self.lm,
+            lm=self.rollouts.forward_lm,
             ledger=self.ledger,
             metric=self.settings.metric,
             labels=self.data.labels,
@@ -404,6 +453,7 @@ class Run:
             calls=calls,
             validated_in=validated_in,
             stopped=step.stopped,
+            rollouts=self.rollouts.spent,
         )
 
     def _plan(self) -> IterationPlan:
@@ -452,6 +502,7 @@ class Run:
             self.optimizer.restore(saved.optimizer_state)
         self.history = [IterationRecord.from_dict(record) for record in saved.history]
         self.stopped = self.history[-1].stopped  # an optimizer that stopped is not asked again
+        self.rollouts.restore(self.history[-1].rollouts or 0)
 
 
 def _restore(program: Program, record: IterationRecord) -> None:

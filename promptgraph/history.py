@@ -33,9 +33,8 @@ class IterationRecord:
     kept: bool = True  # False: it lost to the best so far on validation, so training went on from the best
     tried: tuple[Tried, ...] = ()  # the candidates a search optimizer scored in this iteration
     stopped: str | None = None  # the optimizer said it has nothing left to try: the run ended here
-    validated_in: int | None = (
-        None  # the iteration whose validation pass `val` is (same texts and demos); None: its own
-    )
+    validated_in: int | None = None  # whose validation pass `val` is (same texts and demos); None: its own
+    rollouts: int | None = None  # forward calls sent so far in the run, cache hits included; None: not counted
 
     def to_dict(self) -> dict:
         """JSON-ready, without the traces."""
@@ -53,6 +52,7 @@ class IterationRecord:
             "tried": [attrs.asdict(tried) for tried in self.tried],
             "validated_in": self.validated_in,
             "stopped": self.stopped,
+            "rollouts": self.rollouts,
         }
 
     @classmethod
@@ -72,6 +72,7 @@ class IterationRecord:
             tried=tuple(checkpoint.tried_from_dict(item) for item in data.get("tried", ())),
             validated_in=data.get("validated_in"),
             stopped=data.get("stopped"),
+            rollouts=data.get("rollouts"),
         )
 
     def __repr__(self) -> str:
