@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from promptgraph.data import Example
+from promptgraph.data import Example, stratified_sample
 from promptgraph.estimate import PhaseEstimate, estimate_compile, shape_of
 from promptgraph.history import IterationRecord
 from promptgraph.lm import LM, Request, Response, Usage
@@ -155,6 +155,14 @@ class Rollouts:
         if self.limit is None or self.lm.count + bound <= self.limit:
             return None
         return f"max_metric_calls: spent {self.lm.count} of {self.limit}; iteration {iteration} could take up to {bound} more"
+
+
+def iterations_within(plan: IterationPlan, budget: int) -> int:
+    """The iterations a budget of forward calls surely pays for (after iteration 0's validation), for a dry run."""
+    per_example = modules_in(plan.program)
+    validation = plan.valset_size * per_example
+    minibatch = len(stratified_sample(plan.trainset, plan.samples_per_label, seed=0)) * per_example
+    return max(budget - validation, 0) // (minibatch + optimizer_forward_calls(plan, per_example) + validation)
 
 
 def optimizer_forward_calls(plan: IterationPlan, per_example: int) -> int:

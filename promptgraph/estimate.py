@@ -95,22 +95,23 @@ def shape_of(
 
 
 def _capped(phases: list[PhaseEstimate], budget: int) -> list[PhaseEstimate]:
-    """The forward phases cut, in order, to the calls a budget of `budget` forward calls leaves them."""
-    capped = []
-    for phase in phases:
-        if phase.forward:
-            calls = min(phase.calls, budget)
-            budget -= calls
-            share = calls / phase.calls if phase.calls else 0.0
-            phase = attrs.evolve(
-                phase,
-                phase=phase.phase if calls == phase.calls else f"{phase.phase} (capped by max_metric_calls)",
-                calls=calls,
-                input_tokens=round(phase.input_tokens * share),
-                max_output_tokens=round(phase.max_output_tokens * share),
-            )
-        capped.append(phase)
-    return capped
+    """The forward phases scaled down together until their calls fit a budget of `budget` forward calls."""
+    total = sum(phase.calls for phase in phases if phase.forward)
+    if total <= budget:
+        return phases
+    share = budget / total
+    return [
+        attrs.evolve(
+            phase,
+            phase=f"{phase.phase} (capped by max_metric_calls)",
+            calls=int(phase.calls * share),
+            input_tokens=int(phase.input_tokens * share),
+            max_output_tokens=int(phase.max_output_tokens * share),
+        )
+        if phase.forward
+        else phase
+        for phase in phases
+    ]
 
 
 def _prompt_tokens(module: Prompt, sample: Sequence[Example]) -> int:
