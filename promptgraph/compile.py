@@ -9,8 +9,10 @@ not simply the last one. The input program is never changed.
 With a `run_dir`, every finished iteration is checkpointed there and `resume=True`
 carries on from the last one; with the response cache in place, a resumed run re-sends
 nothing already answered and ends where an uninterrupted run would. A `budget_usd`
-stops the run before an iteration that would exceed it, and `max_failure_rate` stops it
-when too many calls of a forward pass fail, rather than training on garbage.
+stops the run before an iteration that would exceed it, `max_metric_calls` before one that
+could send more forward calls than it allows, and `max_failure_rate` stops it when too many
+calls of a forward pass fail, rather than training on garbage. Texts and demos validated
+once are not validated again, and an optimizer that has nothing left to try ends the run.
 """
 
 from __future__ import annotations
@@ -243,7 +245,8 @@ class Run:
 
     def __repr__(self) -> str:
         done = self.history[-1].iteration if self.history else None
-        return f"Run(iteration={done} of {self.settings.iterations}, {cost_text(self.ledger.accounts())})"
+        last = self.settings.iterations if self.settings.iterations is not None else "the budget"
+        return f"Run(iteration={done} of {last}, {cost_text(self.ledger.accounts())})"
 
     @property
     def next_iteration(self) -> int:

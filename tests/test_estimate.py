@@ -126,7 +126,7 @@ def test_with_max_metric_calls_the_forward_calls_are_capped_at_it():
     uncapped = estimate(classifier(), DemoSearch())
     capped = estimate(classifier(), DemoSearch(), max_metric_calls=50)
     assert sum(p.calls for p in uncapped.values() if p.forward) > 50
-    assert sum(p.calls for p in capped.values() if p.forward) == 50
+    assert 50 - len(capped) <= sum(p.calls for p in capped.values() if p.forward) <= 50  # scaled together, rounded down
     assert any("capped by max_metric_calls" in name for name in capped)
     strong = [p for p in capped.values() if not p.forward]
     assert strong == [p for p in uncapped.values() if not p.forward]
