@@ -66,7 +66,7 @@ def next_cost(history: Sequence[IterationRecord], plan: IterationPlan | None = N
     for phase in phases:
         if phase.phase in ("forward", "validate"):
             continue
-        if phase.model == plan.forward_model:  # scoring candidates: priced like the validation pass
+        if phase.forward:  # scoring candidates: priced like the validation pass
             likely += validation * phase.calls / max(by_phase["validate"].calls / 2, 1)
         else:  # the optimizer's structured calls: half of them are repairs
             calls = phase.calls // 2
@@ -88,10 +88,14 @@ def metric_calls(max_metric_calls: int | str | None, *, validation_pass: int) ->
 
 
 def check_metric_calls(max_metric_calls: int | str | None) -> None:
-    if isinstance(max_metric_calls, str) and max_metric_calls not in METRIC_CALL_LEVELS:
-        raise ValueError(f"max_metric_calls must be a number or one of {', '.join(METRIC_CALL_LEVELS)}")
-    if isinstance(max_metric_calls, int) and max_metric_calls < 1:
-        raise ValueError("max_metric_calls must be at least 1")
+    """Refuses anything but None, a whole number of calls (1 or more) or one of the levels."""
+    whole = isinstance(max_metric_calls, int) and not isinstance(max_metric_calls, bool)
+    if max_metric_calls is None or max_metric_calls in METRIC_CALL_LEVELS or (whole and max_metric_calls >= 1):
+        return
+    raise ValueError(
+        f"max_metric_calls must be a number of calls (1 or more) or one of {', '.join(METRIC_CALL_LEVELS)}, "
+        f"not {max_metric_calls!r}"
+    )
 
 
 @attrs.define

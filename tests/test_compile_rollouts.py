@@ -97,7 +97,7 @@ def test_a_budget_below_one_validation_pass_is_refused_before_any_call():
     assert forward.requests == []
 
 
-@pytest.mark.parametrize("budget", ["lots", 0])
+@pytest.mark.parametrize("budget", ["lots", 0, 2.5, True])
 def test_a_budget_that_is_not_one_is_refused(budget):
     with pytest.raises(ValueError, match="max_metric_calls must"):
         train(max_metric_calls=budget)
