@@ -34,3 +34,12 @@ def test_a_budget_stops_it(name):
     result = train(OPTIMIZERS[name](), iterations=6, budget_usd=0.002)
     assert result.stopped and result.stopped.startswith("budget")
     assert result.ledger.usd <= 0.002 or len(result.history) == 2  # at most the one iteration the estimate allowed
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+@pytest.mark.parametrize("budget", [150, 400, 2000])
+def test_its_forward_calls_never_pass_max_metric_calls(name, budget):
+    result = train(OPTIMIZERS[name](), iterations=None, max_metric_calls=budget)
+    assert result.history[-1].rollouts <= budget
+    assert budget < 2000 or len(result.history) > 1  # the largest budget pays for a step of every one
+    assert result.stopped and result.stopped.startswith(("max_metric_calls", "opro stopped"))
