@@ -11,7 +11,7 @@ GEPA's loop, on promptgraph's parts. Every step:
    module (each module reads feedback meant for it, not one global verdict), and the
    strong model rewrites the module(s) the policy picks (round robin by default).
 3. The child is screened (it must not copy a training example's words into a prompt,
-   nor pass `max_chars`), then scored against its parent on held-out training examples
+   nor pass `max_tokens_per_text`), then scored against its parent on held-out training examples
    it was not reflected on; it is accepted only if it wins more of them than it loses.
    GEPA accepts on the very examples it reflected on, which rewards overfitting.
 4. compile validates an accepted child (a rejected one costs no validation), and
@@ -37,6 +37,7 @@ from promptgraph.backward import Critique, CritiqueLimits
 from promptgraph.data import Example
 from promptgraph.lm import LM
 from promptgraph.lm.reprs import settings
+from promptgraph.lm.tokens import count_tokens
 from promptgraph.metrics import Evaluation
 from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, Tried, Update
 from promptgraph.optimizers.pool import SELECTIONS, Candidate, Pool, merged_values, modules_changed
@@ -68,7 +69,7 @@ class ParetoSearch(Optimizer):
     policy: str = "round_robin"  # which module a reflection rewrites: "round_robin", "blame" or "all"
     merges: int = 5  # merge attempts in a run; 0: never merge
     accept_alpha: float | None = None  # None: the child must win more held-out examples than it loses
-    max_chars: int | None = None  # a rewritten text longer than this is rejected (a prompt-length budget)
+    max_tokens_per_text: int | None = None  # a rewritten text over this many tokens is rejected (a length budget)
     copy_words: int = 12  # a rewrite that copies this many consecutive words of a training input is rejected
     limits: CritiqueLimits = CritiqueLimits(mistakes_per_label=4, correct_per_label=2, max_examples=12)
     max_tokens: int = 8000
@@ -225,8 +226,9 @@ class ParetoSearch(Optimizer):
         for name, value in child.items():
             if value == parent[name]:
                 continue
-            if self.max_chars is not None and len(value) > self.max_chars:
-                return f"{name} is {len(value):,} characters, over max_chars {self.max_chars:,}"
+            limit = self.max_tokens_per_text
+            if limit is not None and count_tokens(value) > limit:
+                return f"{name} is about {count_tokens(value):,} tokens, over max_tokens_per_text {limit:,}"
             copied = copied_example(value, parent[name], trainset, self.copy_words)
             if copied is not None:
                 return f"{name} copies {self.copy_words} or more words of training example {copied} verbatim"

@@ -118,3 +118,12 @@ def test_the_pool_survives_a_resume(tmp_path):
 def test_bad_settings_are_refused_by_name(setting):
     with pytest.raises(ValueError, match=next(iter(setting))):
         pg.ParetoSearch(optimizer_lm(), **setting)
+
+
+def test_a_rewrite_over_the_length_budget_is_refused_before_it_is_scored():
+    result = train(pg.ParetoSearch(optimizer_lm(), max_tokens_per_text=20), iterations=1)
+    (tried,) = result.history[1].tried
+    assert (
+        tried.decision.startswith("rejected: classify.system is about") and "max_tokens_per_text 20" in tried.decision
+    )
+    assert result.history[1].calls.get("search", 0) == 0
