@@ -33,15 +33,26 @@ from collections.abc import Mapping, Sequence
 import attrs
 
 from promptgraph import prompts
-from promptgraph.backward import Critique, CritiqueLimits
+from promptgraph.backward import CritiqueLimits
 from promptgraph.data import Example
 from promptgraph.lm import LM
 from promptgraph.lm.reprs import settings
 from promptgraph.lm.tokens import count_tokens
 from promptgraph.metrics import Evaluation
 from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, Tried, Update
+from promptgraph.optimizers.demos import demo_candidates, draw_demos
 from promptgraph.optimizers.pool import SELECTIONS, Candidate, Pool, merged_values, modules_changed
-from promptgraph.optimizers.search import Accept, Scorer, beats, choose, commit, higher, trainable_values
+from promptgraph.optimizers.search import (
+    Accept,
+    Scorer,
+    beats,
+    choose,
+    commit,
+    demos_from_text,
+    demos_text,
+    higher,
+    trainable_values,
+)
 from promptgraph.optimizers.tgd import TextualGradientDescent
 from promptgraph.phases import PhaseEstimate, Shape
 from promptgraph.program import Program
@@ -70,6 +81,7 @@ class ParetoSearch(Optimizer):
     merges: int = 5  # merge attempts in a run; 0: never merge
     accept_alpha: float | None = None  # None: the child must win more held-out examples than it loses
     max_tokens_per_text: int | None = None  # a rewritten text over this many tokens is rejected (a length budget)
+    demos: int = 0  # with demos > 0, every other step redraws one module's demos (up to this many)
     copy_words: int = 12  # a rewrite that copies this many consecutive words of a training input is rejected
     limits: CritiqueLimits = CritiqueLimits(mistakes_per_label=4, correct_per_label=2, max_examples=12)
     max_tokens: int = 8000
@@ -80,7 +92,8 @@ class ParetoSearch(Optimizer):
     _merge_due: bool = attrs.field(default=False, init=False)  # an accepted child asks for a merge next
     _merged: set[tuple[int, int]] = attrs.field(factory=set, init=False)  # pairs already tried
     _pending: dict | None = attrs.field(default=None, init=False)  # the accepted child's origin, until validated
-    _turn: int = attrs.field(default=0, init=False)  # round robin position
+    _turn: int = attrs.field(default=0, init=False)  # steps taken: with demos, every other one draws demos
+    _rotation: int = attrs.field(default=0, init=False)  # round robin position over the modules
     _cursor: int = attrs.field(default=0, init=False)  # minibatch position in the seeded pass over the trainset
     _failures: dict[int, list[str]] = attrs.field(factory=dict, init=False)  # candidate -> training ids it got wrong
     _scorer: Scorer | None = attrs.field(default=None, init=False, repr=False)  # kept: a parent's scores are reused
@@ -109,7 +122,7 @@ class ParetoSearch(Optimizer):
     def begin_step(self, program: Program, context: StepContext) -> Sequence[Example] | None:
         """Put the parent (or a merge's first candidate) in the program; the examples to reflect on."""
         if not self.pool:  # compile has not validated anything yet: start from the program as it is
-            self.pool.add(trainable_values(program), (), origin="start")
+            self.pool.add(self._snapshot(program), (), origin="start")
         rng = random.Random(f"pareto:{context.seed}")
         self._merge = None
         if self._merge_due and len(self._merged) < self.merges:
@@ -127,7 +140,7 @@ class ParetoSearch(Optimizer):
 
     def validated(self, iteration: int, program: Program, evaluation: Evaluation) -> None:
         """A validated program joins the pool with its per-example scores (once; known texts are not added)."""
-        values = trainable_values(program)
+        values = self._snapshot(program)
         if self.pool.find(values) is not None:
             if len(self.pool) == 1 and not self.pool.candidates[0].scores:  # the start, validated at last
                 self.pool.candidates[0] = attrs.evolve(self.pool.candidates[0], scores=tuple(evaluation.scores))
@@ -143,22 +156,31 @@ class ParetoSearch(Optimizer):
             return self._try_merge(program, context)
         parent = self.pool.candidates[self._parent if self._parent is not None else self.pool.best().number]
         self._remember_failures(parent, traces, evaluation)
+        demo_slots = self._demo_slots(program)
+        self._turn += 1
+        if demo_slots and self._turn % 2 == 0:  # every other step draws one module's demos instead
+            return self._mutate_demos(program, parent, demo_slots[(self._turn // 2) % len(demo_slots)], traces,
+                                      evaluation, context)  # fmt: skip
         writer = self.writer
         critiques = writer.critique(program, traces=traces, evaluation=evaluation, context=context)
-        targets = self._targets(program, critiques)
+        targets = self._targets(program)
         for name, parameter in program.named_parameters():
             if name.split(".", 1)[0] not in targets:
                 parameter.clear_feedback()
         updates = tuple(writer.rewrite(program, evaluation=evaluation, ledger=context.ledger, seed=context.seed))
-        child = trainable_values(program)
-        problem = self._screen(parent.values, child, context.trainset)
+        return self._judge(program, parent, traces, context, critiques=critiques, updates=updates, origin="reflection")
+
+    def _judge(self, program, parent, traces, context, *, critiques=(), updates=(), origin: str) -> StepResult:
+        """Screen the child now in the program, test it against its parent on held-out examples, keep or undo it."""
+        child = self._snapshot(program)
+        problem = self._screen(parent.values, child, context.trainset, texts=set(trainable_values(program)))
         if problem is not None:
             commit(program, parent.values)
-            return StepResult(critiques=critiques, updates=_rejected(updates, problem), tried=(
-                _tried(context, parent, child, problem),))  # fmt: skip
+            tried = _tried(context, parent, child, problem, origin=origin)
+            return StepResult(critiques=critiques, updates=_rejected(updates, problem), tried=(tried,))
         dev = context.dev_sample(self.dev_per_label, exclude=[trace.example for trace in traces])
         choice = choose(
-            [(parent.values, f"parent {parent.number}"), (child, "reflection")],
+            [(parent.values, f"parent {parent.number}"), (child, origin)],
             scorer=self._scorer_for(program, context),
             dev=dev,
             accept=self._accept(),
@@ -168,13 +190,40 @@ class ParetoSearch(Optimizer):
             commit(program, parent.values)  # the budget left it unscored, or it did not win: the parent stands
             why = choice.stopped or f"not accepted: {choice.summary}"
             return StepResult(critiques=critiques, updates=_rejected(updates, why), tried=choice.tried)
-        self._pending = {
-            "parent": parent.number,
-            "changed": modules_changed(parent.values, child),
-            "origin": "reflection",
-        }
+        self._pending = {"parent": parent.number, "changed": modules_changed(parent.values, child), "origin": origin}
         self._merge_due = True
         return StepResult(critiques=critiques, updates=updates, tried=choice.tried)
+
+    def _mutate_demos(self, program, parent, name, traces, evaluation, context) -> StepResult:
+        """The module's demos redrawn: replies the program got right (or the right answers to its mistakes)
+        from this minibatch first, then the parent's demos, up to `demos`."""
+        node = name.split(".", 1)[0]
+        drawn = draw_demos(demo_candidates(program, node, traces, evaluation), self.demos,
+                           random.Random(f"pareto-demos:{context.seed}"))  # fmt: skip
+        current = demos_from_text(parent.values[name])
+        pairs = drawn + [demo for demo in current if demo not in drawn][: self.demos - len(drawn)]
+        commit(program, {name: demos_text(pairs)})
+        reason = f"{len(drawn)} demos drawn from the minibatch, {len(pairs) - len(drawn)} kept from the parent"
+        update = Update(node=node, status="changed" if pairs != current else "unchanged",
+                        changes={name: (f"{len(current)} demos", f"{len(pairs)} demos")}, reasoning=reason)  # fmt: skip
+        return self._judge(program, parent, traces, context, updates=(update,), origin="demos")
+
+    def _demo_slots(self, program: Program) -> list[str]:
+        """The trainable demos of the program's own modules, by name; none unless `demos` asks for them."""
+        if not self.demos:
+            return []
+        return [
+            f"{node}.{path}"
+            for node in program.order()
+            if not isinstance(program.nodes[node], Program)
+            for path, demos in program.nodes[node].named_demos()
+            if demos.trainable
+        ]
+
+    def _snapshot(self, program: Program) -> dict[str, str]:
+        """The program as a candidate: its trainable texts, and its demo sets when demos are trained."""
+        slots = dict(program.named_demos())
+        return trainable_values(program) | {name: demos_text(slots[name].pairs) for name in self._demo_slots(program)}
 
     # -- the parts of a step ---------------------------------------------------------------------
 
@@ -203,7 +252,7 @@ class ParetoSearch(Optimizer):
         right = {trace.example.id for trace, score in zip(traces, evaluation.scores, strict=True) if score >= 1.0}
         known[:] = [example_id for example_id in known if example_id not in right]
 
-    def _targets(self, program: Program, critiques: Sequence[Critique]) -> set[str]:
+    def _targets(self, program: Program) -> set[str]:
         """The modules this reflection rewrites."""
         with_feedback = [
             node
@@ -214,17 +263,18 @@ class ParetoSearch(Optimizer):
             return set(with_feedback)
         if self.policy == "blame":  # the module whose texts received the most critique
             return {max(with_feedback, key=lambda node: (_feedback_chars(program, node), -with_feedback.index(node)))}
-        trainable = [node for node in program.order() if node in with_feedback]
-        node = trainable[self._turn % len(trainable)]
-        self._turn += 1
+        node = with_feedback[self._rotation % len(with_feedback)]
+        self._rotation += 1
         return {node}
 
-    def _screen(self, parent: Mapping[str, str], child: Mapping[str, str], trainset: Sequence[Example]) -> str | None:
+    def _screen(
+        self, parent: Mapping[str, str], child: Mapping[str, str], trainset: Sequence[Example], *, texts: set[str]
+    ) -> str | None:
         """Why a rewrite is refused before it is scored: it changed nothing, grew too long, or copies an example."""
         if dict(child) == dict(parent):
-            return "the rewrite changed nothing"
+            return "it changed nothing"
         for name, value in child.items():
-            if value == parent[name]:
+            if value == parent[name] or name not in texts:  # demos are examples by design
                 continue
             limit = self.max_tokens_per_text
             if limit is not None and count_tokens(value) > limit:
@@ -283,6 +333,7 @@ class ParetoSearch(Optimizer):
             "merge_due": self._merge_due,
             "merged": sorted(list(pair) for pair in self._merged),
             "turn": self._turn,
+            "rotation": self._rotation,
             "cursor": self._cursor,
             "failures": {str(number): ids for number, ids in self._failures.items()},
         }
@@ -292,6 +343,7 @@ class ParetoSearch(Optimizer):
         self._merge_due = state["merge_due"]
         self._merged = {(first, second) for first, second in state["merged"]}
         self._turn = state["turn"]
+        self._rotation = state["rotation"]
         self._cursor = state["cursor"]
         self._failures = {int(number): list(ids) for number, ids in state["failures"].items()}
 

@@ -127,3 +127,22 @@ def test_a_rewrite_over_the_length_budget_is_refused_before_it_is_scored():
         tried.decision.startswith("rejected: classify.system is about") and "max_tokens_per_text 20" in tried.decision
     )
     assert result.history[1].calls.get("search", 0) == 0
+
+
+def demo_reader(request: pg.Request) -> str:
+    """Gets rhetorical questions right once a demo shows one (as the few-shot messages before the question)."""
+    text, shown = request.messages[-1].content, " ".join(m.content for m in request.messages[:-1])
+    label = "insincere" if "obvious" in text and "obvious" in shown else judge(request.system, text)
+    return f"Label: <label>{label}</label>"
+
+
+def test_with_demos_every_other_step_redraws_demos_and_a_helpful_set_joins_the_pool():
+    optimizer = pg.ParetoSearch(optimizer_lm(), demos=2, minibatch=6)
+    result = pg.compile(
+        train_program(), trainset=questions(200), lm=pg.ScriptedLM(respond=demo_reader, model="claude-haiku-5-5"),
+        optimizer=optimizer, iterations=6, val_per_label=20, samples_per_label=10, progress=False,
+    )  # fmt: skip
+    origins = [tried.origin for record in result.history[1:] for tried in record.tried if tried.candidate]
+    assert origins[1::2] == ["demos"] * len(origins[1::2]) and "reflection" in origins[::2]
+    assert any(c.origin == "demos" for c in optimizer.pool.candidates)
+    assert any("obvious" in demo.inputs["text"] for demo in result.program.demo_values()["classify.demos"])
