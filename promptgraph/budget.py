@@ -1,16 +1,24 @@
-"""What the next iteration of a run will likely cost, so a budget can stop the run before it."""
+"""What the next iteration of a run will likely cost, so a budget can stop the run before it.
+
+Two budgets: `budget_usd` (the next iteration's likely cost, from the last one's) and
+`max_metric_calls` (forward calls, counted as they are sent; the next iteration's upper bound).
+"""
 
 from __future__ import annotations
 
+import math
+import threading
 from collections.abc import Sequence
 
 import attrs
 
-from promptgraph.data import Example
-from promptgraph.estimate import PhaseEstimate, estimate_compile
+from promptgraph.data import Example, stratified_sample
+from promptgraph.estimate import PhaseEstimate, estimate_compile, shape_of
 from promptgraph.history import IterationRecord
-from promptgraph.lm import Usage
-from promptgraph.optimizers.base import Optimizer
+from promptgraph.lm import LM, Request, Response, Usage
+from promptgraph.lm.base import Wraps
+from promptgraph.optimizers.base import Optimizer, as_optimizer
+from promptgraph.optimizers.search import modules_in
 from promptgraph.program import Program
 
 
@@ -64,3 +72,110 @@ def next_cost(history: Sequence[IterationRecord], plan: IterationPlan | None = N
             calls = phase.calls // 2
             likely += Usage(input_tokens=phase.input_tokens // 2, output_tokens=1000 * calls).cost(phase.model)
     return likely
+
+
+# -- a budget of forward calls (max_metric_calls) ---------------------------------------------
+
+METRIC_CALL_LEVELS = {"light": 8, "medium": 20, "heavy": 50}  # full validation passes each allows
+
+
+def metric_calls(max_metric_calls: int | str | None, *, validation_pass: int) -> int | None:
+    """The budget in forward calls: a number as given, or "light", "medium" or "heavy" as 8, 20 or 50
+    validation passes (`validation_pass`: the valset's size times the modules one example runs through)."""
+    if max_metric_calls is None or isinstance(max_metric_calls, int):
+        return max_metric_calls
+    return METRIC_CALL_LEVELS[max_metric_calls] * validation_pass
+
+
+def check_metric_calls(max_metric_calls: int | str | None) -> None:
+    if isinstance(max_metric_calls, str) and max_metric_calls not in METRIC_CALL_LEVELS:
+        raise ValueError(f"max_metric_calls must be a number or one of {', '.join(METRIC_CALL_LEVELS)}")
+    if isinstance(max_metric_calls, int) and max_metric_calls < 1:
+        raise ValueError("max_metric_calls must be at least 1")
+
+
+@attrs.define
+class CountingLM(Wraps):
+    """The forward model, counting every request sent through it. Cache hits count too, so the count
+    (and the path of a run with a budget) is the same whether or not the answers were cached."""
+
+    inner: LM
+    count: int = 0
+    _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
+
+    def complete(self, request: Request) -> Response:
+        with self._lock:
+            self.count += 1
+        return self.inner.complete(request)
+
+
+@attrs.define
+class Rollouts:
+    """A run's forward calls so far, and the most it may send (None: no limit)."""
+
+    lm: CountingLM
+    limit: int | None
+    per_example: int  # the modules one example runs through: the calls it may take
+    validation: int  # the calls of one validation pass, at most
+    optimizer_calls: int  # the optimizer's own forward calls in one step, at most, from its estimate
+    counted: bool = True  # False with Message Batches: their requests do not pass through `lm` one by one
+
+    @classmethod
+    def plan(cls, plan: IterationPlan, lm: LM, max_metric_calls: int | str | None, *, counted: bool) -> Rollouts:
+        per_example = modules_in(plan.program)
+        validation = plan.valset_size * per_example
+        return cls(
+            lm=CountingLM(lm),
+            limit=metric_calls(max_metric_calls, validation_pass=validation),
+            per_example=per_example,
+            validation=validation,
+            optimizer_calls=optimizer_forward_calls(plan, per_example),
+            counted=counted,
+        )
+
+    @property
+    def forward_lm(self) -> LM:
+        """The LM the run sends its forward calls to: the counting one, when they can be counted."""
+        return self.lm if self.counted else self.lm.inner
+
+    @property
+    def spent(self) -> int | None:
+        return self.lm.count if self.counted else None
+
+    def restore(self, spent: int) -> None:
+        self.lm.count = spent
+
+    def bound(self, minibatch: int) -> int:
+        """The most one iteration can send: its minibatch, the optimizer's forward calls, a validation pass."""
+        return minibatch * self.per_example + self.optimizer_calls + self.validation
+
+    def refusal(self, iteration: int, minibatch: int) -> str | None:
+        """Why the iteration may not run (it could pass the limit), or None when it may."""
+        bound = self.bound(minibatch)
+        if self.limit is None or self.lm.count + bound <= self.limit:
+            return None
+        return f"max_metric_calls: spent {self.lm.count} of {self.limit}; iteration {iteration} could take up to {bound} more"
+
+
+def iterations_within(plan: IterationPlan, budget: int) -> int:
+    """The iterations a budget of forward calls surely pays for (after iteration 0's validation), for a dry run."""
+    per_example = modules_in(plan.program)
+    validation = plan.valset_size * per_example
+    minibatch = len(stratified_sample(plan.trainset, plan.samples_per_label, seed=0)) * per_example
+    return max(budget - validation, 0) // (minibatch + optimizer_forward_calls(plan, per_example) + validation)
+
+
+def optimizer_forward_calls(plan: IterationPlan, per_example: int) -> int:
+    """The forward calls the optimizer's estimate gives one step, counted per example through every module."""
+    shape = shape_of(
+        plan.program,
+        trainset=plan.trainset,
+        samples_per_label=plan.samples_per_label,
+        forward_model=plan.forward_model,
+        optimizer_model=plan.optimizer_model,
+        steps=1,
+    )
+    if shape is None:
+        return 0
+    calls = sum(phase.calls for phase in as_optimizer(plan.optimizer).estimate(shape) if phase.forward)
+    return math.ceil(calls / len(shape.modules)) * per_example  # estimates count prompt modules; nested ones too here

@@ -23,7 +23,7 @@ from pathlib import Path
 import attrs
 
 from promptgraph import checkpoint
-from promptgraph.budget import IterationPlan, next_cost
+from promptgraph.budget import IterationPlan, Rollouts, check_metric_calls, next_cost
 from promptgraph.call_settings import set_call_settings
 from promptgraph.data import Example, require_labels, stratified_sample, stratified_split
 from promptgraph.executors import executor_for
@@ -48,7 +48,7 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
     optimizer: Optimizer,
     metric: Metric = exact_match,
     valset: Sequence[Example] | None = None,
-    iterations: int = 5,
+    iterations: int | None = 5,
     samples_per_label: int = 100,
     val_per_label: int = 50,
     seed: int = 0,
@@ -58,6 +58,7 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
     run_dir: str | Path | None = None,
     resume: bool = False,
     budget_usd: float | None = None,
+    max_metric_calls: int | str | None = None,
     max_failure_rate: float = 0.5,
     revert_worse: bool = True,
     batch: bool | Batching = False,
@@ -79,6 +80,14 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
     to hours); the batch ids are kept in `run_dir`, so an interrupted run resumes polling.
     `temperature` sets every prompt module's sampling for the run and in the returned program
     (None: each module's own; a classifier's is 0, greedy).
+
+    `max_metric_calls` caps the requests this run sends to `lm` (rollouts: the minibatches, the
+    validation passes and the optimizer's scoring; cache hits count too, so the run's path does not
+    depend on the cache). Before each iteration compile bounds what it could send (minibatch +
+    the optimizer's estimated forward calls + one validation pass, each times the modules one
+    example runs through) and stops rather than pass the cap. "light", "medium" and "heavy" mean
+    8, 20 and 50 validation passes (valset size x modules); the log says how many calls that is.
+    `iterations=None` runs until the cap ends the run. Not with `batch` (those calls are not counted).
     """
     settings = CompileSettings(
         metric=metric,
@@ -91,6 +100,7 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
         run_dir=run_dir,
         resume=resume,
         budget_usd=budget_usd,
+        max_metric_calls=max_metric_calls,
         max_failure_rate=max_failure_rate,
         revert_worse=revert_worse,
         batching=_batching(batch, run_dir=run_dir, progress=progress),
@@ -99,10 +109,8 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
     run = Run.prepare(program, trainset=trainset, valset=valset, lm=lm, optimizer=optimizer, ledger=ledger,
                       settings=settings)  # fmt: skip
     run.start()
-    for iteration in range(run.next_iteration, settings.iterations + 1):
-        if not run.affordable(iteration):
-            break
-        run.step(iteration)
+    while run.goes_on():
+        run.step(run.next_iteration)
     return run.finish()
 
 
@@ -111,7 +119,7 @@ class CompileSettings:
     """How compile trains: everything it was given but the program, the data, the models and the optimizer."""
 
     metric: Metric = exact_match
-    iterations: int = 5
+    iterations: int | None = 5  # None: until max_metric_calls ends the run
     samples_per_label: int = 100
     val_per_label: int = 50
     seed: int = 0
@@ -120,16 +128,25 @@ class CompileSettings:
     run_dir: Path | None = attrs.field(default=None, converter=attrs.converters.optional(Path))
     resume: bool = False
     budget_usd: float | None = None
+    max_metric_calls: int | str | None = None  # forward calls; "light", "medium", "heavy": 8, 20, 50 validation passes
     max_failure_rate: float = 0.5
     revert_worse: bool = True
     batching: Batching | None = None  # forward calls through Message Batches
     temperature: float | None = None  # every prompt module's, for the run; None: each module's own
 
     def __attrs_post_init__(self) -> None:
-        if self.iterations < 0 or self.samples_per_label < 1:
+        if (self.iterations is not None and self.iterations < 0) or self.samples_per_label < 1:
             raise ValueError("iterations must be >= 0 and samples_per_label >= 1")
         if self.resume and self.run_dir is None:
             raise ValueError("resume=True needs the run_dir of the run to resume")
+        check_metric_calls(self.max_metric_calls)
+        if self.iterations is None and self.max_metric_calls is None:
+            raise ValueError("iterations=None runs until the budget ends: give max_metric_calls too")
+        if self.max_metric_calls is not None and self.batching is not None:
+            raise ValueError(
+                "max_metric_calls counts forward calls as they are sent, and calls sent through Message Batches "
+                "are not counted: run without batch, or without max_metric_calls"
+            )
 
 
 def _student(program: Program, settings: CompileSettings) -> Program:
@@ -194,7 +211,12 @@ class Run:
     optimizer_model: str  # what the optimizer's own calls are priced at
     ledger: Ledger
     history: list[IterationRecord] = attrs.field(factory=list)
-    stopped: str | None = None  # why the run ended early (the budget), if it did
+    stopped: str | None = None  # why the run ended early (a budget, or the optimizer stopped), if it did
+    rollouts: Rollouts = attrs.field(init=False)  # the forward calls sent, through a counting `lm`
+
+    def __attrs_post_init__(self) -> None:
+        counted = self.settings.batching is None  # batched calls do not pass through the counter
+        self.rollouts = Rollouts.plan(self._plan(), self.lm, self.settings.max_metric_calls, counted=counted)
 
     @classmethod
     def prepare(
@@ -229,6 +251,7 @@ class Run:
 
     def start(self) -> None:
         """Resume from the run directory, or validate the program as given (iteration 0)."""
+        self._check_rollouts()
         if self.settings.resume:
             self._resume()
             return
@@ -238,7 +261,33 @@ class Run:
             self.ledger.journal_to(run_dir / checkpoint.JOURNAL)
         self.history.append(self._record(iteration=0, val=self._validate()))
         logger.info("iteration 0: validation %.3f (the program as given)", self.history[0].val.score)
+        self.optimizer.validated(0, self.student, self.history[0].val)
         self._finished()
+
+    def _check_rollouts(self) -> None:
+        """A forward-call budget that cannot pay for iteration 0's validation is refused before any call."""
+        limit, validation = self.rollouts.limit, self.rollouts.validation
+        if limit is None:
+            return
+        if limit < validation:
+            raise ValueError(
+                f"max_metric_calls={self.settings.max_metric_calls} ({limit} forward calls) cannot pay for one "
+                f"validation pass ({validation} calls): raise it, or validate on fewer examples"
+            )
+        passes = limit / validation
+        logger.info(
+            "max_metric_calls %s: %d forward calls (%.1f validation passes)",
+            self.settings.max_metric_calls,
+            limit,
+            passes,
+        )
+
+    def goes_on(self) -> bool:
+        """Whether another iteration runs: one is left, the optimizer has not stopped, the budget allows it."""
+        last = self.settings.iterations
+        if self.stopped is not None or (last is not None and self.next_iteration > last):
+            return False
+        return self.affordable(self.next_iteration)
 
     def affordable(self, iteration: int) -> bool:
         """False (and `stopped` says why) when the iteration would likely take the run over its budget."""
@@ -257,30 +306,39 @@ class Run:
 
     def step(self, iteration: int) -> None:
         """Sample, run, score; let the optimizer change the program; validate; keep it or undo it."""
-        step_seed = self.settings.seed * 1000 + iteration
-        minibatch = stratified_sample(
-            self.data.trainset, self.settings.samples_per_label, seed=step_seed, stratify=self.data.stratify
-        )
+        context = self._context(iteration=iteration, seed=self.settings.seed * 1000 + iteration)
+        minibatch = self._minibatch(context)
+        self.stopped = self.rollouts.refusal(iteration, len(minibatch))
+        if self.stopped is not None:
+            logger.info("stopping before iteration %d for the %s", iteration, self.stopped)
+            return
         traces = self._run(minibatch, "forward")
         train = evaluate(traces, metric=self.settings.metric, labels=self.data.labels)
+        result = StepResult()  # with no mistake to learn from, nothing is spent on critique or rewrite
         if train.score < 1.0:
-            context = self._context(iteration=iteration, seed=step_seed)
             result = self.optimizer.step(self.student, traces=traces, evaluation=train, context=context)
-            val = self._validate()
-        else:  # no mistake to learn from: spend nothing on critique, rewrite or re-validation
-            unchanged_since = self.history[-1] if self.history[-1].kept else self.history[best_iteration(self.history)]
-            result, val = StepResult(), unchanged_since.val
+        val, validated_in = self._validation()
+        self.optimizer.validated(iteration, self.student, val)
         best_so_far = self.history[best_iteration(self.history)]
         kept = not (self.settings.revert_worse and val.score < best_so_far.val.score)
-        record = self._record(iteration=iteration, val=val, train=train, step=result, samples=tuple(traces), kept=kept)
+        record = self._record(
+            iteration=iteration, val=val, train=train, step=result, samples=tuple(traces), kept=kept,
+            validated_in=validated_in,
+        )  # fmt: skip
         self.history.append(record)
+        reused = (
+            "" if validated_in is None else f" (same texts and demos as iteration {validated_in}: not validated again)"
+        )
         logger.info(
-            "iteration %d: validation %.3f (training %.3f, best before %.3f): %s",
-            iteration, val.score, train.score, best_so_far.val.score,
+            "iteration %d: validation %.3f%s (training %.3f, best before %.3f): %s",
+            iteration, val.score, reused, train.score, best_so_far.val.score,
             "kept" if kept else f"undone, training goes on from iteration {best_so_far.iteration}",
         )  # fmt: skip
         if not kept:
             self._undo(record, best_so_far)
+        if result.stopped is not None:
+            self.stopped = result.stopped
+            logger.info("the optimizer stopped after iteration %d: %s", iteration, result.stopped)
         self._finished()
 
     def finish(self) -> CompileResult:
@@ -312,7 +370,7 @@ class Run:
 
     def _run(self, examples: Sequence[Example], tag: str) -> list[Trace]:
         traces = self.student.run(
-            examples, lm=self.lm, ledger=self.ledger, tag=tag, progress=self.settings.progress,
+            examples, lm=self.rollouts.forward_lm, ledger=self.ledger, tag=tag, progress=self.settings.progress,
             executor=executor_for(self.settings.batching),
         )  # fmt: skip
         failed = [trace for trace in traces if trace.status == FAILED]
@@ -327,12 +385,31 @@ class Run:
             )
         return traces
 
+    def _minibatch(self, context: StepContext) -> Sequence[Example]:
+        """The optimizer's examples for this step if it chose some, else a stratified sample of the trainset."""
+        chosen = self.optimizer.begin_step(self.student, context)
+        if chosen is not None:
+            return chosen
+        settings = self.settings
+        return stratified_sample(
+            self.data.trainset, settings.samples_per_label, seed=context.seed, stratify=self.data.stratify
+        )
+
+    def _validation(self) -> tuple[Evaluation, int | None]:
+        """The program's validation score, and the iteration whose pass it is when an earlier one had
+        the same texts and demos (that pass is reused: nothing is sent); None when it was validated now."""
+        values, demos = self.student.values(), self.student.demo_values()
+        for record in reversed(self.history):
+            if record.values == values and record.demos == demos:
+                return record.val, record.iteration if record.validated_in is None else record.validated_in
+        return self._validate(), None
+
     def _validate(self) -> Evaluation:
         return evaluate(self._run(self.data.valset, "validate"), metric=self.settings.metric, labels=self.data.labels)
 
     def _context(self, *, iteration: int, seed: int) -> StepContext:
         return StepContext(
-            lm=self.lm,
+            lm=self.rollouts.forward_lm,
             ledger=self.ledger,
             metric=self.settings.metric,
             labels=self.data.labels,
@@ -354,6 +431,7 @@ class Run:
         step: StepResult | None = None,
         samples: tuple[Trace, ...] = (),
         kept: bool = True,
+        validated_in: int | None = None,
     ) -> IterationRecord:
         """The iteration as it stands now: the program's texts and demos, and what was spent so far."""
         step = step if step is not None else StepResult()
@@ -373,6 +451,9 @@ class Run:
             demos=self.student.demo_values(),
             usd=self.ledger.usd,
             calls=calls,
+            validated_in=validated_in,
+            stopped=step.stopped,
+            rollouts=self.rollouts.spent,
         )
 
     def _plan(self) -> IterationPlan:
@@ -420,6 +501,8 @@ class Run:
         if saved.optimizer_state is not None:
             self.optimizer.restore(saved.optimizer_state)
         self.history = [IterationRecord.from_dict(record) for record in saved.history]
+        self.stopped = self.history[-1].stopped  # an optimizer that stopped is not asked again
+        self.rollouts.restore(self.history[-1].rollouts or 0)
 
 
 def _restore(program: Program, record: IterationRecord) -> None:

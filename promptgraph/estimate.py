@@ -42,34 +42,76 @@ def estimate_compile(
     forward_model: str,
     optimizer_model: str,
     batch: bool = False,
+    max_metric_calls: int | None = None,
 ) -> list[PhaseEstimate]:
-    modules = [module for module in program.nodes.values() if isinstance(module, Prompt)]
-    if not modules:
-        return []
-    sample = stratified_sample(trainset, 10, seed=0)
-    per_example_in = sum(_prompt_tokens(module, sample) for module in modules)
-    per_example_out = sum(module.max_tokens for module in modules)
-    minibatch = len(stratified_sample(trainset, samples_per_label, seed=0))
-    labels = len({example.label for example in trainset})
-    shape = Shape(
-        modules=modules,
+    """Every phase's calls, tokens and USD; with `max_metric_calls`, the forward calls are capped at it."""
+    shape = shape_of(
+        program,
         trainset=trainset,
-        labels=labels,
-        minibatch=minibatch,
-        per_example_in=per_example_in,
-        per_example_out=per_example_out,
+        samples_per_label=samples_per_label,
         forward_model=forward_model,
         optimizer_model=optimizer_model,
         steps=iterations,
     )
+    if shape is None:
+        return []
     phases = [
-        shape.forward("forward", iterations * minibatch),
+        shape.forward("forward", iterations * shape.minibatch),
         shape.forward("validate", (iterations + 1) * valset_size),
     ]
     phases += as_optimizer(optimizer).estimate(shape)  # each optimizer prices its own calls
+    if max_metric_calls is not None:
+        phases = _capped(phases, max_metric_calls)
     if batch:  # `compile --batch` sends every call, the optimizer's too, through Message Batches
         phases = [attrs.evolve(phase, phase=f"{phase.phase} (batched)", batched=True) for phase in phases]
     return phases
+
+
+def shape_of(
+    program: Program,
+    *,
+    trainset: Sequence[Example],
+    samples_per_label: int,
+    forward_model: str,
+    optimizer_model: str,
+    steps: int,
+) -> Shape | None:
+    """The program and the data measured once for the estimates; None when no module calls a model."""
+    modules = [module for module in program.nodes.values() if isinstance(module, Prompt)]
+    if not modules:
+        return None
+    sample = stratified_sample(trainset, 10, seed=0)
+    return Shape(
+        modules=modules,
+        trainset=trainset,
+        labels=len({example.label for example in trainset}),
+        minibatch=len(stratified_sample(trainset, samples_per_label, seed=0)),
+        per_example_in=sum(_prompt_tokens(module, sample) for module in modules),
+        per_example_out=sum(module.max_tokens for module in modules),
+        forward_model=forward_model,
+        optimizer_model=optimizer_model,
+        steps=steps,
+    )
+
+
+def _capped(phases: list[PhaseEstimate], budget: int) -> list[PhaseEstimate]:
+    """The forward phases scaled down together until their calls fit a budget of `budget` forward calls."""
+    total = sum(phase.calls for phase in phases if phase.forward)
+    if total <= budget:
+        return phases
+    share = budget / total
+    return [
+        attrs.evolve(
+            phase,
+            phase=f"{phase.phase} (capped by max_metric_calls)",
+            calls=int(phase.calls * share),
+            input_tokens=int(phase.input_tokens * share),
+            max_output_tokens=int(phase.max_output_tokens * share),
+        )
+        if phase.forward
+        else phase
+        for phase in phases
+    ]
 
 
 def _prompt_tokens(module: Prompt, sample: Sequence[Example]) -> int:

@@ -32,6 +32,9 @@ class IterationRecord:
     demos: dict[str, list[Demo]] = attrs.field(factory=dict)  # the few-shot demos that were validated
     kept: bool = True  # False: it lost to the best so far on validation, so training went on from the best
     tried: tuple[Tried, ...] = ()  # the candidates a search optimizer scored in this iteration
+    stopped: str | None = None  # the optimizer said it has nothing left to try: the run ended here
+    validated_in: int | None = None  # whose validation pass `val` is (same texts and demos); None: its own
+    rollouts: int | None = None  # forward calls sent so far in the run, cache hits included; None: not counted
 
     def to_dict(self) -> dict:
         """JSON-ready, without the traces."""
@@ -47,6 +50,9 @@ class IterationRecord:
             "calls": self.calls,
             "kept": self.kept,
             "tried": [attrs.asdict(tried) for tried in self.tried],
+            "validated_in": self.validated_in,
+            "stopped": self.stopped,
+            "rollouts": self.rollouts,
         }
 
     @classmethod
@@ -64,6 +70,9 @@ class IterationRecord:
             calls=data["calls"],
             kept=data.get("kept", True),
             tried=tuple(checkpoint.tried_from_dict(item) for item in data.get("tried", ())),
+            validated_in=data.get("validated_in"),
+            stopped=data.get("stopped"),
+            rollouts=data.get("rollouts"),
         )
 
     def __repr__(self) -> str:
@@ -83,7 +92,7 @@ class CompileResult:
     history: tuple[IterationRecord, ...]
     ledger: Ledger
     best_iteration: int
-    stopped: str | None = None  # why the run ended early (the budget), if it did
+    stopped: str | None = None  # why the run ended early (a budget, or the optimizer stopped), if it did
 
     @property
     def best(self) -> IterationRecord:

@@ -30,6 +30,7 @@ class PhaseEstimate:
     input_tokens: int
     max_output_tokens: int
     batched: bool = False  # sent through Message Batches, at half price
+    forward: bool = False  # calls of the forward model (Shape.forward): a forward-call budget counts them
 
     @property
     def max_usd(self) -> float:
@@ -64,6 +65,7 @@ class Shape:
             calls=calls,
             input_tokens=tokens_in,
             max_output_tokens=calls * self.per_example_out,
+            forward=True,
         )
 
     def strong(self, phase: str, calls: int, tokens_in: int, tokens_out: int) -> PhaseEstimate:

@@ -1,7 +1,8 @@
 import pytest
 
 import promptgraph as pg
-from promptgraph.budget import IterationPlan, next_cost
+from promptgraph.budget import CountingLM, IterationPlan, metric_calls, next_cost
+from promptgraph.lm import Message, Request
 from promptgraph.optimizers.base import Optimizer, StepResult
 from tests.search_world import classifier, questions
 
@@ -39,3 +40,17 @@ def test_before_the_first_iteration_the_cost_needs_a_plan():
 
 def test_the_first_estimate_adds_the_optimizers_own_calls():
     assert first_cost(Priced(calls=10)) > first_cost(Priced(calls=0)) > 0
+
+
+def test_light_medium_and_heavy_are_8_20_and_50_validation_passes():
+    assert [metric_calls(level, validation_pass=30) for level in ("light", "medium", "heavy")] == [240, 600, 1500]
+    assert metric_calls(77, validation_pass=30) == 77 and metric_calls(None, validation_pass=30) is None
+
+
+def test_the_counting_lm_counts_every_request_it_passes_on():
+    inner = pg.ScriptedLM(respond=lambda request: "ok")
+    counting = CountingLM(inner)
+    for _ in range(3):
+        counting.complete(Request(messages=[Message("user", "hi")]))
+    assert counting.count == 3 == len(inner.requests)
+    assert counting.model == inner.model

@@ -120,3 +120,18 @@ def test_propose_instructions_prices_its_then_optimizer_for_the_steps_after_its_
 def test_every_optimizer_is_priced_through_its_estimate_method(optimizer, monkeypatch):
     monkeypatch.setattr(type(optimizer), "estimate", lambda self, shape: [shape.strong("marked", 1, 1, 1)])
     assert "marked" in estimate(classifier(), optimizer)
+
+
+def test_with_max_metric_calls_the_forward_calls_are_capped_at_it():
+    uncapped = estimate(classifier(), DemoSearch())
+    capped = estimate(classifier(), DemoSearch(), max_metric_calls=50)
+    assert sum(p.calls for p in uncapped.values() if p.forward) > 50
+    assert sum(p.calls for p in capped.values() if p.forward) == 50
+    assert any("capped by max_metric_calls" in name for name in capped)
+    strong = [p for p in capped.values() if not p.forward]
+    assert strong == [p for p in uncapped.values() if not p.forward]
+
+
+def test_forward_phases_are_marked_so_a_call_budget_can_count_them():
+    phases = estimate(classifier(), TextualGradientDescent(lm=None, gate=pg.Gate()))
+    assert {name for name, p in phases.items() if p.forward} == {"forward", "validate", "gate"}

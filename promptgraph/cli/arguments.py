@@ -14,6 +14,7 @@ import urllib.parse
 from pathlib import Path
 from typing import NoReturn
 
+from promptgraph.budget import METRIC_CALL_LEVELS
 from promptgraph.errors import PromptgraphError
 
 
@@ -40,6 +41,18 @@ def non_negative_int(text: str) -> int:
     if number < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
     return number
+
+
+def call_budget(text: str) -> int | str:
+    """A number of forward calls, or "light", "medium" or "heavy" (compile's max_metric_calls)."""
+    if text in METRIC_CALL_LEVELS:
+        return text
+    try:
+        return positive_int(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"must be a number of calls (1 or more) or one of {', '.join(METRIC_CALL_LEVELS)}, not {text}"
+        ) from None
 
 
 def positive_number(text: str) -> float:

@@ -10,8 +10,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from promptgraph import checkpoint
+from promptgraph.budget import IterationPlan, iterations_within, metric_calls
 from promptgraph.cli.arguments import (
     UsageError,
+    call_budget,
     non_negative_int,
     output_directory,
     positive_int,
@@ -58,6 +60,7 @@ from promptgraph.optimizers import (
     ProposeInstructions,
     TextualGradientDescent,
 )
+from promptgraph.optimizers.search import modules_in
 from promptgraph.program import Program
 from promptgraph.report import ReportWriter
 
@@ -78,6 +81,13 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     train.add_argument(
         "--budget-usd", type=positive_number, help="stop before an iteration that would take the spend past this"
     )
+    train.add_argument(
+        "--max-metric-calls",
+        type=call_budget,
+        metavar="N|light|medium|heavy",
+        help="stop before an iteration that could take the forward calls (cache hits included) past N; light, "
+        "medium and heavy are 8, 20 and 50 validation passes. Without --iterations the run goes on until it is spent",
+    )
     add_failure_option(train, stops="stop training")
     train.add_argument("--valset", help="a separate labelled file to validate on (default: held out of DATA)")
     train.add_argument(
@@ -94,7 +104,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     )
     train.add_argument("--prefix", default="", help="the starting text before each input (default empty)")
     train.add_argument("--suffix", default="", help="the starting text after each input (default empty)")
-    train.add_argument("--iterations", type=non_negative_int, default=5)
+    train.add_argument(
+        "--iterations",
+        type=non_negative_int,
+        help=f"training iterations (default {DEFAULT_ITERATIONS}; with --max-metric-calls, as many as it allows)",
+    )
     train.add_argument(
         "--samples-per-label", type=positive_int, default=100, help="training examples sampled per label and iteration"
     )
@@ -205,7 +219,7 @@ def _compile_into(
             valset=valset,
             lm=backend.forward,
             optimizer=choose_optimizer(arguments, backend.name, strong),
-            iterations=arguments.iterations,
+            iterations=iterations_of(arguments),
             samples_per_label=arguments.samples_per_label,
             val_per_label=arguments.val_per_label,
             seed=arguments.seed,
@@ -216,6 +230,7 @@ def _compile_into(
             run_dir=out,
             resume=bool(arguments.resume),
             budget_usd=arguments.budget_usd,
+            max_metric_calls=arguments.max_metric_calls,
             max_failure_rate=arguments.max_failure_rate,
             batch=batch or False,
         )
@@ -250,6 +265,10 @@ def checked_input(arguments: argparse.Namespace) -> tuple[list[Example], list[Ex
         raise UsageError("give either a data file or --classes, not both")
     if arguments.classes and arguments.dry_run:
         raise UsageError("--dry-run needs the data: write it first with `promptgraph synthesize`, then compile that")
+    if arguments.max_metric_calls is not None and arguments.batch:
+        raise UsageError(
+            "--max-metric-calls counts calls as they are sent; batched calls are not counted: drop --batch"
+        )
     if arguments.data and arguments.valset and same_file(arguments.data, arguments.valset):
         raise UsageError(
             f"--valset {arguments.valset} is the data file itself; validate on other examples, or leave it out"
@@ -301,8 +320,17 @@ RESUME_OVERRIDES = (
     "max_failure_rate",
     "no_cache",
     "budget_usd",
+    "max_metric_calls",
     "trust_code",
 )
+DEFAULT_ITERATIONS = 5
+
+
+def iterations_of(arguments: argparse.Namespace) -> int | None:
+    """--iterations, or by default 5; with --max-metric-calls and no --iterations, None: until it is spent."""
+    if arguments.iterations is not None:
+        return arguments.iterations
+    return None if arguments.max_metric_calls is not None else DEFAULT_ITERATIONS
 
 
 def remember_arguments(arguments: argparse.Namespace, out: Path) -> None:
@@ -444,16 +472,28 @@ def run_dry(arguments: argparse.Namespace, trainset: list[Example], valset: list
     backend = "local" if arguments.lm == "local" else "remote"
     if valset is None:
         trainset, valset = stratified_split(trainset, arguments.val_per_label, seed=arguments.seed)
+    optimizer = choose_optimizer(arguments, backend, strong=None)  # never called here
+    plan = IterationPlan(
+        program=program,
+        trainset=trainset,
+        valset_size=len(valset),
+        samples_per_label=arguments.samples_per_label,
+        optimizer=optimizer,
+        forward_model="local model" if backend == "local" else arguments.model,
+        optimizer_model="local model" if backend == "local" else arguments.optimizer_model,
+    )
+    budget = metric_calls(arguments.max_metric_calls, validation_pass=len(valset) * modules_in(program))
     phases = estimate_compile(
         program,
         trainset=trainset,
         valset_size=len(valset),
-        iterations=arguments.iterations,
+        iterations=_dry_iterations(arguments, budget, plan),
         samples_per_label=arguments.samples_per_label,
-        optimizer=choose_optimizer(arguments, backend, strong=None),  # never called here
-        forward_model="local model" if backend == "local" else arguments.model,
-        optimizer_model="local model" if backend == "local" else arguments.optimizer_model,
+        optimizer=optimizer,
+        forward_model=plan.forward_model,
+        optimizer_model=plan.optimizer_model,
         batch=arguments.batch,
+        max_metric_calls=budget,
     )
     print(estimate_table(phases))
     print(
@@ -461,6 +501,12 @@ def run_dry(arguments: argparse.Namespace, trainset: list[Example], valset: list
         "and USD are upper bounds (every reply at max_tokens, every structured reply with one repair)."
     )
     return 0
+
+
+def _dry_iterations(arguments: argparse.Namespace, budget: int | None, plan: IterationPlan) -> int:
+    """The iterations to price: as given, or those the forward-call budget surely pays for."""
+    iterations = iterations_of(arguments)
+    return iterations if iterations is not None else iterations_within(plan, budget)
 
 
 def compile_summary(result: CompileResult, saved: Path, report: Path) -> str:

@@ -57,6 +57,7 @@ class StepResult:
     critiques: tuple[Critique, ...] = ()
     updates: tuple[Update, ...] = ()
     tried: tuple[Tried, ...] = ()  # every candidate a search looked at, for the history and the report
+    stopped: str | None = None  # the optimizer has nothing left to try: compile records this step and ends the run
 
 
 @attrs.frozen
@@ -95,7 +96,14 @@ class StepContext:
 class Optimizer(abc.ABC):
     """What compile calls on an optimizer; everything but `step` has a safe default.
 
+    - `begin_step(program, context) -> Sequence[Example] | None`: called at the start of every
+      iteration, before the minibatch is sampled. An optimizer that keeps several candidates
+      puts the one it will change into `program` here (search.commit). It returns the
+      examples this step trains on, or None for compile's own stratified sample.
     - `step(program, *, traces, evaluation, context) -> StepResult`: change the program.
+      A result with `stopped` says there is nothing left to try: compile ends the run.
+    - `validated(iteration, program, evaluation)`: compile scored `program` as it stands on
+      the validation set (iteration 0 too), or reused an earlier pass of the same texts.
     - `undone(values)`: compile took the last step's texts out again (they scored below the
       best on validation); `values` are those texts, by parameter name. Called only when
       the revert changed a text, right after the step.
@@ -109,10 +117,16 @@ class Optimizer(abc.ABC):
 
     __slots__ = ()
 
+    def begin_step(self, program: Program, context: StepContext) -> Sequence[Example] | None:
+        return None  # compile's own stratified sample, the program as it stands
+
     @abc.abstractmethod
     def step(
         self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext
     ) -> StepResult: ...
+
+    def validated(self, iteration: int, program: Program, evaluation: Evaluation) -> None:  # noqa: B027
+        """Compile scored `program` on the validation set in `iteration`; by default nothing is kept of it."""
 
     def undone(self, values: Mapping[str, str]) -> None:  # noqa: B027  # by default nothing to forget
         """Compile reverted the last step: these texts lost on validation and are out of the program."""
@@ -141,6 +155,12 @@ class _DuckTyped(Optimizer):
     """An optimizer written before the base class: whichever methods it has, else the defaults."""
 
     inner: object
+
+    def begin_step(self, program: Program, context: StepContext) -> Sequence[Example] | None:
+        return getattr(self.inner, "begin_step", lambda program, context: None)(program, context)
+
+    def validated(self, iteration: int, program: Program, evaluation: Evaluation) -> None:
+        getattr(self.inner, "validated", lambda iteration, program, evaluation: None)(iteration, program, evaluation)
 
     def step(
         self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from promptgraph.data import Example
 from promptgraph.metrics import Evaluation
 from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, as_optimizer
 from promptgraph.phases import PhaseEstimate, Shape
@@ -28,13 +29,29 @@ class Chain(Optimizer):
     def step(
         self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext
     ) -> StepResult:
-        critiques, updates, tried = [], [], []
+        critiques, updates, tried, stopped = [], [], [], []
         for optimizer in self.optimizers:
             result = optimizer.step(program, traces=traces, evaluation=evaluation, context=context)
             critiques += result.critiques
             updates += result.updates
             tried += result.tried
-        return StepResult(critiques=tuple(critiques), updates=tuple(updates), tried=tuple(tried))
+            stopped += [result.stopped] if result.stopped else []
+        every_one = len(stopped) == len(self.optimizers)  # the chain stops when the last of its optimizers has
+        return StepResult(
+            critiques=tuple(critiques),
+            updates=tuple(updates),
+            tried=tuple(tried),
+            stopped="; ".join(stopped) if every_one else None,
+        )
+
+    def begin_step(self, program: Program, context: StepContext) -> Sequence[Example] | None:
+        """Each optimizer in turn; the first that names the step's examples chooses them."""
+        chosen = [optimizer.begin_step(program, context) for optimizer in self.optimizers]
+        return next((examples for examples in chosen if examples is not None), None)
+
+    def validated(self, iteration: int, program: Program, evaluation: Evaluation) -> None:
+        for optimizer in self.optimizers:
+            optimizer.validated(iteration, program, evaluation)
 
     def undone(self, values: Mapping[str, str]) -> None:
         for optimizer in self.optimizers:

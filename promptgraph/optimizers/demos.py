@@ -43,8 +43,8 @@ class BootstrapDemos(Optimizer):
         self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext
     ) -> StepResult:
         targets = self._targets(program)
-        if not targets:
-            return StepResult()
+        if not targets:  # nothing will change that: say so, and the run ends rather than pay for more steps
+            return StepResult(stopped="demos stopped: no module of the program takes demos")
         pools = {name: demo_candidates(program, node, traces, evaluation) for name, (node, _) in targets.items()}
         dev = context.dev_sample(self.dev_per_label, exclude=[trace.example for trace in traces], offset=0)
         if not dev:

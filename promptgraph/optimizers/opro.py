@@ -5,7 +5,7 @@ so the best comes last (OPRO found this ordering works best), and a few labelled
 of the task, and asks for several new proposals at once. Every proposal is scored on the
 same held-out training examples (chosen once, so scores along the trajectory compare);
 the best is taken when the sign test says it beats the current texts. After `patience`
-steps in which no proposal did, the optimizer stops asking.
+steps in which no proposal did, the optimizer says it has stopped, and compile ends the run.
 """
 
 from __future__ import annotations
@@ -66,8 +66,8 @@ class OPRO(Optimizer):
         self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext
     ) -> StepResult:
         start = trainable_values(program)
-        if self.stalled >= self.patience:
-            return _unchanged(program, f"stopped: no proposal beat the current texts in {self.stalled} steps")
+        if self.stalled >= self.patience:  # only after a resume from an older run that went on
+            return attrs.evolve(_unchanged(program, self._stopped()), stopped=self._stopped())
         dev = context.dev_sample(self.dev_per_label, offset=200, every_step=True)  # scores along the trajectory compare
         scorer = Scorer(program, context, self.max_calls)
         try:
@@ -84,11 +84,15 @@ class OPRO(Optimizer):
         if not choice.changed:
             self.stalled += 1 if proposals else 0  # a reply that failed is not a sign the search is done
             reason = f"no proposal beat the current texts ({mean(current):.3f}) on {len(dev)} held-out examples"
-            return _unchanged(program, reason, replies, tried=choice.tried)
+            stopped = self._stopped() if self.stalled >= self.patience else None
+            return attrs.evolve(_unchanged(program, reason, replies, tried=choice.tried), stopped=stopped)
         self.stalled = 0
         changes = changes_between(start, candidates[choice.winner][0])
         updates = updates_for(program, changes, f"held out: {choice.summary}", replies)
         return StepResult(updates=updates, tried=choice.tried)
+
+    def _stopped(self) -> str:
+        return f"opro stopped: no proposal beat the current texts in {self.stalled} steps"
 
     def state(self) -> dict:
         return {"trajectory": [[point.values, point.score] for point in self.trajectory], "stalled": self.stalled}

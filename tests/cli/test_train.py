@@ -10,6 +10,7 @@ import pytest
 import promptgraph as pg
 from promptgraph.cli import main, parser
 from promptgraph.cli.train import remember_arguments, resumed_arguments
+from promptgraph.lm import FORWARD_MODEL
 from promptgraph.testing import MessagesServer
 from tests.child import promptgraph_command
 from tests.messages_server import serve
@@ -344,3 +345,49 @@ def test_temperature_reaches_every_call_of_the_program_and_is_saved_with_it(tmp_
     assert {request.temperature for request in running.seen if request.tag in ("forward", "validate")} == {0.7}
     assert {request.temperature for request in running.seen if request.tag in ("critic", "rewrite")} == {None}
     assert pg.load(out / "program.json").nodes["classify"].temperature == 0.7
+
+
+def test_max_metric_calls_reaches_compile_and_is_remembered_for_a_resume(tmp_path, server, data, capsys):
+    out = tmp_path / "run"
+    arguments = ["compile", str(data), *data_options(), *models(server), "--samples-per-label", "8"]
+    arguments += ["--val-per-label", "5", "--max-metric-calls", "50", "--out", str(out), "--no-cache"]
+    assert main(arguments) == 0  # no --iterations: until the budget is spent
+    assert "stopped early: max_metric_calls: spent 36 of 50; iteration 2 could take up to 26 more" in (
+        capsys.readouterr().out
+    )
+    assert json.loads((out / "program.json").read_text())["meta"]["history"][-1]["rollouts"] == 36
+    assert json.loads((out / "command.json").read_text())["max_metric_calls"] == 50
+
+
+def forward_calls(table: str) -> int:
+    rows = [line.split(FORWARD_MODEL, 1)[1].split() for line in table.splitlines() if FORWARD_MODEL in line]
+    return sum(int(row[0]) for row in rows)
+
+
+def test_a_dry_run_prices_only_the_iterations_max_metric_calls_pays_for(data, capsys):
+    assert main(["compile", str(data), *data_options(), "--dry-run", "--max-metric-calls", "light"]) == 0
+    assert 0 < forward_calls(capsys.readouterr().out) <= 8 * 20  # light: 8 passes of 20 held-out examples
+
+
+def test_a_dry_run_caps_the_forward_calls_at_max_metric_calls(data, capsys):
+    arguments = ["compile", str(data), *data_options(), "--dry-run", "--iterations", "9"]
+    assert main([*arguments, "--max-metric-calls", "100"]) == 0
+    table = capsys.readouterr().out
+    assert forward_calls(table) <= 100 and "capped by max_metric_calls" in table
+    assert main(arguments) == 0
+    assert forward_calls(capsys.readouterr().out) > 100
+
+
+@pytest.mark.parametrize("given", [["--max-metric-calls", "lots"], ["--max-metric-calls", "0"]])
+def test_a_max_metric_calls_that_is_not_a_budget_is_refused(data, capsys, given):
+    with pytest.raises(SystemExit) as exit:
+        main(["compile", str(data), *data_options(), "--dry-run", *given])
+    assert exit.value.code == 2
+    assert "light, medium, heavy" in capsys.readouterr().err
+
+
+def test_max_metric_calls_with_batch_is_refused_before_anything_runs(tmp_path, data, capsys):
+    out = tmp_path / "run"
+    assert main(["compile", str(data), *data_options(), "--max-metric-calls", "50", "--batch", "--out", str(out)]) == 2
+    assert "drop --batch" in capsys.readouterr().err
+    assert not out.exists()

@@ -19,3 +19,41 @@ def test_a_chain_needs_an_optimizer():
 
     with pytest.raises(ValueError, match="at least one"):
         pg.Chain()
+
+
+class Stops(pg.optimizers.Optimizer):
+    def __init__(self, reason):
+        self.reason = reason
+
+    def step(self, program, *, traces, evaluation, context):
+        return pg.optimizers.StepResult(stopped=self.reason)
+
+
+class Goes(pg.optimizers.Optimizer):
+    def step(self, program, *, traces, evaluation, context):
+        return pg.optimizers.StepResult()
+
+
+def test_a_chain_stops_only_when_every_optimizer_in_it_stopped():
+    assert train(pg.Chain(Stops("a"), Stops("b")), iterations=3).stopped == "a; b"
+    going = train(pg.Chain(Stops("a"), Goes()), iterations=3)
+    assert going.stopped is None and len(going.history) == 4
+
+
+class Picks(Goes):
+    def __init__(self, count=None):
+        self.count = count
+        self.told = []
+
+    def begin_step(self, program, context):
+        return None if self.count is None else list(context.trainset[: self.count])
+
+    def validated(self, iteration, program, evaluation):
+        self.told.append(iteration)
+
+
+def test_a_chain_tells_every_optimizer_of_validations_and_the_first_that_picks_chooses_the_examples():
+    first, second = Picks(), Picks(count=5)
+    result = train(pg.Chain(first, second), iterations=1)
+    assert first.told == second.told == [0, 1]
+    assert len(result.history[1].samples) == 5

@@ -128,3 +128,12 @@ def test_with_more_labels_than_demos_every_label_gets_its_turn_across_draws():
     )
     assert set(counts) == set(pool)
     assert min(counts.values()) > 0.8 * (1000 * 4 / 6)  # about as often as each other, not only the first four
+
+
+def test_demo_search_on_a_program_with_no_trainable_demos_says_it_stopped():
+    program = classifier()
+    program.nodes["classify"].demos.trainable = False
+    trainset = questions(40)
+    traces = program.run(trainset[:4], lm=ScriptedLM(respond=learns_from_demos), progress=False)
+    result = DemoSearch().step(program, traces=traces, evaluation=evaluate(traces), context=context(trainset))
+    assert result.stopped == "demos stopped: no module of the program takes demos"

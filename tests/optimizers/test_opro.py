@@ -28,14 +28,18 @@ def test_opro_stops_asking_once_no_proposal_improves():
     )
     optimizer = pg.OPRO(lm=only_harm, patience=2)
     result = train(optimizer, iterations=4)
-    assert [record.updates[0].status for record in result.history[1:]] == ["unchanged"] * 4
-    assert [record.updates[0].reasoning.startswith("stopped") for record in result.history[1:]] == [
-        False,
-        False,
-        True,
-        True,
-    ]
+    assert [record.updates[0].status for record in result.history[1:]] == ["unchanged"] * 2
+    assert [record.stopped for record in result.history[1:]] == [None, result.stopped]
+    assert result.stopped == "opro stopped: no proposal beat the current texts in 2 steps"
     assert len(only_harm.requests) == 2
+
+
+def test_opro_restored_past_its_patience_stops_at_once():
+    optimizer = pg.OPRO(lm=optimizer_lm(), patience=2)
+    optimizer.restore({"trajectory": [], "stalled": 2})
+    result = train(optimizer, iterations=3)
+    assert len(result.history) == 2 and result.stopped.startswith("opro stopped")
+    assert optimizer.lm.requests == []
 
 
 def test_a_harmful_proposal_is_scored_and_dropped():
