@@ -29,7 +29,7 @@ from promptgraph.lm import (
     with_cache,
 )
 from promptgraph.lm.local import LocalServer
-from promptgraph.metrics import Evaluation, evaluate, exact_match
+from promptgraph.metrics import Evaluation, Score, evaluate, exact_match, token_f1
 from promptgraph.module import Context, Module
 from promptgraph.modules import ChainOfThought, Classify, Function, Generate, ParseError, Prompt
 from promptgraph.optimizers import (
@@ -111,6 +111,7 @@ __all__ = [
     "Request",
     "Response",
     "ScriptedLM",
+    "Score",
     "Signature",
     "SignatureError",
     "Synthesized",
@@ -132,6 +133,7 @@ __all__ = [
     "stratified_sample",
     "stratified_split",
     "synthesize",
+    "token_f1",
     "with_cache",
     "write_report",
 ]

@@ -2,17 +2,20 @@
 
 As in micrograd, backward is a topological order walked in reverse. At each module one
 critic call reads a bounded sample of this step's traces (mistakes drawn per confusion
-cell, plus some correct ones), the module's parameters with their roles, and the
-feedback that reached its outputs from downstream. It returns feedback for each of the
-module's trainable parameters and for each input that another module produced; that
-input feedback becomes the downstream feedback of the upstream module. A module that
-passes feedback through (a plain Python step) forwards it unchanged, labelled as such.
+cell, plus some correct ones; beside each, what the metric said of the answer, when it
+is about the whole program or about this module), the module's parameters with their
+roles, and the feedback that reached its outputs from downstream. It returns feedback
+for each of the module's trainable parameters and for each input that another module
+produced; that input feedback becomes the downstream feedback of the upstream module. A
+module that passes feedback through (a plain Python step) forwards it unchanged,
+labelled as such.
 
 One critic call per module per step: cost does not grow with the minibatch.
 """
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Sequence
 
@@ -27,6 +30,8 @@ from promptgraph.program import Program
 from promptgraph.structured import ask_json
 from promptgraph.trace import OK, Trace
 
+logger = logging.getLogger(__name__)
+
 
 @attrs.frozen
 class CritiqueLimits:
@@ -40,6 +45,19 @@ class CritiqueLimits:
     critique_words: int = 250
     max_tokens: int = 8000  # the optimizer model may think before it answers; thinking counts here
     effort: str | None = prompts.OPTIMIZER_EFFORT  # the critic's effort (optimizers pass their own)
+
+
+@attrs.frozen
+class ShownTrace:
+    """An example the critics are shown, with what the metric said of it."""
+
+    trace: Trace
+    score: float
+    feedback: str
+    module: str | None  # the step the feedback is about; None: every critic reads it
+
+    def feedback_for(self, node: str) -> str:
+        return self.feedback if self.module in (None, node) else ""
 
 
 @attrs.frozen
@@ -69,11 +87,13 @@ def select_examples(traces: Sequence[Trace], evaluation: Evaluation, limits: Cri
     cells: dict[str, dict[str, list[int]]] = {}
     correct: dict[str, list[int]] = {}
     chosen = [index for index, trace in enumerate(traces) if trace.example.always]  # canonical: always shown
+    explained = [bool(text) for text in evaluation.feedback]
+    wrong = [score < 1.0 for score in evaluation.scores]
     for index, trace in enumerate(traces):
         label = str(trace.example.label)
         if trace.example.always:
             continue
-        if evaluation.scores[index] >= 1.0:
+        if not wrong[index]:
             correct.setdefault(label, []).append(index)
         else:
             predicted = trace.status if trace.status != OK else str(trace.prediction)
@@ -81,6 +101,8 @@ def select_examples(traces: Sequence[Trace], evaluation: Evaluation, limits: Cri
     pinned = len(chosen)
     for label in sorted(cells):
         queues = [rng.sample(group, len(group)) for _, group in sorted(cells[label].items())]
+        for queue in queues:  # drawn from the end: the mistakes the metric explained first, at random within each kind
+            queue.sort(key=lambda index: explained[index])
         taken = 0
         while taken < limits.mistakes_per_label and any(queues):
             for queue in queues:  # round-robin, so every kind of mistake is represented
@@ -89,10 +111,25 @@ def select_examples(traces: Sequence[Trace], evaluation: Evaluation, limits: Cri
                     taken += 1
     for label in sorted(correct):
         chosen.extend(rng.sample(correct[label], min(limits.correct_per_label, len(correct[label]))))
-    if len(chosen) > limits.max_examples:  # keep the mix of mistakes and correct ones, drop at random
-        keep = sorted(rng.sample(range(pinned, len(chosen)), max(0, limits.max_examples - pinned)))
-        chosen = chosen[:pinned] + [chosen[index] for index in keep]
+    if len(chosen) > limits.max_examples:
+        chosen = _capped(chosen, pinned, limits.max_examples, rng, explained, wrong)
     return chosen
+
+
+def _capped(
+    chosen: list[int], pinned: int, limit: int, rng: random.Random, explained: list[bool], wrong: list[bool]
+) -> list[int]:
+    """At most `limit` of `chosen`, the first `pinned` kept: the mix of mistakes and correct ones kept, drawn at random.
+
+    Of the mistakes, the ones the metric explained stay before the ones it did not: with
+    free-text answers (a label per example) the per-label caps barely bind and this
+    draw picks most of what the critic sees.
+    """
+    keep = sorted(rng.sample(range(pinned, len(chosen)), max(0, limit - pinned)))
+    kept = set(keep)
+    spare = [i for n, i in enumerate(chosen) if n >= pinned and n not in kept and explained[i] and wrong[i]]
+    drawn = [chosen[n] for n in keep]
+    return chosen[:pinned] + [spare.pop(0) if spare and wrong[i] and not explained[i] else i for i in drawn]
 
 
 def backward(
@@ -106,9 +143,7 @@ def backward(
     seed: int = 0,
 ) -> list[Critique]:
     """Fill every reachable trainable parameter's `feedback`; return the critiques, last module first."""
-    shown = [
-        (traces[index], evaluation.scores[index]) for index in select_examples(traces, evaluation, limits, seed=seed)
-    ]
+    shown = _shown(program, traces, evaluation, limits, seed)
     final_node = program.output.split(".", 1)[0]
     arrived: dict[str, list[Feedback]] = {final_node: []}  # node -> feedback on its outputs, in arrival order
     critiques = []
@@ -153,6 +188,27 @@ def backward(
     return critiques
 
 
+def _shown(
+    program: Program, traces: Sequence[Trace], evaluation: Evaluation, limits: CritiqueLimits, seed: int
+) -> list[ShownTrace]:
+    """The examples every critic of this step is shown, each with the metric's feedback on it."""
+    if unknown := sorted({m for m in evaluation.feedback_modules if m is not None and m not in program.nodes}):
+        logger.warning(
+            "the metric's feedback names %s, not a step of the program (%s): no critic reads it",
+            ", ".join(unknown),
+            ", ".join(program.order()),
+        )
+    return [
+        ShownTrace(
+            trace=traces[index],
+            score=evaluation.scores[index],
+            feedback=evaluation.feedback[index],
+            module=evaluation.feedback_modules[index],
+        )
+        for index in select_examples(traces, evaluation, limits, seed=seed)
+    ]
+
+
 def _critique(node, module, trainable, upstream, downstream, shown, evaluation, lm, ledger, limits) -> Critique:
     parameter_names = [name for name, _ in trainable]
     input_names = [field for field, _ in upstream]
@@ -182,12 +238,12 @@ def _critique(node, module, trainable, upstream, downstream, shown, evaluation, 
             {"source": item.source, "text": prompts.clip(item.text, limits.chars_per_feedback)} for item in downstream
         ],
         summary=evaluation.summary(),
-        examples=[_example_view(trace, score, node) for trace, score in shown],
+        examples=[_example_view(example, node) for example in shown],
         limit=limits.chars_per_field,
         words=limits.critique_words,
     )
     reply = ask_json(lm, prompt.request(max_tokens=limits.max_tokens, effort=limits.effort), check, ledger=ledger)
-    ids = tuple(trace.example.id for trace, _ in shown)
+    ids = tuple(example.trace.example.id for example in shown)
     if reply.data is None:
         # The reply is still a critique in prose; use it rather than lose it, and say so.
         fallback = reply.replies[-1] if reply.replies else ""
@@ -206,10 +262,12 @@ def _critique(node, module, trainable, upstream, downstream, shown, evaluation, 
     )
 
 
-def _example_view(trace: Trace, score: float, node: str) -> prompts.CriticExample:
-    step = trace.nodes[node]
+def _example_view(example: ShownTrace, node: str) -> prompts.CriticExample:
+    trace, step = example.trace, example.trace.nodes[node]
     return {
-        "verdict": "correct" if score >= 1.0 else "WRONG",
+        "verdict": "correct" if example.score >= 1.0 else "WRONG",
+        "score": example.score,
+        "feedback": example.feedback_for(node),
         "expected": str(trace.example.label),
         "answered": str(trace.prediction) if trace.status == OK else f"({trace.status})",
         "inputs": step.inputs,

@@ -1,24 +1,154 @@
 """Scoring a run: a per-example metric, accuracy, per-label precision/recall/F1, confusion.
 
+A metric returns a float or a `Score`: a float that also says, in words, what was wrong
+(and, optionally, which module it is about). That text reaches the critic beside the
+example, so a metric that can explain itself trains better than one that only counts.
+
 An unparsed or failed example scores 0 and is counted in its own confusion column, so
 a prompt that stops producing readable answers can never look better for it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import collections
+import re
+import string
+from collections.abc import Callable, Collection, Hashable, Sequence
 from typing import Any
 
 import attrs
 
 from promptgraph.data import Example
+from promptgraph.lm.reprs import short
+from promptgraph.signature import Field, from_text
 from promptgraph.trace import FAILED, OK, UNPARSED, Trace
 
-Metric = Callable[[Example, Any], float]
+
+class Score(float):
+    """A metric's value with the reason for it: `Score(0.0, feedback="expected 'a', got 'b'")`.
+
+    A float in every way that counts (sums, comparisons, JSON), so a metric may return a
+    plain float or a Score alike. `module` names the program node the feedback is about
+    (only that node's critic reads it); None means the whole program.
+    """
+
+    __slots__ = ("_feedback", "_module")
+
+    def __new__(cls, value: float, feedback: str = "", module: str | None = None) -> Score:
+        score = super().__new__(cls, value)
+        object.__setattr__(score, "_feedback", str(feedback))
+        object.__setattr__(score, "_module", module)
+        return score
+
+    @property
+    def feedback(self) -> str:
+        return self._feedback
+
+    @property
+    def module(self) -> str | None:
+        return self._module
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"a Score cannot be changed; make a new one (setting {name!r})")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"a Score cannot be changed (deleting {name!r})")
+
+    def __reduce__(self) -> tuple:  # pickle and copy rebuild it through __new__, past the frozen __setattr__
+        return (Score, (float(self), self._feedback, self._module))
+
+    def __str__(self) -> str:  # str() and f"{score}" read as the number, as for a float
+        return float.__repr__(self)
+
+    def __repr__(self) -> str:
+        parts = [float.__repr__(self)]
+        parts += [f"feedback={short(self._feedback, 60)}"] if self._feedback else []
+        parts += [f"module={self._module!r}"] if self._module is not None else []
+        return f"Score({', '.join(parts)})"
 
 
-def exact_match(example: Example, prediction: Any) -> float:
-    return 1.0 if prediction == example.label else 0.0
+SHOWN_CHARS = 200  # of one answer quoted in feedback
+SHOWN_WORDS = 12  # missing or extra words named in token_f1's feedback
+
+Metric = Callable[[Example, Any], "float | Score"]
+
+
+def exact_match(example: Example, prediction: Any) -> Score:
+    """1 for the expected answer, else 0 with feedback saying what was expected and what came back."""
+    if prediction == example.label:
+        return Score(1.0)
+    return Score(0.0, feedback=f"expected {_shown(example.label)}, got {_shown(prediction)}")
+
+
+def _shown(value: Any) -> str:
+    """A value as feedback quotes it: a text in quotes, anything else as its repr; cut when long."""
+    text = repr(value)
+    return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "…"
+
+
+def token_f1(example: Example, prediction: Any) -> Score:
+    """Word-overlap F1 (as SQuAD scores free-text answers); for lists, F1 over the set of items.
+
+    Texts are compared lowercased, without punctuation or articles. The feedback names
+    the words (or items) the answer missed and the ones it added; none when it scores 1.
+    A list answer is compared with a list label, or with a text label read as a list
+    (a JSON array, or one item a line).
+    """
+    if _is_list(prediction) or _is_list(example.label):
+        expected, got = _items(example.label), _items(prediction)
+        return _f1(
+            len(expected & got), len(got), len(expected), sorted(expected - got), sorted(got - expected), "items"
+        )
+    expected, got = collections.Counter(_words(example.label)), collections.Counter(_words(prediction))
+    same = sum((expected & got).values())
+    return _f1(same, got.total(), expected.total(), list(expected - got), list(got - expected), "words")
+
+
+def _f1(same: int, got: int, expected: int, missing: list[str], extra: list[str], unit: str) -> Score:
+    if not got or not expected:  # nothing to overlap: right only if both are empty
+        value = float(got == expected)
+    else:
+        precision, recall = same / got, same / expected
+        value = 2 * precision * recall / (precision + recall) if same else 0.0
+    if value == 1.0:
+        return Score(1.0)
+    parts = [f"F1 {value:.2f}"]
+    parts += [f"missing {unit}: {_listed(missing)}"] if missing else []
+    parts += [f"extra {unit}: {_listed(extra)}"] if extra else []
+    parts += ["the answer is empty"] if not got else []
+    return Score(value, feedback="; ".join(parts))
+
+
+def _listed(words: list[str]) -> str:
+    shown = ", ".join(_shown(word) for word in words[:SHOWN_WORDS])
+    return shown + (f" and {len(words) - SHOWN_WORDS} more" if len(words) > SHOWN_WORDS else "")
+
+
+def _is_list(value: Any) -> bool:
+    return isinstance(value, Collection) and not isinstance(value, str | bytes | dict)
+
+
+def _items(value: Any) -> set[str]:
+    if value is None:
+        return set()
+    values = value if _is_list(value) else from_text(Field("label", list[str]), str(value))
+    return {normal for item in values if (normal := _item(item))}
+
+
+def _item(text: Any) -> str:
+    """An item normalised as a text is, except that an item that is only an article stays itself."""
+    return " ".join(_words(text) or str(text).lower().translate(_NO_PUNCTUATION).split())
+
+
+def _words(text: Any) -> list[str]:
+    """SQuAD's normalisation: lowercase, no punctuation, no articles, single spaces."""
+    if text is None:
+        return []
+    text = str(text).lower().translate(_NO_PUNCTUATION)
+    return re.sub(r"\b(a|an|the)\b", " ", text).split()
+
+
+_NO_PUNCTUATION = str.maketrans("", "", string.punctuation)
 
 
 @attrs.frozen
@@ -38,7 +168,19 @@ class Evaluation:
     confusion: dict[str, dict[str, int]]  # true label -> predicted label, "unparsed" or "failed" -> count
     unparsed: int
     failed: int
-    scores: tuple[float, ...]  # per example, in trace order
+    scores: tuple[float, ...]  # per example, in trace order; plain floats
+    # What the metric said of each example ("" when nothing), and the node it is about (None: the whole program).
+    # Evaluations saved before metrics gave feedback load with none.
+    feedback: tuple[str, ...] = attrs.field(converter=tuple)
+    feedback_modules: tuple[str | None, ...] = attrs.field(converter=tuple)
+
+    @feedback.default
+    def _no_feedback(self) -> tuple[str, ...]:
+        return ("",) * len(self.scores)
+
+    @feedback_modules.default
+    def _no_modules(self) -> tuple[str | None, ...]:
+        return (None,) * len(self.scores)
 
     @property
     def accuracy(self) -> float:
@@ -69,7 +211,8 @@ class Evaluation:
 
 
 def evaluate(traces: Sequence[Trace], *, metric: Metric = exact_match, labels: Sequence[str] = ()) -> Evaluation:
-    scores = tuple(metric(t.example, t.prediction) if t.status == OK else 0.0 for t in traces)
+    scored = [_score(metric, trace) for trace in traces]
+    scores = tuple(float(score) for score in scored)
     labels = tuple(labels) or tuple(dict.fromkeys(t.example.label for t in traces if t.example.label is not None))
     columns = (*labels, UNPARSED, FAILED)
     confusion = {label: dict.fromkeys(columns, 0) for label in labels}
@@ -78,7 +221,7 @@ def evaluate(traces: Sequence[Trace], *, metric: Metric = exact_match, labels: S
         if truth not in confusion:
             continue
         column = trace.status if trace.status != OK else trace.prediction
-        if column not in confusion[truth]:  # a label the classifier was not told about
+        if not isinstance(column, Hashable) or column not in confusion[truth]:  # not a label it was told about
             column = UNPARSED
         confusion[truth][column] += 1
     per_label = {}
@@ -99,4 +242,21 @@ def evaluate(traces: Sequence[Trace], *, metric: Metric = exact_match, labels: S
         unparsed=sum(t.status == UNPARSED for t in traces),
         failed=sum(t.status == FAILED for t in traces),
         scores=scores,
+        feedback=tuple(score.feedback for score in scored),
+        feedback_modules=tuple(score.module for score in scored),
     )
+
+
+def _score(metric: Metric, trace: Trace) -> Score:
+    """The metric's score as a Score; an unreadable or failed answer scores 0, its feedback saying why."""
+    if trace.status == OK:
+        score = metric(trace.example, trace.prediction)
+        return score if isinstance(score, Score) else Score(score)
+    broken = next(step for step in trace.nodes.values() if step.status != OK)  # where it went wrong first
+    what = (
+        f"the reply of step {broken.node!r} could not be read"
+        if broken.status == UNPARSED
+        else f"step {broken.node!r} failed"
+    )
+    reason = f": {broken.outcome.error}" if broken.outcome.error else ""
+    return Score(0.0, feedback=what + reason)

@@ -214,3 +214,120 @@ def test_the_old_passes_feedback_flag_still_hands_everything_on_with_a_deprecati
 
 def test_a_module_asks_for_a_critic_by_default():
     assert classifier().nodes["classify"].pass_feedback((Feedback("critic", "x"),)) is None
+
+
+# -- the metric's feedback reaches the critic --------------------------------------------
+
+
+def critic_requests(lm):
+    return [request for request in lm.requests if request.tag == prompts.CRITIC]
+
+
+def shown_feedback(lm):
+    """Step -> the metric feedback each example of that step's critic request carries."""
+    return {
+        prompts.read(request.messages[0].content).step: prompts.read_feedback(request.messages[0].content)
+        for request in critic_requests(lm)
+    }
+
+
+def with_feedback(examples, metric, program=None):
+    program = program or classifier()
+    traces = program.run(examples, lm=forward_lm(), progress=False)
+    return program, traces, evaluate(traces, metric=metric, labels=LABELS)
+
+
+def test_a_metrics_feedback_reaches_the_critic_beside_its_example():
+    def metric(example, prediction):
+        return pg.Score(float(prediction == example.label), feedback=f"because of {example.id}")
+
+    program, traces, evaluation = with_feedback(questions(6), metric)
+    lm = critic()
+    backward(program, traces, evaluation, lm=lm)
+    for example in prompts.read(critic_requests(lm)[0].messages[0].content).examples:
+        assert (
+            example.feedback == f"because of {next(t.example.id for t in traces if t.example.inputs == example.inputs)}"
+        )
+
+
+def test_exact_matchs_feedback_tells_the_critic_what_was_expected():
+    program, traces, evaluation = with_feedback(questions(6), pg.exact_match)
+    lm = critic()
+    backward(program, traces, evaluation, lm=lm)
+    wrong = [e for e in prompts.read(critic_requests(lm)[0].messages[0].content).examples if not e.correct]
+    assert wrong and all(e.feedback == "expected 'insincere', got 'sincere'" for e in wrong)
+
+
+def pipeline():
+    program = Program(inputs=("text",))
+    program.add("summarise", Prompt(inputs=("text",), outputs=("summary",)))
+    program.add("classify", Classify(["sincere", "insincere"], input="summary"), summary="summarise.summary")
+    return program
+
+
+def test_feedback_naming_a_module_reaches_only_that_modules_critic():
+    blame = {0: ("about summarise", "summarise"), 1: ("about classify", "classify"), 2: ("about all", None)}
+
+    def metric(example, prediction):
+        text, module = blame[int(example.id[1:]) % 3]
+        return pg.Score(0.0, feedback=text, module=module)
+
+    program, traces, evaluation = with_feedback(questions(6), metric, pipeline())
+    lm = critic()
+    backward(program, traces, evaluation, lm=lm, limits=CritiqueLimits(max_examples=6))
+    seen = {step: set(feedback) - {""} for step, feedback in shown_feedback(lm).items()}
+    assert seen == {"classify": {"about classify", "about all"}, "summarise": {"about summarise", "about all"}}
+
+
+def test_feedback_naming_no_step_of_the_program_is_reported(caplog):
+    metric = lambda example, prediction: pg.Score(0.0, feedback="x", module="clasify")  # noqa: E731
+    program, traces, evaluation = with_feedback(questions(4), metric)
+    lm = critic()
+    with caplog.at_level("WARNING", logger="promptgraph.backward"):
+        backward(program, traces, evaluation, lm=lm)
+    assert "clasify" in caplog.text and set(shown_feedback(lm)["classify"]) == {""}
+
+
+def test_long_metric_feedback_is_clipped_so_the_critic_prompt_stays_bounded():
+    metric = lambda example, prediction: pg.Score(0.0, feedback="why " * 10_000)  # noqa: E731
+    program, traces, evaluation = with_feedback(questions(10), metric)
+    lm = critic()
+    limits = CritiqueLimits(chars_per_field=300)
+    backward(program, traces, evaluation, lm=lm, limits=limits)
+    assert all(len(text) < 300 + 40 for text in shown_feedback(lm)["classify"])  # with the note of what was cut
+
+
+def test_a_partial_score_is_shown_with_the_verdict():
+    metric = lambda example, prediction: pg.Score(0.5, feedback="half")  # noqa: E731
+    program, traces, evaluation = with_feedback(questions(2), metric)
+    lm = critic()
+    backward(program, traces, evaluation, lm=lm)
+    assert "WRONG (score 0.50)" in critic_requests(lm)[0].messages[0].content
+
+
+def test_at_the_cap_mistakes_the_metric_explained_are_shown_before_the_others():
+    examples = [Example({"text": f"answer {i}"}, f"label {i}", id=f"e{i}") for i in range(30)]
+    explained = {f"e{i}" for i in range(0, 30, 3)}
+
+    def metric(example, prediction):
+        return pg.Score(0.0, feedback="missing words" if example.id in explained else "")
+
+    program = Program.of(Prompt(inputs=("text",), outputs=("answer",)), name="answer")
+    traces = program.run(examples, lm=ScriptedLM(respond=lambda r: "something"), progress=False)
+    evaluation = evaluate(traces, metric=metric)
+    for seed in range(3):
+        chosen = select_examples(traces, evaluation, CritiqueLimits(max_examples=12), seed=seed)
+        assert {traces[i].example.id for i in chosen} >= explained and len(chosen) == 12
+
+
+def test_within_a_confusion_cell_mistakes_the_metric_explained_are_drawn_first():
+    examples = [Example({"text": f"answer {i}"}, "the answer", id=f"e{i}") for i in range(20)]
+    explained = {"e3", "e11", "e17"}
+
+    def metric(example, prediction):
+        return pg.Score(0.0, feedback="missing words" if example.id in explained else "")
+
+    program = Program.of(Prompt(inputs=("text",), outputs=("answer",)), name="answer")
+    traces = program.run(examples, lm=ScriptedLM(respond=lambda r: "something"), progress=False)
+    chosen = select_examples(traces, evaluate(traces, metric=metric), CritiqueLimits(mistakes_per_label=3), seed=0)
+    assert {traces[i].example.id for i in chosen} == explained

@@ -11,7 +11,7 @@ The forward prompts are not here: their text is the user's, trained (modules/pro
 """
 
 from promptgraph.prompts.environment import OPTIMIZER_EFFORT, Rendered, clip
-from promptgraph.prompts.markup import Shown, ShownExample, ShownTry, read
+from promptgraph.prompts.markup import Shown, ShownExample, ShownTry, read, read_feedback
 from promptgraph.prompts.render import (
     CRITIC,
     OPRO,
@@ -52,6 +52,7 @@ __all__ = [
     "paraphrase",
     "propose",
     "read",
+    "read_feedback",
     "repair",
     "rewrite",
     "synthesize_diversify",

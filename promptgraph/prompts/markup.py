@@ -16,6 +16,8 @@ from the request's `tag` and from these elements, never from headings or wording
     <input name="text">...</input>               critic's verdict on the program's
     ...                                          (critic only), its inputs, then what
     </example>                                   the prompt says of it in prose
+    <feedback>...</feedback>                     inside an example (critic only): what the
+                                                 metric said of the answer (read_feedback)
     <class>correct</class>                       the class a synthesis call is about
     <summary>...</summary>                       a summary to expand into an example
 
@@ -43,6 +45,7 @@ _UPSTREAM = re.compile(r'<upstream name="([^"]*)" from="([^"]*)"/>')
 _STEP = re.compile(r"<step>(.*?)</step>")
 _CLASS = re.compile(r"<class>(.*?)</class>")
 _SUMMARY = re.compile(r"<summary>(.*?)</summary>", re.DOTALL)
+_FEEDBACK = re.compile(r"<feedback>(.*?)</feedback>", re.DOTALL)
 
 
 @attrs.frozen
@@ -52,6 +55,7 @@ class ShownExample:
     inputs: dict[str, str]
     expected: str | None = None  # the right answer
     verdict: str | None = None  # the critic's prompts: "correct" or "WRONG"
+    feedback: str = ""  # the critic's prompts: what the metric said of the answer (see read_feedback)
     text: str = ""  # everything the element holds, inputs included
 
     @property
@@ -100,6 +104,18 @@ def read(text: str) -> Shown:
     )
 
 
+def read_feedback(text: str) -> tuple[str, ...]:
+    """What the metric said of each example `text` (a critic's prompt) shows, in order; "" for an example without.
+
+    The same as `tuple(e.feedback for e in read(text).examples)`, for a reader that needs nothing else.
+    """
+    return tuple(_feedback_of(body) for _, body in _EXAMPLE.findall(text))
+
+
+def _feedback_of(body: str) -> str:
+    return _first(_FEEDBACK, body) or ""
+
+
 def _values(text: str) -> dict[str, str]:
     return {_unescape(name): "" if body == EMPTY else body for name, body in _VALUE.findall(text)}
 
@@ -110,6 +126,7 @@ def _example(attributes: str, body: str) -> ShownExample:
         inputs={_unescape(name): value for name, value in _INPUT.findall(body)},
         expected=found.get("expected"),
         verdict=found.get("verdict"),
+        feedback=_feedback_of(body),
         text=body,
     )
 

@@ -52,6 +52,8 @@ class CriticExample(TypedDict):
     """One traced example as the critic sees it, at the step under review."""
 
     verdict: str  # "correct" or "WRONG"
+    score: float  # the metric's score; shown when between 0 and 1
+    feedback: str  # what the metric said of the answer, for this step's critic; "" when nothing
     expected: str
     answered: str  # the program's answer, or its status in brackets: "(parse_error)"
     inputs: Mapping[str, str]  # the step's inputs

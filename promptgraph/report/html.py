@@ -35,6 +35,7 @@ SAME, INSERTED, DELETED = "same", "ins", "del"
 class Sample:
     trace: Trace
     right: bool
+    feedback: str = ""  # what the metric said of the answer
 
 
 @attrs.frozen
@@ -168,9 +169,15 @@ def _view(record: IterationRecord, previous: IterationRecord | None, best: bool)
     diffs = {name: word_diff(before.get(name, ""), value) for name, value in record.values.items()}
     changed = tuple(name for name, value in record.values.items() if value != before.get(name, ""))
     scores = record.train.scores if record.train else ()
+    feedback = record.train.feedback if record.train else ()
     # scores are per sample in sample order; a sample without a score counts as wrong
     samples = tuple(
-        Sample(trace, index < len(scores) and scores[index] >= 1.0) for index, trace in enumerate(record.samples)
+        Sample(
+            trace=trace,
+            right=index < len(scores) and scores[index] >= 1.0,
+            feedback=feedback[index] if index < len(feedback) else "",
+        )
+        for index, trace in enumerate(record.samples)
     )
     return IterationView(record=record, best=best, diffs=diffs, changed=changed, samples=samples)
 

@@ -38,10 +38,12 @@ EXAMPLES = [
     Example({"text": "How?", "b": "x"}, 'a "b"'),
 ]
 CRITIC_EXAMPLES = [
-    {"verdict": "WRONG", "expected": "insincere", "answered": "sincere", "inputs": {"text": "Why all?\nSecond line"},
+    {"verdict": "WRONG", "score": 0.0, "feedback": "expected 'insincere', got 'sincere'\nand why",
+     "expected": "insincere", "answered": "sincere", "inputs": {"text": "Why all?\nSecond line"},
      "outputs": {}, "note": "a note", "always": True, "reply": "Label: sincere", "error": None},
-    {"verdict": "correct", "expected": "sincere", "answered": "sincere", "inputs": {"text": "How?"},
-     "outputs": {"a": "1", "b": "2"}, "note": None, "always": False, "reply": "r", "error": "cut short"},
+    {"verdict": "correct", "score": 1.0, "feedback": "", "expected": "sincere", "answered": "sincere",
+     "inputs": {"text": "How?"}, "outputs": {"a": "1", "b": "2"}, "note": None, "always": False, "reply": "r",
+     "error": "cut short"},
 ]  # fmt: skip
 
 SAMPLES = {

@@ -21,6 +21,16 @@ def test_the_critic_shows_the_step_its_texts_its_upstream_inputs_and_its_example
     assert right.correct and "problem: cut short" in right.text
 
 
+def test_the_critic_shows_the_metric_feedback_inside_its_example():
+    wrong, right = shown("critic").examples
+    assert (wrong.feedback, right.feedback) == ("expected 'insincere', got 'sincere'\nand why", "")
+
+
+def test_read_feedback_gives_each_example_its_metric_feedback_in_order():
+    render, values = SAMPLES["critic"]
+    assert prompts.read_feedback(render(**values).user) == ("expected 'insincere', got 'sincere'\nand why", "")
+
+
 def test_a_rewrite_shows_each_text_and_what_was_turned_down_for_it():
     found = shown("rewrite")
     assert found.values == {"classify.system": PARAMETERS[0]["value"], "classify.prefix": ""}

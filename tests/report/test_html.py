@@ -93,6 +93,26 @@ def test_mistakes_view_lists_exactly_the_wrong_samples(run, tmp_path):
     assert example_ids_in(html, "iteration-1-mistakes")  # the scenario does make mistakes at first
 
 
+def test_a_mistake_card_shows_the_metrics_feedback_escaped(tmp_path):
+    def metric(example, prediction):
+        return pg.Score(float(prediction == example.label), feedback=f"<i>wanted</i> {example.label}")
+
+    result = pg.compile(
+        classifier(),
+        trainset=questions(16),
+        lm=forward_lm(),
+        optimizer=pg.TextualGradientDescent(lm=optimizer_lm()),
+        metric=metric,
+        iterations=1,
+        val_per_label=2,
+        progress=False,
+    )
+    html = page(result, tmp_path)
+
+    mistakes = re.search(r'<section id="iteration-1-mistakes">(.*?)</section>', html, re.DOTALL).group(1)
+    assert "&lt;i&gt;wanted&lt;/i&gt; insincere" in mistakes and "<i>wanted" not in html
+
+
 def test_diff_marks_the_phrase_the_rewriter_inserted(run, tmp_path):
     html = page(run, tmp_path)
 
