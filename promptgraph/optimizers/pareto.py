@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 
 import attrs
@@ -163,7 +164,7 @@ class ParetoSearch(Optimizer):
                                       evaluation, context)  # fmt: skip
         writer = self.writer
         critiques = writer.critique(program, traces=traces, evaluation=evaluation, context=context)
-        targets = self._targets(program)
+        targets = self._targets(program, evaluation)
         for name, parameter in program.named_parameters():
             if name.split(".", 1)[0] not in targets:
                 parameter.clear_feedback()
@@ -252,7 +253,7 @@ class ParetoSearch(Optimizer):
         right = {trace.example.id for trace, score in zip(traces, evaluation.scores, strict=True) if score >= 1.0}
         known[:] = [example_id for example_id in known if example_id not in right]
 
-    def _targets(self, program: Program) -> set[str]:
+    def _targets(self, program: Program, evaluation: Evaluation) -> set[str]:
         """The modules this reflection rewrites."""
         with_feedback = [
             node
@@ -261,8 +262,12 @@ class ParetoSearch(Optimizer):
         ]
         if not with_feedback or self.policy == "all":
             return set(with_feedback)
-        if self.policy == "blame":  # the module whose texts received the most critique
-            return {max(with_feedback, key=lambda node: (_feedback_chars(program, node), -with_feedback.index(node)))}
+        if self.policy == "blame":  # the module the metric's feedback names most, then the one critiqued most
+            named = Counter(
+                module for module, score in zip(evaluation.feedback_modules, evaluation.scores, strict=True)
+                if module and score < 1.0
+            )  # fmt: skip
+            return {max(with_feedback, key=lambda node: (named[node], _feedback_chars(program, node)))}
         node = with_feedback[self._rotation % len(with_feedback)]
         self._rotation += 1
         return {node}

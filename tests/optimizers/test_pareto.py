@@ -87,22 +87,35 @@ def test_a_rewrite_that_pastes_a_training_example_into_the_prompt_is_refused():
     assert result.history[1].calls.get("search", 0) == 0  # refused before anything was scored
 
 
-def test_round_robin_rewrites_one_module_per_step():
-    def careful(request: pg.Request) -> str:  # critiques every module; its rewrites help nothing
-        if request.tag == "critic":
-            return scenario.graph_critic(request)
-        values = prompts.read(request.messages[0].content).values
-        return json.dumps({"reasoning": "care", "values": {name: f"{v} Be careful." for name, v in values.items()}})
+def careful(request: pg.Request) -> str:
+    """Critiques every module; its rewrites help nothing, so every child is refused and the start stays the parent."""
+    if request.tag == "critic":
+        return scenario.graph_critic(request)
+    values = prompts.read(request.messages[0].content).values
+    return json.dumps({"reasoning": "care", "values": {name: f"{v} Be careful." for name, v in values.items()}})
 
-    optimizer = pg.ParetoSearch(pg.ScriptedLM(respond=careful, model="claude-opus-5-5"))
+
+def rewritten_modules(policy: str, metric=pg.exact_match) -> list[str]:
+    optimizer = pg.ParetoSearch(pg.ScriptedLM(respond=careful, model="claude-opus-5-5"), policy=policy)
     pg.compile(
         scenario.chain(frozen_tail=False), trainset=scenario.questions(60),
         lm=pg.ScriptedLM(respond=scenario.chain_forward, model="claude-haiku-5-5"),
-        optimizer=optimizer, iterations=3, val_per_label=10, progress=False,
+        optimizer=optimizer, metric=metric, iterations=3, val_per_label=10, progress=False,
     )  # fmt: skip
     rewrites = [r for r in optimizer.lm.requests if r.tag == "rewrite"]
-    nodes = [next(iter(prompts.read(r.messages[0].content).values)).split(".")[0] for r in rewrites]
-    assert len(rewrites) == 3 and len(set(nodes)) == 3
+    return [next(iter(prompts.read(r.messages[0].content).values)).split(".")[0] for r in rewrites]
+
+
+def test_round_robin_rewrites_one_module_per_step():
+    assert sorted(rewritten_modules("round_robin")) == ["classify", "note", "summarise"]
+
+
+def test_blame_rewrites_the_module_the_metric_feedback_names():
+    def blames_summarise(example: pg.Example, prediction: object) -> pg.Score:
+        right = prediction == example.label
+        return pg.Score(float(right), feedback="" if right else "the summary lost it", module="summarise")
+
+    assert rewritten_modules("blame", blames_summarise) == ["summarise"] * 3
 
 
 def test_the_pool_survives_a_resume(tmp_path):
