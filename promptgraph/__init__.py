@@ -39,6 +39,7 @@ from promptgraph.optimizers import (
     Chain,
     DemoSearch,
     Gate,
+    ParetoSearch,
     ProposeInstructions,
     TextualGradientDescent,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "FORWARD_MODEL",
     "OPTIMIZER_MODEL",
     "OPRO",
+    "ParetoSearch",
     "LM",
     "AnthropicLM",
     "BatchExecutor",

@@ -56,6 +56,7 @@ from promptgraph.optimizers import (
     Chain,
     Gate,
     Optimizer,
+    ParetoSearch,
     ProposeInstructions,
     TextualGradientDescent,
 )
@@ -447,6 +448,10 @@ OPTIMIZERS: dict[str, tuple[str, Callable[[LM | None, argparse.Namespace], Optim
         lambda strong, a: ProposeInstructions(
             lm=strong, then=OPTIMIZERS["tgd"][1](strong, a), effort=effort_of(a.optimizer_effort)
         ),
+    ),
+    "pareto": (
+        "reflective search over a per-example Pareto frontier with per-module critiques (GEPA-style)",
+        lambda strong, a: ParetoSearch(lm=strong, effort=effort_of(a.optimizer_effort)),
     ),
     "demos": ("few-shot demos chosen by score, no strong model needed", lambda strong, a: BootstrapDemos()),
     "tgd+demos": (

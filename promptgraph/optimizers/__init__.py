@@ -11,6 +11,8 @@ from promptgraph.optimizers.beam import BeamSearch
 from promptgraph.optimizers.chain import Chain
 from promptgraph.optimizers.demos import BootstrapDemos, DemoSearch
 from promptgraph.optimizers.opro import OPRO
+from promptgraph.optimizers.pareto import ParetoSearch
+from promptgraph.optimizers.pool import Candidate, Pool
 from promptgraph.optimizers.propose import ProposeInstructions
 from promptgraph.optimizers.tgd import Gate, TextualGradientDescent
 
@@ -18,10 +20,13 @@ __all__ = [
     "OPRO",
     "BeamSearch",
     "BootstrapDemos",
+    "Candidate",
     "Chain",
     "DemoSearch",
     "Gate",
     "Optimizer",
+    "ParetoSearch",
+    "Pool",
     "ProposeInstructions",
     "StepContext",
     "StepResult",

@@ -45,14 +45,14 @@ class BootstrapDemos(Optimizer):
         targets = self._targets(program)
         if not targets:  # nothing will change that: say so, and the run ends rather than pay for more steps
             return StepResult(stopped="demos stopped: no module of the program takes demos")
-        pools = {name: self._pool(program, node, traces, evaluation) for name, (node, _) in targets.items()}
+        pools = {name: demo_candidates(program, node, traces, evaluation) for name, (node, _) in targets.items()}
         dev = context.dev_sample(self.dev_per_label, exclude=[trace.example for trace in traces], offset=0)
         if not dev:
             return StepResult()
         rng = random.Random(f"demos:{context.seed}")
         current = {name: list(demos.pairs) for name, (_, demos) in targets.items()}
         sets = [(current, "current")]
-        sets += [({name: self._draw(pools[name], rng) for name in targets}, "demo set") for _ in range(self.candidates)]
+        sets += [({name: draw_demos(pools[name], self.per_module, rng) for name in targets}, "demo set") for _ in range(self.candidates)]
         choice = choose(
             sets,
             scorer=_DemoSets(targets=targets, program=program, context=context),
@@ -95,45 +95,47 @@ class BootstrapDemos(Optimizer):
             if demos.trainable
         }
 
-    def _pool(self, program: Program, node: str, traces: Sequence[Trace], evaluation: Evaluation) -> dict:
-        """Candidate demos for one module, grouped by the example's label."""
-        module = program.nodes[node]
-        answers_here, field = program.output.split(".", 1)
-        pool: dict[str, list[Demo]] = {}
-        for trace, score in zip(traces, evaluation.scores, strict=True):
-            step = trace.nodes[node]
-            if step.status == FAILED and not step.inputs:
-                continue
-            inputs = {name: str(value) for name, value in step.inputs.items()}
-            if score >= 1.0 and step.response_text is not None:
-                demo = Demo(inputs, step.response_text)
-            elif (
-                node == answers_here
-                and trace.example.label is not None
-                and len(inputs) == len(module.inputs)
-                and len(module.outputs) == 1  # else the other outputs would be the model's wrong ones, or missing
-            ):
-                answer = module.answer_text({**step.outputs, field: trace.example.label})
-                if answer is None:
-                    continue
-                demo = Demo(inputs, answer)
-            else:
-                continue
-            pool.setdefault(str(trace.example.label), []).append(demo)
-        return pool
 
-    def _draw(self, pool: dict[str, list[Demo]], rng: random.Random) -> list[Demo]:
-        """Up to `per_module` demos, taking labels in turn; with more labels than demos, which labels
-        come first is drawn too, so across candidate sets no label is left out."""
-        queues = [rng.sample(group, len(group)) for _, group in sorted(pool.items())]
-        rng.shuffle(queues)
-        chosen: list[Demo] = []
-        while len(chosen) < self.per_module and any(queues):
-            for queue in queues:
-                if queue and len(chosen) < self.per_module:
-                    chosen.append(queue.pop())
-        rng.shuffle(chosen)  # so the label of the last demo does not hint at the answer
-        return chosen
+def demo_candidates(program: Program, node: str, traces: Sequence[Trace], evaluation: Evaluation) -> dict:
+    """Candidate demos for one module, grouped by the example's label."""
+    module = program.nodes[node]
+    answers_here, field = program.output.split(".", 1)
+    pool: dict[str, list[Demo]] = {}
+    for trace, score in zip(traces, evaluation.scores, strict=True):
+        step = trace.nodes[node]
+        if step.status == FAILED and not step.inputs:
+            continue
+        inputs = {name: str(value) for name, value in step.inputs.items()}
+        if score >= 1.0 and step.response_text is not None:
+            demo = Demo(inputs, step.response_text)
+        elif (
+            node == answers_here
+            and trace.example.label is not None
+            and len(inputs) == len(module.inputs)
+            and len(module.outputs) == 1  # else the other outputs would be the model's wrong ones, or missing
+        ):
+            answer = module.answer_text({**step.outputs, field: trace.example.label})
+            if answer is None:
+                continue
+            demo = Demo(inputs, answer)
+        else:
+            continue
+        pool.setdefault(str(trace.example.label), []).append(demo)
+    return pool
+
+
+def draw_demos(pool: dict[str, list[Demo]], count: int, rng: random.Random) -> list[Demo]:
+    """Up to `count` demos, taking labels in turn; with more labels than demos, which labels
+    come first is drawn too, so across candidate sets no label is left out."""
+    queues = [rng.sample(group, len(group)) for _, group in sorted(pool.items())]
+    rng.shuffle(queues)
+    chosen: list[Demo] = []
+    while len(chosen) < count and any(queues):
+        for queue in queues:
+            if queue and len(chosen) < count:
+                chosen.append(queue.pop())
+    rng.shuffle(chosen)  # so the label of the last demo does not hint at the answer
+    return chosen
 
 
 @attrs.define

@@ -16,6 +16,7 @@ examples it has not seen. It counts the forward calls it spends and stops at `ma
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
@@ -24,6 +25,7 @@ import attrs
 
 from promptgraph.data import Example
 from promptgraph.optimizers.base import StepContext, Tried, Update
+from promptgraph.parameter import Demo, Demos, Parameter
 from promptgraph.program import Program
 
 
@@ -120,19 +122,43 @@ def modules_in(program: Program) -> int:
 
 @contextlib.contextmanager
 def applied(program: Program, values: Mapping[str, str]) -> Iterator[None]:
-    """The program with these texts for the duration of the block; no history is written."""
-    parameters = dict(program.named_parameters())
-    unknown = sorted(set(values) - set(parameters))
+    """The program with these texts (and demo sets, as `demos_text` writes them) for the block; no history."""
+    slots = _slots(program)
+    unknown = sorted(set(values) - set(slots))
     if unknown:
         raise KeyError(f"the program has no parameter {', '.join(unknown)}")
-    before = {name: parameters[name].value for name in values}
+    before = {name: _read(slots[name]) for name in values}
     for name, value in values.items():
-        parameters[name].value = value
+        _write(slots[name], value)
     try:
         yield
     finally:
         for name, value in before.items():
-            parameters[name].value = value
+            _write(slots[name], value)
+
+
+def demos_text(pairs: Sequence[Demo]) -> str:
+    """A demo set as one string, so a candidate can hold demos beside texts (and compare and save them)."""
+    return json.dumps([{"inputs": demo.inputs, "output": demo.output} for demo in pairs], sort_keys=True)
+
+
+def demos_from_text(text: str) -> list[Demo]:
+    return [Demo(inputs=item["inputs"], output=item["output"]) for item in json.loads(text)]
+
+
+def _slots(program: Program) -> dict[str, Parameter | Demos]:
+    return dict(program.named_parameters()) | dict(program.named_demos())
+
+
+def _read(slot: Parameter | Demos) -> str:
+    return demos_text(slot.pairs) if isinstance(slot, Demos) else slot.value
+
+
+def _write(slot: Parameter | Demos, value: str) -> None:
+    if isinstance(slot, Demos):
+        slot.pairs = demos_from_text(value)
+    else:
+        slot.value = value
 
 
 def trainable_values(program: Program) -> dict[str, str]:
@@ -144,11 +170,16 @@ def changes_between(start: Mapping[str, str], values: Mapping[str, str]) -> dict
 
 
 def commit(program: Program, values: Mapping[str, str]) -> None:
-    """Make these the program's texts, each change kept in its parameter's history."""
-    parameters = dict(program.named_parameters())
+    """Make these the program's texts (and demo sets), each change kept in its slot's history."""
+    slots = _slots(program)
     for name, value in values.items():
-        if parameters[name].value != value:
-            parameters[name].update(value)
+        slot = slots[name]
+        if _read(slot) == value:
+            continue
+        if isinstance(slot, Demos):
+            slot.update(demos_from_text(value))
+        else:
+            slot.update(value)
 
 
 def too_long(name: str, value: str, before: str, max_chars: int) -> str | None:

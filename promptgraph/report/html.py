@@ -24,6 +24,7 @@ from promptgraph.lm.files import atomic_write
 from promptgraph.modules import Prompt
 from promptgraph.optimizers.tgd import Update
 from promptgraph.program import Program
+from promptgraph.report.candidates import candidates
 from promptgraph.report.svg import chart, graph, node_kind
 from promptgraph.trace import Trace
 
@@ -118,6 +119,7 @@ def write_report(
         accounts=ledger.accounts(),
         unpriced=ledger.unpriced_models(),
         chart=chart(history),
+        candidates=candidates(history),
         graph=graph(program) if program else None,
         formats=formats(program) if program else (),
         modules=_modules(program, history) if program and len(program.nodes) > 1 else (),

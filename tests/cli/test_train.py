@@ -201,14 +201,15 @@ def test_compile_with_batches_sends_every_call_in_a_batch_and_learns_the_same(tm
     assert json.loads((batched / "batches.json").read_text())["batches"]
 
 
-@pytest.mark.parametrize("optimizer", ["tgd", "beam", "opro", "ape", "demos", "tgd+demos"])
+@pytest.mark.parametrize("optimizer", ["tgd", "beam", "opro", "ape", "pareto", "demos", "tgd+demos"])
 def test_every_optimizer_can_be_chosen_by_name_and_estimated(optimizer, data, capsys):
     assert main(["compile", str(data), *data_options(), "--dry-run", "--optimizer", optimizer, "--gate"]) == 0
     assert "total" in capsys.readouterr().out
 
 
-def test_compile_with_beam_search_through_the_cli_writes_the_search_into_the_report(tmp_path, server, data):
-    out = compile_to(tmp_path, server, data, "--optimizer", "beam", "--iterations", "1")
+@pytest.mark.parametrize("optimizer", ["beam", "pareto"])
+def test_compile_with_a_search_through_the_cli_writes_the_search_into_the_report(tmp_path, server, data, optimizer):
+    out = compile_to(tmp_path, server, data, "--optimizer", optimizer, "--iterations", "1")
     page = (out / "report" / "index.html").read_text()
     assert 'id="iteration-1-search"' in page
 

@@ -3,6 +3,7 @@ from promptgraph import Classify, DemoSearch, Program, ScriptedLM
 from promptgraph.lm import Ledger
 from promptgraph.metrics import evaluate
 from promptgraph.optimizers import StepContext
+from promptgraph.optimizers.demos import demo_candidates, draw_demos
 from promptgraph.parameter import Demo
 from tests.scenario import FORMAT, LABELS, questions
 
@@ -56,7 +57,7 @@ def test_compile_with_demo_search_improves_validation_without_a_strong_model():
 def test_a_mistake_becomes_a_demo_with_the_right_answer_in_the_module_format():
     program = classifier()
     traces, evaluation = minibatch(program, questions(12))
-    pool = DemoSearch()._pool(program, "classify", traces, evaluation)
+    pool = demo_candidates(program, "classify", traces, evaluation)
     assert Demo({"text": "Why are all group1 people so bad?"}, "Label: <label>insincere</label>") in pool["insincere"]
     assert all(demo.output == "Label: <label>sincere</label>" for demo in pool["sincere"])
 
@@ -64,10 +65,10 @@ def test_a_mistake_becomes_a_demo_with_the_right_answer_in_the_module_format():
 def test_drawn_demo_sets_take_every_label_in_turn():
     program = classifier()
     traces, evaluation = minibatch(program, questions(20))
-    pool = DemoSearch()._pool(program, "classify", traces, evaluation)
+    pool = demo_candidates(program, "classify", traces, evaluation)
     import random
 
-    drawn = DemoSearch(per_module=4)._draw(pool, random.Random(0))
+    drawn = draw_demos(pool, 4, random.Random(0))
     assert sorted("insincere" in demo.output for demo in drawn) == [False, False, True, True]
 
 
@@ -123,7 +124,7 @@ def test_with_more_labels_than_demos_every_label_gets_its_turn_across_draws():
 
     pool = {f"label{k}": [Demo(inputs={"text": f"{k}-{i}"}, output=f"label{k}") for i in range(10)] for k in range(6)}
     counts = collections.Counter(
-        demo.output for seed in range(1000) for demo in pg.BootstrapDemos(per_module=4)._draw(pool, random.Random(seed))
+        demo.output for seed in range(1000) for demo in draw_demos(pool, 4, random.Random(seed))
     )
     assert set(counts) == set(pool)
     assert min(counts.values()) > 0.8 * (1000 * 4 / 6)  # about as often as each other, not only the first four

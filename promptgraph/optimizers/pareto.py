@@ -1,0 +1,401 @@
+"""ParetoSearch: reflective evolution over a per-example Pareto frontier, driven by per-module critiques.
+
+GEPA's loop, on promptgraph's parts. Every step:
+
+1. `begin_step` picks a parent from the pool of validated candidates: from the Pareto
+   frontier in proportion to the validation examples each one leads (or the best, or
+   epsilon-greedy, for comparison), puts its texts in the program, and hands compile a
+   small minibatch (`minibatch` examples: the parent's known failures first, then the
+   next examples of a seeded pass over the trainset).
+2. `step` reflects on it by one textual backprop step: backward writes a critique per
+   module (each module reads feedback meant for it, not one global verdict), and the
+   strong model rewrites the module(s) the policy picks (round robin by default).
+3. The child is screened (it must not copy a training example's words into a prompt,
+   nor pass `max_tokens_per_text`), then scored against its parent on held-out training examples
+   it was not reflected on; it is accepted only if it wins more of them than it loses.
+   GEPA accepts on the very examples it reflected on, which rewards overfitting.
+4. compile validates an accepted child (a rejected one costs no validation), and
+   `validated` adds it to the pool with its per-example scores.
+
+After an accepted child, the next step may try a merge instead: two frontier candidates
+that descend from a common ancestor and changed different modules are combined (each
+module from the one that changed it), kept if it does at least as well as the better
+parent on held-out examples. The pool, the merges tried and the minibatch cursor are in
+`state()`, so a resumed run carries on the same search.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+
+import attrs
+
+from promptgraph import prompts
+from promptgraph.backward import CritiqueLimits
+from promptgraph.data import Example
+from promptgraph.lm import LM
+from promptgraph.lm.reprs import settings
+from promptgraph.lm.tokens import count_tokens
+from promptgraph.metrics import Evaluation
+from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, Tried, Update
+from promptgraph.optimizers.demos import demo_candidates, draw_demos
+from promptgraph.optimizers.pool import SELECTIONS, Candidate, Pool, merged_values, modules_changed
+from promptgraph.optimizers.search import (
+    Accept,
+    Scorer,
+    beats,
+    choose,
+    commit,
+    demos_from_text,
+    demos_text,
+    higher,
+    trainable_values,
+)
+from promptgraph.optimizers.tgd import TextualGradientDescent
+from promptgraph.phases import PhaseEstimate, Shape
+from promptgraph.program import Program
+from promptgraph.trace import Trace
+
+POLICIES = ("round_robin", "blame", "all")
+_WORD = re.compile(r"\w+")
+
+
+@attrs.define
+class ParetoSearch(Optimizer):
+    """Reflective search over a per-example Pareto frontier (GEPA's idea, with per-module critiques).
+
+    Use it with a forward-call budget: `compile(..., optimizer=ParetoSearch(strong),
+    max_metric_calls=1500, iterations=None)`. Each step costs `minibatch` forward runs,
+    up to `2 * dev_per_label` per label for the acceptance test (the parent's are
+    remembered), and a validation pass only when a child is accepted.
+    """
+
+    lm: LM  # the strong model: critiques and rewrites
+    minibatch: int = 4  # examples reflected on per step
+    dev_per_label: int = 4  # held-out training examples per label a child is tested on
+    selection: str = "pareto"  # how the parent is picked: "pareto", "best" or "epsilon"
+    epsilon: float = 0.1  # with selection="epsilon": the chance of a random parent
+    policy: str = "round_robin"  # which module a reflection rewrites: "round_robin", "blame" or "all"
+    merges: int = 5  # merge attempts in a run; 0: never merge
+    accept_alpha: float | None = None  # None: the child must win more held-out examples than it loses
+    max_tokens_per_text: int | None = None  # a rewritten text over this many tokens is rejected (a length budget)
+    demos: int = 0  # with demos > 0, every other step redraws one module's demos (up to this many)
+    copy_words: int = 12  # a rewrite that copies this many consecutive words of a training input is rejected
+    limits: CritiqueLimits = CritiqueLimits(mistakes_per_label=4, correct_per_label=2, max_examples=12)
+    max_tokens: int = 8000
+    effort: str | None = prompts.OPTIMIZER_EFFORT
+    pool: Pool = attrs.field(factory=Pool, init=False)
+    _parent: int | None = attrs.field(default=None, init=False)  # the candidate this step mutates
+    _merge: tuple[int, int, int] | None = attrs.field(default=None, init=False)  # (first, second, ancestor)
+    _merge_due: bool = attrs.field(default=False, init=False)  # an accepted child asks for a merge next
+    _merged: set[tuple[int, int]] = attrs.field(factory=set, init=False)  # pairs already tried
+    _pending: dict | None = attrs.field(default=None, init=False)  # the accepted child's origin, until validated
+    _turn: int = attrs.field(default=0, init=False)  # steps taken: with demos, every other one draws demos
+    _rotation: int = attrs.field(default=0, init=False)  # round robin position over the modules
+    _cursor: int = attrs.field(default=0, init=False)  # minibatch position in the seeded pass over the trainset
+    _failures: dict[int, list[str]] = attrs.field(factory=dict, init=False)  # candidate -> training ids it got wrong
+    _scorer: Scorer | None = attrs.field(default=None, init=False, repr=False)  # kept: a parent's scores are reused
+
+    def __attrs_post_init__(self) -> None:
+        if self.selection not in SELECTIONS:
+            raise ValueError(f"selection must be one of {', '.join(SELECTIONS)}, not {self.selection!r}")
+        if self.policy not in POLICIES:
+            raise ValueError(f"policy must be one of {', '.join(POLICIES)}, not {self.policy!r}")
+        if self.minibatch < 1 or self.dev_per_label < 1:
+            raise ValueError("minibatch and dev_per_label must be at least 1")
+
+    def __repr__(self) -> str:
+        return settings(self, always=("lm",))
+
+    @property
+    def writer(self) -> TextualGradientDescent:
+        """Backward and the rewrite, as TextualGradientDescent does them, at this optimizer's settings."""
+        return TextualGradientDescent(lm=self.lm, limits=self.limits, max_tokens=self.max_tokens, effort=self.effort)
+
+    # -- compile's hooks -------------------------------------------------------------------------
+
+    def minibatch_size(self, default: int) -> int:
+        return self.minibatch
+
+    def begin_step(self, program: Program, context: StepContext) -> Sequence[Example] | None:
+        """Put the parent (or a merge's first candidate) in the program; the examples to reflect on."""
+        if not self.pool:  # compile has not validated anything yet: start from the program as it is
+            self.pool.add(self._snapshot(program), (), origin="start")
+        rng = random.Random(f"pareto:{context.seed}")
+        self._merge = None
+        if self._merge_due and len(self._merged) < self.merges:
+            pair = self.pool.merge_pair(self._merged)
+            if pair is not None:
+                first, second, ancestor = pair
+                self._merge = (first.number, second.number, ancestor.number)
+                self._parent = first.number
+                commit(program, first.values)
+                return []  # a merge reflects on nothing: compile runs no minibatch for it
+        parent = self.pool.select(self.selection, rng, epsilon=self.epsilon)
+        self._parent = parent.number
+        commit(program, parent.values)
+        return self._sample(parent, context, rng)
+
+    def validated(self, iteration: int, program: Program, evaluation: Evaluation) -> None:
+        """A validated program joins the pool with its per-example scores (once; known texts are not added)."""
+        values = self._snapshot(program)
+        if self.pool.find(values) is not None:
+            if len(self.pool) == 1 and not self.pool.candidates[0].scores:  # the start, validated at last
+                self.pool.candidates[0] = attrs.evolve(self.pool.candidates[0], scores=tuple(evaluation.scores))
+            return
+        origin = self._pending or {"origin": "start" if not self.pool else "outside"}
+        self.pool.add(values, evaluation.scores, iteration=iteration, **origin)
+        self._pending = None
+
+    def step(
+        self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext
+    ) -> StepResult:
+        if self._merge is not None:
+            return self._try_merge(program, context)
+        parent = self.pool.candidates[self._parent if self._parent is not None else self.pool.best().number]
+        self._remember_failures(parent, traces, evaluation)
+        demo_slots = self._demo_slots(program)
+        self._turn += 1
+        if demo_slots and self._turn % 2 == 0:  # every other step draws one module's demos instead
+            return self._mutate_demos(program, parent, demo_slots[(self._turn // 2) % len(demo_slots)], traces,
+                                      evaluation, context)  # fmt: skip
+        writer = self.writer
+        critiques = writer.critique(program, traces=traces, evaluation=evaluation, context=context)
+        targets = self._targets(program, evaluation)
+        for name, parameter in program.named_parameters():
+            if name.split(".", 1)[0] not in targets:
+                parameter.clear_feedback()
+        updates = tuple(writer.rewrite(program, evaluation=evaluation, ledger=context.ledger, seed=context.seed))
+        return self._judge(program, parent, traces, context, critiques=critiques, updates=updates, origin="reflection")
+
+    def _judge(self, program, parent, traces, context, *, critiques=(), updates=(), origin: str) -> StepResult:
+        """Screen the child now in the program, test it against its parent on held-out examples, keep or undo it."""
+        child = self._snapshot(program)
+        problem = self._screen(parent.values, child, context.trainset, texts=set(trainable_values(program)))
+        if problem is not None:
+            commit(program, parent.values)
+            tried = _tried(context, parent, child, problem, origin=origin)
+            return StepResult(critiques=critiques, updates=_rejected(updates, problem), tried=(tried,))
+        dev = context.dev_sample(self.dev_per_label, exclude=[trace.example for trace in traces])
+        choice = choose(
+            [(parent.values, f"parent {parent.number}"), (child, origin)],
+            scorer=self._scorer_for(program, context),
+            dev=dev,
+            accept=self._accept(),
+            step=context.iteration,
+        )
+        if not choice.winner:
+            commit(program, parent.values)  # the budget left it unscored, or it did not win: the parent stands
+            why = choice.stopped or f"not accepted: {choice.summary}"
+            return StepResult(critiques=critiques, updates=_rejected(updates, why), tried=choice.tried)
+        self._pending = {"parent": parent.number, "changed": modules_changed(parent.values, child), "origin": origin}
+        self._merge_due = True
+        return StepResult(critiques=critiques, updates=updates, tried=choice.tried)
+
+    def _mutate_demos(self, program, parent, name, traces, evaluation, context) -> StepResult:
+        """The module's demos redrawn: replies the program got right (or the right answers to its mistakes)
+        from this minibatch first, then the parent's demos, up to `demos`."""
+        node = name.split(".", 1)[0]
+        drawn = draw_demos(demo_candidates(program, node, traces, evaluation), self.demos,
+                           random.Random(f"pareto-demos:{context.seed}"))  # fmt: skip
+        current = demos_from_text(parent.values[name])
+        pairs = drawn + [demo for demo in current if demo not in drawn][: self.demos - len(drawn)]
+        commit(program, {name: demos_text(pairs)})
+        reason = f"{len(drawn)} demos drawn from the minibatch, {len(pairs) - len(drawn)} kept from the parent"
+        update = Update(node=node, status="changed" if pairs != current else "unchanged",
+                        changes={name: (f"{len(current)} demos", f"{len(pairs)} demos")}, reasoning=reason)  # fmt: skip
+        return self._judge(program, parent, traces, context, updates=(update,), origin="demos")
+
+    def _demo_slots(self, program: Program) -> list[str]:
+        """The trainable demos of the program's own modules, by name; none unless `demos` asks for them."""
+        if not self.demos:
+            return []
+        return [
+            f"{node}.{path}"
+            for node in program.order()
+            if not isinstance(program.nodes[node], Program)
+            for path, demos in program.nodes[node].named_demos()
+            if demos.trainable
+        ]
+
+    def _snapshot(self, program: Program) -> dict[str, str]:
+        """The program as a candidate: its trainable texts, and its demo sets when demos are trained."""
+        slots = dict(program.named_demos())
+        return trainable_values(program) | {name: demos_text(slots[name].pairs) for name in self._demo_slots(program)}
+
+    # -- the parts of a step ---------------------------------------------------------------------
+
+    def _sample(self, parent: Candidate, context: StepContext, rng: random.Random) -> list[Example]:
+        """Up to half the parent's known failures, the rest the next examples of a seeded pass over the trainset."""
+        pool = [example for example in context.trainset if not example.always]
+        by_id = {example.id: example for example in pool}
+        failures = [by_id[i] for i in self._failures.get(parent.number, []) if i in by_id]
+        chosen = rng.sample(failures, min(len(failures), self.minibatch // 2))
+        order = list(pool)
+        random.Random(f"pareto-pass:{context.run_seed}:{self._cursor // max(len(pool), 1)}").shuffle(order)
+        while len(chosen) < min(self.minibatch, len(pool)):
+            example = order[self._cursor % len(order)]
+            self._cursor += 1
+            if self._cursor % len(order) == 0:  # a new pass over the trainset, in a new order
+                random.Random(f"pareto-pass:{context.run_seed}:{self._cursor // len(order)}").shuffle(order)
+            if example not in chosen:
+                chosen.append(example)
+        always = [example for example in context.trainset if example.always]
+        return always + chosen
+
+    def _remember_failures(self, parent: Candidate, traces: Sequence[Trace], evaluation: Evaluation) -> None:
+        wrong = [trace.example.id for trace, score in zip(traces, evaluation.scores, strict=True) if score < 1.0]
+        known = self._failures.setdefault(parent.number, [])
+        known += [example_id for example_id in wrong if example_id not in known]
+        right = {trace.example.id for trace, score in zip(traces, evaluation.scores, strict=True) if score >= 1.0}
+        known[:] = [example_id for example_id in known if example_id not in right]
+
+    def _targets(self, program: Program, evaluation: Evaluation) -> set[str]:
+        """The modules this reflection rewrites."""
+        with_feedback = [
+            node
+            for node in program.order()
+            if any(p.trainable and p.feedback for _, p in program.nodes[node].named_parameters())
+        ]
+        if not with_feedback or self.policy == "all":
+            return set(with_feedback)
+        if self.policy == "blame":  # the module the metric's feedback names most, then the one critiqued most
+            named = Counter(
+                module for module, score in zip(evaluation.feedback_modules, evaluation.scores, strict=True)
+                if module and score < 1.0
+            )  # fmt: skip
+            return {max(with_feedback, key=lambda node: (named[node], _feedback_chars(program, node)))}
+        node = with_feedback[self._rotation % len(with_feedback)]
+        self._rotation += 1
+        return {node}
+
+    def _screen(
+        self, parent: Mapping[str, str], child: Mapping[str, str], trainset: Sequence[Example], *, texts: set[str]
+    ) -> str | None:
+        """Why a rewrite is refused before it is scored: it changed nothing, grew too long, or copies an example."""
+        if dict(child) == dict(parent):
+            return "it changed nothing"
+        for name, value in child.items():
+            if value == parent[name] or name not in texts:  # demos are examples by design
+                continue
+            limit = self.max_tokens_per_text
+            if limit is not None and count_tokens(value) > limit:
+                return f"{name} is about {count_tokens(value):,} tokens, over max_tokens_per_text {limit:,}"
+            copied = copied_example(value, parent[name], trainset, self.copy_words)
+            if copied is not None:
+                return f"{name} copies {self.copy_words} or more words of training example {copied} verbatim"
+        return None
+
+    def _accept(self) -> Accept:
+        return higher if self.accept_alpha is None else beats(self.accept_alpha)
+
+    def _scorer_for(self, program: Program, context: StepContext) -> Scorer:
+        """One scorer for the run, so a parent scored on an example in an earlier step is not run again."""
+        if self._scorer is None or self._scorer.program is not program:
+            self._scorer = Scorer(program, context)
+        self._scorer.context = context
+        return self._scorer
+
+    def _try_merge(self, program: Program, context: StepContext) -> StepResult:
+        first, second, ancestor = (self.pool.candidates[number] for number in self._merge)
+        self._merged.add((first.number, second.number))
+        self._merge_due = False
+        merged = merged_values(ancestor, first, second)
+        origin = f"merge of {first.number} and {second.number}"
+        known = self.pool.find(merged)
+        if known is not None:
+            tried = _tried(context, first, merged, f"already in the pool as candidate {known.number}", origin=origin)
+            return StepResult(tried=(tried,))
+        scorer = self._scorer_for(program, context)
+        dev = context.dev_sample(self.dev_per_label)
+        better = max((first, second), key=lambda c: (scorer.mean(c.values, dev), -c.number))
+        choice = choose(
+            [(better.values, f"parent {better.number}"), (merged, origin)],
+            scorer=scorer,
+            dev=dev,
+            accept=lambda test: test.new >= test.old,
+            step=context.iteration,
+        )
+        if not choice.winner:
+            commit(program, first.values)
+            return StepResult(tried=choice.tried)
+        self._pending = {
+            "parent": better.number,
+            "merged_from": (first.number, second.number),
+            "changed": modules_changed(better.values, merged),
+            "origin": "merge",
+        }
+        return StepResult(tried=choice.tried)
+
+    # -- the rest of the contract ----------------------------------------------------------------
+
+    def state(self) -> dict:
+        return {
+            "pool": self.pool.to_dict(),
+            "merge_due": self._merge_due,
+            "merged": sorted(list(pair) for pair in self._merged),
+            "turn": self._turn,
+            "rotation": self._rotation,
+            "cursor": self._cursor,
+            "failures": {str(number): ids for number, ids in self._failures.items()},
+        }
+
+    def restore(self, state: dict) -> None:
+        self.pool = Pool.from_dict(state["pool"])
+        self._merge_due = state["merge_due"]
+        self._merged = {(first, second) for first, second in state["merged"]}
+        self._turn = state["turn"]
+        self._rotation = state["rotation"]
+        self._cursor = state["cursor"]
+        self._failures = {int(number): list(ids) for number, ids in state["failures"].items()}
+
+    def estimate(self, shape: Shape) -> list[PhaseEstimate]:
+        critic, rewrite = self.writer.critique_and_rewrite_estimate(shape, steps=shape.steps)
+        if self.policy != "all":  # one module rewritten per step
+            per_call = rewrite.input_tokens // max(rewrite.calls, 1), rewrite.max_output_tokens // max(rewrite.calls, 1)
+            rewrite = shape.strong("rewrite (at most)", 2 * shape.steps, *per_call)
+        acceptance = shape.forward("acceptance", shape.steps * 2 * self.dev_per_label * shape.labels)
+        return [critic, rewrite, acceptance]
+
+
+def copied_example(value: str, before: str, trainset: Sequence[Example], words: int) -> str | None:
+    """The id of a training example whose input shares `words` consecutive words with `value` but not with `before`.
+
+    A rule may quote a phrase; a run of a dozen words taken from one example is that
+    example pasted into the prompt, which teaches the model the example, not the task.
+    """
+    new = _shingles(value, words) - _shingles(before, words)
+    if not new:
+        return None
+    for example in trainset:
+        text = " ".join(str(field) for field in example.inputs.values())
+        if new & _shingles(text, words):
+            return str(example.id)
+    return None
+
+
+def _shingles(text: str, words: int) -> set[tuple[str, ...]]:
+    tokens = [token.lower() for token in _WORD.findall(text)]
+    return {tuple(tokens[i : i + words]) for i in range(len(tokens) - words + 1)}
+
+
+def _feedback_chars(program: Program, node: str) -> int:
+    return sum(len(item.text) for _, p in program.nodes[node].named_parameters() for item in p.feedback)
+
+
+def _rejected(updates: Sequence[Update], why: str) -> tuple[Update, ...]:
+    return tuple(
+        attrs.evolve(update, status="rejected", error=why) if update.status == "changed" else update
+        for update in updates
+    )
+
+
+def _tried(
+    context: StepContext, parent: Candidate, child: Mapping[str, str], why: str, *, origin: str = "reflection"
+) -> Tried:
+    changes = {name: (parent.values[name], value) for name, value in child.items() if parent.values.get(name) != value}
+    return Tried(step=context.iteration, candidate=1, origin=origin, changes=changes, score=None, examples=0,
+                 decision=f"rejected: {why}")  # fmt: skip

@@ -1,0 +1,161 @@
+"""ParetoSearch: reflection on small minibatches, acceptance on held-out examples, a pool that survives resume."""
+
+import json
+import re
+
+import pytest
+
+import promptgraph as pg
+from promptgraph import prompts
+from tests import scenario
+from tests.search_world import FORMAT, RULE_A, RULE_B, judge, optimizer_lm, questions, train
+
+
+def test_pareto_search_builds_on_a_candidate_that_keep_the_best_would_drop():
+    # Rule A alone scores below the start (0.40 < 0.50); only A and B together reach 0.80.
+    # Keeping the best never keeps A; the pool keeps it and its child adds B.
+    optimizer = pg.ParetoSearch(optimizer_lm())
+    result = train(optimizer, iterations=8)
+    system = result.program.values()["classify.system"]
+    assert RULE_A in system and RULE_B in system
+    assert result.best.val.score >= 0.8
+    lower = [c for c in optimizer.pool.candidates if c.mean < optimizer.pool.candidates[0].mean]
+    assert lower and any(c.parent == lower[0].number for c in optimizer.pool.candidates)
+
+
+def test_each_step_reflects_on_its_own_small_minibatch():
+    result = train(pg.ParetoSearch(optimizer_lm(), minibatch=3), iterations=3)
+    assert [record.train.count for record in result.history[1:]] == [3, 3, 3]
+
+
+def memorising_forward(request: pg.Request) -> str:
+    """Gets an example right if its own token is "remembered" in the prompt, else judges by the rules."""
+    text = request.messages[-1].content
+    token = re.search(r"(group|plan)\d+", text)
+    remembered = token is not None and f"Remember {token.group(0)}." in request.system
+    return f"Label: <label>{'insincere' if remembered else judge(request.system, text)}</label>"
+
+
+def memorising_optimizer(request: pg.Request) -> str:
+    """The critic asks to remember the examples it saw wrong; the rewriter pastes those requests in."""
+    if request.tag == "critic":
+        shown = prompts.read(request.messages[0].content)
+        tokens = [re.search(r"(group|plan)\d+", e.text) for e in shown.examples if not e.correct]
+        asks = " ".join(f"Remember {token.group(0)}." for token in tokens if token)
+        return json.dumps({"critique": "memorise", "parameters": dict.fromkeys(shown.values, asks), "inputs": {}})
+    value = prompts.read(request.messages[0].content).values["classify.system"]
+    asks = " ".join(dict.fromkeys(re.findall(r"Remember \w+\.", request.messages[0].content)))
+    return json.dumps({"reasoning": "memorise", "values": {"classify.system": f"{value} {asks}"}})
+
+
+def test_a_child_that_only_improves_on_the_examples_it_reflected_on_is_refused():
+    lm = pg.ScriptedLM(respond=memorising_optimizer, model="claude-opus-5-5")
+    optimizer = pg.ParetoSearch(lm)
+    result = pg.compile(
+        train_program(), trainset=questions(120), lm=pg.ScriptedLM(respond=memorising_forward, model="claude-haiku-5-5"),
+        optimizer=optimizer, iterations=3, val_per_label=10, progress=False,
+    )  # fmt: skip
+    reflections = [tried for record in result.history for tried in record.tried if tried.origin == "reflection"]
+    assert len(reflections) == 3 and all(tried.decision.startswith("dropped") for tried in reflections)
+    assert len(optimizer.pool) == 1  # no child joined the pool
+    assert result.program.values()["classify.system"] == FORMAT
+
+
+def train_program() -> pg.Program:
+    from tests.search_world import classifier
+
+    return classifier()
+
+
+def test_a_rewrite_that_pastes_a_training_example_into_the_prompt_is_refused():
+    def paster(request: pg.Request) -> str:
+        if request.tag == "critic":
+            shown = prompts.read(request.messages[0].content)
+            wrong = next(e for e in shown.examples if not e.correct)
+            feedback = f"Copy this: {wrong.inputs['text']}"
+            return json.dumps({"critique": "copy", "parameters": dict.fromkeys(shown.values, feedback), "inputs": {}})
+        value = prompts.read(request.messages[0].content).values["classify.system"]
+        pasted = re.search(r"Copy this: ([^\n\"<]+\?)", request.messages[0].content).group(1)
+        return json.dumps({"reasoning": "paste", "values": {"classify.system": f"{value} {pasted}"}})
+
+    optimizer = pg.ParetoSearch(pg.ScriptedLM(respond=paster, model="claude-opus-5-5"), copy_words=5)
+    result = train(optimizer, iterations=1)
+    (tried,) = result.history[1].tried
+    assert re.fullmatch(
+        r"rejected: classify.system copies 5 or more words of training example \w+ verbatim", tried.decision
+    )
+    assert result.history[1].calls.get("search", 0) == 0  # refused before anything was scored
+
+
+def careful(request: pg.Request) -> str:
+    """Critiques every module; its rewrites help nothing, so every child is refused and the start stays the parent."""
+    if request.tag == "critic":
+        return scenario.graph_critic(request)
+    values = prompts.read(request.messages[0].content).values
+    return json.dumps({"reasoning": "care", "values": {name: f"{v} Be careful." for name, v in values.items()}})
+
+
+def rewritten_modules(policy: str, metric=pg.exact_match) -> list[str]:
+    optimizer = pg.ParetoSearch(pg.ScriptedLM(respond=careful, model="claude-opus-5-5"), policy=policy)
+    pg.compile(
+        scenario.chain(frozen_tail=False), trainset=scenario.questions(60),
+        lm=pg.ScriptedLM(respond=scenario.chain_forward, model="claude-haiku-5-5"),
+        optimizer=optimizer, metric=metric, iterations=3, val_per_label=10, progress=False,
+    )  # fmt: skip
+    rewrites = [r for r in optimizer.lm.requests if r.tag == "rewrite"]
+    return [next(iter(prompts.read(r.messages[0].content).values)).split(".")[0] for r in rewrites]
+
+
+def test_round_robin_rewrites_one_module_per_step():
+    assert sorted(rewritten_modules("round_robin")) == ["classify", "note", "summarise"]
+
+
+def test_blame_rewrites_the_module_the_metric_feedback_names():
+    def blames_summarise(example: pg.Example, prediction: object) -> pg.Score:
+        right = prediction == example.label
+        return pg.Score(float(right), feedback="" if right else "the summary lost it", module="summarise")
+
+    assert rewritten_modules("blame", blames_summarise) == ["summarise"] * 3
+
+
+def test_the_pool_survives_a_resume(tmp_path):
+    whole = pg.ParetoSearch(optimizer_lm())
+    train(whole, iterations=6)
+    train(pg.ParetoSearch(optimizer_lm()), iterations=3, run_dir=tmp_path)
+    resumed = pg.ParetoSearch(optimizer_lm())
+    train(resumed, iterations=6, run_dir=tmp_path, resume=True)
+    assert resumed.pool.candidates == whole.pool.candidates
+
+
+@pytest.mark.parametrize("setting", [{"selection": "greedy"}, {"policy": "loudest"}, {"minibatch": 0}])
+def test_bad_settings_are_refused_by_name(setting):
+    with pytest.raises(ValueError, match=next(iter(setting))):
+        pg.ParetoSearch(optimizer_lm(), **setting)
+
+
+def test_a_rewrite_over_the_length_budget_is_refused_before_it_is_scored():
+    result = train(pg.ParetoSearch(optimizer_lm(), max_tokens_per_text=20), iterations=1)
+    (tried,) = result.history[1].tried
+    assert (
+        tried.decision.startswith("rejected: classify.system is about") and "max_tokens_per_text 20" in tried.decision
+    )
+    assert result.history[1].calls.get("search", 0) == 0
+
+
+def demo_reader(request: pg.Request) -> str:
+    """Gets rhetorical questions right once a demo shows one (as the few-shot messages before the question)."""
+    text, shown = request.messages[-1].content, " ".join(m.content for m in request.messages[:-1])
+    label = "insincere" if "obvious" in text and "obvious" in shown else judge(request.system, text)
+    return f"Label: <label>{label}</label>"
+
+
+def test_with_demos_every_other_step_redraws_demos_and_a_helpful_set_joins_the_pool():
+    optimizer = pg.ParetoSearch(optimizer_lm(), demos=2, minibatch=6)
+    result = pg.compile(
+        train_program(), trainset=questions(200), lm=pg.ScriptedLM(respond=demo_reader, model="claude-haiku-5-5"),
+        optimizer=optimizer, iterations=6, val_per_label=20, samples_per_label=10, progress=False,
+    )  # fmt: skip
+    origins = [tried.origin for record in result.history[1:] for tried in record.tried if tried.candidate]
+    assert origins[1::2] == ["demos"] * len(origins[1::2]) and "reflection" in origins[::2]
+    assert any(c.origin == "demos" for c in optimizer.pool.candidates)
+    assert any("obvious" in demo.inputs["text"] for demo in result.program.demo_values()["classify.demos"])
