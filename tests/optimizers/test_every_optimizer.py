@@ -10,9 +10,13 @@ OPTIMIZERS = {
     "tgd+edits": lambda: pg.TextualGradientDescent(lm=optimizer_lm(), gate=pg.Gate(), edits=True),
     "beam": lambda: pg.BeamSearch(lm=optimizer_lm()),
     "opro": lambda: pg.OPRO(lm=optimizer_lm()),
+    "pareto": lambda: pg.ParetoSearch(lm=optimizer_lm()),
+    "pareto+demos": lambda: pg.ParetoSearch(lm=optimizer_lm(), demos=2),
     "ape": lambda: pg.ProposeInstructions(lm=optimizer_lm(), then=pg.TextualGradientDescent(lm=optimizer_lm())),
     "chain": lambda: pg.Chain(pg.TextualGradientDescent(lm=optimizer_lm(), gate=pg.Gate()), pg.BootstrapDemos()),
 }
+STEPS = {"pareto": 10, "pareto+demos": 16}  # its steps reflect on 4 examples, not 20 (and with demos,
+# every other one draws demos, which this world ignores): it takes more, cheaper steps
 
 
 @pytest.mark.parametrize("name", OPTIMIZERS)
@@ -25,7 +29,7 @@ def test_the_same_seed_gives_the_same_run(name):
 
 @pytest.mark.parametrize("name", OPTIMIZERS)
 def test_it_raises_validation_accuracy_on_the_scripted_task(name):
-    result = train(OPTIMIZERS[name](), iterations=3)
+    result = train(OPTIMIZERS[name](), iterations=STEPS.get(name, 3))
     assert result.best.val.score > result.history[0].val.score
 
 
