@@ -165,7 +165,8 @@ def iterations_within(plan: IterationPlan, budget: int) -> int:
     """The iterations a budget of forward calls surely pays for (after iteration 0's validation), for a dry run."""
     per_example = modules_in(plan.program)
     validation = plan.valset_size * per_example
-    minibatch = len(stratified_sample(plan.trainset, plan.samples_per_label, seed=0)) * per_example
+    sample = len(stratified_sample(plan.trainset, plan.samples_per_label, seed=0))
+    minibatch = as_optimizer(plan.optimizer).minibatch_size(sample) * per_example
     return max(budget - validation, 0) // (minibatch + optimizer_forward_calls(plan, per_example) + validation)
 
 

@@ -55,11 +55,13 @@ def estimate_compile(
     )
     if shape is None:
         return []
+    optimizer = as_optimizer(optimizer)
+    shape = attrs.evolve(shape, minibatch=optimizer.minibatch_size(shape.minibatch))
     phases = [
         shape.forward("forward", iterations * shape.minibatch),
         shape.forward("validate", (iterations + 1) * valset_size),
     ]
-    phases += as_optimizer(optimizer).estimate(shape)  # each optimizer prices its own calls
+    phases += optimizer.estimate(shape)  # each optimizer prices its own calls
     if max_metric_calls is not None:
         phases = _capped(phases, max_metric_calls)
     if batch:  # `compile --batch` sends every call, the optimizer's too, through Message Batches

@@ -111,6 +111,8 @@ class Optimizer(abc.ABC):
       (JSON-ready), so a checkpoint carries its memory across a resume.
     - `estimate(shape) -> list[PhaseEstimate]`: its own calls over `shape.steps` steps,
       for `compile --dry-run` and the budget.
+    - `minibatch_size(default) -> int`: the examples one step trains on, for those estimates,
+      when `begin_step` chooses its own (`default` is compile's sample size).
 
     An object that only has `step` still works: compile wraps it (`as_optimizer`).
     """
@@ -139,6 +141,9 @@ class Optimizer(abc.ABC):
 
     def estimate(self, shape: Shape) -> list[PhaseEstimate]:
         return []  # calls nobody can count in advance are not estimated
+
+    def minibatch_size(self, default: int) -> int:
+        return default  # compile's stratified sample
 
 
 def as_optimizer(optimizer: object) -> Optimizer:
@@ -178,6 +183,9 @@ class _DuckTyped(Optimizer):
 
     def estimate(self, shape: Shape) -> list[PhaseEstimate]:
         return getattr(self.inner, "estimate", lambda shape: [])(shape)
+
+    def minibatch_size(self, default: int) -> int:
+        return getattr(self.inner, "minibatch_size", lambda default: default)(default)
 
     def __repr__(self) -> str:
         return repr(self.inner)

@@ -52,7 +52,10 @@ class BootstrapDemos(Optimizer):
         rng = random.Random(f"demos:{context.seed}")
         current = {name: list(demos.pairs) for name, (_, demos) in targets.items()}
         sets = [(current, "current")]
-        sets += [({name: draw_demos(pools[name], self.per_module, rng) for name in targets}, "demo set") for _ in range(self.candidates)]
+        sets += [
+            ({name: draw_demos(pools[name], self.per_module, rng) for name in targets}, "demo set")
+            for _ in range(self.candidates)
+        ]
         choice = choose(
             sets,
             scorer=_DemoSets(targets=targets, program=program, context=context),

@@ -159,3 +159,15 @@ def test_with_demos_every_other_step_redraws_demos_and_a_helpful_set_joins_the_p
     assert origins[1::2] == ["demos"] * len(origins[1::2]) and "reflection" in origins[::2]
     assert any(c.origin == "demos" for c in optimizer.pool.candidates)
     assert any("obvious" in demo.inputs["text"] for demo in result.program.demo_values()["classify.demos"])
+
+
+def test_the_estimate_counts_its_own_small_minibatch_not_compiles_sample():
+    from promptgraph.estimate import estimate_compile
+
+    phases = estimate_compile(
+        train_program(), trainset=questions(200), valset_size=40, iterations=10, samples_per_label=100,
+        optimizer=pg.ParetoSearch(optimizer_lm(), minibatch=4), forward_model="claude-haiku-5-5",
+        optimizer_model="claude-opus-5-5",
+    )  # fmt: skip
+    by_phase = {phase.phase: phase.calls for phase in phases}
+    assert by_phase["forward"] == 10 * 4 and by_phase["acceptance"] == 10 * 2 * 4 * 2
