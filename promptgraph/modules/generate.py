@@ -3,8 +3,9 @@
 The format is Tags: the model is told (by the fixed format, not a trainable text) to put
 each field inside its own tags, `<answer>...</answer>`, and the last occurrence of each
 tag wins, so a model that drafts and then corrects itself is read at its final word. A
-missing field, or a value of the wrong type, makes the reply unparsed. Any function from
-text to a dict of fields can replace the tag reader.
+missing field, or a value of the wrong type, makes the reply unparsed. On a server that
+takes a grammar (llama-server), the reply is held to the fields in order, each in its
+type's syntax. Any function from text to a dict of fields can replace the tag reader.
 """
 
 from __future__ import annotations

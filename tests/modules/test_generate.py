@@ -2,7 +2,9 @@ import pytest
 
 import promptgraph as pg
 from promptgraph import ChainOfThought, Context, Generate, ScriptedLM
+from promptgraph.formats import Tags
 from promptgraph.modules.generate import read_tags
+from promptgraph.signature import Signature
 from promptgraph.trace import OK, UNPARSED
 
 
@@ -61,3 +63,11 @@ def test_a_generate_repr_shows_inputs_outputs_and_max_tokens():
 
 def test_a_chain_of_thought_repr_shows_its_reasoning_output():
     assert repr(ChainOfThought()) == "ChainOfThought(inputs=['text'], outputs=['reasoning', 'answer'], max_tokens=1024)"
+
+
+def test_a_generate_request_holds_the_reply_to_its_tags_grammar_unless_a_user_parser_reads_it():
+    signature = "question -> answer, score: int"
+    assert Generate(signature).render({"question": "q"}).grammar == Tags().grammar(Signature.of(signature))
+    assert (
+        Generate(signature, parser=lambda text: {"answer": text, "score": 1}).render({"question": "q"}).grammar is None
+    )
