@@ -21,8 +21,8 @@ def build() -> pg.Program:
     program.add(
         "premises",
         pg.Generate(
-            ("text",),
-            ("premises", "intent"),
+            inputs=("text",),
+            outputs=("premises", "intent"),
             system="List the premises the question takes for granted, then say what the asker wants.",
             description="states the premises a Quora question takes for granted and the asker's intent",
         ),

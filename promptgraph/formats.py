@@ -6,7 +6,9 @@ sides of a format (the instruction, the parser and a demo's answer) are written 
 each other here so they cannot drift apart.
 
 - `Tags`: each output inside its own tags, `<answer>...</answer>`; the last of each wins,
-  so a model that drafts and then corrects itself is read at its final word.
+  so a model that drafts and then corrects itself is read at its final word. On a server
+  that constrains decoding with a grammar, the reply is the fields in order, each value in
+  its type's syntax (a label one of its labels), so it always parses.
 - `Text`: the whole reply is the one text output (a summary, an answer in prose).
 - `LabelTag`: one label out of a fixed set, `Label: <label>X</label>` (a classifier). On a
   server that constrains decoding with a grammar (llama-server), only that line can come back.
@@ -117,7 +119,13 @@ class Tags:
         return None
 
     def grammar(self, signature: Signature) -> str | None:
-        return None  # free text inside tags would leave a grammar nothing to hold, and cut long answers
+        """Every field in its tags, in order, a line apart, each value in the syntax its type is read in."""
+        kinds = [_tag_value(field) for field in signature.outputs]
+        fields = ' "\\n" '.join(
+            f'"<{field.name}>" {kind} "</{field.name}>"' for field, kind in zip(signature.outputs, kinds, strict=True)
+        )
+        used = dict.fromkeys(kind for kind in kinds if kind in TAG_VALUES)
+        return "\n".join([f"root ::= {fields}", *(f"{kind} ::= {TAG_VALUES[kind]}" for kind in used)])
 
 
 @attrs.frozen
@@ -252,6 +260,28 @@ def _json_kind(field: Field) -> str:
     return {str: "text", int: "a whole number", float: "a number", bool: "true or false", list[str]: "a list of texts"}[
         field.type
     ]
+
+
+# The values a Tags grammar admits inside a field's tags, by the rule that names them. Free text
+# is anything but `<`, so the model can only leave a field by closing its tag; a list is the
+# format's own, one item a line. Numbers have as many digits as a Python float writes and no
+# more: a small model held to `[0-9]+` writes digits until max_tokens cuts it off.
+TAG_VALUES = {
+    "text": "[^<]*",
+    "whole-number": '"-"? [0-9]{1,18}',
+    "number": '"-"? [0-9]{1,16} ("." [0-9]{1,17})? ([eE] [-+]? [0-9]{1,3})?',
+    "true-or-false": '"true" | "false"',
+    "lines": '([^<\\n]+ ("\\n" [^<\\n]+)*)?',
+}
+
+
+def _tag_value(field: Field) -> str:
+    """The grammar of one field's value: its labels, or the rule of its type."""
+    if field.choices:
+        return "(" + " | ".join(_gbnf_literal(choice) for choice in field.choices) + ")"
+    if field.type == list[str]:
+        return "lines"
+    return {str: "text", int: "whole-number", float: "number", bool: "true-or-false"}[field.type]
 
 
 def _gbnf_literal(text: str) -> str:

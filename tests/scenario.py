@@ -138,8 +138,8 @@ def chain(frozen_tail: bool = True) -> Program:
     from promptgraph import Generate
 
     program = Program(inputs=("text",))
-    program.add("note", Generate(("text",), ("note",)))
-    program.add("summarise", Generate(("note",), ("summary",)), note="note.note")
+    program.add("note", Generate(inputs=("text",), outputs=("note",)))
+    program.add("summarise", Generate(inputs=("note",), outputs=("summary",)), note="note.note")
     program.add(
         "classify",
         Classify(LABELS, input="summary", system=FORMAT, format=LabelTag(stated=False)),

@@ -180,8 +180,8 @@ def joined_forward(request):
 
 def joined() -> Program:
     program = Program(inputs=("text",))
-    program.add("note", pg.Generate(("text",), ("note",)))
-    program.add("other", pg.Generate(("text",), ("aside",)))
+    program.add("note", pg.Generate(inputs=("text",), outputs=("note",)))
+    program.add("other", pg.Generate(inputs=("text",), outputs=("aside",)))
     program.add("join", NoteOnly(), note="note.note", aside="other.aside")
     program.add("classify", Classify(LABELS, input="summary", system=FORMAT), summary="join.summary")
     return program

@@ -128,7 +128,7 @@ def test_of_equally_good_iterations_the_earliest_is_kept():
 
 def test_free_text_targets_are_sampled_as_one_group():
     examples = [Example({"text": f"capital of country {i}?"}, f"city {i}", id=str(i)) for i in range(300)]
-    program = pg.Program.of(pg.Generate(("text",), ("answer",)), name="qa")
+    program = pg.Program.of(pg.Generate(inputs=("text",), outputs=("answer",)), name="qa")
     forward = pg.ScriptedLM(respond=lambda r: "<answer>city 0</answer>")
     critic = pg.ScriptedLM(
         respond=lambda r: json.dumps({"critique": "c", "parameters": {}, "inputs": {}, "values": {}})

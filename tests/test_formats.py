@@ -4,6 +4,7 @@ import pytest
 
 from promptgraph.formats import JSONSchema, LabelTag, Tags, Text, format_from_dict, format_to_dict, schema_of
 from promptgraph.signature import Signature, SignatureError
+from tests.gbnf import admits
 
 LABELS = Signature.of(inputs=["text"], outputs={"label": Literal["sincere", "insincere"]})
 TYPED = Signature.of(
@@ -90,16 +91,92 @@ def test_the_schema_is_strict_as_structured_outputs_need():
     assert schema_of(LABELS.outputs)["properties"]["label"] == {"type": "string", "enum": ["sincere", "insincere"]}
 
 
-def test_only_json_asks_for_a_schema_and_only_the_label_format_for_a_grammar():
+def test_only_json_asks_for_a_schema_and_json_no_grammar():
     assert JSONSchema().output_schema(TYPED) == schema_of(TYPED.outputs)
     assert Tags().output_schema(TYPED) is None and LabelTag().output_schema(LABELS) is None
     assert LabelTag().grammar(LABELS) == 'root ::= "Label: <label>" ("sincere" | "insincere") "</label>"'
-    assert Tags().grammar(TYPED) is None and JSONSchema().grammar(TYPED) is None
+    assert JSONSchema().grammar(TYPED) is None  # servers with grammars take the schema itself
 
 
 def test_a_label_with_quotes_is_escaped_in_the_grammar():
     odd = Signature.of(inputs=["t"], outputs={"l": Literal['say "hi"', "back\\slash"]})
     assert LabelTag().grammar(odd) == 'root ::= "Label: <label>" ("say \\"hi\\"" | "back\\\\slash") "</label>"'
+
+
+EVERY_TYPE = Signature.of(
+    inputs=["question"],
+    outputs={
+        "reasoning": str,
+        "verdict": Literal["yes", "no"],
+        "count": int,
+        "score": float,
+        "sure": bool,
+        "sources": list[str],
+    },
+)
+WELL_FORMED = {
+    "reasoning": "Two sources agree.\nSo: yes.",
+    "verdict": "no",
+    "count": -3,
+    "score": 1.5e-05,
+    "sure": False,
+    "sources": ["atlas", "- wiki page"],
+}
+
+
+def test_the_tags_grammar_admits_the_answer_the_format_writes_and_reads():
+    reply = Tags().answer_text(WELL_FORMED, EVERY_TYPE)
+    assert admits(Tags().grammar(EVERY_TYPE), reply)
+    assert Tags().parse(reply, EVERY_TYPE)["sources"] == ["atlas", "wiki page"]
+
+
+@pytest.mark.parametrize("score", [0.1 + 0.2, 1234567890123456.0, 1e16, -2.5e-300, 7.0])
+def test_the_tags_grammar_admits_a_number_as_python_writes_it(score):
+    assert admits(Tags().grammar(EVERY_TYPE), Tags().answer_text({**WELL_FORMED, "score": score}, EVERY_TYPE))
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("verdict", "maybe"),  # not one of the labels
+        ("verdict", "No"),  # the labels as written
+        ("count", "2.5"),
+        ("count", "three"),
+        ("count", "1" * 19),  # more digits than a number has: a model must not write them forever
+        ("score", "0." + "3" * 18),
+        ("score", "1.5.2"),
+        ("score", "nan"),
+        ("sure", "yes"),
+        ("reasoning", "a < b"),  # free text may not open a tag
+        ("sources", "atlas\n\nwiki"),  # an empty item
+    ],
+)
+def test_the_tags_grammar_refuses_a_value_its_type_does_not_admit(field, value):
+    bad = Tags().answer_text({**WELL_FORMED, field: value}, EVERY_TYPE)  # a text value is written as it is
+    assert not admits(Tags().grammar(EVERY_TYPE), bad)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "<answer>Paris</answer>",  # a field missing
+        "<confidence>0.9</confidence>\n<answer>Paris</answer>\n<sources>atlas</sources>",  # out of order
+        "Sure! <answer>Paris</answer>\n<confidence>0.9</confidence>\n<sources>atlas</sources>",  # text before
+        "<answer>Paris</answer>\n<confidence>0.9</confidence>\n<sources>atlas</sources> Done.",  # text after
+    ],
+)
+def test_the_tags_grammar_holds_the_fields_to_their_order_and_nothing_around_them(reply):
+    assert not admits(Tags().grammar(TYPED), reply)
+
+
+def test_the_tags_grammar_defines_only_the_value_rules_it_uses():
+    grammar = Tags().grammar(Signature.of("question -> answer, score: int"))
+    assert [line.split(" ::= ")[0] for line in grammar.splitlines()] == ["root", "text", "whole-number"]
+
+
+def test_a_tag_grammar_escapes_its_labels():
+    odd = Signature.of(inputs=["t"], outputs={"l": Literal['say "hi"', "back\\slash"], "why": str})
+    assert admits(Tags().grammar(odd), '<l>say "hi"</l>\n<why>because</why>')
 
 
 @pytest.mark.parametrize(

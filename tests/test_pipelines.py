@@ -60,10 +60,10 @@ def test_a_frozen_module_passes_feedback_on_and_is_never_rewritten():
 
 def test_a_diamond_merges_feedback_from_both_branches_in_a_fixed_order():
     program = Program(inputs=("text",))
-    program.add("a", Generate(("text",), ("fact",)))
-    program.add("b", Generate(("fact",), ("view",)), fact="a.fact")
-    program.add("c", Generate(("fact",), ("view",)), fact="a.fact")
-    program.add("d", Generate(("left", "right"), ("label",)), left="b.view", right="c.view")
+    program.add("a", Generate(inputs=("text",), outputs=("fact",)))
+    program.add("b", Generate(inputs=("fact",), outputs=("view",)), fact="a.fact")
+    program.add("c", Generate(inputs=("fact",), outputs=("view",)), fact="a.fact")
+    program.add("d", Generate(inputs=("left", "right"), outputs=("label",)), left="b.view", right="c.view")
     examples = [Example({"text": f"Why do all x{i} lie?"}, "insincere", id=str(i)) for i in range(6)]
     traces = program.run(
         examples, lm=ScriptedLM(respond=lambda r: "<fact>f</fact><view>v</view><label>sincere</label>"), progress=False
@@ -95,7 +95,7 @@ def count_words(text):
 
 def test_feedback_passes_through_a_function_unchanged_and_labelled():
     program = Program(inputs=("text",))
-    program.add("note", Generate(("text",), ("note",)))
+    program.add("note", Generate(inputs=("text",), outputs=("note",)))
     program.add(
         "length",
         Function(lambda note: f"{note} ({count_words(note)} words)", inputs=("note",), outputs=("summary",)),
@@ -117,7 +117,7 @@ def test_a_compiled_program_is_a_stage_that_keeps_its_values_and_can_be_frozen(t
     inner = compile_chain(chain(frozen_tail=True)).program
     trained = inner.values()
     outer = Program(inputs=("text",)).add("stage", inner.freeze())
-    outer.add("final", Generate(("label",), ("label",)), label="stage.label")
+    outer.add("final", Generate(inputs=("label",), outputs=("label",)), label="stage.label")
     assert {
         name.split(".", 1)[1]: value for name, value in outer.values().items() if name.startswith("stage.")
     } == trained

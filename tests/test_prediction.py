@@ -9,7 +9,7 @@ from promptgraph.lm import ScriptedLM
 
 
 def grader() -> pg.Program:
-    return pg.Program.of(pg.Generate(("question",), {"answer": str, "score": int}), name="grade")
+    return pg.Program.of(pg.Generate(inputs=("question",), outputs={"answer": str, "score": int}), name="grade")
 
 
 def test_outputs_are_attributes_typed_as_the_signature_says():

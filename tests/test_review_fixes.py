@@ -13,7 +13,7 @@ from tests.scenario import FORMAT, KEY_PHRASE, LABELS, classifier, forward_lm, o
 
 
 def test_a_program_ending_in_chain_of_thought_answers_with_the_answer_not_the_reasoning():
-    program = pg.Program.of(pg.ChainOfThought(("text",), ("answer",)), name="solve")
+    program = pg.Program.of(pg.ChainOfThought(inputs=("text",), outputs=("answer",)), name="solve")
     lm = ScriptedLM(replies=["<reasoning>2+2 is four</reasoning>\n<answer>4</answer>"])
     assert program.output == "solve.answer"
     assert program("what is 2+2?", lm=lm).value == "4"
@@ -97,7 +97,7 @@ def test_max_input_chars_survives_save_and_load(tmp_path):
 
 def test_a_demo_with_an_unknown_field_is_refused_before_any_node_changes(tmp_path):
     program = pg.Program(inputs=("text",))
-    program.add("first", pg.Generate(("text",), ("note",), system="one"))
+    program.add("first", pg.Generate(inputs=("text",), outputs=("note",), system="one"))
     program.add("second", pg.Classify(LABELS, input="note", system=FORMAT), note="first.note")
     path = program.save(tmp_path / "p.json")
     data = json.loads(path.read_text())
@@ -111,7 +111,7 @@ def test_a_demo_with_an_unknown_field_is_refused_before_any_node_changes(tmp_pat
 
 def test_the_critic_sees_a_bounded_number_of_examples_even_with_many_labels():
     examples = [pg.Example({"text": f"q{i}"}, f"answer {i}", id=str(i)) for i in range(300)]
-    program = pg.Program.of(pg.Generate(("text",), ("answer",)), name="qa")
+    program = pg.Program.of(pg.Generate(inputs=("text",), outputs=("answer",)), name="qa")
     traces = program.run(examples, lm=ScriptedLM(respond=lambda r: "<answer>?</answer>"), progress=False)
     from promptgraph.backward import CritiqueLimits, select_examples
 

@@ -16,6 +16,7 @@ from typing import NoReturn
 
 from promptgraph.budget import METRIC_CALL_LEVELS
 from promptgraph.errors import PromptgraphError
+from promptgraph.lm.base import MIN_THINKING_BUDGET
 
 
 class UsageError(ValueError, PromptgraphError):
@@ -68,6 +69,20 @@ def fraction(text: str) -> float:
     if not 0 <= number <= 1:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {text}")
     return number
+
+
+def thinking(value: str) -> str | int:
+    """--thinking: a budget of thinking tokens, or adaptive, disabled or none (send no thinking setting)."""
+    if value in ("adaptive", "disabled", "none"):
+        return value
+    if not value.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"must be a number of tokens, adaptive, disabled or none, not {value!r}")
+    budget = int(value)
+    if budget < MIN_THINKING_BUDGET:
+        raise argparse.ArgumentTypeError(
+            f"a thinking budget must be at least {MIN_THINKING_BUDGET} tokens, not {value}"
+        )
+    return budget
 
 
 def text(value: str) -> str:

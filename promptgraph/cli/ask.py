@@ -7,7 +7,7 @@ import sys
 
 from promptgraph.cli.arguments import positive_int, text
 from promptgraph.cli.backend import add_backend_options, open_backend
-from promptgraph.cli.options import effort_of
+from promptgraph.cli.options import effort_of, thinking_of
 from promptgraph.lm import Ledger, Request, call
 
 
@@ -28,6 +28,7 @@ def run_ask(arguments: argparse.Namespace) -> int:
         max_tokens=arguments.max_tokens,
         temperature=arguments.temperature,
         effort=effort_of(arguments.effort),
+        thinking=thinking_of(arguments.thinking),
         tag="ask",
     )
     with open_backend(arguments) as backend:

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import attrs
 
-from promptgraph.cli.arguments import fraction, model_name, positive_int, positive_number, url
+from promptgraph.cli.arguments import fraction, model_name, positive_int, positive_number, thinking, url
 from promptgraph.lm import FORWARD_MODEL, LM, OPTIMIZER_MODEL, AnthropicLM, Batching, default_cache_dir, with_cache
-from promptgraph.lm.base import EFFORTS
+from promptgraph.lm.base import EFFORTS, MIN_THINKING_BUDGET
 from promptgraph.lm.local import LocalServer
 from promptgraph.lm.local_setup import find_local, setup
 from promptgraph.prompts import OPTIMIZER_EFFORT
@@ -71,6 +71,15 @@ def add_backend_options(parser: argparse.ArgumentParser, *, optimizer: bool) -> 
         choices=efforts,
         help="how hard the model works on each call of the program; thinking tokens are paid as output "
         "(default: each module's own, low for a new one; none: send no effort, the model's default)",
+    )
+    group.add_argument(
+        "--thinking",
+        type=thinking,
+        metavar="{TOKENS,adaptive,disabled,none}",
+        help="extended thinking on the program's calls: a budget of thinking tokens (at least "
+        f"{MIN_THINKING_BUDGET}; it counts against each module's max_tokens, which must be above it), adaptive "
+        "(the model decides) or disabled (default: each module's own, none for a new one; none: send no "
+        "thinking setting, the model's default); thinking tokens are paid as output",
     )
     group.add_argument(
         "--temperature",

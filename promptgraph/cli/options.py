@@ -56,12 +56,19 @@ def effort_of(value: str | None) -> str | None:
     return None if value == "none" else value
 
 
+def thinking_of(value: str | int | None) -> str | int | None:
+    """A --thinking value as modules and requests take it: "none" sends no thinking setting at all."""
+    return None if value == "none" else value
+
+
 def with_model_settings(program: Program, arguments: argparse.Namespace) -> Program:
-    """Every prompt module's effort and temperature, nested programs' included, as --effort and
-    --temperature say (either not given: the modules' own)."""
+    """Every prompt module's effort, thinking and temperature, nested programs' included, as --effort,
+    --thinking and --temperature say (one not given: the modules' own)."""
     settings: dict[str, object] = {}
     if arguments.effort is not None:
         settings["effort"] = effort_of(arguments.effort)
+    if arguments.thinking is not None:
+        settings["thinking"] = thinking_of(arguments.thinking)
     if arguments.temperature is not None:
         settings["temperature"] = arguments.temperature
     return set_call_settings(program, **settings)

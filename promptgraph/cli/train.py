@@ -274,7 +274,13 @@ def checked_input(arguments: argparse.Namespace) -> tuple[list[Example], list[Ex
             f"--valset {arguments.valset} is the data file itself; validate on other examples, or leave it out"
         )
     cache_directory(arguments)  # refuses a cache directory that is a file, before the run directory is made
-    program = build_program(arguments, []) if arguments.program else None
+    program = build_program(arguments, []) if arguments.program else None  # its modules check --thinking
+    budget = arguments.thinking
+    if program is None and isinstance(budget, int) and budget >= arguments.max_tokens:
+        raise UsageError(
+            f"--thinking {budget} needs --max-tokens above it (it is {arguments.max_tokens}): "
+            "thinking tokens count against max_tokens"
+        )
     if program is not None:
         require_inputs(arguments, program.inputs)
     classifier = program is None or bool(program.labels)

@@ -3,8 +3,9 @@
 The format is Tags: the model is told (by the fixed format, not a trainable text) to put
 each field inside its own tags, `<answer>...</answer>`, and the last occurrence of each
 tag wins, so a model that drafts and then corrects itself is read at its final word. A
-missing field, or a value of the wrong type, makes the reply unparsed. Any function from
-text to a dict of fields can replace the tag reader.
+missing field, or a value of the wrong type, makes the reply unparsed. On a server that
+takes a grammar (llama-server), the reply is held to the fields in order, each in its
+type's syntax. Any function from text to a dict of fields can replace the tag reader.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from promptgraph.formats import Tags, read_tags
+from promptgraph.modules.positional import signature_arguments
 from promptgraph.modules.prompt import FORWARD_EFFORT, ParseError, Parser, Prompt
 from promptgraph.references import reference_of
 from promptgraph.signature import Signature
@@ -25,9 +27,10 @@ REASONING_LEAD = "Think it through step by step first, in <reasoning>, then answ
 class Generate(Prompt):
     def __init__(
         self,
-        inputs: str | Signature | Sequence[str] | Mapping[str, Any] = ("text",),
-        outputs: Sequence[str] | Mapping[str, Any] = ("answer",),
-        *,
+        signature: str | Signature | None = None,
+        *old_positional: Any,  # Generate(inputs, outputs), deprecated: see positional.py
+        inputs: Sequence[str] | Mapping[str, Any] | None = None,
+        outputs: Sequence[str] | Mapping[str, Any] | None = None,
         system: str | None = None,
         prefix: str = "",
         suffix: str = "",
@@ -41,14 +44,11 @@ class Generate(Prompt):
         temperature: float | None = None,
     ):
         self._field_parser = parser
-        # The first argument may be a whole signature ("question -> answer, score: int").
-        signature = (
-            Signature.of(inputs)
-            if isinstance(inputs, str | Signature)
-            else Signature.of(inputs=inputs, outputs=outputs)
+        signature, inputs, outputs = signature_arguments(
+            type(self).__name__, signature, old_positional, inputs=inputs, outputs=outputs
         )
         super().__init__(
-            signature,
+            Signature.of(signature, inputs=inputs, outputs=outputs),
             system=system,
             prefix=prefix,
             suffix=suffix,
@@ -84,17 +84,20 @@ class ChainOfThought(Generate):
 
     def __init__(
         self,
-        inputs: str | Signature | Sequence[str] | Mapping[str, Any] = ("text",),
-        outputs: Sequence[str] | Mapping[str, Any] = ("answer",),
+        signature: str | Signature | None = None,
+        *old_positional: Any,  # ChainOfThought(inputs, outputs), deprecated: see positional.py
+        inputs: Sequence[str] | Mapping[str, Any] | None = None,
+        outputs: Sequence[str] | Mapping[str, Any] | None = None,
         **options: Any,
     ):
-        signature = (
-            Signature.of(inputs)
-            if isinstance(inputs, str | Signature)
-            else Signature.of(inputs=inputs, outputs=outputs)
+        signature, inputs, outputs = signature_arguments(
+            type(self).__name__, signature, old_positional, inputs=inputs, outputs=outputs
         )
+        signature = Signature.of(signature, inputs=inputs, outputs=outputs)
         answers = {field.name: field for field in signature.outputs if field.name != "reasoning"}
-        super().__init__({field.name: field for field in signature.inputs}, {"reasoning": str, **answers}, **options)
+        super().__init__(
+            inputs={field.name: field for field in signature.inputs}, outputs={"reasoning": str, **answers}, **options
+        )
 
     @property
     def answer(self) -> str:

@@ -126,6 +126,12 @@ class Prompt(Module):
         """effort, temperature and thinking of this module's calls, checked now (a typo must not wait for a paid pass)."""
         new = {"effort": self.effort, "temperature": self.temperature, "thinking": self.thinking} | settings
         Request(messages=[("user", ".")], **new)
+        budget = new["thinking"]
+        if isinstance(budget, int) and budget >= self.max_tokens:  # the API refuses it on every call
+            raise ValueError(
+                f"a thinking budget of {budget} tokens needs max_tokens above it, and this module's is "
+                f"{self.max_tokens}: thinking counts against max_tokens; raise max_tokens or lower the budget"
+            )
         self.effort, self.temperature, self.thinking = new["effort"], new["temperature"], new["thinking"]
 
     @property

@@ -372,6 +372,9 @@ CASES = [
     ("ask: --temperature nan", lambda w: w.ask("hi", "--temperature", "nan"), ["--temperature"]),
     ("ask: --temperature 3", lambda w: w.ask("hi", "--temperature", "3"), ["--temperature"]),
     ("ask: empty text", lambda w: w.ask(""), ["empty"]),
+    ("ask: --thinking 500", lambda w: w.ask("hi", "--thinking", "500"), ["--thinking", "at least 1024"]),
+    ("ask: --thinking lots", lambda w: w.ask("hi", "--thinking", "lots"), ["--thinking", "adaptive"]),
+    ("compile: --thinking over --max-tokens", lambda w: w.compile("--thinking", "2048"), ["--max-tokens above it"]),
     ("ask: --base-url without a scheme", lambda w: ["ask", "hi", "--base-url", "notaurl"], ["--base-url", "http"]),
 ]
 

@@ -67,6 +67,14 @@ def test_a_library_warning_reaches_stderr_with_log_level_warning_and_not_by_defa
     assert "refused" not in hidden
 
 
+def test_ask_sends_the_thinking_setting_it_is_given():
+    from promptgraph.testing import MessagesServer
+
+    with MessagesServer(lambda request: "hi") as server:
+        assert main(["ask", "hello", "--base-url", server.base_url, "--thinking", "adaptive", "--no-cache"]) == 0
+    assert server.seen[0].thinking == "adaptive"
+
+
 def test_log_level_debug_shows_each_request_sent_and_leaves_the_logger_as_it_was(capsys):
     import logging
 

@@ -339,6 +339,22 @@ def test_a_new_classifier_has_one_max_tokens_default_on_every_backend_the_one_he
     assert "default 400, as pg.Classify's" in " ".join(capsys.readouterr().out.split())
 
 
+def test_thinking_reaches_every_call_of_the_program_and_is_saved_with_it(tmp_path, data):
+    with MessagesServer(reply) as running:
+        out = compile_to(tmp_path, running.base_url, data, "--thinking", "2048", "--max-tokens", "4096", "--no-cache")
+    assert {request.thinking for request in running.seen if request.tag in ("forward", "validate")} == {2048}
+    assert {request.thinking for request in running.seen if request.tag in ("critic", "rewrite")} == {None}
+    assert pg.load(out / "program.json").nodes["classify"].thinking == 2048
+
+
+def test_thinking_none_sends_no_thinking_setting_for_a_program_that_has_one(tmp_path, data):
+    program = pg.Program.of(pg.Classify(["sincere", "insincere"], thinking="adaptive"), name="classify")
+    program.save(tmp_path / "thinks.json")
+    with MessagesServer(reply) as running:
+        compile_to(tmp_path, running.base_url, data, "--program", str(tmp_path / "thinks.json"), "--thinking", "none")
+    assert {request.thinking for request in running.seen if request.tag in ("forward", "validate")} == {None}
+
+
 def test_temperature_reaches_every_call_of_the_program_and_is_saved_with_it(tmp_path, data):
     with MessagesServer(reply) as running:
         out = compile_to(tmp_path, running.base_url, data, "--temperature", "0.7", "--no-cache")

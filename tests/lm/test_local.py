@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from typing import Literal
 
 import pytest
 
@@ -108,6 +109,16 @@ def test_a_json_schema_makes_the_small_model_answer_valid_json(server):
     reply = server.lm().complete(request)
     assert reply.stop_reason == "end_turn", reply
     assert json.loads(reply.text)["label"] in LABELS and reply.usage.output_tokens > 0
+
+
+@requires_local
+def test_a_tags_grammar_makes_the_small_model_write_every_field_in_its_type(server):
+    # Typed fields only: their grammar bounds the reply's length, so max_tokens cannot cut it and
+    # every reply must parse; free text ends when the model closes its tag, which it may never do.
+    outputs = {"label": Literal[LABELS], "sure": bool, "words": int, "score": float}
+    module = pg.Generate(inputs={"text": "a Quora question"}, outputs=outputs, max_tokens=160, temperature=0.0)
+    traces = pg.Program.of(module, name="describe").run(questions()[:4], lm=server.lm(), progress=False)
+    assert [trace.status for trace in traces] == ["ok"] * 4, [trace.final.response_text for trace in traces]
 
 
 @requires_local

@@ -2,7 +2,9 @@ import pytest
 
 import promptgraph as pg
 from promptgraph import ChainOfThought, Context, Generate, ScriptedLM
+from promptgraph.formats import Tags
 from promptgraph.modules.generate import read_tags
+from promptgraph.signature import Signature
 from promptgraph.trace import OK, UNPARSED
 
 
@@ -21,7 +23,7 @@ def test_a_missing_field_makes_the_reply_unparsed_and_names_it():
 
 
 def test_several_inputs_and_outputs():
-    module = Generate(("question", "context"), ("reasoning", "answer"))
+    module = Generate(inputs=("question", "context"), outputs=("reasoning", "answer"))
     outcome = run(module, "<reasoning>r</reasoning><answer>a</answer>", question="q", context="c")
     assert (outcome.status, outcome.outputs) == (OK, {"reasoning": "r", "answer": "a"})
 
@@ -33,7 +35,7 @@ def test_the_layout_instruction_is_fixed_not_a_parameter():
 
 
 def test_chain_of_thought_asks_for_reasoning_first_and_outputs_it():
-    module = ChainOfThought(("question",), ("answer",))
+    module = ChainOfThought(inputs=("question",), outputs=("answer",))
     assert module.outputs == ("reasoning", "answer")
     assert "step by step" in module.render({"question": "q"}).messages[0].content
 
@@ -43,7 +45,9 @@ def test_a_user_parser_must_return_every_field():
     assert run(module, "x").status == UNPARSED
 
 
-@pytest.mark.parametrize("module", [Generate(("q",), ("a", "b")), ChainOfThought(("q",), ("a",))])
+@pytest.mark.parametrize(
+    "module", [Generate(inputs=("q",), outputs=("a", "b")), ChainOfThought(inputs=("q",), outputs=("a",))]
+)
 def test_generate_modules_round_trip_through_save(tmp_path, module):
     loaded = pg.load(pg.Program.of(module, name="m").save(tmp_path / "p.json"))
     assert loaded.nodes["m"].outputs == module.outputs
@@ -52,10 +56,18 @@ def test_generate_modules_round_trip_through_save(tmp_path, module):
 
 def test_a_generate_repr_shows_inputs_outputs_and_max_tokens():
     assert (
-        repr(Generate(("question",), ("answer",)))
+        repr(Generate(inputs=("question",), outputs=("answer",)))
         == "Generate(inputs=['question'], outputs=['answer'], max_tokens=1024)"
     )
 
 
 def test_a_chain_of_thought_repr_shows_its_reasoning_output():
     assert repr(ChainOfThought()) == "ChainOfThought(inputs=['text'], outputs=['reasoning', 'answer'], max_tokens=1024)"
+
+
+def test_a_generate_request_holds_the_reply_to_its_tags_grammar_unless_a_user_parser_reads_it():
+    signature = "question -> answer, score: int"
+    assert Generate(signature).render({"question": "q"}).grammar == Tags().grammar(Signature.of(signature))
+    assert (
+        Generate(signature, parser=lambda text: {"answer": text, "score": 1}).render({"question": "q"}).grammar is None
+    )

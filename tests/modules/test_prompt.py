@@ -112,3 +112,9 @@ def test_a_typed_demo_answer_is_written_in_the_format_the_parser_reads():
     prompt = Prompt("question -> answer, score: int")
     text = prompt.answer_text({"answer": "4", "score": 9})
     assert prompt.parse(text) == {"answer": "4", "score": 9}
+
+
+def test_a_thinking_budget_must_leave_room_below_max_tokens():
+    with pytest.raises(ValueError, match="raise max_tokens or lower the budget"):
+        Prompt("q -> a", thinking=2048, max_tokens=2048)
+    assert Prompt("q -> a", thinking=2048, max_tokens=4096).render({"q": "x"}).thinking == 2048

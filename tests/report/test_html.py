@@ -208,14 +208,14 @@ def module_step(html: str, node: str, iteration: int) -> str:
 def with_function() -> pg.Program:
     """note -> length (a Function) -> classify (frozen), and an aside that feeds nothing."""
     program = pg.Program(inputs=("text",))
-    program.add("note", pg.Generate(("text",), ("note",)))
+    program.add("note", pg.Generate(inputs=("text",), outputs=("note",)))
     program.add(
         "length",
         pg.Function(lambda note: f"{note} ({len(note.split())} words)", inputs=("note",), outputs=("summary",)),
         note="note.note",
     )
     program.add("classify", pg.Classify(LABELS, input="summary", system=FORMAT), summary="length.summary")
-    program.add("aside", pg.Generate(("text",), ("remark",)))
+    program.add("aside", pg.Generate(inputs=("text",), outputs=("remark",)))
     program.output = "classify.label"
     program.nodes["classify"].freeze()
     return program

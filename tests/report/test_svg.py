@@ -34,12 +34,14 @@ def html(run, tmp_path_factory):
 def wide() -> Program:
     """Two inputs, a renamed wiring, a Function, fan-out, edges that skip layers and a dead end."""
     program = Program(inputs=("text", "context"))
-    program.add("retrieve_relevant_passages", Generate(("text",), ("passages", "query")))
-    program.add("note", Generate(("text", "passages"), ("note",)), passages="retrieve_relevant_passages.passages")
+    program.add("retrieve_relevant_passages", Generate(inputs=("text",), outputs=("passages", "query")))
+    program.add(
+        "note", Generate(inputs=("text", "passages"), outputs=("note",)), passages="retrieve_relevant_passages.passages"
+    )
     program.add("length", Function(len, inputs=("note",), outputs=("summary",)), note="note.note")
     program.add(
         "judge",
-        Generate(("question", "evidence", "summary"), ("verdict",)),
+        Generate(inputs=("question", "evidence", "summary"), outputs=("verdict",)),
         question="text",
         evidence="retrieve_relevant_passages.query",
         summary="length.summary",
@@ -50,7 +52,7 @@ def wide() -> Program:
         summary="length.summary",
         verdict="judge.verdict",
     )
-    program.add("aside", Generate(("context",), ("remark",)))
+    program.add("aside", Generate(inputs=("context",), outputs=("remark",)))
     program.output = "classify.label"
     program.nodes["note"].freeze()
     return program
