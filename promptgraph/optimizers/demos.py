@@ -45,7 +45,7 @@ class BootstrapDemos(Optimizer):
         targets = self._targets(program)
         if not targets:  # nothing will change that: say so, and the run ends rather than pay for more steps
             return StepResult(stopped="demos stopped: no module of the program takes demos")
-        pools = {name: demo_candidates(program, node, traces, evaluation) for name, (node, _) in targets.items()}
+        pools = {name: demo_candidates(program, node, traces, evaluation.scores) for name, (node, _) in targets.items()}
         dev = context.dev_sample(self.dev_per_label, exclude=[trace.example for trace in traces], offset=0)
         if not dev:
             return StepResult()
@@ -99,12 +99,12 @@ class BootstrapDemos(Optimizer):
         }
 
 
-def demo_candidates(program: Program, node: str, traces: Sequence[Trace], evaluation: Evaluation) -> dict:
+def demo_candidates(program: Program, node: str, traces: Sequence[Trace], scores: Sequence[float]) -> dict:
     """Candidate demos for one module, grouped by the example's label."""
     module = program.nodes[node]
     answers_here, field = program.output.split(".", 1)
     pool: dict[str, list[Demo]] = {}
-    for trace, score in zip(traces, evaluation.scores, strict=True):
+    for trace, score in zip(traces, scores, strict=True):
         step = trace.nodes[node]
         if step.status == FAILED and not step.inputs:
             continue

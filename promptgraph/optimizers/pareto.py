@@ -42,6 +42,7 @@ from promptgraph.lm.tokens import count_tokens
 from promptgraph.metrics import Evaluation
 from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, Tried, Update
 from promptgraph.optimizers.demos import demo_candidates, draw_demos
+from promptgraph.optimizers.nearest import nearest
 from promptgraph.optimizers.pool import SELECTIONS, Candidate, Pool, merged_values, modules_changed
 from promptgraph.optimizers.search import (
     Accept,
@@ -75,7 +76,8 @@ class ParetoSearch(Optimizer):
 
     lm: LM  # the strong model: critiques and rewrites
     minibatch: int = 4  # examples reflected on per step
-    dev_per_label: int = 4  # held-out training examples per label a child is tested on
+    dev_per_label: int = 2  # held-out training examples per label a child is tested on, drawn at random
+    dev_neighbours: int = 2  # ... and, per failure it was made from, the held-out examples most like it
     selection: str = "pareto"  # how the parent is picked: "pareto", "best" or "epsilon"
     epsilon: float = 0.1  # with selection="epsilon": the chance of a random parent
     policy: str = "round_robin"  # which module a reflection rewrites: "round_robin", "blame" or "all"
@@ -169,9 +171,13 @@ class ParetoSearch(Optimizer):
             if name.split(".", 1)[0] not in targets:
                 parameter.clear_feedback()
         updates = tuple(writer.rewrite(program, evaluation=evaluation, ledger=context.ledger, seed=context.seed))
-        return self._judge(program, parent, traces, context, critiques=critiques, updates=updates, origin="reflection")
+        return self._judge(
+            program, parent, traces, evaluation, context, critiques=critiques, updates=updates, origin="reflection"
+        )
 
-    def _judge(self, program, parent, traces, context, *, critiques=(), updates=(), origin: str) -> StepResult:
+    def _judge(
+        self, program, parent, traces, evaluation, context, *, critiques=(), updates=(), origin: str
+    ) -> StepResult:
         """Screen the child now in the program, test it against its parent on held-out examples, keep or undo it."""
         child = self._snapshot(program)
         problem = self._screen(parent.values, child, context.trainset, texts=set(trainable_values(program)))
@@ -179,11 +185,10 @@ class ParetoSearch(Optimizer):
             commit(program, parent.values)
             tried = _tried(context, parent, child, problem, origin=origin)
             return StepResult(critiques=critiques, updates=_rejected(updates, problem), tried=(tried,))
-        dev = context.dev_sample(self.dev_per_label, exclude=[trace.example for trace in traces])
         choice = choose(
             [(parent.values, f"parent {parent.number}"), (child, origin)],
             scorer=self._scorer_for(program, context),
-            dev=dev,
+            dev=self._dev(traces, evaluation, context),
             accept=self._accept(),
             step=context.iteration,
         )
@@ -196,18 +201,22 @@ class ParetoSearch(Optimizer):
         return StepResult(critiques=critiques, updates=updates, tried=choice.tried)
 
     def _mutate_demos(self, program, parent, name, traces, evaluation, context) -> StepResult:
-        """The module's demos redrawn: replies the program got right (or the right answers to its mistakes)
-        from this minibatch first, then the parent's demos, up to `demos`."""
+        """The module's demos redrawn from this minibatch: the right answers to its mistakes first (the cases
+        the program does not cover yet), then replies it got right, then the parent's demos, up to `demos`."""
         node = name.split(".", 1)[0]
-        drawn = draw_demos(demo_candidates(program, node, traces, evaluation), self.demos,
-                           random.Random(f"pareto-demos:{context.seed}"))  # fmt: skip
+        rng = random.Random(f"pareto-demos:{context.seed}")
+        wrong = [index for index, score in enumerate(evaluation.scores) if score < 1.0]
+        mistakes = demo_candidates(program, node, [traces[i] for i in wrong], [0.0] * len(wrong))
+        drawn = draw_demos(mistakes, self.demos, rng)
+        right = demo_candidates(program, node, traces, evaluation.scores)
+        drawn += [demo for demo in draw_demos(right, self.demos, rng) if demo not in drawn][: self.demos - len(drawn)]
         current = demos_from_text(parent.values[name])
         pairs = drawn + [demo for demo in current if demo not in drawn][: self.demos - len(drawn)]
         commit(program, {name: demos_text(pairs)})
         reason = f"{len(drawn)} demos drawn from the minibatch, {len(pairs) - len(drawn)} kept from the parent"
         update = Update(node=node, status="changed" if pairs != current else "unchanged",
                         changes={name: (f"{len(current)} demos", f"{len(pairs)} demos")}, reasoning=reason)  # fmt: skip
-        return self._judge(program, parent, traces, context, updates=(update,), origin="demos")
+        return self._judge(program, parent, traces, evaluation, context, updates=(update,), origin="demos")
 
     def _demo_slots(self, program: Program) -> list[str]:
         """The trainable demos of the program's own modules, by name; none unless `demos` asks for them."""
@@ -278,6 +287,9 @@ class ParetoSearch(Optimizer):
         """Why a rewrite is refused before it is scored: it changed nothing, grew too long, or copies an example."""
         if dict(child) == dict(parent):
             return "it changed nothing"
+        known = self.pool.find(child)
+        if known is not None:
+            return f"it is candidate {known.number}, already in the pool"
         for name, value in child.items():
             if value == parent[name] or name not in texts:  # demos are examples by design
                 continue
@@ -288,6 +300,22 @@ class ParetoSearch(Optimizer):
             if copied is not None:
                 return f"{name} copies {self.copy_words} or more words of training example {copied} verbatim"
         return None
+
+    def _dev(self, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext) -> list[Example]:
+        """Held-out examples to test a child on: neighbours of the failures it was made from, then a random few.
+
+        Never the examples it was made from: a child that only learnt those ties its parent here.
+        """
+        reflected = [trace.example for trace in traces]
+        pool = [example for example in context.trainset if example not in reflected and not example.always]
+        chosen: dict[int, Example] = {}
+        for trace, score in zip(traces, evaluation.scores, strict=True):
+            if score < 1.0 and self.dev_neighbours:
+                for example in nearest(trace.example, pool, self.dev_neighbours):
+                    chosen.setdefault(id(example), example)
+        for example in context.dev_sample(self.dev_per_label, exclude=reflected):
+            chosen.setdefault(id(example), example)
+        return list(chosen.values())
 
     def _accept(self) -> Accept:
         return higher if self.accept_alpha is None else beats(self.accept_alpha)
@@ -357,7 +385,8 @@ class ParetoSearch(Optimizer):
         if self.policy != "all":  # one module rewritten per step
             per_call = rewrite.input_tokens // max(rewrite.calls, 1), rewrite.max_output_tokens // max(rewrite.calls, 1)
             rewrite = shape.strong("rewrite (at most)", 2 * shape.steps, *per_call)
-        acceptance = shape.forward("acceptance", shape.steps * 2 * self.dev_per_label * shape.labels)
+        dev = self.dev_per_label * shape.labels + self.dev_neighbours * self.minibatch  # at most
+        acceptance = shape.forward("acceptance", shape.steps * 2 * dev)
         return [critic, rewrite, acceptance]
 
 

@@ -57,7 +57,7 @@ def test_compile_with_demo_search_improves_validation_without_a_strong_model():
 def test_a_mistake_becomes_a_demo_with_the_right_answer_in_the_module_format():
     program = classifier()
     traces, evaluation = minibatch(program, questions(12))
-    pool = demo_candidates(program, "classify", traces, evaluation)
+    pool = demo_candidates(program, "classify", traces, evaluation.scores)
     assert Demo({"text": "Why are all group1 people so bad?"}, "Label: <label>insincere</label>") in pool["insincere"]
     assert all(demo.output == "Label: <label>sincere</label>" for demo in pool["sincere"])
 
@@ -65,7 +65,7 @@ def test_a_mistake_becomes_a_demo_with_the_right_answer_in_the_module_format():
 def test_drawn_demo_sets_take_every_label_in_turn():
     program = classifier()
     traces, evaluation = minibatch(program, questions(20))
-    pool = demo_candidates(program, "classify", traces, evaluation)
+    pool = demo_candidates(program, "classify", traces, evaluation.scores)
     import random
 
     drawn = draw_demos(pool, 4, random.Random(0))

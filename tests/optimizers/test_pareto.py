@@ -170,4 +170,4 @@ def test_the_estimate_counts_its_own_small_minibatch_not_compiles_sample():
         optimizer_model="claude-opus-5-5",
     )  # fmt: skip
     by_phase = {phase.phase: phase.calls for phase in phases}
-    assert by_phase["forward"] == 10 * 4 and by_phase["acceptance"] == 10 * 2 * 4 * 2
+    assert by_phase["forward"] == 10 * 4 and by_phase["acceptance"] == 10 * 2 * (2 * 2 + 2 * 4)
