@@ -171,3 +171,36 @@ def test_the_estimate_counts_its_own_small_minibatch_not_compiles_sample():
     )  # fmt: skip
     by_phase = {phase.phase: phase.calls for phase in phases}
     assert by_phase["forward"] == 10 * 4 and by_phase["acceptance"] == 10 * 2 * (2 * 2 + 2 * 4)
+
+
+def test_a_merge_takes_each_module_from_the_candidate_that_changed_it_and_joins_the_pool():
+    from promptgraph.lm import Ledger
+    from promptgraph.optimizers.base import StepContext
+    from promptgraph.optimizers.search import trainable_values
+
+    program = scenario.chain(frozen_tail=False)
+    start = trainable_values(program)
+    note_fixed = start | {"note.system": f"{start['note.system']} {scenario.KEY_PHRASE}".strip()}
+    classify_changed = start | {"classify.system": f"{start['classify.system']} Be careful."}
+    optimizer = pg.ParetoSearch(optimizer_lm())
+    optimizer.pool.add(start, (0, 0, 0))
+    optimizer.pool.add(note_fixed, (1, 1, 0), parent=0, changed=("note",))
+    optimizer.pool.add(classify_changed, (0, 0, 1), parent=0, changed=("classify",))  # leads the last example
+    optimizer._merge_due = True  # as after an accepted child
+    forward = pg.ScriptedLM(respond=scenario.chain_forward, model="claude-haiku-5-5")
+    context = StepContext(forward, Ledger(), pg.exact_match, scenario.LABELS, scenario.questions(40), seed=3)
+    assert optimizer.begin_step(program, context) == []  # a merge reflects on nothing
+    result = optimizer.step(program, traces=[], evaluation=pg.evaluate([]), context=context)
+    (kept,) = [tried for tried in result.tried if tried.decision.startswith("kept")]
+    assert kept.origin == "merge of 1 and 2"
+    assert trainable_values(program) == note_fixed | {"classify.system": classify_changed["classify.system"]}
+    optimizer.validated(2, program, _scores(3))  # compile validates what the step left
+    merged = optimizer.pool.candidates[-1]
+    assert (merged.origin, merged.merged_from, merged.parent) == ("merge", (1, 2), 1)
+
+
+def _scores(count: int) -> pg.Evaluation:
+    from promptgraph.metrics import Evaluation
+
+    return Evaluation(count=count, score=1.0, labels=(), per_label={}, confusion={}, unparsed=0, failed=0,
+                      scores=(1.0,) * count)  # fmt: skip
