@@ -184,14 +184,14 @@ def _sections(block: str) -> list[tuple[str, str]]:
     heads = list(_GEPA_SECTION.finditer(block))
     return [
         (head.group(1).strip(), block[head.end() : nxt.start() if nxt else len(block)])
-        for head, nxt in zip(heads, [*heads[1:], None])
+        for head, nxt in zip(heads, [*heads[1:], None], strict=True)
     ]
 
 
 def _feedback_of(prompt: str, name: str) -> str:
     """The part of a rewrite prompt about one parameter: from its value to the next parameter's value."""
     starts = [(match.start(), match.group(1)) for match in _VALUE_START.finditer(prompt)]
-    for (start, found), (end, _) in zip(starts, [*starts[1:], (len(prompt), "")]):
+    for (start, found), (end, _) in zip(starts, [*starts[1:], (len(prompt), "")], strict=True):
         if found == name:
             return prompt[prompt.index("</value>", start) : end]
     return ""

@@ -34,7 +34,6 @@ import random
 from collections.abc import Sequence
 
 import attrs
-
 from world_prompts import Asked, found_in_order
 
 import promptgraph as pg
