@@ -31,6 +31,7 @@ _DSPY_OUTPUTS = re.compile(r"Your output fields are:\n(.*?)(?:\nAll interactions
 _DSPY_FIELD = re.compile(r"^\d+\. `(\w+)`", re.MULTILINE)
 _TAG_LAYOUT = re.compile(r"^<(\w+)>\.\.\.</\1>$", re.MULTILINE)
 _DSPY_CHAT_END = "[[ ## completed ## ]]"
+_DSPY_MARKER = re.compile(r"\[\[ ## (\w+) ## \]\]\n")
 
 
 @attrs.frozen
@@ -85,6 +86,12 @@ def answer(asked: Asked, values: dict[str, str]) -> str:
     if asked.layout == "tags":
         return "\n".join(f"<{name}>{value}</{name}>" for name, value in fields.items())
     return next(iter(fields.values()))
+
+
+def dspy_inputs(question: str) -> dict[str, str]:
+    """The input fields of a DSPy adapter's user message: `[[ ## name ## ]]` then the value."""
+    parts = _DSPY_MARKER.split(question.split("\n\nRespond with")[0])
+    return {name: value.strip() for name, value in zip(parts[1::2], parts[2::2], strict=True)}
 
 
 def normalised(text: str) -> str:

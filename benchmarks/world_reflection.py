@@ -13,9 +13,12 @@ from promptgraph's markup readers (promptgraph/prompts/markup.py), never from wo
 - opro: variants of the best texts tried (add rules for the examples shown, drop one,
   move one up, combine the two best);
 - propose: instructions with rules for a few of the examples shown;
-- a request with no promptgraph tag that holds ``` blocks is GEPA's reflection: the
-  current instruction in the first block, the examples with their outputs and feedback in
-  the second; the reply is the new instruction inside a ``` block.
+- a request with no promptgraph tag is GEPA's reflection: in dspy.GEPA (dspy 3.4) the
+  ProposeInstruction signature through a DSPy adapter (inputs `current_instruction` and
+  `examples_with_feedback`, a JSON list of Inputs / Generated Outputs / Feedback; the reply
+  is `new_instruction` in the adapter's layout); in the standalone gepa package the
+  template with the current instruction in the first ``` block and the examples in the
+  second, answered with the new instruction inside a ``` block.
 The noise comes from a generator seeded by the world's seed, the request and how many times
 the same request was seen, so a run is repeatable.
 """
@@ -30,7 +33,7 @@ import threading
 from collections import Counter
 
 import attrs
-from world_prompts import EXAMPLE_ID
+from world_prompts import EXAMPLE_ID, Asked, answer, dspy_inputs, read_forward
 from world_rules import Observed, RulesWorld
 
 from promptgraph import prompts
@@ -64,6 +67,9 @@ class Reflector:
         }
         if request.tag in handlers:
             return handlers[request.tag](prompt, rng)
+        asked = read_forward(request)  # an untagged request in a DSPy adapter's layout
+        if "new_instruction" in asked.outputs:
+            return answer(asked, {"new_instruction": self.gepa_dspy(asked, rng)})
         if "```" in prompt:
             return self.gepa(prompt, rng)
         return "OK"
@@ -152,31 +158,49 @@ class Reflector:
     # --- dspy.GEPA ---
 
     def gepa(self, prompt: str, rng: random.Random) -> str:
+        """gepa's own reflection template: the instruction in the first ``` block, the examples in the second."""
         blocks = prompt.split("```")
-        current_text, side_info = blocks[1], blocks[3] if len(blocks) > 3 else ""
-        observed = [seen for seen in map(self._gepa_observed, _GEPA_EXAMPLE.split(side_info)) if seen is not None]
+        current, side_info = blocks[1], blocks[3] if len(blocks) > 3 else ""
+        observed = [self._gepa_block(block) for block in _GEPA_EXAMPLE.split(side_info)]
+        return f"```\n{self._reflect_once(current, observed, rng)}\n```"
+
+    def gepa_dspy(self, asked: Asked, rng: random.Random) -> str:
+        """dspy.GEPA's ProposeInstruction signature, through a DSPy adapter: the examples as a JSON list."""
+        fields = dspy_inputs(asked.question)
+        try:
+            records = json.loads(fields.get("examples_with_feedback", "[]"))
+        except json.JSONDecodeError:
+            records = []
+        observed = []
+        for record in records if isinstance(records, list) else []:
+            outputs = record.get("Generated Outputs", {})
+            outputs = outputs if isinstance(outputs, dict) else {}
+            text = json.dumps(record)
+            observed.append(self._gepa_observed(text, outputs.get("label"), str(record.get("Feedback", ""))))
+        return self._reflect_once(fields.get("current_instruction", ""), observed, rng)
+
+    def _reflect_once(self, current_text: str, observed: list, rng: random.Random) -> str:
+        observed = [seen for seen in observed if seen is not None]
         module = self.world.module_of(observed, current_text)
         current = self.world.rules(module, current_text)
         wanted = self.world.reflect(module, current, observed, rng)  # one global feedback: blames this module
-        return f"```\n{self.world.render(module, self.world.noisy(module, current, wanted, rng))}\n```"
+        return self.world.render(module, self.world.noisy(module, current, wanted, rng))
 
-    def _gepa_observed(self, block: str) -> Observed | None:
-        found = EXAMPLE_ID.findall(block)
+    def _gepa_block(self, block: str) -> Observed | None:
+        sections = dict(_sections(block))
+        outputs = {name: value.strip() for name, value in _GEPA_FIELD.findall(sections.get("Generated Outputs", ""))}
+        return self._gepa_observed(block, outputs.get("label"), sections.get("Feedback", ""))
+
+    def _gepa_observed(self, text: str, answered: str | None, feedback: str) -> Observed | None:
+        found = EXAMPLE_ID.findall(text)
         example = self.world.by_id.get(found[0]) if found else None
         if example is None:
             return None
-        sections = dict(_sections(block))
-        outputs = dict(
-            (name, value.strip()) for name, value in _GEPA_FIELD.findall(sections.get("Generated Outputs", ""))
-        )
-        feedback = sections.get("Feedback", "")
         expected = _EXPECTED.search(feedback)
         failed = not (feedback.strip().startswith("Correct") or "score of 1" in feedback)
-        topics = TOPIC.findall(block)
-        answered = outputs.get("label")
-        return Observed(
-            example, failed, expected.group(1) if expected else None, answered, topics[-1] if topics else None
-        )
+        topics = TOPIC.findall(text)
+        gold = expected.group(1) if expected else None
+        return Observed(example, failed, gold, answered, topics[-1] if topics else None)
 
 
 def _sections(block: str) -> list[tuple[str, str]]:

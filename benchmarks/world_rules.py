@@ -12,8 +12,8 @@ The forward model (priced as claude-haiku-5-5) answers a message:
 - only the first 8 rule sentences in the instruction count (capacity); later ones are ignored;
 - three pairs of families conflict (1/6, 3/8, 5/10, each pair with different labels): when
   both rules count, the earlier one wins for both families, so the later family goes wrong;
-- without a rule it answers the message's base-rate label (drawn once per message, uniform
-  over the three labels): right about a third of the time.
+- without a rule it answers the message's base-rate label (fixed per message, going round
+  the three labels within a family): right a third of the time.
 No rules: about 0.33. Best reachable (8 rules, one side of each conflict, the smallest
 family left out): about 0.85.
 
@@ -83,7 +83,9 @@ def make_examples(prefix: str, weights: Sequence[int], labels: Sequence[str], co
     """`count` messages, family f making weights[f] / sum(weights) of them; fixed, whatever the seed."""
     rng = random.Random(f"{prefix}-examples")
     total = sum(weights)
-    families = [f for f, weight in enumerate(weights) for _ in range(round(count * weight / total))]
+    # Within a family the base-rate answers go round the labels, so each family is right a third of
+    # the time without its rule (drawn at random, a family's luck would decide which rules matter).
+    families = [(f, turn) for f, weight in enumerate(weights) for turn in range(round(count * weight / total))]
     rng.shuffle(families)
     return [
         WorldExample(
@@ -91,9 +93,9 @@ def make_examples(prefix: str, weights: Sequence[int], labels: Sequence[str], co
             text=f"{rng.choice(OPENERS)} the {CUES[family]} {rng.choice(CLOSERS)} (case {prefix}-{number:04d})",
             family=family,
             label=labels[family % len(labels)],
-            default=rng.choice(labels),
+            default=labels[turn % len(labels)],
         )
-        for number, family in enumerate(families)
+        for number, (family, turn) in enumerate(families)
     ]
 
 
@@ -236,24 +238,22 @@ class RulesWorld:
         return "classify"
 
     def variant(self, names: Sequence[str], tried: Sequence[dict[str, str]], examples: Sequence[Observed], rng) -> dict:
-        """One OPRO proposal: the best texts tried (last), with rules added for examples shown, one dropped or
-        moved up, or the second best's rules added; the reflector's noise on top."""
+        """One OPRO proposal: the best texts tried (last), with rules added for every example shown whose
+        family has none, one dropped or moved up, or the second best's rules added; the reflector's noise on top."""
         best, second = tried[-1], tried[-2] if len(tried) > 1 else tried[-1]
         module = rng.choice([name.split(".", 1)[0] for name in names if name.split(".", 1)[0] in self.modules])
         name = f"{module}.system"
         rules = self.rules(module, best.get(name, ""))
         kind = rng.choice(("add", "add", "drop", "front", "combine"))
-        if kind == "add":
+        proposed = list(rules)
+        if kind == "combine":
+            proposed += [rule for rule in self.rules(module, second.get(name, "")) if rule not in rules]
+        elif kind in ("drop", "front") and len(rules) > 1:
+            moved = proposed.pop(rng.randrange(len(proposed)))
+            proposed = [moved, *proposed] if kind == "front" else proposed
+        if proposed == rules:  # nothing to drop, move or combine: a proposal always tries something
             missing = [seen for seen in examples if all(rule.family != seen.example.family for rule in rules)]
-            picked = rng.sample(missing, min(len(missing), rng.randint(1, 2)))
-            proposed = self.reflect(module, rules, [attrs.evolve(seen, failed=True) for seen in picked], rng)
-        elif kind == "combine":
-            proposed = rules + [rule for rule in self.rules(module, second.get(name, "")) if rule not in rules]
-        else:
-            proposed = list(rules)
-            if proposed:
-                moved = proposed.pop(rng.randrange(len(proposed)))
-                proposed = [moved, *proposed] if kind == "front" else proposed
+            proposed = self.reflect(module, rules, [attrs.evolve(seen, failed=True) for seen in missing], rng)
         return {name: self.render(module, self.noisy(module, rules, proposed, rng))}
 
     # --- the programs and the truth ---
