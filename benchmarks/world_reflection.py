@@ -60,11 +60,12 @@ class Reflector:
         rng = self._rng(request.tag, request.system + prompt)
         handlers = {
             "critic": self.critic,
-            "rewrite": self.rewrite,
             "paraphrase": self.paraphrase,
             "opro": self.opro,
             "propose": self.propose,
         }
+        if request.tag == "rewrite":  # whole values, or find/replace edits when its schema asks for them
+            return self.rewrite(prompt, rng, edits="edits" in (request.output_schema or {}).get("properties", {}))
         if request.tag in handlers:
             return handlers[request.tag](prompt, rng)
         asked = read_forward(request)  # an untagged request in a DSPy adapter's layout
@@ -109,7 +110,7 @@ class Reflector:
         failed = not shown.correct
         return Observed(example, failed, shown.expected, None, topics[-1] if topics else None)
 
-    def rewrite(self, prompt: str, rng: random.Random) -> str:
+    def rewrite(self, prompt: str, rng: random.Random, *, edits: bool = False) -> str:
         values = prompts.read(prompt).values
         new = {}
         for name, value in values.items():
@@ -121,9 +122,9 @@ class Reflector:
             text = self.world.render(module, self.world.noisy(module, current, wanted, rng))
             if text != value:
                 new[name] = text
-        if '"edits"' in prompt:
-            edits = [{"parameter": name, "find": values[name], "replace": text} for name, text in new.items()]
-            return json.dumps({"reasoning": "rules from the feedback", "edits": edits})
+        if edits:
+            changes = [{"parameter": name, "find": values[name], "replace": text} for name, text in new.items()]
+            return json.dumps({"reasoning": "rules from the feedback", "edits": changes})
         return json.dumps({"reasoning": "rules from the feedback", "values": new})
 
     def paraphrase(self, prompt: str, rng: random.Random) -> str:
