@@ -1,0 +1,51 @@
+"""The simulated worlds of benchmarks/search_worlds.py: their forward model follows the rules in the prompt,
+and the runner prints a table row (one promptgraph optimizer, one seed, a tiny budget; no dspy needed)."""
+
+import sys
+from pathlib import Path
+
+import promptgraph as pg
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))  # the scripts import each other so
+
+import search_worlds  # noqa: E402
+from world_pipeline import PipelineWorld, topic_of  # noqa: E402
+from world_rules import Rule, RulesWorld  # noqa: E402
+from world_server import WorldServer  # noqa: E402
+
+
+def answer(world, server, program, example) -> str:
+    traces = program.run([pg.Example({"text": example.text}, example.label, id=example.id)], lm=server.lm())
+    return traces[0].prediction
+
+
+def test_the_rules_world_answers_a_classifier_right_only_when_its_family_rule_is_in_the_prompt():
+    world = RulesWorld()
+    example = next(example for example in world.examples if example.default != example.label)
+    rule = Rule("classify", example.family, example.label)
+    with WorldServer(world) as server:
+        without = answer(world, server, world.program(), example)
+        program = world.program()
+        program.nodes["classify"].system.update(world.render("classify", [rule]))
+        with_rule = answer(world, server, program, example)
+    assert (without, with_rule) == (example.default, example.label)
+    assert server.forward.calls == 2
+
+
+def test_the_pipeline_world_needs_the_extract_rule_for_an_even_family():
+    world = PipelineWorld()
+    example = next(e for e in world.examples if e.family % 2 == 0 and e.default != e.label)
+    rule = Rule("extract", example.family, topic_of(example.family))
+    with WorldServer(world) as server:
+        without = answer(world, server, world.program(), example)
+        program = world.program()
+        program.nodes["extract"].system.update(world.render("extract", [rule]))
+        with_rule = answer(world, server, program, example)
+    assert (without, with_rule) == (example.default, example.label)
+
+
+def test_the_runner_runs_one_promptgraph_optimizer_and_prints_its_row(capsys):
+    outcomes = search_worlds.main(["--seeds", "1", "--budget", "200", "--optimizers", "tgd", "--worlds", "rules"])
+    printed = capsys.readouterr().out
+    assert "| rules | tgd | 1 |" in printed
+    assert len(outcomes) == 1 and outcomes[0].forward <= 200
