@@ -152,6 +152,8 @@ class BeamSearch(Optimizer):
         candidates = members * (1 + self.expansions + self.paraphrases)
         rounds = max(1, candidates - members)
         scored = sum(candidates - dropped for dropped in range(rounds)) * self.per_round * shape.labels
+        if self.max_calls is not None:  # selection stops at its call budget: count no more than that
+            scored = min(scored, -(-self.max_calls // len(shape.modules)))
         rewrites = attrs.evolve(  # each member is rewritten `expansions` times
             rewrite,
             calls=rewrite.calls * self.expansions,

@@ -44,3 +44,18 @@ def test_its_repr_shows_the_model_and_the_changed_settings_not_the_beam():
     optimizer = pg.BeamSearch(lm=pg.ScriptedLM(model="claude-opus-5-5"), width=5)
     optimizer.beam = [{"classify.system": "x" * 10_000}] * 5
     assert repr(optimizer) == "BeamSearch(lm=ScriptedLM(model='claude-opus-5-5'), width=5)"
+
+
+def test_the_estimate_counts_selection_only_up_to_its_call_budget():
+    from promptgraph.estimate import estimate_compile
+    from tests.search_world import classifier, questions
+
+    def selection(beam):
+        phases = estimate_compile(
+            classifier(), trainset=questions(200), valset_size=40, iterations=3, samples_per_label=10,
+            optimizer=beam, forward_model="claude-haiku-5-5", optimizer_model="claude-opus-5-5",
+        )  # fmt: skip
+        return next(phase.calls for phase in phases if phase.phase == "selection")
+
+    assert selection(pg.BeamSearch(lm=optimizer_lm(), max_calls=100)) == 3 * 100
+    assert selection(pg.BeamSearch(lm=optimizer_lm())) > 3 * 100
