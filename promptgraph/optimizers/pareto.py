@@ -53,6 +53,7 @@ from promptgraph.optimizers.search import (
     demos_from_text,
     demos_text,
     higher,
+    mean,
     trainable_values,
 )
 from promptgraph.optimizers.tgd import TextualGradientDescent
@@ -181,6 +182,8 @@ class ParetoSearch(Optimizer):
         """Screen the child now in the program, test it against its parent on held-out examples, keep or undo it."""
         child = self._snapshot(program)
         problem = self._screen(parent.values, child, context.trainset, texts=set(trainable_values(program)))
+        if problem is None:
+            problem = self._fixes_nothing(program, child, traces, evaluation, context)
         if problem is not None:
             commit(program, parent.values)
             tried = _tried(context, parent, child, problem, origin=origin)
@@ -300,6 +303,18 @@ class ParetoSearch(Optimizer):
             if copied is not None:
                 return f"{name} copies {self.copy_words} or more words of training example {copied} verbatim"
         return None
+
+    def _fixes_nothing(self, program, child, traces, evaluation, context) -> str | None:
+        """A cheap first test: a child that does not do better on the examples it was made from is dropped
+        before the held-out test (the parent's scores there are this step's forward pass, already paid)."""
+        own = [trace.example for trace in traces]
+        if not own:
+            return None
+        mine = mean(self._scorer_for(program, context).scores(child, own))
+        before = mean(evaluation.scores)
+        if mine > before:
+            return None
+        return f"it scored {mine:.3f} on the {len(own)} examples it was made from, not above its parent's {before:.3f}"
 
     def _dev(self, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext) -> list[Example]:
         """Held-out examples to test a child on: neighbours of the failures it was made from, then a random few.

@@ -28,11 +28,16 @@ def test_each_step_reflects_on_its_own_small_minibatch():
     assert [record.train.count for record in result.history[1:]] == [3, 3, 3]
 
 
+def memorised(text: str) -> str | None:
+    """The example's own token ("group12", "plan-7"), which a prompt can memorise."""
+    found = re.search(r"group\d+|plan \d+", text)
+    return found.group(0).replace(" ", "-") if found else None
+
+
 def memorising_forward(request: pg.Request) -> str:
     """Gets an example right if its own token is "remembered" in the prompt, else judges by the rules."""
     text = request.messages[-1].content
-    token = re.search(r"(group|plan)\d+", text)
-    remembered = token is not None and f"Remember {token.group(0)}." in request.system
+    remembered = memorised(text) is not None and f"Remember {memorised(text)}." in request.system
     return f"Label: <label>{'insincere' if remembered else judge(request.system, text)}</label>"
 
 
@@ -40,11 +45,11 @@ def memorising_optimizer(request: pg.Request) -> str:
     """The critic asks to remember the examples it saw wrong; the rewriter pastes those requests in."""
     if request.tag == "critic":
         shown = prompts.read(request.messages[0].content)
-        tokens = [re.search(r"(group|plan)\d+", e.text) for e in shown.examples if not e.correct]
-        asks = " ".join(f"Remember {token.group(0)}." for token in tokens if token)
+        tokens = [memorised(e.text) for e in shown.examples if not e.correct]
+        asks = " ".join(f"Remember {token}." for token in tokens if token)
         return json.dumps({"critique": "memorise", "parameters": dict.fromkeys(shown.values, asks), "inputs": {}})
     value = prompts.read(request.messages[0].content).values["classify.system"]
-    asks = " ".join(dict.fromkeys(re.findall(r"Remember \w+\.", request.messages[0].content)))
+    asks = " ".join(dict.fromkeys(re.findall(r"Remember [\w-]+\.", request.messages[0].content)))
     return json.dumps({"reasoning": "memorise", "values": {"classify.system": f"{value} {asks}"}})
 
 
@@ -204,3 +209,11 @@ def _scores(count: int) -> pg.Evaluation:
 
     return Evaluation(count=count, score=1.0, labels=(), per_label={}, confusion={}, unparsed=0, failed=0,
                       scores=(1.0,) * count)  # fmt: skip
+
+
+def test_a_child_that_fixes_nothing_it_was_made_from_is_dropped_before_the_held_out_test():
+    optimizer = pg.ParetoSearch(pg.ScriptedLM(respond=careful, model="claude-opus-5-5"), minibatch=4)
+    result = train(optimizer, iterations=2)
+    decisions = [tried.decision for record in result.history[1:] for tried in record.tried]
+    assert len(decisions) == 2 and all("on the 4 examples it was made from" in d for d in decisions)
+    assert result.history[-1].calls["search"] <= 2 * 4  # the child on its own minibatch, nothing held out
