@@ -9,11 +9,15 @@ GEPA's loop, on promptgraph's parts. Every step:
    next examples of a seeded pass over the trainset).
 2. `step` reflects on it by one textual backprop step: backward writes a critique per
    module (each module reads feedback meant for it, not one global verdict), and the
-   strong model rewrites the module(s) the policy picks (round robin by default).
-3. The child is screened (it must not copy a training example's words into a prompt,
-   nor pass `max_tokens_per_text`), then scored against its parent on held-out training examples
-   it was not reflected on; it is accepted only if it wins more of them than it loses.
-   GEPA accepts on the very examples it reflected on, which rewards overfitting.
+   strong model rewrites every module its critic gave feedback to (or one in turn, or the
+   one the metric's feedback blames: `policy`).
+3. The child is screened (it must not copy a training example's words into a prompt, nor
+   pass `max_tokens_per_text`, nor be a candidate already in the pool). It must do better
+   than its parent on the examples it was made from (cheap: the parent's scores there are
+   the step's forward pass), and then win more than it loses against its parent on held-out
+   training examples: the nearest neighbours of its failures and a random few per label,
+   never the examples it was made from. GEPA accepts on the examples it reflected on alone,
+   which rewards a child that learnt those examples rather than the task.
 4. compile validates an accepted child (a rejected one costs no validation), and
    `validated` adds it to the pool with its per-example scores.
 
@@ -81,7 +85,9 @@ class ParetoSearch(Optimizer):
     dev_neighbours: int = 2  # ... and, per failure it was made from, the held-out examples most like it
     selection: str = "pareto"  # how the parent is picked: "pareto", "best" or "epsilon"
     epsilon: float = 0.1  # with selection="epsilon": the chance of a random parent
-    policy: str = "round_robin"  # which module a reflection rewrites: "round_robin", "blame" or "all"
+    # Which modules a reflection rewrites. "all" (each module its critic gave feedback to) uses
+    # backward's credit assignment; GEPA's "round_robin" is for optimizers without one.
+    policy: str = "all"
     merges: int = 5  # merge attempts in a run; 0: never merge
     accept_alpha: float | None = None  # None: the child must win more held-out examples than it loses
     max_tokens_per_text: int | None = None  # a rewritten text over this many tokens is rejected (a length budget)
