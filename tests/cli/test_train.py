@@ -407,3 +407,14 @@ def test_max_metric_calls_with_batch_is_refused_before_anything_runs(tmp_path, d
     assert main(["compile", str(data), *data_options(), "--max-metric-calls", "50", "--batch", "--out", str(out)]) == 2
     assert "drop --batch" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_pareto_runs_from_the_cli_in_small_steps_until_its_call_budget_is_spent(tmp_path, server, data, capsys):
+    out = tmp_path / "run"
+    arguments = ["compile", str(data), *data_options(), *models(server), "--optimizer", "pareto"]
+    arguments += ["--val-per-label", "5", "--max-metric-calls", "120", "--out", str(out), "--no-cache"]
+    assert main(arguments) == 0
+    assert "stopped early: max_metric_calls: spent" in capsys.readouterr().out
+    history = json.loads((out / "program.json").read_text())["meta"]["history"]
+    assert len(history) > 3 and history[-1]["rollouts"] <= 120  # many small steps, never past the budget
+    assert [len(record["train"]["scores"]) for record in history[1:]] == [6] * (len(history) - 1)
