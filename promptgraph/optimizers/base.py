@@ -39,6 +39,14 @@ class Update:
         return settings(self)
 
 
+def rejected(updates: Sequence[Update], why: str) -> tuple[Update, ...]:
+    """The updates with every change marked rejected for `why` (the texts were put back)."""
+    return tuple(
+        attrs.evolve(update, status="rejected", error=why) if update.status == "changed" else update
+        for update in updates
+    )
+
+
 @attrs.frozen
 class Tried:
     """One candidate an optimizer looked at: where it came from, how it scored, what became of it."""

@@ -42,7 +42,7 @@ class BootstrapDemos(Optimizer):
     def step(
         self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext
     ) -> StepResult:
-        targets = self._targets(program)
+        targets = trainable_demos(program)
         if not targets:  # nothing will change that: say so, and the run ends rather than pay for more steps
             return StepResult(stopped="demos stopped: no module of the program takes demos")
         pools = {name: demo_candidates(program, node, traces, evaluation.scores) for name, (node, _) in targets.items()}
@@ -88,15 +88,16 @@ class BootstrapDemos(Optimizer):
         dev = min(self.dev_per_label * shape.labels, len(shape.trainset))
         return [shape.forward("demo search", shape.steps * (self.candidates + 1) * dev, demos=self.per_module)]
 
-    def _targets(self, program: Program) -> dict[str, tuple[str, Demos]]:
-        """Trainable demos of the program's own modules (not of nested programs), by name."""
-        return {
-            f"{node}.{path}": (node, demos)
-            for node, module in program.nodes.items()
-            if not isinstance(module, Program)
-            for path, demos in module.named_demos()
-            if demos.trainable
-        }
+
+def trainable_demos(program: Program) -> dict[str, tuple[str, Demos]]:
+    """Trainable demos of the program's own modules (not of nested programs), by name, with their node."""
+    return {
+        f"{node}.{path}": (node, demos)
+        for node, module in program.nodes.items()
+        if not isinstance(module, Program)
+        for path, demos in module.named_demos()
+        if demos.trainable
+    }
 
 
 def demo_candidates(program: Program, node: str, traces: Sequence[Trace], scores: Sequence[float]) -> dict:

@@ -16,8 +16,13 @@ from promptgraph.data import Example
 _WORD = re.compile(r"\w+")
 
 
+def tokens(text: str) -> list[str]:
+    """The words of a text, lower-cased, in order."""
+    return [word.lower() for word in _WORD.findall(text)]
+
+
 def words(example: Example) -> frozenset[str]:
-    return frozenset(word.lower() for value in example.inputs.values() for word in _WORD.findall(str(value)))
+    return frozenset(word for value in example.inputs.values() for word in tokens(str(value)))
 
 
 def nearest(query: Example, pool: Sequence[Example], k: int) -> list[Example]:

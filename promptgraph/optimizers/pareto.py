@@ -31,7 +31,6 @@ parent on held-out examples. The pool, the merges tried and the minibatch cursor
 from __future__ import annotations
 
 import random
-import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
@@ -44,14 +43,15 @@ from promptgraph.lm import LM
 from promptgraph.lm.reprs import settings
 from promptgraph.lm.tokens import count_tokens
 from promptgraph.metrics import Evaluation
-from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, Tried, Update
-from promptgraph.optimizers.demos import demo_candidates, draw_demos
-from promptgraph.optimizers.nearest import nearest
+from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, Tried, Update, rejected
+from promptgraph.optimizers.demos import demo_candidates, draw_demos, trainable_demos
+from promptgraph.optimizers.nearest import nearest, tokens
 from promptgraph.optimizers.pool import SELECTIONS, Candidate, Pool, merged_values, modules_changed
 from promptgraph.optimizers.search import (
     Accept,
     Scorer,
     beats,
+    changes_between,
     choose,
     commit,
     demos_from_text,
@@ -66,7 +66,6 @@ from promptgraph.program import Program
 from promptgraph.trace import Trace
 
 POLICIES = ("round_robin", "blame", "all")
-_WORD = re.compile(r"\w+")
 
 
 @attrs.define
@@ -194,7 +193,7 @@ class ParetoSearch(Optimizer):
         if problem is not None:
             commit(program, parent.values)
             tried = _tried(context, parent, child, problem, origin=origin)
-            return StepResult(critiques=critiques, updates=_rejected(updates, problem), tried=(tried,))
+            return StepResult(critiques=critiques, updates=rejected(updates, problem), tried=(tried,))
         choice = choose(
             [(parent.values, f"parent {parent.number}"), (child, origin)],
             scorer=self._scorer_for(program, context),
@@ -205,7 +204,7 @@ class ParetoSearch(Optimizer):
         if not choice.winner:
             commit(program, parent.values)  # the budget left it unscored, or it did not win: the parent stands
             why = choice.stopped or f"not accepted: {choice.summary}"
-            return StepResult(critiques=critiques, updates=_rejected(updates, why), tried=choice.tried)
+            return StepResult(critiques=critiques, updates=rejected(updates, why), tried=choice.tried)
         self._pending = {"parent": parent.number, "changed": modules_changed(parent.values, child), "origin": origin}
         self._merge_due = True
         return StepResult(critiques=critiques, updates=updates, tried=choice.tried)
@@ -230,15 +229,7 @@ class ParetoSearch(Optimizer):
 
     def _demo_slots(self, program: Program) -> list[str]:
         """The trainable demos of the program's own modules, by name; none unless `demos` asks for them."""
-        if not self.demos:
-            return []
-        return [
-            f"{node}.{path}"
-            for node in program.order()
-            if not isinstance(program.nodes[node], Program)
-            for path, demos in program.nodes[node].named_demos()
-            if demos.trainable
-        ]
+        return list(trainable_demos(program)) if self.demos else []
 
     def _snapshot(self, program: Program) -> dict[str, str]:
         """The program as a candidate: its trainable texts, and its demo sets when demos are trained."""
@@ -253,17 +244,19 @@ class ParetoSearch(Optimizer):
         by_id = {example.id: example for example in pool}
         failures = [by_id[i] for i in self._failures.get(parent.number, []) if i in by_id]
         chosen = rng.sample(failures, min(len(failures), self.minibatch // 2))
-        order = list(pool)
-        random.Random(f"pareto-pass:{context.run_seed}:{self._cursor // max(len(pool), 1)}").shuffle(order)
         while len(chosen) < min(self.minibatch, len(pool)):
-            example = order[self._cursor % len(order)]
-            self._cursor += 1
-            if self._cursor % len(order) == 0:  # a new pass over the trainset, in a new order
-                random.Random(f"pareto-pass:{context.run_seed}:{self._cursor // len(order)}").shuffle(order)
+            example = self._next_in_pass(pool, context.run_seed)
             if example not in chosen:
                 chosen.append(example)
         always = [example for example in context.trainset if example.always]
         return always + chosen
+
+    def _next_in_pass(self, pool: Sequence[Example], run_seed: int) -> Example:
+        """The example at the cursor of a seeded walk over the trainset, each pass over it in a new order."""
+        order = list(pool)
+        random.Random(f"pareto-pass:{run_seed}:{self._cursor // len(pool)}").shuffle(order)
+        self._cursor += 1
+        return order[(self._cursor - 1) % len(pool)]
 
     def _remember_failures(self, parent: Candidate, traces: Sequence[Trace], evaluation: Evaluation) -> None:
         wrong = [trace.example.id for trace, score in zip(traces, evaluation.scores, strict=True) if score < 1.0]
@@ -429,24 +422,17 @@ def copied_example(value: str, before: str, trainset: Sequence[Example], words: 
 
 
 def _shingles(text: str, words: int) -> set[tuple[str, ...]]:
-    tokens = [token.lower() for token in _WORD.findall(text)]
-    return {tuple(tokens[i : i + words]) for i in range(len(tokens) - words + 1)}
+    found = tokens(text)
+    return {tuple(found[i : i + words]) for i in range(len(found) - words + 1)}
 
 
 def _feedback_chars(program: Program, node: str) -> int:
     return sum(len(item.text) for _, p in program.nodes[node].named_parameters() for item in p.feedback)
 
 
-def _rejected(updates: Sequence[Update], why: str) -> tuple[Update, ...]:
-    return tuple(
-        attrs.evolve(update, status="rejected", error=why) if update.status == "changed" else update
-        for update in updates
-    )
-
-
 def _tried(
     context: StepContext, parent: Candidate, child: Mapping[str, str], why: str, *, origin: str = "reflection"
 ) -> Tried:
-    changes = {name: (parent.values[name], value) for name, value in child.items() if parent.values.get(name) != value}
-    return Tried(step=context.iteration, candidate=1, origin=origin, changes=changes, score=None, examples=0,
+    return Tried(step=context.iteration, candidate=1, origin=origin, changes=changes_between(parent.values, child),
+                 score=None, examples=0,
                  decision=f"rejected: {why}")  # fmt: skip

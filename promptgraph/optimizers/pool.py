@@ -160,9 +160,9 @@ class Pool:
                 if ancestor is None or ancestor in pair:  # one descends from the other: nothing to combine
                     continue
                 a, b, base = self.candidates[pair[0]], self.candidates[pair[1]], self.candidates[ancestor]
-                if modules_changed(base.values, a.values) and modules_changed(base.values, b.values):
-                    if not set(modules_changed(base.values, a.values)) & set(modules_changed(base.values, b.values)):
-                        return a, b, base
+                in_a, in_b = set(modules_changed(base.values, a.values)), set(modules_changed(base.values, b.values))
+                if in_a and in_b and not in_a & in_b:
+                    return a, b, base
         return None
 
     def _common_ancestor(self, first: int, second: int) -> int | None:

@@ -19,7 +19,7 @@ from promptgraph.backward import Critique, CritiqueLimits, backward
 from promptgraph.lm import LM, Ledger
 from promptgraph.lm.reprs import settings
 from promptgraph.metrics import Evaluation
-from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, Tried, Update
+from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, Tried, Update, rejected
 from promptgraph.optimizers.search import Scorer, changes_between, check_values, choose, not_worse, trainable_values
 from promptgraph.phases import CRITIC_OVERHEAD_TOKENS, REWRITE_OVERHEAD_TOKENS, PhaseEstimate, Shape
 from promptgraph.program import Program
@@ -122,12 +122,7 @@ class TextualGradientDescent(Optimizer):
         why = f"scored {choice.summary}"  # the gate put the texts from before the step back
         for name, (_, value) in changes_between(before, after).items():
             self._reject(name, value, why)
-        undone = tuple(
-            attrs.evolve(update, status="rejected", error=f"undone by the gate: it {why}")
-            if update.status == "changed"
-            else update
-            for update in updates
-        )
+        undone = rejected(updates, f"undone by the gate: it {why}")
         return StepResult(critiques=critiques, updates=undone, tried=choice.tried)
 
     @staticmethod
