@@ -19,29 +19,28 @@ def answer(world, server, program, example) -> str:
     return traces[0].prediction
 
 
-def test_the_rules_world_answers_a_classifier_right_only_when_its_family_rule_is_in_the_prompt():
-    world = RulesWorld()
-    example = next(example for example in world.examples if example.default != example.label)
-    rule = Rule("classify", example.family, example.label)
+def without_and_with(world, example, rule) -> tuple[tuple[str, str], int]:
+    """The world's answers to `example` without and with `rule` in its module's instruction, and the forward calls."""
     with WorldServer(world) as server:
         without = answer(world, server, world.program(), example)
         program = world.program()
-        program.nodes["classify"].system.update(world.render("classify", [rule]))
-        with_rule = answer(world, server, program, example)
-    assert (without, with_rule) == (example.default, example.label)
-    assert server.forward.calls == 2
+        program.nodes[rule.module].system.update(world.render(rule.module, [rule]))
+        return (without, answer(world, server, program, example)), server.forward.calls
+
+
+def test_the_rules_world_answers_a_classifier_right_only_when_its_family_rule_is_in_the_prompt():
+    world = RulesWorld()
+    example = next(example for example in world.examples if example.default != example.label)
+    answers, calls = without_and_with(world, example, Rule("classify", example.family, example.label))
+    assert answers == (example.default, example.label)
+    assert calls == 2
 
 
 def test_the_pipeline_world_needs_the_extract_rule_for_an_even_family():
     world = PipelineWorld()
     example = next(e for e in world.examples if e.family % 2 == 0 and e.default != e.label)
-    rule = Rule("extract", example.family, topic_of(example.family))
-    with WorldServer(world) as server:
-        without = answer(world, server, world.program(), example)
-        program = world.program()
-        program.nodes["extract"].system.update(world.render("extract", [rule]))
-        with_rule = answer(world, server, program, example)
-    assert (without, with_rule) == (example.default, example.label)
+    answers, _ = without_and_with(world, example, Rule("extract", example.family, topic_of(example.family)))
+    assert answers == (example.default, example.label)
 
 
 def test_the_runner_runs_one_promptgraph_optimizer_and_prints_its_row(capsys):
