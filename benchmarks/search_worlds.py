@@ -57,7 +57,13 @@ PEERS = ("gepa", "gepa-exact")  # dspy.GEPA with the feedback metric, and with e
 HAS_DSPY = importlib.util.find_spec("dspy") is not None
 BEAM_CALLS_PER_STEP = 300
 SAMPLES_PER_LABEL = 10  # compile's minibatch: 30 examples; the validation set is the split's 60
-T_975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
+# Two-sided 95% quantiles of Student's t by degrees of freedom (standard tables); past 40, 2.0.
+T_975 = {
+    1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
+    11: 2.201, 12: 2.179, 13: 2.160, 14: 2.145, 15: 2.131, 16: 2.120, 17: 2.110, 18: 2.101, 19: 2.093, 20: 2.086,
+    21: 2.080, 22: 2.074, 23: 2.069, 24: 2.064, 25: 2.060, 26: 2.056, 27: 2.052, 28: 2.048, 29: 2.045, 30: 2.042,
+    31: 2.040, 32: 2.037, 33: 2.035, 34: 2.032, 35: 2.030, 36: 2.028, 37: 2.026, 38: 2.024, 39: 2.023, 40: 2.021,
+}  # fmt: skip
 
 
 @attrs.frozen
@@ -135,7 +141,7 @@ def interval(values: Sequence[float]) -> tuple[float, float]:
     center = statistics.fmean(values)
     if len(values) < 2:
         return center, 0.0
-    t = T_975.get(len(values) - 1, 1.96)
+    t = T_975.get(len(values) - 1, 2.0)
     return center, t * statistics.stdev(values) / math.sqrt(len(values))
 
 
@@ -182,6 +188,9 @@ def main(argv: Sequence[str] | None = None) -> list[Outcome]:
     available = [*OPTIMIZERS, *(PEERS if HAS_DSPY else ())]
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument(
+        "--first-seed", type=int, default=0, help="seeds run from this one (e.g. 20: seeds no default was tuned on)"
+    )
     parser.add_argument("--budget", type=int, default=1500, help="forward calls per run")
     parser.add_argument("--optimizers", nargs="+", default=available, choices=[*OPTIMIZERS, *PEERS])
     parser.add_argument("--worlds", nargs="+", default=list(WORLDS), choices=list(WORLDS))
@@ -191,7 +200,7 @@ def main(argv: Sequence[str] | None = None) -> list[Outcome]:
     arguments = parser.parse_args(argv)
     if any(name in PEERS for name in arguments.optimizers) and not HAS_DSPY:
         parser.error('dspy is not installed: pip install -e ".[peers]" (in a separate venv)')
-    seeds = list(range(arguments.seeds))
+    seeds = list(range(arguments.first_seed, arguments.first_seed + arguments.seeds))
     print(f"# search worlds, {time.strftime('%Y-%m-%d')}, {platform.machine()}, Python {platform.python_version()}")
     print(f"# {len(seeds)} seeds, {arguments.budget} forward calls per run\n")
     outcomes = []

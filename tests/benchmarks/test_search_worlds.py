@@ -48,3 +48,18 @@ def test_the_runner_runs_one_promptgraph_optimizer_and_prints_its_row(capsys):
     printed = capsys.readouterr().out
     assert "| rules | tgd | 1 |" in printed
     assert len(outcomes) == 1 and outcomes[0].forward <= 200
+
+
+def test_the_interval_over_twenty_seeds_uses_students_t_with_nineteen_degrees_of_freedom():
+    values = [0.0, 1.0] * 10
+    center, half = search_worlds.interval(values)
+    standard_error = 0.5129891760425771 / 20**0.5  # the sample standard deviation of ten 0s and ten 1s, over sqrt(20)
+    assert center == 0.5
+    assert abs(half - 2.093 * standard_error) < 1e-9
+
+
+def test_the_runner_starts_at_the_first_seed_it_is_given(capsys):
+    outcomes = search_worlds.main(
+        ["--seeds", "1", "--first-seed", "7", "--budget", "120", "--optimizers", "opro", "--worlds", "rules"]
+    )
+    assert [outcome.seed for outcome in outcomes] == [7]
