@@ -259,25 +259,8 @@ class Program(Module):
         `batch=Batching(...)` is the old spelling of the latter and is deprecated.
         """
         executor = _executor(executor, batch)
-        self._require_inputs(examples)
-        done: list[dict[str, NodeTrace]] = [{} for _ in examples]
-        for generation in self.generations():
-            tasks = [(index, node) for index in range(len(examples)) for node in generation]
-            calls = [
-                functools.partial(self._node_call, node, examples[index].inputs, done[index], ledger, seed, tag)
-                for index, node in tasks
-            ]
-            try:
-                results = executor.run(calls, lm=lm, progress=progress, description=tag)
-            except Unfinished as error:
-                stuck = sorted({tasks[index][1] for index in error.indices})
-                raise GraphError(f"{', '.join(stuck)} {error.reason}") from error
-            for (index, node), node_trace in zip(tasks, results, strict=True):
-                done[index][node] = node_trace
-        output = self.output
-        return [
-            Trace(example=example, nodes=nodes, output=output) for example, nodes in zip(examples, done, strict=True)
-        ]
+        runs = [(self, examples)]
+        return run_together(runs, lm=lm, ledger=ledger, seed=seed, tag=tag, progress=progress, executor=executor)[0]
 
     def __repr__(self) -> str:
         nodes = list(self._nodes) if len(self._nodes) <= NAMED_IN_REPR else len(self._nodes)
@@ -339,6 +322,54 @@ class Program(Module):
                     f"example {example.id or example} has no input {', '.join(missing)}; "
                     f"the program reads {', '.join(self.inputs)} (choose the columns when loading the data)"
                 )
+
+
+def run_together(
+    runs: Sequence[tuple[Program, Sequence[Example]]],
+    *,
+    lm: LM,
+    ledger: Ledger | None = None,
+    seed: int = 0,
+    tag: str = "forward",
+    progress: bool | None = None,
+    executor: Executor | None = None,
+) -> list[list[Trace]]:
+    """Several programs, each on its examples, as one run: for each generation, every program's
+    calls go to the executor together (one Message Batch, or one pool of threads), so comparing
+    candidates costs one batch per generation rather than one per candidate. Traces per program,
+    in the order given."""
+    executor = executor if executor is not None else ThreadExecutor()
+    for program, examples in runs:
+        program._require_inputs(examples)
+    done: list[list[dict[str, NodeTrace]]] = [[{} for _ in examples] for _, examples in runs]  # program, example
+    generations = [program.generations() for program, _ in runs]
+    for depth in range(max((len(levels) for levels in generations), default=0)):
+        tasks = [
+            (run, index, node)
+            for run, (_, examples) in enumerate(runs)
+            for index in range(len(examples))
+            for node in (generations[run][depth] if depth < len(generations[run]) else ())
+        ]
+        calls = [
+            functools.partial(
+                runs[run][0]._node_call, node, runs[run][1][index].inputs, done[run][index], ledger, seed, tag
+            )
+            for run, index, node in tasks
+        ]
+        try:
+            results = executor.run(calls, lm=lm, progress=progress, description=tag)
+        except Unfinished as error:
+            stuck = sorted({tasks[index][2] for index in error.indices})
+            raise GraphError(f"{', '.join(stuck)} {error.reason}") from error
+        for (run, index, node), node_trace in zip(tasks, results, strict=True):
+            done[run][index][node] = node_trace
+    return [
+        [
+            Trace(example=example, nodes=nodes, output=program.output)
+            for example, nodes in zip(examples, traces, strict=True)
+        ]
+        for (program, examples), traces in zip(runs, done, strict=True)
+    ]
 
 
 def _executor(executor: Executor | None, batch: Batching | None) -> Executor:

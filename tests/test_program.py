@@ -172,3 +172,27 @@ def test_to_dict_is_plain_data_that_changing_leaves_the_program_as_it_was():
     data["meta"]["owner"]["team"] = "changed"
     data["nodes"][0]["parameters"]["system"]["history"].append("changed")
     assert program.meta == {"owner": {"team": "data"}} and program.nodes["draft"].system.history == []
+
+
+def test_programs_run_together_send_each_generation_to_the_executor_once_and_answer_as_alone():
+    from promptgraph.executors import ThreadExecutor
+    from promptgraph.program import run_together
+
+    handed: list[int] = []
+
+    class Counting(ThreadExecutor):
+        def run(self, tasks, **options):
+            handed.append(len(tasks))
+            return super().run(tasks, **options)
+
+    first, second = two_step(), two_step()
+    second.nodes["polish"].system.value = "Polish it."
+    lm = ScriptedLM(respond=lambda r: (r.system or "") + r.messages[-1].content + "!")
+    examples = [Example({"question": "hi"}), Example({"question": "yo"})]
+    together = run_together([(first, examples), (second, examples[:1])], lm=lm, executor=Counting(), progress=False)
+    alone = [first.run(examples, lm=lm, progress=False), second.run(examples[:1], lm=lm, progress=False)]
+    assert handed == [3, 3]  # two generations, each with every program's calls
+    assert [[trace.prediction for trace in traces] for traces in together] == [
+        [trace.prediction for trace in traces] for traces in alone
+    ]
+    assert together[1][0].prediction.startswith("Polish it.")

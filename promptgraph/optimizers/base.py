@@ -21,7 +21,7 @@ from promptgraph.lm import LM, Batching, Ledger
 from promptgraph.lm.reprs import names, settings, short
 from promptgraph.metrics import Evaluation, Metric, evaluate
 from promptgraph.phases import PhaseEstimate, Shape
-from promptgraph.program import Program
+from promptgraph.program import Program, run_together
 from promptgraph.trace import Trace
 
 
@@ -95,10 +95,16 @@ class StepContext:
         return stratified_sample(pool, per_label, seed=seed, stratify=self.stratify)
 
     def score(self, program: Program, examples: Sequence[Example], *, tag: str = "search") -> Evaluation:
-        traces = program.run(
-            examples, lm=self.lm, ledger=self.ledger, tag=tag, progress=self.progress, executor=executor_for(self.batch)
+        return self.score_together([(program, examples)], tag=tag)[0]
+
+    def score_together(
+        self, runs: Sequence[tuple[Program, Sequence[Example]]], *, tag: str = "search"
+    ) -> list[Evaluation]:
+        """Several programs (candidates) scored in one run: with Message Batches, one batch per generation."""
+        runs_traces = run_together(
+            runs, lm=self.lm, ledger=self.ledger, tag=tag, progress=self.progress, executor=executor_for(self.batch)
         )
-        return evaluate(traces, metric=self.metric, labels=self.labels)
+        return [evaluate(traces, metric=self.metric, labels=self.labels) for traces in runs_traces]
 
 
 class Optimizer(abc.ABC):

@@ -23,7 +23,7 @@ from promptgraph.data import Example
 from promptgraph.lm.reprs import settings
 from promptgraph.metrics import Evaluation
 from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, Update
-from promptgraph.optimizers.search import choose, higher
+from promptgraph.optimizers.search import choose, higher, scores_one_by_one
 from promptgraph.parameter import Demo, Demos
 from promptgraph.phases import PhaseEstimate, Shape
 from promptgraph.program import Program
@@ -157,6 +157,11 @@ class _DemoSets:
             return list(self.context.score(self.program, examples).scores)
         finally:
             self._apply(current)
+
+    def scores_together(
+        self, candidates: Sequence[dict[str, list[Demo]]], examples: Sequence[Example]
+    ) -> tuple[dict[int, list[float]], dict[int, str]]:
+        return scores_one_by_one(self, candidates, examples)
 
     def commit(self, pairs: dict[str, list[Demo]]) -> None:
         """The chosen demos, each change kept in the demos' history."""

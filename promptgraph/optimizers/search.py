@@ -16,6 +16,7 @@ examples it has not seen. It counts the forward calls it spends and stops at `ma
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -92,18 +93,47 @@ class Scorer:
 
     def scores(self, values: Mapping[str, str], examples: Sequence[Example]) -> list[float]:
         """Per-example scores of the program with these values; raises BudgetSpent rather than overspend."""
-        key = tuple(sorted(values.items()))
-        missing = [example for example in examples if (key, id(example)) not in self._scores]
-        if missing:
-            cost = len(missing) * modules_in(self.program)
-            if self.max_calls is not None and self.calls + cost > self.max_calls:
-                raise BudgetSpent(f"{self.calls} of {self.max_calls} calls spent")
+        scored, unscored = self.scores_together([values], examples)
+        if unscored:
+            raise BudgetSpent(unscored[0])
+        return scored[0]
+
+    def scores_together(
+        self, candidates: Sequence[Mapping[str, str]], examples: Sequence[Example]
+    ) -> tuple[dict[int, list[float]], dict[int, str]]:
+        """Each candidate's per-example scores, the calls of all of them sent together (one Message
+        Batch per generation, or one pool of threads), and why any the budget could not pay for was
+        left out; both keyed by the candidate's position."""
+        planned: dict[tuple[tuple[str, str], ...], tuple[Mapping[str, str], list[Example]]] = {}
+        unscored: dict[int, str] = {}
+        cost = 0
+        for number, values in enumerate(candidates):
+            key = tuple(sorted(values.items()))
+            if key in planned:
+                continue
+            missing = [example for example in examples if (key, id(example)) not in self._scores]
+            more = len(missing) * modules_in(self.program)
+            if self.max_calls is not None and self.calls + cost + more > self.max_calls:
+                unscored[number] = f"{self.calls + cost} of {self.max_calls} calls spent"
+                continue
+            planned[key], cost = (values, missing), cost + more
+        runs = [(key, values, missing) for key, (values, missing) in planned.items() if missing]
+        if len(runs) == 1:  # the common case scores the program in place, without a copy
+            key, values, missing = runs[0]
             with applied(self.program, values):
-                evaluation = self.context.score(self.program, missing)
-            self.calls += cost
+                evaluations = [self.context.score(self.program, missing)]
+        else:
+            evaluations = self.context.score_together([(with_values(self.program, v), m) for _, v, m in runs])
+        self.calls += cost
+        for (key, _, missing), evaluation in zip(runs, evaluations, strict=True):
             for example, score in zip(missing, evaluation.scores, strict=True):
                 self._scores[(key, id(example))] = score
-        return [self._scores[(key, id(example))] for example in examples]
+        scored = {
+            number: [self._scores[(tuple(sorted(values.items())), id(example))] for example in examples]
+            for number, values in enumerate(candidates)
+            if number not in unscored
+        }
+        return scored, unscored
 
     def mean(self, values: Mapping[str, str], examples: Sequence[Example]) -> float:
         return mean(self.scores(values, examples))
@@ -135,6 +165,29 @@ def applied(program: Program, values: Mapping[str, str]) -> Iterator[None]:
     finally:
         for name, value in before.items():
             _write(slots[name], value)
+
+
+def with_values(program: Program, values: Mapping[str, str]) -> Program:
+    """A copy of the program with these texts (and demo sets), to run beside other candidates."""
+    copied = copy.deepcopy(program)
+    slots = _slots(copied)
+    for name, value in values.items():
+        _write(slots[name], value)
+    return copied
+
+
+def scores_one_by_one(
+    candidates: Candidates, values: Sequence[Any], examples: Sequence[Example]
+) -> tuple[dict[int, list[float]], dict[int, str]]:
+    """`scores_together` for a scorer that can only score one candidate at a time."""
+    scored: dict[int, list[float]] = {}
+    unscored: dict[int, str] = {}
+    for number, candidate in enumerate(values):
+        try:
+            scored[number] = candidates.scores(candidate, examples)
+        except BudgetSpent as spent:
+            unscored[number] = str(spent)
+    return scored, unscored
 
 
 def demos_text(pairs: Sequence[Demo]) -> str:
@@ -244,6 +297,10 @@ class Candidates(Protocol):
 
     def scores(self, candidate: Any, examples: Sequence[Example]) -> list[float]: ...
 
+    def scores_together(
+        self, candidates: Sequence[Any], examples: Sequence[Example]
+    ) -> tuple[dict[int, list[float]], dict[int, str]]: ...
+
     def commit(self, candidate: Any) -> None: ...
 
     def changes(self, start: Any, candidate: Any) -> dict[str, tuple[str, str]]: ...
@@ -304,13 +361,7 @@ def choose(
     stands) if `accept` says so. The winner is committed whenever a comparison was made; a candidate
     the budget left unscored is dropped. `candidates` are (candidate, origin) pairs; Tried numbers
     start at `numbered`."""
-    scored: dict[int, list[float]] = {}
-    unscored: dict[int, str] = {}
-    for number, (candidate, _) in enumerate(candidates):
-        try:
-            scored[number] = scorer.scores(candidate, dev)
-        except BudgetSpent as spent:
-            unscored[number] = str(spent)
+    scored, unscored = scorer.scores_together([candidate for candidate, _ in candidates], dev)
     challengers = [number for number in scored if number > 0]
     best = max(challengers, key=lambda number: (mean(scored[number]), -number), default=None)
     test = paired(scored[0], scored[best]) if 0 in scored and best is not None else None

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 import attrs
 
 from promptgraph.data import Example
-from promptgraph.optimizers.search import BudgetSpent, Scorer
+from promptgraph.optimizers.search import Scorer
 
 
 @attrs.frozen
@@ -43,12 +43,10 @@ def successive_rejects(
     for round_number in range(rounds):
         batch = list(batches(round_number))
         scored = alive if not exhaustive else list(range(len(candidates)))
-        try:
-            for index in scored:
-                scorer.scores(candidates[index], batch)
-        except BudgetSpent as spent:
+        _, unscored = scorer.scores_together([candidates[index] for index in scored], batch)  # one batch a round
+        if unscored:
             # A round cut short is not counted, so every comparison stays on the same examples.
-            stopped = f"the budget ran out in round {round_number + 1} ({spent})"
+            stopped = f"the budget ran out in round {round_number + 1} ({next(iter(unscored.values()))})"
             break
         for index in scored:
             seen[index] += batch

@@ -143,3 +143,35 @@ def test_choose_drops_a_candidate_the_budget_leaves_unscored_and_changes_nothing
     assert choice.winner is None and choice.stopped
     assert choice.tried[1].score is None and choice.tried[1].decision.startswith("dropped:")
     assert program.values()["classify.system"] == FORMAT
+
+
+def test_the_candidates_of_a_choice_are_scored_in_one_message_batch():
+    from promptgraph.lm import AnthropicLM, Batching
+    from promptgraph.optimizers.search import higher
+    from promptgraph.testing import MessagesServer
+    from tests import scenario
+
+    with MessagesServer(scenario.world, batch_seconds=0.02) as server:
+        lm = AnthropicLM(base_url=server.base_url, api_key="test", max_retries=0, layer_retries=0)
+        batching = Batching(poll_seconds=0.02, progress=False)
+        step = StepContext(lm, Ledger(), exact_match, scenario.LABELS, scenario.questions(20), seed=1, batch=batching)
+        start = {"classify.system": scenario.FORMAT}
+        rule = {"classify.system": f"{scenario.KEY_PHRASE} {scenario.FORMAT}"}
+        choice = choose(
+            [(start, "current"), (rule, "critique")],
+            scorer=Scorer(scenario.classifier(), step),
+            dev=scenario.questions(6),
+            accept=higher,
+            step=1,
+        )
+        assert [batch.size for batch in server.batches.values()] == [12]  # both candidates, six examples each
+    assert choice.winner == 1
+
+
+def test_a_choice_scores_only_the_candidates_its_budget_pays_for_and_says_why_of_the_rest():
+    scorer = Scorer(classifier(), context(), max_calls=25)
+    candidates = [({"classify.system": FORMAT}, "current"), ({"classify.system": f"{RULE_C} {FORMAT}"}, "critique")]
+    choice = choose(candidates, scorer=scorer, dev=questions(20), accept=beats(0.5), step=1)
+    assert scorer.calls == 20
+    assert [tried.examples for tried in choice.tried] == [20, 0]
+    assert choice.stopped == "20 of 25 calls spent"
