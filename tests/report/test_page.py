@@ -228,3 +228,23 @@ def test_the_cost_of_unpriced_models_reads_unknown(tmp_path):
     facts = {fact.first("dt").text: fact.first("dd").text for fact in page.first("dl", cls="facts").all("div")}
     assert facts["total cost"] == "unknown"
     assert "$0.0000" not in page.text
+
+
+# -- 5. every search is visible -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("optimizer", [pg.BeamSearch, pg.OPRO, pg.ParetoSearch])
+def test_every_search_shows_each_candidate_with_its_score_and_fate(optimizer, tmp_path):
+    from tests.search_world import optimizer_lm as search_lm
+    from tests.search_world import train as search
+
+    result = search(optimizer(lm=search_lm()), iterations=2)
+    page = report(result, tmp_path)
+
+    for record in result.history[1:]:
+        rows = list(page.by_id(f"iteration-{record.iteration}-search").first("tbody").all("tr"))
+        assert len(rows) == len(record.tried)
+        for row, tried in zip(rows, record.tried, strict=True):
+            cells = [cell.text for cell in row.all("td")]
+            assert cells[2] == (f"{tried.score:.3f}" if tried.score is not None else "not scored")
+            assert cells[4] == tried.decision
