@@ -84,6 +84,7 @@ class ModuleStep:
     """What one module was told in one training iteration, and what became of its texts."""
 
     iteration: int
+    base: int | None  # the iteration whose texts the step started from: the diffs' base
     critiqued: bool  # whether the iteration ran backward at all (it skips it when there was no mistake)
     critique: Critique | None  # None when no feedback reached the module
     update: Update | None
@@ -280,7 +281,8 @@ def _modules(program: Program, history: Sequence[IterationRecord]) -> tuple[Modu
         module, mine = program.nodes[node], f"{node}."
         steps = []
         for index, record in enumerate(history[1:], start=1):
-            before = texts.get(started_from(history, index), {})  # what the step really started from
+            base = started_from(history, index)
+            before = texts.get(base, {})  # what the step really started from
             changed = {
                 name: word_diff(before.get(name, ""), value)
                 for name, value in record.values.items()
@@ -288,7 +290,16 @@ def _modules(program: Program, history: Sequence[IterationRecord]) -> tuple[Modu
             }
             critique = next((critique for critique in record.critiques if critique.node == node), None)
             update = next((update for update in record.updates if update.node == node), None)
-            steps.append(ModuleStep(record.iteration, bool(record.critiques), critique, update, changed))
+            steps.append(
+                ModuleStep(
+                    iteration=record.iteration,
+                    base=base,
+                    critiqued=bool(record.critiques),
+                    critique=critique,
+                    update=update,
+                    diffs=changed,
+                )
+            )
         answers = program.output.startswith(mine)
         views.append(
             ModuleView(node, type(module).__name__, node_kind(module), program.wiring(node), answers, tuple(steps))
