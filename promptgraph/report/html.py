@@ -130,7 +130,9 @@ def write_report(
     """Write `directory/index.html` for the run so far and return its path.
 
     With the `program`, the page also draws its graph, and for a program of several
-    modules, follows each module through the iterations.
+    modules, follows each module through the iterations. The summary shows the run's
+    settings from the `command.json` that `promptgraph compile` leaves in the run directory
+    (the report directory's parent), or else what the history knows.
     """
     if not history:
         raise ValueError("the history is empty; call write_report after at least iteration 0 has run")
