@@ -262,7 +262,8 @@ class Run:
         if run_dir is not None:  # every paid call is journaled, so a killed iteration's calls are counted on resume
             run_dir.mkdir(parents=True, exist_ok=True)
             self.ledger.journal_to(run_dir / checkpoint.JOURNAL)
-        self.history.append(self._record(iteration=0, val=self._validate()))
+        val, val_samples = self._validate()
+        self.history.append(self._record(iteration=0, val=val, val_samples=val_samples))
         logger.info("iteration 0: validation %.3f (the program as given)", self.history[0].val.score)
         self.optimizer.validated(0, self.student, self.history[0].val)
         self._finished()
@@ -311,6 +312,7 @@ class Run:
         """Sample, run, score; let the optimizer change the program; validate; keep it or undo it."""
         context = self._context(iteration=iteration, seed=self.settings.seed * 1000 + iteration)
         minibatch = self._minibatch(context)
+        start = self._same_texts(self.student.values(), self.student.demo_values())  # the optimizer may pick a parent
         self.stopped = self.rollouts.refusal(iteration, len(minibatch))
         if self.stopped is not None:
             logger.info("stopping before iteration %d for the %s", iteration, self.stopped)
@@ -320,13 +322,14 @@ class Run:
         result = StepResult()  # with no mistake to learn from, nothing is spent on critique or rewrite
         if train.score < 1.0:
             result = self.optimizer.step(self.student, traces=traces, evaluation=train, context=context)
-        val, validated_in = self._validation()
+        val, validated_in, val_samples = self._validation()
         self.optimizer.validated(iteration, self.student, val)
         best_so_far = self.history[best_iteration(self.history)]
         kept = not (self.settings.revert_worse and val.score < best_so_far.val.score)
         record = self._record(
             iteration=iteration, val=val, train=train, step=result, samples=tuple(traces), kept=kept,
-            validated_in=validated_in,
+            validated_in=validated_in, val_samples=val_samples,
+            started_from=start.iteration if start is not None else None,
         )  # fmt: skip
         self.history.append(record)
         reused = (
@@ -398,17 +401,22 @@ class Run:
             self.data.trainset, settings.samples_per_label, seed=context.seed, stratify=self.data.stratify
         )
 
-    def _validation(self) -> tuple[Evaluation, int | None]:
-        """The program's validation score, and the iteration whose pass it is when an earlier one had
-        the same texts and demos (that pass is reused: nothing is sent); None when it was validated now."""
-        values, demos = self.student.values(), self.student.demo_values()
-        for record in reversed(self.history):
-            if record.values == values and record.demos == demos:
-                return record.val, record.iteration if record.validated_in is None else record.validated_in
-        return self._validate(), None
+    def _validation(self) -> tuple[Evaluation, int | None, tuple[Trace, ...]]:
+        """The program's validation score, the iteration whose pass it is when an earlier one had the same
+        texts and demos (that pass is reused: nothing is sent) or None when it was validated now, and its traces."""
+        same = self._same_texts(self.student.values(), self.student.demo_values())
+        if same is not None:
+            return same.val, same.iteration if same.validated_in is None else same.validated_in, same.val_samples
+        val, traces = self._validate()
+        return val, None, traces
 
-    def _validate(self) -> Evaluation:
-        return evaluate(self._run(self.data.valset, "validate"), metric=self.settings.metric, labels=self.data.labels)
+    def _same_texts(self, values: dict[str, str], demos: dict) -> IterationRecord | None:
+        """The latest iteration whose program had these texts and demos."""
+        return next((r for r in reversed(self.history) if r.values == values and r.demos == demos), None)
+
+    def _validate(self) -> tuple[Evaluation, tuple[Trace, ...]]:
+        traces = tuple(self._run(self.data.valset, "validate"))
+        return evaluate(traces, metric=self.settings.metric, labels=self.data.labels), traces
 
     def _context(self, *, iteration: int, seed: int) -> StepContext:
         return StepContext(
@@ -435,6 +443,8 @@ class Run:
         samples: tuple[Trace, ...] = (),
         kept: bool = True,
         validated_in: int | None = None,
+        val_samples: tuple[Trace, ...] = (),
+        started_from: int | None = None,
     ) -> IterationRecord:
         """The iteration as it stands now: the program's texts and demos, and what was spent so far."""
         step = step if step is not None else StepResult()
@@ -457,6 +467,8 @@ class Run:
             validated_in=validated_in,
             stopped=step.stopped,
             rollouts=self.rollouts.spent,
+            val_samples=val_samples,
+            started_from=started_from,
         )
 
     def _plan(self) -> IterationPlan:
@@ -478,7 +490,7 @@ class Run:
                 run_dir,
                 iteration=self.history[-1].iteration,
                 program=self.student,
-                history=[record.to_dict() for record in self.history],
+                history=[record.to_dict(outputs=True) for record in self.history],
                 ledger=self.ledger,
                 settings=self.data.identity(self.settings),
                 optimizer_state=self.optimizer.state(),

@@ -35,10 +35,14 @@ class IterationRecord:
     stopped: str | None = None  # the optimizer said it has nothing left to try: the run ended here
     validated_in: int | None = None  # whose validation pass `val` is (same texts and demos); None: its own
     rollouts: int | None = None  # forward calls sent so far in the run, cache hits included; None: not counted
+    # The iteration whose texts and demos the step started from: `samples` are their replies, and the
+    # rewrite changed them into `values`. None: iteration 0, or a history saved before this was recorded.
+    started_from: int | None = None
+    val_samples: tuple[Trace, ...] = ()  # the validation traces `val` scored, for the report (not saved)
 
-    def to_dict(self) -> dict:
-        """JSON-ready, without the traces."""
-        return {
+    def to_dict(self, *, outputs: bool = False) -> dict:
+        """JSON-ready, without the traces; with `outputs`, what every module produced per training sample."""
+        data = {
             "iteration": self.iteration,
             "values": self.values,
             "demos": {name: [attrs.asdict(demo) for demo in pairs] for name, pairs in self.demos.items()},
@@ -53,7 +57,11 @@ class IterationRecord:
             "validated_in": self.validated_in,
             "stopped": self.stopped,
             "rollouts": self.rollouts,
+            "started_from": self.started_from,
         }
+        if outputs:  # the checkpoint's copy; a saved program's history stays small
+            data["sample_outputs"] = [sample_outputs(trace) for trace in self.samples]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> IterationRecord:
@@ -73,6 +81,7 @@ class IterationRecord:
             validated_in=data.get("validated_in"),
             stopped=data.get("stopped"),
             rollouts=data.get("rollouts"),
+            started_from=data.get("started_from"),
         )
 
     def __repr__(self) -> str:
@@ -80,6 +89,22 @@ class IterationRecord:
         train = f", train={self.train.score:.2f}" if self.train is not None else ""
         usd = f", usd={self.usd:.4f}" if self.usd else ""  # 0: nothing paid, or nothing priced
         return f"IterationRecord(iteration={self.iteration}{train}, val={self.val.score:.2f}, kept={self.kept}{usd})"
+
+
+def sample_outputs(trace: Trace) -> dict:
+    """What every module of the program produced for one training example, JSON-ready: a pipeline's
+    middle (a first module's premises, say) is kept with the run, not only its final answer."""
+    return {
+        "example": trace.example.id,
+        "nodes": {
+            name: {"status": node.status, "outputs": {field: _plain(value) for field, value in node.outputs.items()}}
+            for name, node in trace.nodes.items()
+        },
+    }
+
+
+def _plain(value: object) -> object:
+    return value if isinstance(value, str | int | float | bool | list | dict | None) else str(value)
 
 
 class TrainingError(RuntimeError, PromptgraphError):

@@ -10,7 +10,17 @@ from __future__ import annotations
 
 import json
 
-from promptgraph import Classify, Example, Program, Request, ScriptedLM, prompts
+from promptgraph import (
+    Classify,
+    CompileResult,
+    Example,
+    Program,
+    Request,
+    ScriptedLM,
+    TextualGradientDescent,
+    compile,  # noqa: A004
+    prompts,
+)
 from promptgraph.formats import LabelTag  # these worlds train prompts that carry the format themselves
 
 LABELS = ("sincere", "insincere")
@@ -149,3 +159,29 @@ def chain(frozen_tail: bool = True) -> Program:
         program.nodes["summarise"].freeze()
         program.nodes["classify"].freeze()
     return program
+
+
+def undoing_run(**options) -> CompileResult:
+    """Iteration 1 learns the key phrase; iteration 2's rewrite loses it and is undone; iteration 3 goes on from 1."""
+    rewrites = iter([f"{KEY_PHRASE} {FORMAT}", f"Be careful. {FORMAT}", f"Be careful. {FORMAT}"])
+
+    def rewriter(request):
+        if request.tag == "critic":
+            return json.dumps({"critique": "c", "parameters": {}, "inputs": {}})
+        return json.dumps({"values": {"classify.system": next(rewrites)}})
+
+    def forward(request):
+        return "<label>insincere</label>" if "number 0?" in request.messages[-1].content else forward_reply(request)
+
+    wrong = [Example({"text": "How do I bake bread number 0?"}, "sincere", id=f"w{i}") for i in range(30)]
+    return compile(
+        classifier(),
+        trainset=questions(60) + wrong,
+        lm=ScriptedLM(respond=forward),
+        optimizer=TextualGradientDescent(lm=ScriptedLM(respond=rewriter)),
+        iterations=3,
+        samples_per_label=8,
+        val_per_label=5,
+        progress=False,
+        **options,
+    )

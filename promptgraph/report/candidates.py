@@ -35,9 +35,11 @@ class Candidates:
 def candidates(history: Sequence[IterationRecord]) -> Candidates:
     pool = Pool()
     frontiers: dict[int, tuple[tuple[int, int], ...]] = {}
+    texts: dict[int, dict[str, str]] = {}
     for record in history:
+        texts[record.iteration] = record.values
         if pool.find(record.values) is None:
-            parent = _parent(pool, record)
+            parent = _parent(pool, record, texts)
             changed = modules_changed(pool.candidates[parent].values, record.values) if parent is not None else ()
             pool.add(record.values, record.val.scores, parent=parent, changed=changed, iteration=record.iteration)
         frontiers[record.iteration] = tuple(sorted(pool.frontier().items()))
@@ -60,8 +62,12 @@ def candidates(history: Sequence[IterationRecord]) -> Candidates:
     return Candidates(rows=rows, frontiers=frontiers)
 
 
-def _parent(pool: Pool, record: IterationRecord) -> int | None:
-    """The candidate whose texts are the record's with the kept try's changes undone."""
+def _parent(pool: Pool, record: IterationRecord, texts: dict[int, dict[str, str]]) -> int | None:
+    """The candidate the step started from, as compile recorded it; for a history saved before it was,
+    the candidate whose texts are the record's with the kept try's changes undone."""
+    start = pool.find(texts[record.started_from]) if record.started_from in texts else None
+    if start is not None:
+        return start.number
     kept = [tried for tried in record.tried if tried.candidate and tried.decision.startswith("kept")]
     for tried in kept:
         before = dict(record.values) | {name: old for name, (old, _) in tried.changes.items()}

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import difflib
 import functools
+import json
 import re
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from pathlib import Path
 
 import attrs
@@ -21,14 +22,16 @@ from promptgraph.backward import Critique
 from promptgraph.compile import IterationRecord, best_iteration
 from promptgraph.lm import Ledger
 from promptgraph.lm.files import atomic_write
+from promptgraph.metrics import Evaluation
 from promptgraph.modules import Prompt
 from promptgraph.optimizers.tgd import Update
 from promptgraph.program import Program
 from promptgraph.report.candidates import candidates
 from promptgraph.report.svg import chart, graph, node_kind
-from promptgraph.trace import Trace
+from promptgraph.trace import FAILED, OK, UNPARSED, Trace
 
 SAME, INSERTED, DELETED = "same", "ins", "del"
+COMMAND_FILE = "command.json"  # what `promptgraph compile` remembers of a run (cli/train.py), read here, not imported
 
 
 @attrs.frozen
@@ -36,21 +39,44 @@ class Sample:
     trace: Trace
     right: bool
     feedback: str = ""  # what the metric said of the answer
+    label_index: int | None = None  # the true label's place among the run's labels, for the filter
+
+
+@attrs.frozen
+class MistakeGroup:
+    """The mistakes of one confusion cell: true `truth`, answered `answer` (a label, unparsed or failed)."""
+
+    anchor: str  # the element id its confusion cell links to
+    truth: str
+    answer: str
+    samples: tuple[Sample, ...]
 
 
 @attrs.frozen
 class IterationView:
-    """One iteration as the template shows it."""
+    """One iteration as the template shows it: one program (its texts, validated) and the step that made it."""
 
     record: IterationRecord
     best: bool
-    diffs: dict[str, tuple[tuple[str, str], ...]]  # parameter name -> runs of (kind, text)
-    changed: tuple[str, ...]  # parameters whose value differs from the previous iteration's
-    samples: tuple[Sample, ...]
+    base: int | None  # the iteration the step started from: its texts are the diff's base; None for iteration 0
+    diffs: dict[str, tuple[tuple[str, str], ...]]  # parameter name -> runs of (kind, text), against `base`
+    changed: tuple[str, ...]  # parameters whose value differs from the base's
+    samples: tuple[Sample, ...]  # the training minibatch: replies to the texts of `base`
+    train_groups: tuple[MistakeGroup, ...]
+    val_groups: tuple[MistakeGroup, ...]  # the validation mistakes of this iteration's own texts
 
     @property
     def mistakes(self) -> tuple[Sample, ...]:
         return tuple(sample for sample in self.samples if not sample.right)
+
+    @property
+    def val_mistakes(self) -> tuple[Sample, ...]:
+        return tuple(sample for group in self.val_groups for sample in group.samples)
+
+    def cell_links(self, which: str) -> dict[tuple[str, str], str]:
+        """(true label, answer) -> the anchor of that cell's mistakes, for the confusion matrix."""
+        groups = self.train_groups if which == "train" else self.val_groups
+        return {(group.truth, group.answer): group.anchor for group in groups}
 
 
 @attrs.frozen
@@ -58,6 +84,7 @@ class ModuleStep:
     """What one module was told in one training iteration, and what became of its texts."""
 
     iteration: int
+    base: int | None  # the iteration whose texts the step started from: the diffs' base
     critiqued: bool  # whether the iteration ran backward at all (it skips it when there was no mistake)
     critique: Critique | None  # None when no feedback reached the module
     update: Update | None
@@ -103,7 +130,9 @@ def write_report(
     """Write `directory/index.html` for the run so far and return its path.
 
     With the `program`, the page also draws its graph, and for a program of several
-    modules, follows each module through the iterations.
+    modules, follows each module through the iterations. The summary shows the run's
+    settings from the `command.json` that `promptgraph compile` leaves in the run directory
+    (the report directory's parent), or else what the history knows.
     """
     if not history:
         raise ValueError("the history is empty; call write_report after at least iteration 0 has run")
@@ -123,9 +152,10 @@ def write_report(
         graph=graph(program) if program else None,
         formats=formats(program) if program else (),
         modules=_modules(program, history) if program and len(program.nodes) > 1 else (),
-        iterations=[
-            _view(record, history[index - 1] if index else None, best == index) for index, record in enumerate(history)
-        ],
+        iterations=[_view(history, index, best == index) for index in range(len(history))],
+        labels=history[0].val.labels,
+        settings=run_settings(directory, history, ledger),
+        cost=functools.partial(_cost, unpriced=bool(ledger.unpriced_models())),
     )
     # A browser refreshing mid-run never sees half a page.
     return atomic_write(directory / "index.html", page)
@@ -164,43 +194,152 @@ def word_diff(old: str, new: str) -> tuple[tuple[str, str], ...]:
     return tuple(runs)
 
 
-def _view(record: IterationRecord, previous: IterationRecord | None, best: bool) -> IterationView:
-    before = previous.values if previous else record.values
+def started_from(history: Sequence[IterationRecord], index: int) -> int | None:
+    """The iteration whose texts the step of `history[index]` started from (None for iteration 0).
+
+    Recorded by compile; for a history saved before it was, the previous iteration, or the best
+    before it when the previous one was undone (training went on from the best).
+    """
+    record = history[index]
+    if index == 0:
+        return None
+    if record.started_from is not None:
+        return record.started_from
+    previous = history[index - 1]
+    return previous.iteration if previous.kept else history[best_iteration(history[: index - 1])].iteration
+
+
+def _view(history: Sequence[IterationRecord], index: int, best: bool) -> IterationView:
+    record, labels = history[index], history[0].val.labels
+    base = started_from(history, index)
+    texts = {earlier.iteration: earlier.values for earlier in history}
+    before = texts.get(base, record.values) if base is not None else record.values
     diffs = {name: word_diff(before.get(name, ""), value) for name, value in record.values.items()}
     changed = tuple(name for name, value in record.values.items() if value != before.get(name, ""))
-    scores = record.train.scores if record.train else ()
-    feedback = record.train.feedback if record.train else ()
-    # scores are per sample in sample order; a sample without a score counts as wrong
-    samples = tuple(
+    samples = _samples(record.samples, record.train, labels) if record.train else ()
+    val_samples = _samples(record.val_samples, record.val, labels)
+    prefix = f"iteration-{record.iteration}"
+    return IterationView(
+        record=record,
+        best=best,
+        base=base,
+        diffs=diffs,
+        changed=changed,
+        samples=samples,
+        train_groups=_groups(samples, labels, f"{prefix}-train"),
+        val_groups=_groups(val_samples, labels, f"{prefix}-val"),
+    )
+
+
+def _samples(traces: Sequence[Trace], evaluation: Evaluation, labels: Sequence[str]) -> tuple[Sample, ...]:
+    # scores are per trace in trace order; a trace without a score counts as wrong
+    scores, feedback = evaluation.scores, evaluation.feedback
+    return tuple(
         Sample(
             trace=trace,
             right=index < len(scores) and scores[index] >= 1.0,
             feedback=feedback[index] if index < len(feedback) else "",
+            label_index=labels.index(trace.example.label) if trace.example.label in labels else None,
         )
-        for index, trace in enumerate(record.samples)
+        for index, trace in enumerate(traces)
     )
-    return IterationView(record=record, best=best, diffs=diffs, changed=changed, samples=samples)
+
+
+def _groups(samples: Sequence[Sample], labels: Sequence[str], prefix: str) -> tuple[MistakeGroup, ...]:
+    """The wrong samples by confusion cell, in the matrix's order (rows, then columns)."""
+    cells: dict[tuple[str, str], list[Sample]] = {}
+    for sample in samples:
+        if not sample.right:
+            cells.setdefault(_cell(sample.trace, labels), []).append(sample)
+    columns = (*labels, UNPARSED, FAILED)
+
+    def place(cell: tuple[str, str]) -> tuple[int, int]:
+        truth, answer = cell
+        return (
+            labels.index(truth) if truth in labels else len(labels),
+            columns.index(answer) if answer in columns else len(columns),
+        )
+
+    ordered = sorted(cells, key=place)
+    return tuple(
+        MistakeGroup(f"{prefix}-{number}", truth, answer, tuple(cells[(truth, answer)]))
+        for number, (truth, answer) in enumerate(ordered)
+    )
+
+
+def _cell(trace: Trace, labels: Sequence[str]) -> tuple[str, str]:
+    """Its confusion cell as metrics.evaluate counts it; ("", "") for a task without labels."""
+    if not labels:
+        return "", ""
+    answer = trace.status if trace.status != OK else trace.prediction
+    if not isinstance(answer, Hashable) or answer not in (*labels, UNPARSED, FAILED):
+        answer = UNPARSED  # not a label it was told about
+    return str(trace.example.label), str(answer)
 
 
 def _modules(program: Program, history: Sequence[IterationRecord]) -> tuple[ModuleView, ...]:
-    views = []
+    views, texts = [], {record.iteration: record.values for record in history}
     for node in program.order():
         module, mine = program.nodes[node], f"{node}."
         steps = []
-        for previous, record in zip(history[:-1], history[1:], strict=True):
+        for index, record in enumerate(history[1:], start=1):
+            base = started_from(history, index)
+            before = texts.get(base, {})  # what the step really started from
             changed = {
-                name: word_diff(previous.values.get(name, ""), value)
+                name: word_diff(before.get(name, ""), value)
                 for name, value in record.values.items()
-                if name.startswith(mine) and value != previous.values.get(name, "")
+                if name.startswith(mine) and value != before.get(name, "")
             }
             critique = next((critique for critique in record.critiques if critique.node == node), None)
             update = next((update for update in record.updates if update.node == node), None)
-            steps.append(ModuleStep(record.iteration, bool(record.critiques), critique, update, changed))
+            steps.append(
+                ModuleStep(
+                    iteration=record.iteration,
+                    base=base,
+                    critiqued=bool(record.critiques),
+                    critique=critique,
+                    update=update,
+                    diffs=changed,
+                )
+            )
         answers = program.output.startswith(mine)
         views.append(
             ModuleView(node, type(module).__name__, node_kind(module), program.wiring(node), answers, tuple(steps))
         )
     return tuple(views)
+
+
+def run_settings(directory: Path, history: Sequence[IterationRecord], ledger: Ledger) -> tuple[str, dict[str, str]]:
+    """Where the run's settings come from and what they are: the CLI's command.json in the run directory
+    (the report's parent) when it wrote one, else what the history and the ledger know."""
+    for path in (directory / COMMAND_FILE, directory.parent / COMMAND_FILE):
+        try:
+            saved = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(saved, dict):
+            shown = {key: str(value) for key, value in saved.items() if value not in (None, False, "", [])}
+            return f"the command line ({path.name})", shown
+    known = {
+        "iterations run": str(len(history) - 1),
+        "validation examples": str(history[0].val.count),
+        "labels": ", ".join(history[0].val.labels) or "none",
+    }
+    trained = [record.train.count for record in history if record.train]
+    if trained:
+        known["training minibatch"] = (
+            f"{min(trained)} to {max(trained)}" if min(trained) != max(trained) else str(trained[0])
+        )
+    for account in ledger.accounts():
+        known.setdefault(f"model ({account.tag})", account.model)
+    return "the history (compile was called from Python: no command.json)", known
+
+
+def _cost(usd: float, *, unpriced: bool) -> str:
+    """Dollars; "unknown" when nothing spent had a price, never "$0.0000 + unknown"."""
+    if unpriced and not usd:
+        return "unknown"
+    return _usd(usd) + (" + unknown" if unpriced else "")
 
 
 def _percent(value: float) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 import attrs
 
-from promptgraph.compile import IterationRecord
+from promptgraph.compile import IterationRecord, best_iteration
 from promptgraph.module import Module
 from promptgraph.program import Program
 
@@ -49,6 +49,8 @@ class Chart:
     series: tuple[Series, ...]
     y_ticks: tuple[tuple[float, str], ...]  # (y, label)
     x_ticks: tuple[tuple[float, str], ...]  # (x, label)
+    best: Point | None = None  # the best iteration's validation score, ringed
+    undone: tuple[Point, ...] = ()  # the validation scores of undone iterations, crossed
 
 
 # Metrics drawn on the chart; a series skips the iterations where its metric is None.
@@ -62,7 +64,7 @@ CHART_METRICS: tuple[tuple[str, str, str, Callable[[IterationRecord], float | No
 
 def chart(history: Sequence[IterationRecord], *, width: int = 640, height: int = 220) -> Chart:
     """SVG coordinates for each metric over the iterations, y from 0 (bottom) to 1 (top)."""
-    left, right, top, bottom = 44, 16, 12, 28
+    left, right, top, bottom = 58, 16, 12, 40  # room for the axis titles
     plot_width, plot_height = width - left - right, height - top - bottom
     step = plot_width / (len(history) - 1) if len(history) > 1 else 0.0
 
@@ -83,6 +85,9 @@ def chart(history: Sequence[IterationRecord], *, width: int = 640, height: int =
         if points:
             series.append(Series(name, colour, dash, points))
     every = max(1, -(-len(history) // 12))  # at most about a dozen iteration labels
+    validation = [Point(x_of(index), y_of(record.val.score), record.iteration, record.val.score)
+                  for index, record in enumerate(history)]  # fmt: skip
+    best = best_iteration(history) if history else None
     return Chart(
         width=width,
         height=height,
@@ -95,6 +100,8 @@ def chart(history: Sequence[IterationRecord], *, width: int = 640, height: int =
         x_ticks=tuple(
             (x_of(index), str(record.iteration)) for index, record in enumerate(history) if index % every == 0
         ),
+        best=validation[best] if best is not None else None,
+        undone=tuple(point for point, record in zip(validation, history, strict=True) if not record.kept),
     )
 
 

@@ -1,0 +1,250 @@
+"""What a reader finds on the report page, checked on the parsed HTML: which texts produced which
+replies, what a step was diffed against, a pipeline's middle, the summary, what is collapsed, costs."""
+
+import json
+
+import pytest
+
+import promptgraph as pg
+from promptgraph.report import write_report
+from tests.report.page import parse
+from tests.scenario import (
+    GROUP_NOTE,
+    KEY_PHRASE,
+    chain,
+    chain_forward,
+    classifier,
+    forward_lm,
+    forward_reply,
+    graph_optimizer_lm,
+    optimizer_lm,
+    optimizer_reply,
+    questions,
+    undoing_run,
+)
+
+
+def train(*, lm=None, optimizer=None, iterations=2, trainset=None):
+    return pg.compile(
+        classifier(),
+        trainset=trainset or questions(40),
+        lm=lm or forward_lm(),
+        optimizer=optimizer or pg.TextualGradientDescent(lm=optimizer_lm()),
+        iterations=iterations,
+        samples_per_label=8,
+        val_per_label=5,
+        progress=False,
+    )
+
+
+def report(result, directory, program=None):
+    path = write_report(result.history, result.ledger, directory, program=program)
+    return parse(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def run():
+    return train()  # iteration 1 learns the key phrase from its mistakes; iteration 2 makes none
+
+
+@pytest.fixture(scope="module")
+def page(run, tmp_path_factory):
+    return report(run, tmp_path_factory.mktemp("page"))
+
+
+@pytest.fixture(scope="module")
+def undone(tmp_path_factory):
+    result = undoing_run()
+    assert [record.kept for record in result.history] == [True, True, False, False]
+    return report(result, tmp_path_factory.mktemp("undone"))
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    result = pg.compile(
+        chain(),
+        trainset=questions(40),
+        lm=pg.ScriptedLM(respond=chain_forward),
+        optimizer=pg.TextualGradientDescent(lm=graph_optimizer_lm()),
+        iterations=1,
+        samples_per_label=6,
+        val_per_label=5,
+        progress=False,
+    )
+    return report(result, tmp_path_factory.mktemp("pipeline"), program=result.program)
+
+
+# -- 1. each panel: one program, and the texts that produced each sample ---------------
+
+
+def test_training_samples_are_labelled_as_replies_to_the_texts_the_step_started_from(page):
+    panel = page.by_id("iteration-1")
+
+    labels = {element.attributes["data-texts"] for element in panel.all(cls="evidence")}
+    training = [e.text for e in panel.all(cls="evidence") if "started from" in e.text]
+    assert labels == {"0", "1"}
+    assert training and all("replies to the texts of iteration 0" in text for text in training)
+
+
+def test_validation_is_labelled_as_replies_to_the_panels_own_texts(page):
+    validation = page.by_id("iteration-1").first(cls="evidence")
+
+    assert validation.attributes["data-texts"] == "1"
+    assert "replies to the texts of iteration 1" in validation.text
+
+
+def test_validation_mistakes_are_shown_with_the_program_they_belong_to(page, run):
+    section = page.by_id("iteration-0-val-mistakes")
+
+    shown = [card.attributes["data-example"] for card in section.all(cls="sample")]
+    wrong = [t.example.id for t, s in zip(run.history[0].val_samples, run.history[0].val.scores, strict=True) if s < 1]
+    assert wrong and sorted(shown) == sorted(wrong)
+
+
+# -- 2. the diff's base after an undone step, and the undone marks --------------------
+
+
+def test_a_step_after_an_undone_one_is_diffed_against_what_it_started_from(undone):
+    heading = undone.by_id("iteration-3").first("h3")
+
+    assert "diffed against iteration 1, which this step started from" in heading.text
+
+
+def test_undone_wears_the_warning_colour_not_the_blue_of_best(undone):
+    badges = list(undone.by_id("iteration-2").all(cls="badge"))
+
+    assert any("undone" in badge.classes and "undone" in badge.text for badge in badges)
+    assert not any("best" in badge.classes for badge in badges)
+
+
+def test_undone_iterations_are_marked_in_the_navigation_and_on_the_chart(undone):
+    navigation = undone.first("nav")
+    marked = [link.attributes["href"] for link in navigation.all("a", cls="undone")]
+    crossed = [mark.attributes["data-iteration"] for mark in undone.by_id("chart").all(cls="undone-mark")]
+
+    assert marked == ["#iteration-2", "#iteration-3"]
+    assert crossed == ["2", "3"]
+
+
+def test_the_chart_marks_the_best_iteration_and_names_its_axes(page, run):
+    chart = page.by_id("chart")
+
+    assert chart.first(cls="best-mark").attributes["data-iteration"] == str(run.best_iteration)
+    assert {axis.text for axis in chart.all("text", cls="axis")} == {"iteration", "score (0 to 1)"}
+
+
+# -- 3. a pipeline's middle ------------------------------------------------------------
+
+
+def test_a_pipeline_sample_shows_every_modules_inputs_and_outputs_collapsed(pipeline):
+    card = next(pipeline.by_id("iteration-1-mistakes").all(cls="sample"))
+    modules = card.first("details", cls="pipeline")
+
+    nodes = {node.attributes["data-module"]: node.text for node in modules.all(cls="node")}
+    assert list(nodes) == ["note", "summarise", "classify"]
+    assert "out note" in nodes["note"] and "in note" in nodes["summarise"]
+    assert "an ordinary question" in nodes["note"]  # what the first module said, before the rewrite
+    assert modules.first(cls="node").collapsed()
+
+
+def test_a_pipelines_validation_mistakes_show_the_modules_too(pipeline):
+    section = pipeline.by_id("iteration-0-val-mistakes")
+
+    cards = list(section.all(cls="sample"))
+    assert cards and all(list(card.all("details", cls="pipeline")) for card in cards)
+    assert all(GROUP_NOTE not in card.text for card in cards)  # the note that would have made them right is missing
+
+
+# -- 4. the summary, contents, collapsed lists, grouped mistakes, filter, costs --------
+
+
+def test_the_summary_holds_the_best_programs_texts(page, run):
+    texts = page.by_id("summary").first(cls="values").text
+
+    assert run.best.values["classify.system"] in texts and KEY_PHRASE in texts
+
+
+def test_the_summary_shows_what_the_history_knows_when_there_is_no_command_json(page):
+    settings = page.by_id("settings").text
+
+    assert "validation examples" in settings and "iterations run" in settings
+
+
+def test_the_summary_shows_the_command_lines_settings_from_command_json(run, tmp_path):
+    (tmp_path / "command.json").write_text(json.dumps({"samples_per_label": 8, "optimizer": "tgd", "quiet": False}))
+
+    page = report(run, tmp_path / "report")
+
+    settings = page.by_id("settings").text
+    assert "samples_per_label8" in settings.replace(" ", "") and "optimizer" in settings and "quiet" not in settings
+
+
+def test_the_contents_stay_in_view(page):
+    style = page.first("style").text
+
+    assert "nav.toc { position: sticky;" in style
+    assert [a.attributes["href"] for a in page.first("nav").all("a")][:2] == ["#summary", "#chart"]
+
+
+def test_long_lists_are_collapsed(page):
+    iteration = page.by_id("iteration-1")
+
+    assert all(card.collapsed() for card in iteration.all(cls="sample"))
+    assert page.by_id("iteration-1-samples").collapsed()
+    ids = [d for d in iteration.all("details") if d.first("summary").text.startswith("examples shown to the critic")]
+    assert ids and all("open" not in d.attributes for d in ids)
+
+
+def test_only_the_best_latest_and_first_texts_are_open(undone):
+    opened = {panel.id: "open" in panel.first("details", cls="texts").attributes for panel in undone.all("article")}
+
+    assert opened == {"iteration-0": True, "iteration-1": True, "iteration-2": False, "iteration-3": True}
+
+
+def test_each_confusion_count_links_to_the_mistakes_of_its_cell(page, run):
+    panel = page.by_id("iteration-1")
+    links = [a for a in panel.all("a") if a.attributes.get("title") == "the mistakes of this cell"]
+
+    assert links
+    for link in links:
+        group = page.by_id(link.attributes["href"][1:])
+        assert group.tag == "details" and len(list(group.all(cls="sample"))) == int(link.text)
+
+
+def test_the_label_filter_hides_the_other_labels_samples_with_css_alone(page):
+    style = page.first("style").text
+
+    assert [i.id for i in page.all("input")] == ["label-filter-all", "label-filter-0", "label-filter-1"]
+    assert "body:has(#label-filter-1:checked) .sample:not(.label-1) { display: none; }" in style
+    assert all({"label-0", "label-1"} & card.classes for card in page.all(cls="sample"))
+
+
+def test_the_cost_of_unpriced_models_reads_unknown(tmp_path):
+    unpriced = pg.ScriptedLM(respond=forward_reply, model="local-llama")
+    optimizer = pg.TextualGradientDescent(lm=pg.ScriptedLM(respond=optimizer_reply, model="local-opus"))
+
+    page = report(train(lm=unpriced, optimizer=optimizer, iterations=1), tmp_path)
+
+    facts = {fact.first("dt").text: fact.first("dd").text for fact in page.first("dl", cls="facts").all("div")}
+    assert facts["total cost"] == "unknown"
+    assert "$0.0000" not in page.text
+
+
+# -- 5. every search is visible -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("optimizer", [pg.BeamSearch, pg.OPRO, pg.ParetoSearch])
+def test_every_search_shows_each_candidate_with_its_score_and_fate(optimizer, tmp_path):
+    from tests.search_world import optimizer_lm as search_lm
+    from tests.search_world import train as search
+
+    result = search(optimizer(lm=search_lm()), iterations=2)
+    page = report(result, tmp_path)
+
+    for record in result.history[1:]:
+        rows = list(page.by_id(f"iteration-{record.iteration}-search").first("tbody").all("tr"))
+        assert len(rows) == len(record.tried)
+        for row, tried in zip(rows, record.tried, strict=True):
+            cells = [cell.text for cell in row.all("td")]
+            assert cells[2] == (f"{tried.score:.3f}" if tried.score is not None else "not scored")
+            assert cells[4] == tried.decision
