@@ -62,6 +62,7 @@ from promptgraph.optimizers import (
 )
 from promptgraph.optimizers.search import modules_in
 from promptgraph.program import Program
+from promptgraph.progress import ProgressPrinter
 from promptgraph.report import ReportWriter
 
 
@@ -204,6 +205,7 @@ def _compile_into(
 ) -> int:
     ledger = Ledger()
     real_test: list[Example] = []
+    progress = ProgressPrinter(iterations=iterations_of(arguments))
     with open_backend(arguments) as backend:
         if not arguments.resume:  # once the backend has answered its pre-flight probe
             remember_arguments(arguments, out)
@@ -212,7 +214,10 @@ def _compile_into(
         program = given or build_program(arguments, trainset)
         # With --batch every call waits for a batch, the optimizer's too: half price for all of it.
         batch = batching(arguments, state=out / "batches.json")
-        strong = BatchedLM(backend.optimizer, batch) if batch else backend.optimizer
+        strong = progress.watch(BatchedLM(backend.optimizer, batch) if batch else backend.optimizer)
+        if arguments.resume:
+            progress.resuming(checkpoint.read(out).iteration + 1)
+        report = ReportWriter(out / "report", title=f"promptgraph compile {arguments.data or arguments.classes}")
         result = compile(
             program,
             trainset=trainset,
@@ -224,9 +229,7 @@ def _compile_into(
             val_per_label=arguments.val_per_label,
             seed=arguments.seed,
             ledger=ledger,
-            on_iteration=ReportWriter(
-                out / "report", title=f"promptgraph compile {arguments.data or arguments.classes}"
-            ),
+            on_iteration=lambda *finished: (report(*finished), progress(*finished)),
             run_dir=out,
             resume=bool(arguments.resume),
             budget_usd=arguments.budget_usd,
@@ -240,6 +243,7 @@ def _compile_into(
             result.program.meta["real_test"] = real.to_dict()
     saved = result.program.save(out / "program.json")
     print(compile_summary(result, saved, out / "report" / "index.html"))
+    print(finished_line(result, progress.elapsed()))
     if arguments.classes:
         print(
             f"\naccuracy on the synthetic validation set: {result.best.val.accuracy:.3f} ({result.best.val.count} examples)"
@@ -518,12 +522,21 @@ def _dry_iterations(arguments: argparse.Namespace, budget: int | None, plan: Ite
 def compile_summary(result: CompileResult, saved: Path, report: Path) -> str:
     lines = ["iteration  val accuracy  macro F1  unparsed  USD so far"]
     for record in result.history:
-        marker = "  <- best" if record.iteration == result.best_iteration else ""
+        marker = "  <- best" if record.iteration == result.best_iteration else "" if record.kept else "  undone"
         val = record.val
         lines.append(
             f"{record.iteration:>9}  {val.accuracy:>12.3f}  {val.macro_f1:>8.3f}  {val.unparsed:>8}  {record.usd:>10.4f}{marker}"
         )
     lines += ["", result.ledger.table(), "", f"program: {saved}", f"report:  {report}"]
+    return "\n".join(lines)
+
+
+def finished_line(result: CompileResult, elapsed: str) -> str:
+    """How long the run took, what was undone, and which program was saved when no step beat the first."""
+    undone = sum(not record.kept for record in result.history)
+    lines = [f"finished in {elapsed}" + (f"; {undone} undone (lost on validation)" if undone else "")]
+    if result.best_iteration == 0 and len(result.history) > 1:
+        lines.append("no iteration beat the program as given on validation: the saved program is the starting one")
     return "\n".join(lines)
 
 
