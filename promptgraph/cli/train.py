@@ -67,7 +67,19 @@ from promptgraph.report import ReportWriter
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
-    train = commands.add_parser("compile", help="train a classifier's prompts on a labelled CSV/JSONL")
+    train = commands.add_parser(
+        "compile",
+        help="train a classifier's prompts on a labelled CSV/JSONL",
+        description="Train a program's prompts on labelled examples: the forward model runs the program, the "
+        "optimizer model critiques its mistakes and rewrites its texts, and the best program on a held-out "
+        "validation set is saved with a report. Each finished iteration prints a line as it ends.",
+        epilog="""examples:
+  promptgraph compile data.csv --labels 0=sincere,1=insincere --iterations 3 --out runs/first
+  promptgraph compile data.csv --labels 0=sincere,1=insincere --dry-run     # the cost, spending nothing
+  promptgraph compile --resume runs/first                                    # carry on after an interruption
+  promptgraph compile answers.csv --program examples/grader.py:build \\
+      --inputs question,reference_answer,student_answer --labels correct,wrong --out runs/grader""",
+    )
     train.add_argument("data", nargs="?", help="labelled examples, .csv or .jsonl (or use --classes)")
     train.add_argument(
         "--classes",
@@ -80,14 +92,17 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         help="carry on an interrupted run from its last finished iteration, with the settings it was started with",
     )
     train.add_argument(
-        "--budget-usd", type=positive_number, help="stop before an iteration that would take the spend past this"
+        "--budget-usd",
+        type=positive_number,
+        help="stop before an iteration that would take the spend past this (default: no budget)",
     )
     train.add_argument(
         "--max-metric-calls",
         type=call_budget,
         metavar="N|light|medium|heavy",
         help="stop before an iteration that could take the forward calls (cache hits included) past N; light, "
-        "medium and heavy are 8, 20 and 50 validation passes. Without --iterations the run goes on until it is spent",
+        "medium and heavy are 8, 20 and 50 validation passes. Without --iterations the run goes on until it is spent "
+        "(default: no cap)",
     )
     add_failure_option(train, stops="stop training")
     train.add_argument("--valset", help="a separate labelled file to validate on (default: held out of DATA)")
@@ -116,7 +131,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     train.add_argument(
         "--val-per-label", type=positive_int, default=50, help="examples per label held out for validation"
     )
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--seed", type=int, default=0, help="seeds the samples and the split: same seed, same run")
     train.add_argument(
         "--dry-run", action="store_true", help="print the calls, tokens and USD the run would take, and stop"
     )
@@ -148,7 +163,13 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     add_backend_options(train, optimizer=True)
     train.set_defaults(run=run_compile)
 
-    check = commands.add_parser("evaluate", help="score a saved program on labelled data")
+    check = commands.add_parser(
+        "evaluate",
+        help="score a saved program on labelled data",
+        description="Run a saved program on labelled examples and print its metrics, confusion matrix and cost.",
+        epilog="""example:
+  promptgraph evaluate runs/first/program.json test.csv --labels 0=sincere,1=insincere""",
+    )
     check.add_argument("program", help="a saved program (.json), or file.py:function")
     check.add_argument("data", help="labelled examples, .csv or .jsonl")
     add_trust_option(check)
