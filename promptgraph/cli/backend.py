@@ -150,14 +150,18 @@ def choose(arguments: argparse.Namespace) -> str:
     return "local"
 
 
+def refuse_local_batches(arguments: argparse.Namespace) -> None:
+    if getattr(arguments, "batch", False):
+        raise ValueError("--batch needs Claude or a server with the Message Batches API; the local server has none")
+
+
 @contextlib.contextmanager
 def open_backend(arguments: argparse.Namespace) -> Iterator[Backend]:
     name = choose(arguments)
     cache = not arguments.no_cache
     directory = cache_directory(arguments)
     if name == "local":
-        if getattr(arguments, "batch", False):
-            raise ValueError("--batch needs Claude or a server with the Message Batches API; the local server has none")
+        refuse_local_batches(arguments)
         if find_local() is None:  # the first local run builds the server, saying so and for how long
             setup(say=lambda line: print(f"promptgraph: {line}", file=sys.stderr))
         with LocalServer() as server:

@@ -25,7 +25,9 @@ from promptgraph.cli.backend import (
     add_backend_options,
     batching,
     cache_directory,
+    choose,
     open_backend,
+    refuse_local_batches,
 )
 from promptgraph.cli.failures import DEFAULT_MAX_FAILURE_RATE, Failures, add_failure_option
 from promptgraph.cli.options import (
@@ -500,7 +502,9 @@ def choose_optimizer(arguments: argparse.Namespace, backend: str, strong: LM | N
 def run_dry(arguments: argparse.Namespace, trainset: list[Example], valset: list[Example] | None) -> int:
     """Print what the run would cost, spending nothing and starting nothing."""
     program = build_program(arguments, trainset)
-    backend = "local" if arguments.lm == "local" else "remote"
+    backend = choose(arguments)  # the backend the run would really use (no key, no --lm: local, which says so)
+    if backend == "local":
+        refuse_local_batches(arguments)
     if valset is None:
         trainset, valset = stratified_split(trainset, arguments.val_per_label, seed=arguments.seed)
     optimizer = choose_optimizer(arguments, backend, strong=None)  # never called here
@@ -526,7 +530,7 @@ def run_dry(arguments: argparse.Namespace, trainset: list[Example], valset: list
         batch=arguments.batch,
         max_metric_calls=budget,
     )
-    print(estimate_table(phases))
+    print(estimate_table(phases, local=backend == "local"))
     print(
         "\ncalls are exact (cache hits make them fewer); input tokens are estimated from the data; output tokens "
         "and USD are upper bounds (every reply at max_tokens, every structured reply with one repair)."
