@@ -158,8 +158,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "--out",
         type=output_directory,
         default="runs/latest",
-        help="where program.json and report/ go (default runs/latest)",
+        help="where program.json and report/ go (default runs/latest); one that holds a run is refused, "
+        "saying how to resume it, unless --force",
     )
+    train.add_argument("--force", action="store_true", help="start a new run in an --out that holds one, replacing it")
     add_data_options(train, labelled=True)
     add_synthesis_options(train)
     add_backend_options(train, optimizer=True)
@@ -190,8 +192,47 @@ def run_compile(arguments: argparse.Namespace) -> int:
     out = Path(arguments.out)
     with _run_directory(out):
         if arguments.resume:  # a run with nothing to resume is refused before the probe is sent (once it is not in use)
-            checkpoint.read(out)
+            _require_unfinished(arguments, checkpoint.read(out))
+        elif not arguments.force:
+            _refuse_replacing(arguments, out)
         return _compile_into(arguments, out, trainset, valset, given)
+
+
+def _require_unfinished(arguments: argparse.Namespace, saved: checkpoint.Checkpoint) -> None:
+    """A resume has iterations left to run: a finished run needs a larger --iterations to go on."""
+    last, planned = saved.iteration, iterations_of(arguments)
+    stopped = saved.history[-1].get("stopped") if saved.history else None
+    if stopped:
+        raise UsageError(
+            f"{arguments.out}: the optimizer stopped after iteration {last} ({stopped}); nothing to resume"
+        )
+    if planned is not None and last >= planned:
+        raise UsageError(
+            f"{arguments.out} holds a finished run ({last} of {planned} iterations): nothing to resume; "
+            f"to train it further, resume with --iterations {last + 1} or more"
+        )
+
+
+def _refuse_replacing(arguments: argparse.Namespace, out: Path) -> None:
+    """A new run in a directory that holds one would write over it: say how to resume it, or to --force."""
+    if not (out / checkpoint.FILE).exists():
+        return
+    try:
+        done = checkpoint.read(out).iteration
+        settings = json.loads((out / COMMAND_FILE).read_text(encoding="utf-8"))
+        planned = iterations_of(argparse.Namespace(**{"iterations": None, "max_metric_calls": None} | settings))
+    except (ValueError, OSError, TypeError):  # damaged: still a run of someone's, not to be replaced silently
+        raise UsageError(f"--out {out} holds a run; pass --force to replace it, or choose another --out") from None
+    if planned is not None and done >= planned:
+        raise UsageError(
+            f"--out {out} holds a finished run ({done} of {planned} iterations); pass --force to replace it, choose "
+            f"another --out, or train it further with --resume {out} --iterations {done + 1}"
+        )
+    of = f" of {planned}" if planned is not None else ""
+    raise UsageError(
+        f"--out {out} holds a run stopped after iteration {done}{of}; carry on with --resume {out}, "
+        "pass --force to start again, or choose another --out"
+    )
 
 
 @contextlib.contextmanager
@@ -341,7 +382,7 @@ def require_known_labels(program: Program, examples: list[Example], path: str) -
 
 
 COMMAND_FILE = "command.json"
-NOT_REMEMBERED = ("run", "resume", "command")
+NOT_REMEMBERED = ("run", "resume", "command", "force")
 # What a resume may change: where and how the calls go, how patient the run is, what it may import.
 RESUME_OVERRIDES = (
     "lm",
@@ -355,6 +396,7 @@ RESUME_OVERRIDES = (
     "budget_usd",
     "max_metric_calls",
     "trust_code",
+    "iterations",  # a finished run trains further when resumed with more
 )
 DEFAULT_ITERATIONS = 5
 
