@@ -24,7 +24,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     ask.add_argument("text", type=text, help="the user message")
     ask.add_argument("--system", default="", help="system prompt (default: none)")
     ask.add_argument("--max-tokens", type=positive_int, default=512, help="the longest reply to accept, in tokens")
-    add_backend_options(ask, optimizer=False)
+    add_backend_options(ask, optimizer=False, one_request=True)
     ask.set_defaults(run=run_ask)
 
 

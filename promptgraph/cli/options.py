@@ -80,12 +80,22 @@ def load_program(spec: str, *, trust_code: bool = False) -> Program:
         if spec.endswith(".py"):
             raise ValueError(f"--program {spec}: name the function that builds the program, as {spec}:build")
         return load(spec, trust_code=trust_code)
+    where, name = f"--program {spec}", spec.rpartition(":")[2]
+    build = load_function(spec, where, otherwise=", or give a saved .json")
+    try:
+        program = build()
+    except Exception as error:  # the user's code: say where it failed, in one line
+        raise ValueError(f"{where}: {name}() raised {_one_line(error)}") from None
+    if not isinstance(program, Program):
+        raise ValueError(f"{where}: {name}() returned {type(program).__name__}, not a promptgraph Program")
+    return program
+
+
+def load_function(spec: str, where: str, otherwise: str = "") -> Callable:
+    """The function `path/to/file.py:function` names; `where` (the option) begins every error."""
     file, _, name = spec.rpartition(":")
-    where = f"--program {spec}"
     if not file.endswith(".py"):
-        raise ValueError(
-            f"{where}: {file!r} is not a Python file; write path/to/file.py:function, or give a saved .json"
-        )
+        raise ValueError(f"{where}: {file!r} is not a Python file; write path/to/file.py:function{otherwise}")
     if not Path(file).is_file():
         raise ValueError(f"{where}: there is no file {file}")
     # The user named this file, so its code runs. By its path, under a name that shadows nothing;
@@ -99,13 +109,7 @@ def load_program(spec: str, *, trust_code: bool = False) -> Program:
         raise ValueError(f"{where}: {file} has no function {name}")
     if not callable(build):
         raise ValueError(f"{where}: {name} in {file} is not a function but {type(build).__name__}")
-    try:
-        program = build()
-    except Exception as error:  # the user's code: say where it failed, in one line
-        raise ValueError(f"{where}: {name}() raised {_one_line(error)}") from None
-    if not isinstance(program, Program):
-        raise ValueError(f"{where}: {name}() returned {type(program).__name__}, not a promptgraph Program")
-    return program
+    return build
 
 
 def _one_line(error: BaseException) -> str:

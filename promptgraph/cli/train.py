@@ -21,6 +21,7 @@ from promptgraph.cli.arguments import (
     same_file,
 )
 from promptgraph.cli.backend import (
+    DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_CONSECUTIVE_FAILURES,
     add_backend_options,
     batching,
@@ -192,24 +193,20 @@ def run_compile(arguments: argparse.Namespace) -> int:
     out = Path(arguments.out)
     with _run_directory(out):
         if arguments.resume:  # a run with nothing to resume is refused before the probe is sent (once it is not in use)
-            _require_unfinished(arguments, checkpoint.read(out))
+            _say_if_finished(arguments, checkpoint.read(out))
         elif not arguments.force:
             _refuse_replacing(arguments, out)
         return _compile_into(arguments, out, trainset, valset, given)
 
 
-def _require_unfinished(arguments: argparse.Namespace, saved: checkpoint.Checkpoint) -> None:
-    """A resume has iterations left to run: a finished run needs a larger --iterations to go on."""
+def _say_if_finished(arguments: argparse.Namespace, saved: checkpoint.Checkpoint) -> None:
+    """A resumed run with no iteration left ends at once, as before; one line says how to train it further."""
     last, planned = saved.iteration, iterations_of(arguments)
-    stopped = saved.history[-1].get("stopped") if saved.history else None
-    if stopped:
-        raise UsageError(
-            f"{arguments.out}: the optimizer stopped after iteration {last} ({stopped}); nothing to resume"
-        )
     if planned is not None and last >= planned:
-        raise UsageError(
-            f"{arguments.out} holds a finished run ({last} of {planned} iterations): nothing to resume; "
-            f"to train it further, resume with --iterations {last + 1} or more"
+        print(
+            f"promptgraph: {arguments.out} holds a finished run ({last} of {planned} iterations): nothing to "
+            f"resume; to train it further, resume with --iterations {last + 1} or more",
+            file=sys.stderr,
         )
 
 
@@ -280,7 +277,7 @@ def _compile_into(
         batch = batching(arguments, state=out / "batches.json")
         strong = progress.watch(BatchedLM(backend.optimizer, batch) if batch else backend.optimizer)
         if arguments.resume:
-            progress.resuming(checkpoint.read(out).iteration + 1)
+            _say_where_it_resumes(arguments, out, progress)
         report = ReportWriter(out / "report", title=f"promptgraph compile {arguments.data or arguments.classes}")
         result = compile(
             program,
@@ -319,6 +316,12 @@ def _compile_into(
     if result.stopped:
         print(f"stopped early: {result.stopped}")
     return 0
+
+
+def _say_where_it_resumes(arguments: argparse.Namespace, out: Path, progress: ProgressPrinter) -> None:
+    last, planned = checkpoint.read(out).iteration, iterations_of(arguments)
+    if planned is None or last < planned:  # a finished run was said to be so already
+        progress.resuming(last + 1)
 
 
 def checked_input(arguments: argparse.Namespace) -> tuple[list[Example], list[Example] | None, Program | None]:
@@ -479,7 +482,7 @@ def resumed_cache_dir(arguments: argparse.Namespace, recorded: str | None) -> st
 
 def parser_default(key: str):
     return {
-        "max_concurrency": 8,
+        "max_concurrency": DEFAULT_MAX_CONCURRENCY,
         "max_consecutive_failures": DEFAULT_MAX_CONSECUTIVE_FAILURES,
         "max_failure_rate": DEFAULT_MAX_FAILURE_RATE,
         "model": FORWARD_MODEL,
