@@ -591,11 +591,12 @@ def _dry_iterations(arguments: argparse.Namespace, budget: int | None, plan: Ite
 
 def compile_summary(result: CompileResult, saved: Path, report: Path) -> str:
     lines = ["iteration  val accuracy  macro F1  unparsed  USD so far"]
+    priced = any(account.priced_calls for account in result.ledger.accounts())  # else "unknown", never 0.0000
     for record in result.history:
         marker = "  <- best" if record.iteration == result.best_iteration else "" if record.kept else "  undone"
-        val = record.val
+        val, usd = record.val, f"{record.usd:>10.4f}" if priced else f"{'unknown':>10}"
         lines.append(
-            f"{record.iteration:>9}  {val.accuracy:>12.3f}  {val.macro_f1:>8.3f}  {val.unparsed:>8}  {record.usd:>10.4f}{marker}"
+            f"{record.iteration:>9}  {val.accuracy:>12.3f}  {val.macro_f1:>8.3f}  {val.unparsed:>8}  {usd}{marker}"
         )
     lines += ["", result.ledger.table(), "", f"program: {saved}", f"report:  {report}"]
     return "\n".join(lines)

@@ -103,3 +103,10 @@ def test_the_summary_marks_undone_iterations_and_counts_them():
     rows = compile_summary(result, Path("program.json"), Path("report.html")).splitlines()
     assert rows[2].endswith("<- best") and rows[3].endswith("undone")
     assert finished_line(result, "3s") == "finished in 3s; 1 undone (lost on validation)"
+
+
+def test_the_summary_says_unknown_for_the_cost_of_unpriced_models_not_zero(tmp_path, server, data, capsys):  # noqa: F811
+    compile_to(tmp_path, server, data)  # the scripted models have no list price
+    printed = capsys.readouterr().out
+    rows = printed[printed.index("iteration  val accuracy") :].splitlines()[1:4]
+    assert all("unknown" in row and "0.0000" not in row for row in rows)
