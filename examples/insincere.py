@@ -69,14 +69,16 @@ def main(argv: list[str] | None = None) -> int:
     forward, optimizer = models(arguments)
     out = Path(arguments.out)
 
+    progress = pg.ProgressPrinter(iterations=arguments.iterations)  # a line per iteration as it ends
+    report = pg.ReportWriter(out / "report", title="insincere questions")
     result = pg.compile(
         program,
         trainset=examples,
         lm=forward,
-        optimizer=pg.TextualGradientDescent(lm=optimizer),
+        optimizer=pg.TextualGradientDescent(lm=progress.watch(optimizer)),
         iterations=arguments.iterations,
         samples_per_label=arguments.samples_per_label,
-        on_iteration=pg.ReportWriter(out / "report", title="insincere questions"),
+        on_iteration=lambda *finished: (report(*finished), progress(*finished)),
     )
     saved = result.program.save(out / "program.json")
 

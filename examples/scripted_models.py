@@ -76,3 +76,15 @@ def optimizer_lm() -> ScriptedLM:
         respond=lambda request: critic(request) if request.tag == "critic" else rewriter(request),
         model="scripted-optimizer",
     )
+
+
+def respond(request: Request) -> str:
+    """Every stand-in by the request's tag, for the loopback server from the shell:
+
+    promptgraph serve-test --port 8080 --respond examples/scripted_models.py:respond
+    """
+    if request.tag == "critic":
+        return critic(request)
+    if request.tag == "rewrite":
+        return rewriter(request)
+    return forward(request)

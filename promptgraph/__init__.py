@@ -45,6 +45,7 @@ from promptgraph.optimizers import (
 )
 from promptgraph.parameter import Demo, Demos, Feedback, Parameter
 from promptgraph.program import GraphError, Program
+from promptgraph.progress import ProgressPrinter
 from promptgraph.report import ReportWriter, write_report
 from promptgraph.saving import LoadError, load
 from promptgraph.signature import Field, Signature, SignatureError
@@ -104,6 +105,7 @@ __all__ = [
     "ParseError",
     "Prediction",
     "Program",
+    "ProgressPrinter",
     "Prompt",
     "PromptgraphError",
     "ProposeInstructions",

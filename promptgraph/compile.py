@@ -28,13 +28,14 @@ from promptgraph import checkpoint
 from promptgraph.budget import IterationPlan, Rollouts, check_metric_calls, next_cost
 from promptgraph.call_settings import set_call_settings
 from promptgraph.data import Example, require_labels, stratified_sample, stratified_split
-from promptgraph.executors import executor_for
+from promptgraph.executors import Labelled, executor_for
 from promptgraph.history import CompileResult, IterationRecord, TrainingError, best_iteration  # importable here too
 from promptgraph.lm import LM, Batching, Ledger
 from promptgraph.lm.ledger import cost_text
 from promptgraph.metrics import Evaluation, Metric, evaluate, exact_match
 from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, as_optimizer
 from promptgraph.program import Program
+from promptgraph.progress import iteration_label
 from promptgraph.saving import values_from_dict
 from promptgraph.trace import FAILED, Trace
 
@@ -377,7 +378,7 @@ class Run:
     def _run(self, examples: Sequence[Example], tag: str) -> list[Trace]:
         traces = self.student.run(
             examples, lm=self.rollouts.forward_lm, ledger=self.ledger, tag=tag, progress=self.settings.progress,
-            executor=executor_for(self.settings.batching),
+            executor=Labelled(executor_for(self.settings.batching), self._label()),
         )  # fmt: skip
         failed = [trace for trace in traces if trace.status == FAILED]
         limit = self.settings.max_failure_rate
@@ -431,7 +432,12 @@ class Run:
             batch=self.settings.batching,
             iteration=iteration,
             run_seed=self.settings.seed,
+            label=self._label(),
         )
+
+    def _label(self) -> str:
+        """The iteration under way, for progress bars: "iteration 2/5" (0 before the first step)."""
+        return iteration_label(self.next_iteration if self.history else 0, self.settings.iterations)
 
     def _record(
         self,

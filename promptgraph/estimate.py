@@ -126,14 +126,27 @@ def _prompt_tokens(module: Prompt, sample: Sequence[Example]) -> int:
     return int(statistics.median(sizes)) if sizes else 0
 
 
-def _usd(phase: PhaseEstimate) -> str:
+def _usd(phase: PhaseEstimate, local: bool) -> str:
+    if local:
+        return "0 (local)"
     return f"{phase.max_usd:.4f}" if price_for(phase.model) is not None else "unpriced"
 
 
-def estimate_table(phases: Sequence[PhaseEstimate]) -> str:
+def _total_usd(phases: Sequence[PhaseEstimate], local: bool) -> str:
+    """The total, never a "0.0000" that leaves out phases nobody could price."""
+    usd = f"{sum(p.max_usd for p in phases):.4f}"
+    unpriced = not local and any(price_for(p.model) is None for p in phases)
+    if not unpriced:
+        return usd
+    return "unknown" if all(price_for(p.model) is None for p in phases) else f"{usd} + unpriced"
+
+
+def estimate_table(phases: Sequence[PhaseEstimate], *, local: bool = False) -> str:
+    """The phases as a table; `local`: the models run on this machine, so every call costs nothing."""
     header = ("phase", "model", "calls", "input tokens", "output tokens (at most)", "USD (at most)")
     rows = [
-        (p.phase, p.model, str(p.calls), f"{p.input_tokens:,}", f"{p.max_output_tokens:,}", _usd(p)) for p in phases
+        (p.phase, p.model, str(p.calls), f"{p.input_tokens:,}", f"{p.max_output_tokens:,}", _usd(p, local))
+        for p in phases
     ]
-    rows.append(("total", "", str(sum(p.calls for p in phases)), "", "", f"{sum(p.max_usd for p in phases):.4f}"))
+    rows.append(("total", "", str(sum(p.calls for p in phases)), "", "", _total_usd(phases, local)))
     return columns(header, rows)

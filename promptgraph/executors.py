@@ -92,6 +92,19 @@ class BatchExecutor:
         )
 
 
+@attrs.frozen
+class Labelled:
+    """An executor whose progress bars say where a run is: "iteration 2/5 validate" rather than "validate"."""
+
+    inner: Executor
+    label: str
+
+    def run(
+        self, tasks: Sequence[Callable[[LM], T]], *, lm: LM, progress: bool | None = None, description: str = ""
+    ) -> list[T]:
+        return self.inner.run(tasks, lm=lm, progress=progress, description=f"{self.label} {description}".strip())
+
+
 def executor_for(batch: Batching | None) -> Executor:
     """Through Message Batches with these settings, or on threads without them."""
     return BatchExecutor(batch) if batch is not None else ThreadExecutor()

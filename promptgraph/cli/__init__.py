@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 import promptgraph
-from promptgraph.cli import ask, demo, local, predict, synthesize, train
+from promptgraph.cli import ask, demo, local, predict, serve_test, synthesize, train
 from promptgraph.cli.arguments import Parser
 from promptgraph.compile import TrainingError
 from promptgraph.lm import LMError, TooManyFailures
@@ -46,6 +46,7 @@ def parser() -> argparse.ArgumentParser:
     local.add_command(commands)
     demo.add_command(commands)
     synthesize.add_command(commands)
+    serve_test.add_command(commands)
     return top
 
 

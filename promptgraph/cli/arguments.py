@@ -8,8 +8,10 @@ with exit code 2 before any file is written or any request is paid for.
 from __future__ import annotations
 
 import argparse
+import difflib
 import math
 import os
+import re
 import urllib.parse
 from pathlib import Path
 from typing import NoReturn
@@ -23,11 +25,85 @@ class UsageError(ValueError, PromptgraphError):
     """Options that cannot be used together or as given; the message names the option and what to change."""
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """--help that keeps a command's examples as written and names every option's default."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("example"):  # an epilog of command lines: wrapping would break them
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        help_text = action.help or ""
+        if not action.option_strings or "default" in help_text.lower():
+            return help_text
+        if action.default in (None, False, "", [], argparse.SUPPRESS):  # nothing to say, or "(default: )"
+            return help_text
+        return f"{help_text} (default: %(default)s)"
+
+
 class Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line, like every other error of promptgraph."""
+    """An ArgumentParser whose errors are one line, like every other error of promptgraph, and that
+    suggests the option, choice or command meant when one is mistyped.
+
+    argparse's own `suggest_on_error` (Python 3.14) covers choices and commands, not options, and
+    CI runs 3.10: so the suggestions are made here, on every version.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def parse_args(self, args=None, namespace=None) -> argparse.Namespace:  # type: ignore[override]
+        arguments, unknown = self.parse_known_args(args, namespace)
+        if unknown:
+            command = self.command_parser(arguments)
+            command.error(f"unrecognized arguments: {' '.join(unknown)}{suggestion(unknown, command)}")
+        return arguments
+
+    def command_parser(self, arguments: argparse.Namespace) -> argparse.ArgumentParser:
+        """The parser of the (sub)command the arguments chose: it knows the options that were meant."""
+        parser: argparse.ArgumentParser = self
+        while True:
+            chosen = next(
+                (
+                    action.choices[getattr(arguments, action.dest)]
+                    for action in parser._actions
+                    if isinstance(action, argparse._SubParsersAction)
+                    and getattr(arguments, action.dest, None) in action.choices
+                ),
+                None,
+            )
+            if chosen is None:
+                return parser
+            parser = chosen
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"promptgraph: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"promptgraph: error: {message}{choice_suggestion(message)} (see {self.prog} --help)\n")
+
+
+def suggestion(unknown: list[str], parser: argparse.ArgumentParser) -> str:
+    """ "; did you mean --iterations?" for the first mistyped option that is close to one of the parser's."""
+    options = list(parser._option_string_actions)
+    for given in unknown:
+        if given.startswith("-"):
+            close = difflib.get_close_matches(given.split("=", 1)[0], options, n=1, cutoff=0.6)
+            if close:
+                return f"; did you mean {close[0]}?"
+    return ""
+
+
+INVALID_CHOICE = re.compile(r"invalid choice: '([^']*)' \(choose from (.*)\)")
+
+
+def choice_suggestion(message: str) -> str:
+    """ "; did you mean 'pareto'?" for a mistyped choice or command, unless argparse said it already."""
+    found = INVALID_CHOICE.search(message)
+    if found is None or "maybe you meant" in message:
+        return ""
+    choices = [choice.strip().strip("'") for choice in found.group(2).split(",")]
+    close = difflib.get_close_matches(found.group(1), choices, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def positive_int(text: str) -> int:

@@ -12,11 +12,19 @@ from promptgraph.lm import Ledger, Request, call
 
 
 def add_command(commands: argparse._SubParsersAction) -> None:
-    ask = commands.add_parser("ask", help="send one request to a model and print the reply and its cost")
+    ask = commands.add_parser(
+        "ask",
+        help="send one request to a model and print the reply and its cost",
+        description="Send one request to a model and print its reply, and on stderr the tokens and cost: "
+        "a quick check of a key, a model or a server.",
+        epilog="""examples:
+  promptgraph ask "Is 'Why is the sky blue?' a sincere question?" --model claude-haiku-5-5
+  promptgraph ask "Say hello" --base-url http://127.0.0.1:8080      # any Messages-API server""",
+    )
     ask.add_argument("text", type=text, help="the user message")
-    ask.add_argument("--system", default="", help="system prompt")
-    ask.add_argument("--max-tokens", type=positive_int, default=512)
-    add_backend_options(ask, optimizer=False)
+    ask.add_argument("--system", default="", help="system prompt (default: none)")
+    ask.add_argument("--max-tokens", type=positive_int, default=512, help="the longest reply to accept, in tokens")
+    add_backend_options(ask, optimizer=False, one_request=True)
     ask.set_defaults(run=run_ask)
 
 

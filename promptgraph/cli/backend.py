@@ -24,6 +24,7 @@ from promptgraph.lm.local_setup import find_local, setup
 from promptgraph.prompts import OPTIMIZER_EFFORT
 
 DEFAULT_MAX_CONSECUTIVE_FAILURES = attrs.fields(AnthropicLM).max_consecutive_failures.default
+DEFAULT_MAX_CONCURRENCY = 8
 LOCAL_NOTE = (
     "promptgraph: no ANTHROPIC_API_KEY is set, so this runs on the local backend "
     "(SmolLM2-135M on llama-server: real, but small and slow). "
@@ -38,7 +39,8 @@ class Backend:
     optimizer: LM  # the strong model's role; on the local backend, the same small model
 
 
-def add_backend_options(parser: argparse.ArgumentParser, *, optimizer: bool) -> None:
+def add_backend_options(parser: argparse.ArgumentParser, *, optimizer: bool, one_request: bool = False) -> None:
+    """The options that choose and steer the models; `one_request` leaves out those about many requests."""
     group = parser.add_argument_group("models")
     group.add_argument(
         "--lm",
@@ -56,7 +58,7 @@ def add_backend_options(parser: argparse.ArgumentParser, *, optimizer: bool) -> 
         "--model",
         type=model_name,
         default=FORWARD_MODEL,
-        help=f"the model that runs the program (default {FORWARD_MODEL})",
+        help=f"the model {'to ask' if one_request else 'that runs the program'} (default {FORWARD_MODEL})",
     )
     if optimizer:
         group.add_argument(
@@ -65,48 +67,62 @@ def add_backend_options(parser: argparse.ArgumentParser, *, optimizer: bool) -> 
             default=OPTIMIZER_MODEL,
             help=f"the model that critiques and rewrites (default {OPTIMIZER_MODEL})",
         )
-    efforts = (*EFFORTS, "none")
-    group.add_argument(
-        "--effort",
-        choices=efforts,
-        help="how hard the model works on each call of the program; thinking tokens are paid as output "
-        "(default: each module's own, low for a new one; none: send no effort, the model's default)",
-    )
-    group.add_argument(
-        "--thinking",
-        type=thinking,
-        metavar="{TOKENS,adaptive,disabled,none}",
-        help="extended thinking on the program's calls: a budget of thinking tokens (at least "
-        f"{MIN_THINKING_BUDGET}; it counts against each module's max_tokens, which must be above it), adaptive "
-        "(the model decides) or disabled (default: each module's own, none for a new one; none: send no "
-        "thinking setting, the model's default); thinking tokens are paid as output",
-    )
-    group.add_argument(
-        "--temperature",
-        type=fraction,
-        help="sampling temperature of the program's calls (default: each module's own; 0, greedy, for a "
-        "classifier, so a score means the same from run to run); sent in the body only when set",
-    )
+    _add_call_settings(group, PROGRAM_CALLS if not one_request else ONE_REQUEST)
     if optimizer:
         group.add_argument(
             "--optimizer-effort",
-            choices=efforts,
+            choices=(*EFFORTS, "none"),
             default=OPTIMIZER_EFFORT,
             help=f"how hard the optimizer model works on each critique and rewrite (default {OPTIMIZER_EFFORT})",
         )
-    group.add_argument("--max-concurrency", type=positive_int, default=8, help="requests in flight at once (default 8)")
+    group.add_argument("--no-cache", action="store_true", help="always call the model, never the response cache")
+    group.add_argument(
+        "--cache-dir",
+        help="where answers are cached (default $PROMPTGRAPH_CACHE_DIR, else ~/.cache/promptgraph); "
+        "a compile records it, and --resume uses the recorded one unless this is given",
+    )
+    if not one_request:
+        _add_many_request_options(group)
+
+
+# What --effort, --thinking and --temperature say: of a program's calls (whose modules have settings of
+# their own), or of the one request `ask` sends.
+PROGRAM_CALLS = {
+    "effort": "how hard the model works on each call of the program; thinking tokens are paid as output "
+    "(default: each module's own, low for a new one; none: send no effort, the model's default)",
+    "thinking": "extended thinking on the program's calls: a budget of thinking tokens (at least "
+    f"{MIN_THINKING_BUDGET}; it counts against each module's max_tokens, which must be above it), adaptive "
+    "(the model decides) or disabled (default: each module's own, none for a new one; none: send no "
+    "thinking setting, the model's default); thinking tokens are paid as output",
+    "temperature": "sampling temperature of the program's calls (default: each module's own; 0, greedy, for a "
+    "classifier, so a score means the same from run to run); sent in the body only when set",
+}
+ONE_REQUEST = {
+    "effort": "how hard the model works on the request; thinking tokens are paid as output "
+    "(default: none sent, the model's own)",
+    "thinking": f"extended thinking: a budget of thinking tokens (at least {MIN_THINKING_BUDGET}, below "
+    "--max-tokens), adaptive or disabled (default: none sent, the model's own); paid as output",
+    "temperature": "sampling temperature (default: none sent, the model's own)",
+}
+
+
+def _add_call_settings(group: argparse._ArgumentGroup, helps: dict[str, str]) -> None:
+    group.add_argument("--effort", choices=(*EFFORTS, "none"), help=helps["effort"])
+    group.add_argument("--thinking", type=thinking, metavar="{TOKENS,adaptive,disabled,none}", help=helps["thinking"])
+    group.add_argument("--temperature", type=fraction, help=helps["temperature"])
+
+
+def _add_many_request_options(group: argparse._ArgumentGroup) -> None:
+    """How many requests go at once, how many may fail, and Message Batches: nothing to one request."""
+    group.add_argument(
+        "--max-concurrency", type=positive_int, default=DEFAULT_MAX_CONCURRENCY, help="requests in flight at once"
+    )
     group.add_argument(
         "--max-consecutive-failures",
         type=positive_int,
         default=DEFAULT_MAX_CONSECUTIVE_FAILURES,
         help="stop the run, with one message, after this many requests in a row fail even after retries "
         f"(429, 529, 5xx, no connection) (default {DEFAULT_MAX_CONSECUTIVE_FAILURES})",
-    )
-    group.add_argument("--no-cache", action="store_true", help="always call the model, never the response cache")
-    group.add_argument(
-        "--cache-dir",
-        help="where answers are cached (default $PROMPTGRAPH_CACHE_DIR, else ~/.cache/promptgraph); "
-        "a compile records it, and --resume uses the recorded one unless this is given",
     )
     group.add_argument(
         "--batch",
@@ -150,18 +166,22 @@ def choose(arguments: argparse.Namespace) -> str:
     return "local"
 
 
+def refuse_local_batches(arguments: argparse.Namespace) -> None:
+    if getattr(arguments, "batch", False):
+        raise ValueError("--batch needs Claude or a server with the Message Batches API; the local server has none")
+
+
 @contextlib.contextmanager
 def open_backend(arguments: argparse.Namespace) -> Iterator[Backend]:
     name = choose(arguments)
     cache = not arguments.no_cache
     directory = cache_directory(arguments)
     if name == "local":
-        if getattr(arguments, "batch", False):
-            raise ValueError("--batch needs Claude or a server with the Message Batches API; the local server has none")
+        refuse_local_batches(arguments)
         if find_local() is None:  # the first local run builds the server, saying so and for how long
             setup(say=lambda line: print(f"promptgraph: {line}", file=sys.stderr))
         with LocalServer() as server:
-            lm = server.lm(max_consecutive_failures=arguments.max_consecutive_failures)
+            lm = server.lm(max_consecutive_failures=_max_consecutive_failures(arguments))
             lm = with_cache(lm, enabled=cache, directory=directory)
             yield Backend(name, forward=lm, optimizer=lm)
         return
@@ -170,8 +190,8 @@ def open_backend(arguments: argparse.Namespace) -> Iterator[Backend]:
         return AnthropicLM(
             model=model,
             base_url=arguments.base_url,
-            max_concurrency=arguments.max_concurrency,
-            max_consecutive_failures=arguments.max_consecutive_failures,
+            max_concurrency=getattr(arguments, "max_concurrency", DEFAULT_MAX_CONCURRENCY),
+            max_consecutive_failures=_max_consecutive_failures(arguments),
         )
 
     # Before the first pass: a missing key, a dead server or a refused model fails now, in one request,
@@ -186,3 +206,8 @@ def open_backend(arguments: argparse.Namespace) -> Iterator[Backend]:
         forward=with_cache(forward, enabled=cache, directory=directory),
         optimizer=with_cache(optimizer, enabled=cache, directory=directory),
     )
+
+
+def _max_consecutive_failures(arguments: argparse.Namespace) -> int:
+    """As given; `ask` has no such option (one request)."""
+    return getattr(arguments, "max_consecutive_failures", DEFAULT_MAX_CONSECUTIVE_FAILURES)

@@ -53,5 +53,11 @@ def run_demo(arguments: argparse.Namespace) -> int:
 
 
 def add_command(commands: argparse._SubParsersAction) -> None:
-    demo = commands.add_parser("demo", help="run a scripted batch twice through the cache (no key, no network)")
+    demo = commands.add_parser(
+        "demo",
+        help="run a scripted batch twice through the cache (no key, no network)",
+        description="Run six questions through a scripted stand-in for a model, twice: the second pass is "
+        "answered from the response cache and costs nothing.",
+        epilog="example:\n  promptgraph demo",
+    )
     demo.set_defaults(run=run_demo)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from promptgraph.call_settings import set_call_settings
 from promptgraph.cli.arguments import UsageError
-from promptgraph.data import Example, load_examples
+from promptgraph.data import DataError, Example, load_examples
 from promptgraph.program import Program
 from promptgraph.references import import_file
 from promptgraph.saving import load
@@ -80,12 +80,22 @@ def load_program(spec: str, *, trust_code: bool = False) -> Program:
         if spec.endswith(".py"):
             raise ValueError(f"--program {spec}: name the function that builds the program, as {spec}:build")
         return load(spec, trust_code=trust_code)
+    where, name = f"--program {spec}", spec.rpartition(":")[2]
+    build = load_function(spec, where, otherwise=", or give a saved .json")
+    try:
+        program = build()
+    except Exception as error:  # the user's code: say where it failed, in one line
+        raise ValueError(f"{where}: {name}() raised {_one_line(error)}") from None
+    if not isinstance(program, Program):
+        raise ValueError(f"{where}: {name}() returned {type(program).__name__}, not a promptgraph Program")
+    return program
+
+
+def load_function(spec: str, where: str, otherwise: str = "") -> Callable:
+    """The function `path/to/file.py:function` names; `where` (the option) begins every error."""
     file, _, name = spec.rpartition(":")
-    where = f"--program {spec}"
     if not file.endswith(".py"):
-        raise ValueError(
-            f"{where}: {file!r} is not a Python file; write path/to/file.py:function, or give a saved .json"
-        )
+        raise ValueError(f"{where}: {file!r} is not a Python file; write path/to/file.py:function{otherwise}")
     if not Path(file).is_file():
         raise ValueError(f"{where}: there is no file {file}")
     # The user named this file, so its code runs. By its path, under a name that shadows nothing;
@@ -99,13 +109,7 @@ def load_program(spec: str, *, trust_code: bool = False) -> Program:
         raise ValueError(f"{where}: {file} has no function {name}")
     if not callable(build):
         raise ValueError(f"{where}: {name} in {file} is not a function but {type(build).__name__}")
-    try:
-        program = build()
-    except Exception as error:  # the user's code: say where it failed, in one line
-        raise ValueError(f"{where}: {name}() raised {_one_line(error)}") from None
-    if not isinstance(program, Program):
-        raise ValueError(f"{where}: {name}() returned {type(program).__name__}, not a promptgraph Program")
-    return program
+    return build
 
 
 def _one_line(error: BaseException) -> str:
@@ -165,14 +169,42 @@ def _refuse_repeats(names: list[str], message: str) -> None:
 
 def read_examples(arguments: argparse.Namespace, path: str | Path, *, labelled: bool) -> list[Example]:
     labels, label_map = parse_labels(getattr(arguments, "labels", None))
+    pairs = label_map
     if labels and label_map is None:  # names given: a label in the data that is not one of them is a mistake
         label_map = {label: label for label in labels}
-    return load_examples(
-        path,
-        inputs=input_columns(arguments),
-        label=arguments.label_column if labelled else None,
-        note=getattr(arguments, "note_column", None) if labelled else None,
-        always=getattr(arguments, "always_column", None) if labelled else None,
-        id=arguments.id_column,
-        label_map=label_map,
+
+    def load(mapping: dict[str, str] | None) -> list[Example]:
+        return load_examples(
+            path,
+            inputs=input_columns(arguments),
+            label=arguments.label_column if labelled else None,
+            note=getattr(arguments, "note_column", None) if labelled else None,
+            always=getattr(arguments, "always_column", None) if labelled else None,
+            id=arguments.id_column,
+            label_map=mapping,
+        )
+
+    try:
+        return load(label_map)
+    except DataError:
+        if labelled and pairs:
+            _refuse_reversed_labels(arguments, path, pairs, load)
+        raise
+
+
+def _refuse_reversed_labels(
+    arguments: argparse.Namespace, path: str | Path, pairs: dict[str, str], load: Callable[[None], list[Example]]
+) -> None:
+    """`--labels sincere=0` where the data holds 0: say that the raw value comes first, and what to write."""
+    try:
+        raw = {example.label for example in load(None)}
+    except DataError:
+        return  # the data has another problem: the first error says which
+    if raw & set(pairs) or not raw & set(pairs.values()):
+        return
+    turned = ",".join(f"{name}={value}" for value, name in pairs.items())
+    raise UsageError(
+        f"--labels {arguments.labels!r} is the wrong way round: it reads raw=name, the value in the "
+        f"{arguments.label_column!r} column of {path} first, then the label's name ({', '.join(map(repr, sorted(raw)))} "
+        f"are in the column); write --labels {turned}"
     )

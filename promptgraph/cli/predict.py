@@ -44,7 +44,15 @@ BATCH_CHUNK_ROWS = 10_000  # rows per Message Batch: big enough to batch, small 
 
 
 def add_command(commands: argparse._SubParsersAction) -> None:
-    predict = commands.add_parser("predict", help="label texts with a saved program")
+    predict = commands.add_parser(
+        "predict",
+        help="label texts with a saved program",
+        description="Label texts with a saved program: from --text, or a whole file streamed to --output (resumed "
+        "after an interruption), or CSV on standard output.",
+        epilog="""examples:
+  promptgraph predict runs/first/program.json --text "Why is the sky blue?"
+  promptgraph predict runs/first/program.json questions.csv --text-column question_text --output labels.csv""",
+    )
     predict.add_argument("program", help="a saved program (.json), or file.py:function")
     predict.add_argument("data", nargs="?", help="texts to label, .csv or .jsonl (or use --text)")
     add_trust_option(predict)

@@ -17,14 +17,21 @@ SYNTHETIC_FILE = "synthetic.csv"
 
 
 def add_command(commands: argparse._SubParsersAction) -> None:
-    command = commands.add_parser("synthesize", help="write a labelled trainset from descriptions of the classes")
+    command = commands.add_parser(
+        "synthesize",
+        help="write a labelled trainset from descriptions of the classes",
+        description="No data yet: the optimizer model writes a labelled trainset from a sentence per class "
+        "(and any real examples you have), to compile on.",
+        epilog="""example:
+  promptgraph synthesize classes.json --per-class 50 --output synthetic.csv""",
+    )
     command.add_argument(
         "classes",
         help='the classes: a .json object {"name": "description"}, or .jsonl lines of '
         '{"class_name": ..., "description": ..., "examples": [...]}',
     )
     command.add_argument("--output", type=new_file, required=True, help="where to write the trainset: .csv or .jsonl")
-    command.add_argument("--seed", type=int, default=0)
+    command.add_argument("--seed", type=int, default=0, help="seeds what the model is asked: same seed, same trainset")
     add_synthesis_options(command)
     add_backend_options(command, optimizer=True)
     command.set_defaults(run=run_synthesize)

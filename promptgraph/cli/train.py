@@ -21,11 +21,14 @@ from promptgraph.cli.arguments import (
     same_file,
 )
 from promptgraph.cli.backend import (
+    DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_CONSECUTIVE_FAILURES,
     add_backend_options,
     batching,
     cache_directory,
+    choose,
     open_backend,
+    refuse_local_batches,
 )
 from promptgraph.cli.failures import DEFAULT_MAX_FAILURE_RATE, Failures, add_failure_option
 from promptgraph.cli.options import (
@@ -62,11 +65,24 @@ from promptgraph.optimizers import (
 )
 from promptgraph.optimizers.search import modules_in
 from promptgraph.program import Program
+from promptgraph.progress import ProgressPrinter
 from promptgraph.report import ReportWriter
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
-    train = commands.add_parser("compile", help="train a classifier's prompts on a labelled CSV/JSONL")
+    train = commands.add_parser(
+        "compile",
+        help="train a classifier's prompts on a labelled CSV/JSONL",
+        description="Train a program's prompts on labelled examples: the forward model runs the program, the "
+        "optimizer model critiques its mistakes and rewrites its texts, and the best program on a held-out "
+        "validation set is saved with a report. Each finished iteration prints a line as it ends.",
+        epilog="""examples:
+  promptgraph compile data.csv --labels 0=sincere,1=insincere --iterations 3 --out runs/first
+  promptgraph compile data.csv --labels 0=sincere,1=insincere --dry-run     # the cost, spending nothing
+  promptgraph compile --resume runs/first                                    # carry on after an interruption
+  promptgraph compile answers.csv --program examples/grader.py:build \\
+      --inputs question,reference_answer,student_answer --labels correct,wrong --out runs/grader""",
+    )
     train.add_argument("data", nargs="?", help="labelled examples, .csv or .jsonl (or use --classes)")
     train.add_argument(
         "--classes",
@@ -79,14 +95,17 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         help="carry on an interrupted run from its last finished iteration, with the settings it was started with",
     )
     train.add_argument(
-        "--budget-usd", type=positive_number, help="stop before an iteration that would take the spend past this"
+        "--budget-usd",
+        type=positive_number,
+        help="stop before an iteration that would take the spend past this (default: no budget)",
     )
     train.add_argument(
         "--max-metric-calls",
         type=call_budget,
         metavar="N|light|medium|heavy",
         help="stop before an iteration that could take the forward calls (cache hits included) past N; light, "
-        "medium and heavy are 8, 20 and 50 validation passes. Without --iterations the run goes on until it is spent",
+        "medium and heavy are 8, 20 and 50 validation passes. Without --iterations the run goes on until it is spent "
+        "(default: no cap)",
     )
     add_failure_option(train, stops="stop training")
     train.add_argument("--valset", help="a separate labelled file to validate on (default: held out of DATA)")
@@ -115,7 +134,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     train.add_argument(
         "--val-per-label", type=positive_int, default=50, help="examples per label held out for validation"
     )
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--seed", type=int, default=0, help="seeds the samples and the split: same seed, same run")
     train.add_argument(
         "--dry-run", action="store_true", help="print the calls, tokens and USD the run would take, and stop"
     )
@@ -140,14 +159,22 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "--out",
         type=output_directory,
         default="runs/latest",
-        help="where program.json and report/ go (default runs/latest)",
+        help="where program.json and report/ go (default runs/latest); one that holds a run is refused, "
+        "saying how to resume it, unless --force",
     )
+    train.add_argument("--force", action="store_true", help="start a new run in an --out that holds one, replacing it")
     add_data_options(train, labelled=True)
     add_synthesis_options(train)
     add_backend_options(train, optimizer=True)
     train.set_defaults(run=run_compile)
 
-    check = commands.add_parser("evaluate", help="score a saved program on labelled data")
+    check = commands.add_parser(
+        "evaluate",
+        help="score a saved program on labelled data",
+        description="Run a saved program on labelled examples and print its metrics, confusion matrix and cost.",
+        epilog="""example:
+  promptgraph evaluate runs/first/program.json test.csv --labels 0=sincere,1=insincere""",
+    )
     check.add_argument("program", help="a saved program (.json), or file.py:function")
     check.add_argument("data", help="labelled examples, .csv or .jsonl")
     add_trust_option(check)
@@ -166,8 +193,43 @@ def run_compile(arguments: argparse.Namespace) -> int:
     out = Path(arguments.out)
     with _run_directory(out):
         if arguments.resume:  # a run with nothing to resume is refused before the probe is sent (once it is not in use)
-            checkpoint.read(out)
+            _say_if_finished(arguments, checkpoint.read(out))
+        elif not arguments.force:
+            _refuse_replacing(arguments, out)
         return _compile_into(arguments, out, trainset, valset, given)
+
+
+def _say_if_finished(arguments: argparse.Namespace, saved: checkpoint.Checkpoint) -> None:
+    """A resumed run with no iteration left ends at once, as before; one line says how to train it further."""
+    last, planned = saved.iteration, iterations_of(arguments)
+    if planned is not None and last >= planned:
+        print(
+            f"promptgraph: {arguments.out} holds a finished run ({last} of {planned} iterations): nothing to "
+            f"resume; to train it further, resume with --iterations {last + 1} or more",
+            file=sys.stderr,
+        )
+
+
+def _refuse_replacing(arguments: argparse.Namespace, out: Path) -> None:
+    """A new run in a directory that holds one would write over it: say how to resume it, or to --force."""
+    if not (out / checkpoint.FILE).exists():
+        return
+    try:
+        done = checkpoint.read(out).iteration
+        settings = json.loads((out / COMMAND_FILE).read_text(encoding="utf-8"))
+        planned = iterations_of(argparse.Namespace(**{"iterations": None, "max_metric_calls": None} | settings))
+    except (ValueError, OSError, TypeError):  # damaged: still a run of someone's, not to be replaced silently
+        raise UsageError(f"--out {out} holds a run; pass --force to replace it, or choose another --out") from None
+    if planned is not None and done >= planned:
+        raise UsageError(
+            f"--out {out} holds a finished run ({done} of {planned} iterations); pass --force to replace it, choose "
+            f"another --out, or train it further with --resume {out} --iterations {done + 1}"
+        )
+    of = f" of {planned}" if planned is not None else ""
+    raise UsageError(
+        f"--out {out} holds a run stopped after iteration {done}{of}; carry on with --resume {out}, "
+        "pass --force to start again, or choose another --out"
+    )
 
 
 @contextlib.contextmanager
@@ -204,6 +266,7 @@ def _compile_into(
 ) -> int:
     ledger = Ledger()
     real_test: list[Example] = []
+    progress = ProgressPrinter(iterations=iterations_of(arguments))
     with open_backend(arguments) as backend:
         if not arguments.resume:  # once the backend has answered its pre-flight probe
             remember_arguments(arguments, out)
@@ -212,7 +275,10 @@ def _compile_into(
         program = given or build_program(arguments, trainset)
         # With --batch every call waits for a batch, the optimizer's too: half price for all of it.
         batch = batching(arguments, state=out / "batches.json")
-        strong = BatchedLM(backend.optimizer, batch) if batch else backend.optimizer
+        strong = progress.watch(BatchedLM(backend.optimizer, batch) if batch else backend.optimizer)
+        if arguments.resume:
+            _say_where_it_resumes(arguments, out, progress)
+        report = ReportWriter(out / "report", title=f"promptgraph compile {arguments.data or arguments.classes}")
         result = compile(
             program,
             trainset=trainset,
@@ -224,9 +290,7 @@ def _compile_into(
             val_per_label=arguments.val_per_label,
             seed=arguments.seed,
             ledger=ledger,
-            on_iteration=ReportWriter(
-                out / "report", title=f"promptgraph compile {arguments.data or arguments.classes}"
-            ),
+            on_iteration=lambda *finished: (report(*finished), progress(*finished)),
             run_dir=out,
             resume=bool(arguments.resume),
             budget_usd=arguments.budget_usd,
@@ -240,6 +304,7 @@ def _compile_into(
             result.program.meta["real_test"] = real.to_dict()
     saved = result.program.save(out / "program.json")
     print(compile_summary(result, saved, out / "report" / "index.html"))
+    print(finished_line(result, progress.elapsed()))
     if arguments.classes:
         print(
             f"\naccuracy on the synthetic validation set: {result.best.val.accuracy:.3f} ({result.best.val.count} examples)"
@@ -251,6 +316,12 @@ def _compile_into(
     if result.stopped:
         print(f"stopped early: {result.stopped}")
     return 0
+
+
+def _say_where_it_resumes(arguments: argparse.Namespace, out: Path, progress: ProgressPrinter) -> None:
+    last, planned = checkpoint.read(out).iteration, iterations_of(arguments)
+    if planned is None or last < planned:  # a finished run was said to be so already
+        progress.resuming(last + 1)
 
 
 def checked_input(arguments: argparse.Namespace) -> tuple[list[Example], list[Example] | None, Program | None]:
@@ -314,7 +385,7 @@ def require_known_labels(program: Program, examples: list[Example], path: str) -
 
 
 COMMAND_FILE = "command.json"
-NOT_REMEMBERED = ("run", "resume", "command")
+NOT_REMEMBERED = ("run", "resume", "command", "force")
 # What a resume may change: where and how the calls go, how patient the run is, what it may import.
 RESUME_OVERRIDES = (
     "lm",
@@ -328,6 +399,7 @@ RESUME_OVERRIDES = (
     "budget_usd",
     "max_metric_calls",
     "trust_code",
+    "iterations",  # a finished run trains further when resumed with more
 )
 DEFAULT_ITERATIONS = 5
 
@@ -410,7 +482,7 @@ def resumed_cache_dir(arguments: argparse.Namespace, recorded: str | None) -> st
 
 def parser_default(key: str):
     return {
-        "max_concurrency": 8,
+        "max_concurrency": DEFAULT_MAX_CONCURRENCY,
         "max_consecutive_failures": DEFAULT_MAX_CONSECUTIVE_FAILURES,
         "max_failure_rate": DEFAULT_MAX_FAILURE_RATE,
         "model": FORWARD_MODEL,
@@ -475,7 +547,9 @@ def choose_optimizer(arguments: argparse.Namespace, backend: str, strong: LM | N
 def run_dry(arguments: argparse.Namespace, trainset: list[Example], valset: list[Example] | None) -> int:
     """Print what the run would cost, spending nothing and starting nothing."""
     program = build_program(arguments, trainset)
-    backend = "local" if arguments.lm == "local" else "remote"
+    backend = choose(arguments)  # the backend the run would really use (no key, no --lm: local, which says so)
+    if backend == "local":
+        refuse_local_batches(arguments)
     if valset is None:
         trainset, valset = stratified_split(trainset, arguments.val_per_label, seed=arguments.seed)
     optimizer = choose_optimizer(arguments, backend, strong=None)  # never called here
@@ -501,7 +575,7 @@ def run_dry(arguments: argparse.Namespace, trainset: list[Example], valset: list
         batch=arguments.batch,
         max_metric_calls=budget,
     )
-    print(estimate_table(phases))
+    print(estimate_table(phases, local=backend == "local"))
     print(
         "\ncalls are exact (cache hits make them fewer); input tokens are estimated from the data; output tokens "
         "and USD are upper bounds (every reply at max_tokens, every structured reply with one repair)."
@@ -517,13 +591,23 @@ def _dry_iterations(arguments: argparse.Namespace, budget: int | None, plan: Ite
 
 def compile_summary(result: CompileResult, saved: Path, report: Path) -> str:
     lines = ["iteration  val accuracy  macro F1  unparsed  USD so far"]
+    priced = any(account.priced_calls for account in result.ledger.accounts())  # else "unknown", never 0.0000
     for record in result.history:
-        marker = "  <- best" if record.iteration == result.best_iteration else ""
-        val = record.val
+        marker = "  <- best" if record.iteration == result.best_iteration else "" if record.kept else "  undone"
+        val, usd = record.val, f"{record.usd:>10.4f}" if priced else f"{'unknown':>10}"
         lines.append(
-            f"{record.iteration:>9}  {val.accuracy:>12.3f}  {val.macro_f1:>8.3f}  {val.unparsed:>8}  {record.usd:>10.4f}{marker}"
+            f"{record.iteration:>9}  {val.accuracy:>12.3f}  {val.macro_f1:>8.3f}  {val.unparsed:>8}  {usd}{marker}"
         )
     lines += ["", result.ledger.table(), "", f"program: {saved}", f"report:  {report}"]
+    return "\n".join(lines)
+
+
+def finished_line(result: CompileResult, elapsed: str) -> str:
+    """How long the run took, what was undone, and which program was saved when no step beat the first."""
+    undone = sum(not record.kept for record in result.history)
+    lines = [f"finished in {elapsed}" + (f"; {undone} undone (lost on validation)" if undone else "")]
+    if result.best_iteration == 0 and len(result.history) > 1:
+        lines.append("no iteration beat the program as given on validation: the saved program is the starting one")
     return "\n".join(lines)
 
 

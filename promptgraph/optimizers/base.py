@@ -16,7 +16,7 @@ import attrs
 
 from promptgraph.backward import Critique
 from promptgraph.data import Example, stratified_sample
-from promptgraph.executors import executor_for
+from promptgraph.executors import Executor, Labelled, executor_for
 from promptgraph.lm import LM, Batching, Ledger
 from promptgraph.lm.reprs import names, settings, short
 from promptgraph.metrics import Evaluation, Metric, evaluate
@@ -81,6 +81,11 @@ class StepContext:
     batch: Batching | None = None  # forward calls through Message Batches
     iteration: int = 0  # compile's iteration: the step number the search history records
     run_seed: int = 0  # compile's seed, the same in every step (`seed` changes from step to step)
+    label: str = ""  # where the run is, for progress bars: "iteration 2/5"
+
+    def executor(self) -> Executor:
+        """How the step's forward calls run (threads or batches), their progress bars labelled with the iteration."""
+        return Labelled(executor_for(self.batch), self.label)
 
     def dev_sample(
         self, per_label: int, *, exclude: Sequence[Example] = (), offset: int = 1, every_step: bool = False
@@ -102,7 +107,7 @@ class StepContext:
     ) -> list[Evaluation]:
         """Several programs (candidates) scored in one run: with Message Batches, one batch per generation."""
         runs_traces = run_together(
-            runs, lm=self.lm, ledger=self.ledger, tag=tag, progress=self.progress, executor=executor_for(self.batch)
+            runs, lm=self.lm, ledger=self.ledger, tag=tag, progress=self.progress, executor=self.executor()
         )
         return [evaluate(traces, metric=self.metric, labels=self.labels) for traces in runs_traces]
 

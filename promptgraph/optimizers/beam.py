@@ -22,7 +22,6 @@ import attrs
 
 from promptgraph import prompts
 from promptgraph.backward import CritiqueLimits
-from promptgraph.executors import executor_for
 from promptgraph.lm import LM
 from promptgraph.lm.reprs import settings
 from promptgraph.metrics import Evaluation, evaluate
@@ -77,7 +76,7 @@ class BeamSearch(Optimizer):
                 member_traces, member_eval = traces, evaluation
             else:
                 member_traces = work.run(
-                    minibatch, lm=context.lm, ledger=context.ledger, seed=context.seed, executor=executor_for(context.batch),
+                    minibatch, lm=context.lm, ledger=context.ledger, seed=context.seed, executor=context.executor(),
                     progress=context.progress,
                 )  # fmt: skip
                 member_eval = evaluate(member_traces, metric=context.metric, labels=context.labels)

@@ -134,6 +134,7 @@ class MessagesServer:
     # Thinking tokens a reply spends at each effort ("low", ..., "max"; None: no effort sent),
     # reported as output tokens and shown as a thinking block before the answer, as models do.
     thinking_tokens: dict[str | None, int] = attrs.field(factory=dict)
+    port: int = 0  # on 127.0.0.1; 0: any free port (see base_url)
     seen: list[Request] = attrs.field(factory=list, init=False)  # every request answered or failed, in order
     statuses: collections.Counter = attrs.field(factory=collections.Counter, init=False)  # "batched": batch items
     probes: collections.Counter = attrs.field(factory=collections.Counter, init=False)  # pre-flight probes, by fault
@@ -172,7 +173,7 @@ class MessagesServer:
             self._failing_batch_items += count
 
     def start(self) -> MessagesServer:
-        self._server = _QuietServer(("127.0.0.1", 0), self._handler())
+        self._server = _QuietServer(("127.0.0.1", self.port), self._handler())
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self

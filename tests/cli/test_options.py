@@ -1,7 +1,9 @@
 import argparse
+from pathlib import Path
 
 import pytest
 
+from promptgraph.cli import main
 from promptgraph.cli.arguments import UsageError
 from promptgraph.cli.options import input_columns, parse_labels
 
@@ -44,3 +46,19 @@ def test_labels_that_cannot_make_a_classifier_are_refused(text, refusal):
 def test_inputs_that_cannot_be_read_are_refused(inputs, refusal):
     with pytest.raises(UsageError, match=refusal):
         input_columns(argparse.Namespace(inputs=inputs, text_column="text"))
+
+
+def test_labels_written_name_first_are_explained_with_the_mapping_to_write(tmp_path, capsys):
+    data = tmp_path / "questions.csv"
+    data.write_text("text,label\nWhy?,0\nHow?,1\nWhat?,0\nWhen?,1\n", encoding="utf-8")
+    assert main(["compile", str(data), "--labels", "sincere=0,insincere=1", "--dry-run", "--lm", "claude"]) == 2
+    error = capsys.readouterr().err
+    assert "--labels 'sincere=0,insincere=1' is the wrong way round: it reads raw=name" in error
+    assert "write --labels 0=sincere,1=insincere" in error
+
+
+def test_the_grader_example_without_inputs_says_to_give_them_with_inputs(capsys):
+    root = Path(__file__).resolve().parents[2]
+    grader = f"{root}/examples/grader.py:build"
+    assert main(["compile", f"{root}/examples/data/grader.csv", "--program", grader, "--dry-run"]) == 2
+    assert "choose them with --inputs question,reference_answer,student_answer" in capsys.readouterr().err

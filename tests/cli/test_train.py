@@ -167,7 +167,7 @@ def test_a_dry_run_prints_the_estimate_and_spends_nothing(tmp_path, data, capsys
 
 
 def test_a_dry_run_with_batches_prices_every_call_at_half(tmp_path, data, capsys):
-    arguments = ["compile", str(data), *data_options(), "--dry-run", "--model", "claude-haiku-5-5"]
+    arguments = ["compile", str(data), *data_options(), "--dry-run", "--model", "claude-haiku-5-5", "--lm", "claude"]
     assert main(arguments) == 0
     plain = capsys.readouterr().out
     assert main([*arguments, "--batch"]) == 0
@@ -381,12 +381,13 @@ def forward_calls(table: str) -> int:
 
 
 def test_a_dry_run_prices_only_the_iterations_max_metric_calls_pays_for(data, capsys):
-    assert main(["compile", str(data), *data_options(), "--dry-run", "--max-metric-calls", "light"]) == 0
+    arguments = ["compile", str(data), *data_options(), "--dry-run", "--lm", "claude"]
+    assert main([*arguments, "--max-metric-calls", "light"]) == 0
     assert 0 < forward_calls(capsys.readouterr().out) <= 8 * 20  # light: 8 passes of 20 held-out examples
 
 
 def test_a_dry_run_caps_the_forward_calls_at_max_metric_calls(data, capsys):
-    arguments = ["compile", str(data), *data_options(), "--dry-run", "--iterations", "9"]
+    arguments = ["compile", str(data), *data_options(), "--dry-run", "--iterations", "9", "--lm", "claude"]
     assert main([*arguments, "--max-metric-calls", "100"]) == 0
     table = capsys.readouterr().out
     assert forward_calls(table) <= 100 and "capped by max_metric_calls" in table

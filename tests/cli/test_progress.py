@@ -1,0 +1,112 @@
+"""What `promptgraph compile` prints while it runs and when it ends."""
+
+import json
+import os
+import subprocess
+import threading
+from pathlib import Path
+
+import promptgraph as pg
+from promptgraph import Example, ScriptedLM, TextualGradientDescent
+from promptgraph.cli import main
+from promptgraph.cli.train import compile_summary, finished_line
+from promptgraph.testing import MessagesServer
+from tests.child import promptgraph_command
+from tests.cli.test_train import compile_to, data, data_options, models, reply, server  # noqa: F401  # fixtures
+from tests.scenario import FORMAT, KEY_PHRASE, classifier, forward_reply, questions
+
+ROOT = Path(__file__).resolve().parents[2]
+HOLD_SECONDS = 120  # only reached when the lines do not come as they happen: the test then fails
+
+
+def test_piped_output_shows_each_iteration_while_the_run_still_goes_on(tmp_path, data):  # noqa: F811
+    """The line for iteration 1 is read from the child's pipe while the server still holds iteration 2's calls."""
+    release, rewritten, held_too_long = threading.Event(), threading.Event(), threading.Event()
+
+    def respond(request):
+        if request.tag == "rewrite":
+            rewritten.set()
+        elif request.tag == "forward" and rewritten.is_set() and not release.wait(timeout=HOLD_SECONDS):
+            held_too_long.set()  # iteration 2's minibatch: held until the test has read iteration 1's line
+        return reply(request)
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PROMPTGRAPH_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("PYTHONUNBUFFERED", None)  # a pipe is block-buffered, as for any user; the lines must be flushed
+    with MessagesServer(respond) as server:  # noqa: F811
+        command = promptgraph_command("compile", str(data), *data_options(), *models(server.base_url))
+        command += ["--iterations", "2", "--samples-per-label", "4", "--val-per-label", "3"]
+        command += ["--system", FORMAT, "--out", str(tmp_path / "run")]
+        child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            seen = []
+            for line in child.stdout:
+                seen.append(line.rstrip("\n"))
+                if line.startswith("iteration 1/2: validation"):
+                    break
+            still_running = child.poll() is None and not held_too_long.is_set()
+        finally:
+            release.set()
+            rest, errors = child.communicate(timeout=HOLD_SECONDS)
+    assert seen[-1].startswith("iteration 1/2: validation 1.000 (+"), (seen, errors)
+    assert still_running, "the iteration lines came only when the run ended"
+    assert "iteration 1/2: the optimizer model (scripted-opus) is writing critiques" in seen
+    assert seen[0].startswith("iteration 0/2: validation")
+    assert child.returncode == 0, errors
+    assert "iteration 2/2: validation" in rest and "finished in " in rest
+
+
+def test_a_resumed_compile_says_where_it_resumes(tmp_path, server, data, capsys):  # noqa: F811
+    out = compile_to(tmp_path, server, data)
+    capsys.readouterr()
+    assert main(["compile", "--resume", str(out), "--iterations", "3"]) == 0
+    assert capsys.readouterr().out.startswith("resuming at iteration 3 of 3\niteration 3/3: validation")
+
+
+def test_when_no_iteration_beats_the_first_the_summary_says_the_saved_program_is_the_starting_one(
+    tmp_path,
+    server,  # noqa: F811
+    data,  # noqa: F811
+    capsys,
+):
+    compile_to(tmp_path, server, data, "--system", f"{KEY_PHRASE} {FORMAT}")  # right from the start
+    printed = capsys.readouterr().out
+    assert "the saved program is the starting one" in printed
+    assert "finished in " in printed
+
+
+def test_the_summary_marks_undone_iterations_and_counts_them():
+    rewrites = iter([f"{KEY_PHRASE} {FORMAT}", f"Be careful. {FORMAT}"])
+
+    def respond(request):
+        if request.tag == "critic":
+            return json.dumps({"critique": "c", "parameters": {}, "inputs": {}})
+        return json.dumps({"values": {"classify.system": next(rewrites)}})
+
+    def forward(request):  # errs on one sincere question, so iteration 2 still trains
+        return (
+            "<label>insincere</label>" if "bread number 0?" in request.messages[-1].content else forward_reply(request)
+        )
+
+    examples = questions(60) + [
+        Example({"text": "How do I bake bread number 0?"}, "sincere", id=f"dup{i}") for i in range(20)
+    ]
+    result = pg.compile(
+        classifier(),
+        trainset=examples,
+        lm=ScriptedLM(respond=forward, model="claude-haiku-5-5"),
+        optimizer=TextualGradientDescent(lm=ScriptedLM(respond=respond, model="claude-opus-5-5")),
+        iterations=2,
+        samples_per_label=8,
+        val_per_label=6,
+        progress=False,
+    )
+    rows = compile_summary(result, Path("program.json"), Path("report.html")).splitlines()
+    assert rows[2].endswith("<- best") and rows[3].endswith("undone")
+    assert finished_line(result, "3s") == "finished in 3s; 1 undone (lost on validation)"
+
+
+def test_the_summary_says_unknown_for_the_cost_of_unpriced_models_not_zero(tmp_path, server, data, capsys):  # noqa: F811
+    compile_to(tmp_path, server, data)  # the scripted models have no list price
+    printed = capsys.readouterr().out
+    rows = printed[printed.index("iteration  val accuracy") :].splitlines()[1:4]
+    assert all("unknown" in row and "0.0000" not in row for row in rows)
