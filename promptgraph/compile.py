@@ -321,14 +321,14 @@ class Run:
         traces = self._run(minibatch, "forward")
         train = evaluate(traces, metric=self.settings.metric, labels=self.data.labels)
         result = StepResult()  # with no mistake to learn from, nothing is spent on critique or rewrite
-        if train.score < 1.0:
+        if train.score < 1.0 or not minibatch:  # no minibatch: the optimizer's step needs none (a merge)
             result = self.optimizer.step(self.student, traces=traces, evaluation=train, context=context)
         val, validated_in, val_samples = self._validation()
         self.optimizer.validated(iteration, self.student, val)
         best_so_far = self.history[best_iteration(self.history)]
         kept = not (self.settings.revert_worse and val.score < best_so_far.val.score)
         record = self._record(
-            iteration=iteration, val=val, train=train, step=result, samples=tuple(traces), kept=kept,
+            iteration=iteration, val=val, train=train if minibatch else None, step=result, samples=tuple(traces), kept=kept,
             validated_in=validated_in, val_samples=val_samples,
             started_from=start.iteration if start is not None else None,
         )  # fmt: skip
@@ -337,8 +337,9 @@ class Run:
             "" if validated_in is None else f" (same texts and demos as iteration {validated_in}: not validated again)"
         )
         logger.info(
-            "iteration %d: validation %.3f%s (training %.3f, best before %.3f): %s",
-            iteration, val.score, reused, train.score, best_so_far.val.score,
+            "iteration %d: validation %.3f%s (%s, best before %.3f): %s",
+            iteration, val.score, reused, f"training {train.score:.3f}" if minibatch else "no training minibatch",
+            best_so_far.val.score,
             "kept" if kept else f"undone, training goes on from iteration {best_so_far.iteration}",
         )  # fmt: skip
         if not kept:

@@ -73,3 +73,15 @@ def test_a_duck_typed_optimizer_gets_its_hooks_called():
     duck = Duck()
     result = train(duck, iterations=1)
     assert duck.told == [0, 1] and len(result.history[1].samples) == 3
+
+
+def test_a_step_that_trains_on_no_examples_records_no_training_score_and_still_runs():
+    class Merging(Hooked):
+        def begin_step(self, program, context):
+            return []  # a merge: it reflects on nothing
+
+    optimizer = Merging(texts=[f"{RULE_A} {FORMAT}"])
+    result = train(optimizer, iterations=1)
+    assert optimizer.seen == [[]]  # the optimizer's step ran, on no traces
+    assert result.history[1].train is None  # not a training score of 0.000
+    assert result.history[1].values["classify.system"] == f"{RULE_A} {FORMAT}"
