@@ -280,8 +280,17 @@ class Program(Module):
         ]
 
     def __repr__(self) -> str:
-        nodes = list(self._nodes) if len(self._nodes) <= NAMED_IN_REPR else len(self._nodes)
-        return f"Program(nodes={nodes}, trainable={len(self.trainable_parameters())})"
+        """Its inputs, its nodes in running order (`premises -> classify`; nodes that run together joined by
+        commas) and its answer; a program of many nodes by their count."""
+        if not self._nodes:
+            return f"Program(inputs={list(self.inputs)}, nodes=none yet)"
+        generations = self.generations()
+        if len(self._nodes) <= NAMED_IN_REPR:
+            nodes = " -> ".join(", ".join(generation) for generation in generations)
+        else:
+            steps = len(generations)
+            nodes = f"{len(self._nodes)} in {steps} step{'s' if steps != 1 else ''}"
+        return f"Program(inputs={list(self.inputs)}, nodes={nodes}, output={self.output})"
 
     def __call__(
         self, inputs: Example | Mapping[str, str] | str, *, lm: LM, ledger: Ledger | None = None
