@@ -12,6 +12,7 @@ from promptgraph.errors import PromptgraphError
 from promptgraph.lm import Ledger
 from promptgraph.lm.ledger import cost_text
 from promptgraph.metrics import Evaluation
+from promptgraph.notebook import result_html
 from promptgraph.optimizers.base import Tried, Update
 from promptgraph.parameter import Demo
 from promptgraph.program import Program
@@ -112,6 +113,10 @@ class CompileResult:
         return (
             f"CompileResult(best=iteration {self.best_iteration}, {gain}, {iterations}{undone_text}, {cost}{stopped})"
         )
+
+    def _repr_html_(self) -> str:
+        """In a notebook: a row per iteration (validation, change, cost so far), the best marked, its texts folded."""
+        return result_html(self)
 
 
 def best_iteration(history: Sequence[IterationRecord]) -> int:

@@ -26,6 +26,7 @@ from promptgraph.errors import PromptgraphError
 from promptgraph.executors import BatchExecutor, Executor, ThreadExecutor, Unfinished
 from promptgraph.lm import LM, Batching, Ledger
 from promptgraph.module import Context, Module
+from promptgraph.notebook import program_html
 from promptgraph.parameter import Demo
 from promptgraph.trace import FAILED, NodeTrace, Outcome, Prediction, Trace
 
@@ -291,6 +292,10 @@ class Program(Module):
             steps = len(generations)
             nodes = f"{len(self._nodes)} in {steps} step{'s' if steps != 1 else ''}"
         return f"Program(inputs={list(self.inputs)}, nodes={nodes}, output={self.output})"
+
+    def _repr_html_(self) -> str:
+        """In a notebook: a table of the nodes in running order, their wiring and their texts."""
+        return program_html(self)
 
     def __call__(
         self, inputs: Example | Mapping[str, str] | str, *, lm: LM, ledger: Ledger | None = None
