@@ -1,5 +1,7 @@
+import inspect
 import json
 import logging
+import re
 
 import pytest
 
@@ -215,3 +217,9 @@ def test_compile_logs_why_it_stopped_for_the_budget(caplog):
         result = train(iterations=3, budget_usd=0.0)
     assert result.stopped
     assert any("budget" in r.getMessage() and r.levelno == logging.INFO for r in caplog.records)
+
+
+def test_the_compile_docstring_describes_every_argument():
+    doc = inspect.getdoc(pg.compile)
+    described = set(re.findall(r"^ {4}(\w+): ", doc.split("Args:", 1)[1].split("Returns:", 1)[0], flags=re.MULTILINE))
+    assert set(inspect.signature(pg.compile).parameters) == described
