@@ -112,6 +112,25 @@ def test_every_public_class_has_a_maker_here():
     assert set(public_classes()) - set(makers(run=None, tmp_path=None)) == set()
 
 
+def reached(run: pg.CompileResult) -> dict:
+    """Objects a user reaches from a run without importing their classes: a node's trace, an account, an update."""
+    record = run.history[1]
+    node = record.samples[0].nodes["classify"]
+    return {
+        "NodeTrace": node,
+        "Outcome": node.outcome,
+        "Account": run.ledger.accounts()[0],
+        "Update": record.updates[0],
+        "LabelScores": record.val.per_label["sincere"],
+    }
+
+
+@pytest.mark.parametrize("name", ["NodeTrace", "Outcome", "Account", "Update", "LabelScores"])
+def test_an_object_reached_from_a_run_has_a_short_repr_that_names_its_type(name, run):
+    shown = repr(reached(run)[name])
+    assert len(shown) <= LONGEST and shown.startswith(f"{name}("), shown
+
+
 @pytest.mark.parametrize("name", public_classes())
 def test_a_public_objects_repr_is_short_and_names_its_type(name, run, tmp_path):
     made = makers(run, tmp_path)[name]()

@@ -35,7 +35,7 @@ class Account:
     failures: int = 0
     unknown_usage: int = 0  # calls whose server reported impossible usage: not in `usage` or `usd`
     usage: Usage = Usage()
-    usd: float = 0.0
+    usd: float = attrs.field(default=0.0, repr=lambda usd: f"{usd:.6f}")  # not 0.0002991999999999998
 
     @property
     def priced(self) -> bool:
