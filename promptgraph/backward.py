@@ -23,7 +23,7 @@ import attrs
 
 from promptgraph import prompts
 from promptgraph.lm import LM, Ledger
-from promptgraph.lm.reprs import short
+from promptgraph.lm.reprs import settings, short
 from promptgraph.metrics import Evaluation
 from promptgraph.parameter import Feedback
 from promptgraph.program import Program
@@ -45,6 +45,9 @@ class CritiqueLimits:
     critique_words: int = 250
     max_tokens: int = 8000  # the optimizer model may think before it answers; thinking counts here
     effort: str | None = prompts.OPTIMIZER_EFFORT  # the critic's effort (optimizers pass their own)
+
+    def __repr__(self) -> str:
+        return settings(self)
 
 
 @attrs.frozen

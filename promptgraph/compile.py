@@ -69,28 +69,63 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
 ) -> CompileResult:
     """Train `program`'s texts; return a new program, its history and what it cost.
 
-    `lm` runs the program (the cheap forward model); the optimizer changes its trainable
-    values: TextualGradientDescent with a strong model writing critiques and rewrites, or
-    DemoSearch choosing few-shot demos with no strong model at all. With no `valset`, up
-    to `val_per_label` examples of each label are held out of the trainset once, before
-    training starts. A program that does not end in a classifier (free-text answers) is
-    sampled as one group: `samples_per_label` and `val_per_label` are then totals.
-    `on_iteration(history, ledger, program)` is called after every iteration (and once
-    before the first), e.g. with a ReportWriter. With `revert_worse`, an update that
-    scores below the best so far on validation is recorded and then undone, so the next
-    iteration trains from the best program rather than from a worse one. With `batch`, the
-    forward model's calls go through Message Batches at half price (results take minutes
-    to hours); the batch ids are kept in `run_dir`, so an interrupted run resumes polling.
-    `temperature` sets every prompt module's sampling for the run and in the returned program
-    (None: each module's own; a classifier's is 0, greedy).
+    Per iteration: sample a minibatch of the trainset, run the program on it with `lm`, score
+    it with `metric`, let the optimizer change the trainable texts (or demos), and score the
+    result on the validation set. The program that scores best on validation is returned, not
+    simply the last one; `program` itself is never changed. The returned CompileResult holds
+    the trained `program`, the `history` (one IterationRecord per iteration, 0 being the
+    program as given), the `ledger` of calls and dollars, and `best_iteration`.
 
-    `max_metric_calls` caps the requests this run sends to `lm` (rollouts: the minibatches, the
-    validation passes and the optimizer's scoring; cache hits count too, so the run's path does not
-    depend on the cache). Before each iteration compile bounds what it could send (minibatch +
-    the optimizer's estimated forward calls + one validation pass, each times the modules one
-    example runs through) and stops rather than pass the cap. "light", "medium" and "heavy" mean
-    8, 20 and 50 validation passes (valset size x modules); the log says how many calls that is.
-    `iterations=None` runs until the cap ends the run. Not with `batch` (those calls are not counted).
+    Args:
+        program: the Program whose trainable texts are trained (one module: `Program.of(module)`).
+        trainset: Examples with their expected labels or answers, to sample minibatches from.
+        lm: the forward model that runs the program (the cheap one, e.g. Haiku), wrapped in a
+            CachedLM to make reruns and resumes free.
+        optimizer: what changes the texts: TextualGradientDescent (a strong model writes critiques
+            and rewrites), BeamSearch, ParetoSearch, OPRO, ProposeInstructions, DemoSearch (few-shot
+            demos, no strong model), or a Chain of them. Each prices its own step (`estimate`).
+        metric: `metric(example, prediction) -> float | Score`, 1.0 for right; a Score may carry
+            feedback the critic reads. Default: exact_match on the label or answer.
+        valset: Examples to choose the best iteration on. None: up to `val_per_label` examples
+            of each label are held out of the trainset once, before training, and never trained on.
+        iterations: how many optimizer steps to take (0 only scores the program as given);
+            None runs until `max_metric_calls` ends the run.
+        samples_per_label: training examples per label in each iteration's minibatch. A program
+            that does not end in a classifier (free-text answers) is sampled as one group, and
+            this is the minibatch's size.
+        val_per_label: validation examples per label held out when no `valset` is given (a total
+            for free-text programs).
+        seed: seeds every sample and rollout, so the same seed and data give the same run.
+        ledger: a Ledger to record calls, tokens and dollars in (e.g. shared with other runs);
+            None: a new one, returned as `result.ledger`.
+        progress: show progress bars: True, False, or None for only when stderr is a terminal.
+        on_iteration: `on_iteration(history, ledger, program)` is called before the first
+            iteration and after every one, e.g. a ReportWriter that writes the HTML report.
+        run_dir: a directory to checkpoint every finished iteration in (and journal every paid
+            call, and keep Message Batch ids), so a killed run can be resumed.
+        resume: carry on from the last checkpoint in `run_dir`, with the same data, seed and
+            settings; with the response cache, nothing already answered is sent again.
+        budget_usd: stop before an iteration whose likely cost (from the last one's) would take
+            the run's spend over this many dollars.
+        max_metric_calls: cap the requests this run sends to `lm` (rollouts: the minibatches, the
+            validation passes and the optimizer's scoring; cache hits count too, so the run's path
+            does not depend on the cache). Before each iteration compile bounds what it could send
+            (minibatch + the optimizer's estimated forward calls + one validation pass, each times
+            the modules one example runs through) and stops rather than pass the cap. "light",
+            "medium" and "heavy" mean 8, 20 and 50 validation passes (valset size x modules); the
+            log says how many calls that is. Not with `batch` (those calls are not counted).
+        max_failure_rate: stop with a TrainingError when more than this share of a forward pass's
+            calls fail, rather than train on garbage (0.5: half).
+        revert_worse: an update that scores below the best so far on validation is recorded as
+            undone, and the next iteration trains from the best program rather than a worse one.
+        batch: send the forward model's calls through Message Batches at half price (results take
+            minutes to hours); True, or a Batching with its settings. The batch ids are kept in
+            `run_dir`, so an interrupted run resumes polling.
+        temperature: every prompt module's sampling temperature, for the run and in the returned
+            program; None: each module's own (a classifier's is 0, greedy).
+
+    Returns:
+        A CompileResult; `result.program.save(path)` writes the trained program as JSON.
     """
     settings = CompileSettings(
         metric=metric,

@@ -18,6 +18,8 @@ import attrs
 from promptgraph.errors import PromptgraphError
 from promptgraph.lm.reprs import short, short_mapping
 
+NOTE_IN_REPR = 20  # the hint for the critic is recognised by its start: the inputs come first
+
 
 class DataError(ValueError, PromptgraphError):
     """Data that cannot be used as given; the message says what to change."""
@@ -34,8 +36,8 @@ class Example:
     def __repr__(self) -> str:
         parts = [f"id={self.id!r}"] if self.id else []
         parts += [f"label={short(self.label)}"] if self.label is not None else []
-        parts.append(f"inputs={short_mapping(self.inputs)}")
-        parts += [f"note={short(self.note)}"] if self.note is not None else []
+        parts.append(f"inputs={short_mapping(self.inputs, shown=2)}")  # two texts of 40 characters: one line
+        parts += [f"note={short(self.note, NOTE_IN_REPR)}"] if self.note is not None else []
         parts += ["always=True"] if self.always else []
         return f"Example({', '.join(parts)})"
 

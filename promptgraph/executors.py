@@ -22,6 +22,7 @@ import attrs
 from promptgraph.errors import PromptgraphError
 from promptgraph.lm import LM, map_concurrent
 from promptgraph.lm.message_batches import Batching, Collector, Deferred
+from promptgraph.lm.reprs import settings
 
 T = TypeVar("T")
 
@@ -62,6 +63,9 @@ class BatchExecutor:
 
     options: Batching = attrs.field(factory=Batching)
     max_rounds: int = MAX_BATCH_ROUNDS
+
+    def __repr__(self) -> str:
+        return settings(self)
 
     def run(
         self, tasks: Sequence[Callable[[LM], T]], *, lm: LM, progress: bool | None = None, description: str = ""

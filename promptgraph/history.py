@@ -12,6 +12,7 @@ from promptgraph.errors import PromptgraphError
 from promptgraph.lm import Ledger
 from promptgraph.lm.ledger import cost_text
 from promptgraph.metrics import Evaluation
+from promptgraph.notebook import result_html
 from promptgraph.optimizers.base import Tried, Update
 from promptgraph.parameter import Demo
 from promptgraph.program import Program
@@ -124,9 +125,23 @@ class CompileResult:
         return self.history[self.best_iteration]
 
     def __repr__(self) -> str:
-        gain = f"val {self.history[0].val.score:.2f}->{self.best.val.score:.2f}"
+        """The best iteration, what it gained on validation, how long the run was and what it cost.
+
+        Every example's traces and scores are in `history`; a repr that printed them ran to 100,000 characters."""
+        gain = f"validation {self.best.val.score:.2f} from {self.history[0].val.score:.2f}"
+        trained = len(self.history) - 1  # iteration 0 is the program as given
+        iterations = f"{trained} iteration{'s' if trained != 1 else ''}"
+        undone = sum(not record.kept for record in self.history)
+        undone_text = f" ({undone} undone)" if undone else ""
         stopped = f", stopped={self.stopped.split(':', 1)[0]!r}" if self.stopped else ""
-        return f"CompileResult(best={self.best_iteration}, {gain}, {cost_text(self.ledger.accounts())}{stopped})"
+        cost = cost_text(self.ledger.accounts())
+        return (
+            f"CompileResult(best=iteration {self.best_iteration}, {gain}, {iterations}{undone_text}, {cost}{stopped})"
+        )
+
+    def _repr_html_(self) -> str:
+        """In a notebook: a row per iteration (validation, change, cost so far), the best marked, its texts folded."""
+        return result_html(self)
 
 
 def best_iteration(history: Sequence[IterationRecord]) -> int:

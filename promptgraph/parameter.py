@@ -67,7 +67,7 @@ class Demo:
     output: str  # the reply the model should give for these inputs
 
     def __repr__(self) -> str:
-        return f"Demo(inputs={short_mapping(self.inputs)}, output={short(self.output)})"
+        return f"Demo(inputs={short_mapping(self.inputs, shown=2)}, output={short(self.output)})"
 
 
 @attrs.define

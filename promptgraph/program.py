@@ -26,6 +26,7 @@ from promptgraph.errors import PromptgraphError
 from promptgraph.executors import BatchExecutor, Executor, ThreadExecutor, Unfinished
 from promptgraph.lm import LM, Batching, Ledger
 from promptgraph.module import Context, Module
+from promptgraph.notebook import program_html
 from promptgraph.parameter import Demo
 from promptgraph.trace import FAILED, NodeTrace, Outcome, Prediction, Trace
 
@@ -263,8 +264,21 @@ class Program(Module):
         return run_together(runs, lm=lm, ledger=ledger, seed=seed, tag=tag, progress=progress, executor=executor)[0]
 
     def __repr__(self) -> str:
-        nodes = list(self._nodes) if len(self._nodes) <= NAMED_IN_REPR else len(self._nodes)
-        return f"Program(nodes={nodes}, trainable={len(self.trainable_parameters())})"
+        """Its inputs, its nodes in running order (`premises -> classify`; nodes that run together joined by
+        commas) and its answer; a program of many nodes by their count."""
+        if not self._nodes:
+            return f"Program(inputs={list(self.inputs)}, nodes=none yet)"
+        generations = self.generations()
+        if len(self._nodes) <= NAMED_IN_REPR:
+            nodes = " -> ".join(", ".join(generation) for generation in generations)
+        else:
+            steps = len(generations)
+            nodes = f"{len(self._nodes)} in {steps} step{'s' if steps != 1 else ''}"
+        return f"Program(inputs={list(self.inputs)}, nodes={nodes}, output={self.output})"
+
+    def _repr_html_(self) -> str:
+        """In a notebook: a table of the nodes in running order, their wiring and their texts."""
+        return program_html(self)
 
     def __call__(
         self, inputs: Example | Mapping[str, str] | str, *, lm: LM, ledger: Ledger | None = None

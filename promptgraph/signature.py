@@ -24,10 +24,14 @@ from typing import Any, Literal
 import attrs
 
 from promptgraph.errors import PromptgraphError
+from promptgraph.lm.reprs import short, sized
 
 SIMPLE_TYPES: dict[str, Any] = {"str": str, "int": int, "float": float, "bool": bool, "list[str]": list[str]}
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TRUE, _FALSE = {"true", "yes", "1"}, {"false", "no", "0"}
+
+TYPE_IN_REPR = 60  # characters of a field's type (its labels) a repr shows
+SIGNATURE_IN_REPR = 120
 
 
 class SignatureError(ValueError, PromptgraphError):
@@ -54,7 +58,10 @@ class Field:
         return isinstance(self.type, tuple)
 
     def __repr__(self) -> str:
-        return f"{self.name}: {describe_type(self.type)}"
+        description = f", description={short(self.description)}" if self.description else ""
+        kind = describe_type(self.type)
+        kind = kind if len(kind) <= TYPE_IN_REPR else kind[:TYPE_IN_REPR] + "…"  # a hundred labels: their start
+        return f"Field({self.name}: {kind}{description})"
 
 
 @attrs.frozen
@@ -115,7 +122,7 @@ class Signature:
         return f"{inputs} -> {outputs}"
 
     def __repr__(self) -> str:
-        return f"Signature({str(self)!r})"
+        return f"Signature({sized(self, SIGNATURE_IN_REPR)})"
 
 
 def _from_string(spec: str) -> Signature:

@@ -32,6 +32,7 @@ from promptgraph import prompts
 from promptgraph.data import DataError, Example
 from promptgraph.errors import PromptgraphError
 from promptgraph.lm import LM, Ledger, map_concurrent
+from promptgraph.lm.reprs import listed
 from promptgraph.structured import ask_json
 
 
@@ -47,7 +48,7 @@ class Classes:
     examples: dict[str, list[str]] = attrs.field(factory=dict)
 
     def __repr__(self) -> str:
-        return f"Classes(names={self.names}, examples={sum(len(texts) for texts in self.examples.values())})"
+        return f"Classes(names={listed(self.names)}, examples={sum(len(texts) for texts in self.examples.values())})"
 
     @property
     def names(self) -> list[str]:
@@ -126,7 +127,7 @@ class Synthesized:
     skipped: tuple[str, ...]  # replies that could not be used, and why
 
     def __repr__(self) -> str:
-        return f"Synthesized(examples={len(self.examples)}, labels={list(self.counts)}, skipped={len(self.skipped)})"
+        return f"Synthesized(examples={len(self.examples)}, labels={listed(self.counts)}, skipped={len(self.skipped)})"
 
     def balance(self) -> str:
         """A table of what each class got through the phases."""

@@ -15,7 +15,7 @@ import attrs
 
 from promptgraph.data import Example
 from promptgraph.lm import Request, Response, Usage
-from promptgraph.lm.reprs import short
+from promptgraph.lm.reprs import listed, short, short_mapping
 
 OK = "ok"
 UNPARSED = "unparsed"
@@ -31,6 +31,10 @@ class Outcome:
     request: Request | None = None
     response: Response | None = None
     error: str | None = None
+
+    def __repr__(self) -> str:
+        """The status and outputs, the start of the reply and of any error; the request is in its field."""
+        return f"Outcome(status={self.status!r}{_outputs_and_error(self)})"
 
 
 @attrs.frozen
@@ -50,6 +54,20 @@ class NodeTrace:
     @property
     def response_text(self) -> str | None:
         return self.outcome.response.text if self.outcome.response else None
+
+    def __repr__(self) -> str:
+        """The inputs by name (their texts are in `inputs`), the status and outputs, the start of any error."""
+        inputs = listed(self.inputs)
+        return (
+            f"NodeTrace(node={self.node!r}, inputs={inputs}, status={self.status!r}{_outputs_and_error(self.outcome)})"
+        )
+
+
+def _outputs_and_error(outcome: Outcome) -> str:
+    reply = f", reply={short(outcome.response.text)}" if outcome.response is not None and not outcome.outputs else ""
+    outputs = f", outputs={short_mapping(outcome.outputs, shown=2)}" if outcome.outputs else ""
+    error = f", error={short(outcome.error)}" if outcome.error else ""
+    return f"{outputs}{reply}{error}"
 
 
 @attrs.frozen

@@ -331,3 +331,7 @@ def test_within_a_confusion_cell_mistakes_the_metric_explained_are_drawn_first()
     traces = program.run(examples, lm=ScriptedLM(respond=lambda r: "something"), progress=False)
     chosen = select_examples(traces, evaluate(traces, metric=metric), CritiqueLimits(mistakes_per_label=3), seed=0)
     assert {traces[i].example.id for i in chosen} == explained
+
+
+def test_critique_limits_repr_shows_only_the_limits_changed_from_their_defaults():
+    assert repr(CritiqueLimits(max_examples=12)) == "CritiqueLimits(max_examples=12)"

@@ -1,5 +1,7 @@
+import inspect
 import json
 import logging
+import re
 
 import pytest
 
@@ -163,7 +165,18 @@ def test_a_compile_result_repr_gives_the_best_iteration_the_validation_gain_and_
     ledger.record(pg.Response("x", "end_turn", pg.Usage(1_000_000, 0), "claude-opus-5-5"), tag="rewrite")
     history = tuple(IterationRecord(iteration=i, values={}, val=evaluation(s)) for i, s in enumerate([0.57, 0.81, 0.7]))
     result = CompileResult(program=classifier(), history=history, ledger=ledger, best_iteration=1)
-    assert repr(result) == "CompileResult(best=1, val 0.57->0.81, $4.00)"
+    assert repr(result) == "CompileResult(best=iteration 1, validation 0.81 from 0.57, 2 iterations, $4.00)"
+
+
+def test_a_compile_result_repr_counts_the_undone_iterations():
+    kept = [True, True, False, False]
+    history = tuple(
+        IterationRecord(iteration=i, values={}, val=evaluation(0.5 + i / 10), kept=k) for i, k in enumerate(kept)
+    )
+    result = CompileResult(program=classifier(), history=history, ledger=pg.Ledger(), best_iteration=1)
+    assert (
+        repr(result) == "CompileResult(best=iteration 1, validation 0.60 from 0.50, 3 iterations (2 undone), $0.0000)"
+    )
 
 
 def test_a_compile_result_repr_says_why_the_run_stopped_early():
@@ -171,7 +184,9 @@ def test_a_compile_result_repr_says_why_the_run_stopped_early():
     result = CompileResult(
         program=classifier(), history=history, ledger=pg.Ledger(), best_iteration=0, stopped="budget: spent $1 of $1"
     )
-    assert repr(result) == "CompileResult(best=0, val 0.50->0.50, $0.0000, stopped='budget')"
+    assert repr(result) == (
+        "CompileResult(best=iteration 0, validation 0.50 from 0.50, 0 iterations, $0.0000, stopped='budget')"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -202,3 +217,9 @@ def test_compile_logs_why_it_stopped_for_the_budget(caplog):
         result = train(iterations=3, budget_usd=0.0)
     assert result.stopped
     assert any("budget" in r.getMessage() and r.levelno == logging.INFO for r in caplog.records)
+
+
+def test_the_compile_docstring_describes_every_argument():
+    doc = inspect.getdoc(pg.compile)
+    described = set(re.findall(r"^ {4}(\w+): ", doc.split("Args:", 1)[1].split("Returns:", 1)[0], flags=re.MULTILINE))
+    assert set(inspect.signature(pg.compile).parameters) == described

@@ -194,5 +194,10 @@ def test_an_example_repr_shows_id_label_and_short_inputs():
 def test_an_example_repr_cuts_a_long_input_and_shows_a_note_only_when_there_is_one():
     example = Example({"text": "w" * 5000}, "insincere", note="n" * 5000, always=True)
     assert repr(example) == (
-        f"Example(label='insincere', inputs={{'text': '{'w' * 40}…'}}, note='{'n' * 40}…', always=True)"
+        f"Example(label='insincere', inputs={{'text': '{'w' * 40}…'}}, note='{'n' * 20}…', always=True)"
     )
+
+
+def test_an_example_repr_shows_two_inputs_and_counts_the_rest():
+    example = Example({f"field{index}": "x" for index in range(12)}, "a")
+    assert repr(example) == "Example(label='a', inputs={'field0': 'x', 'field1': 'x', … 10 more})"

@@ -62,3 +62,13 @@ def test_exceptions_keep_the_bases_they_had(cls, kept):
 
 def test_the_base_is_exported_from_the_package():
     assert promptgraph.PromptgraphError is PromptgraphError
+
+
+def test_an_error_repr_shows_the_start_of_a_long_message_and_str_the_whole():
+    error = promptgraph.LMError("the server said: " + "x" * 5000, status=500)
+    assert repr(error) == f"LMError('the server said: {'x' * 103}…')"
+    assert len(str(error)) == 5017
+
+
+def test_an_error_repr_without_a_message_is_its_name_and_parentheses():
+    assert repr(promptgraph.PromptgraphError()) == "PromptgraphError()"

@@ -108,17 +108,26 @@ def test_program_from_config_points_to_the_loader_that_checks_module_names():
         Program.from_config({"graph": Program.of(Classify(["a", "b"]), name="c").to_dict()})
 
 
-def test_a_small_program_repr_names_its_nodes_and_counts_trainable_texts():
-    program = two_step()
-    program.nodes["draft"].suffix.trainable = False
-    assert repr(program) == "Program(nodes=['draft', 'polish'], trainable=5)"
+def test_a_small_program_repr_names_its_inputs_its_nodes_in_order_and_its_output():
+    assert repr(two_step()) == "Program(inputs=['question'], nodes=draft -> polish, output=polish.answer)"
+
+
+def test_a_program_repr_joins_nodes_that_run_together_with_commas():
+    program = Program().add("b", Prompt()).add("a", Prompt())
+    program.add("both", Prompt(inputs=("x", "y")), x="a.text", y="b.text")
+    assert repr(program) == "Program(inputs=['text'], nodes=a, b -> both, output=both.text)"
 
 
 def test_a_large_program_repr_counts_its_nodes_instead_of_naming_them():
     program = Program()
     for index in range(30):
         program.add(f"step_with_a_long_name_{index}", Prompt())
-    assert repr(program) == "Program(nodes=30, trainable=90)"
+    program.output = "step_with_a_long_name_0.text"
+    assert repr(program) == "Program(inputs=['text'], nodes=30 in 1 step, output=step_with_a_long_name_0.text)"
+
+
+def test_an_empty_program_repr_says_it_has_no_nodes_yet():
+    assert repr(Program(inputs=("question",))) == "Program(inputs=['question'], nodes=none yet)"
 
 
 def test_the_old_batch_keyword_still_runs_through_batches_with_a_deprecation_warning():

@@ -138,3 +138,18 @@ def test_a_saved_type_is_never_imported_by_name():
 def test_the_signature_reads_back_as_written():
     assert str(Signature.of("question -> answer, score: int")) == "question -> answer, score: int"
     assert repr(Signature.of("q -> a")) == "Signature('q -> a')"
+
+
+def test_a_field_repr_names_its_type_and_the_start_of_its_description():
+    field = Field("answer", float, "how sure the model is, from 0 to 1, written as a decimal number")
+    assert repr(field) == "Field(answer: float, description='how sure the model is, from 0 to 1, writ…')"
+
+
+def test_a_field_of_many_labels_shows_the_start_of_their_list():
+    field = Field("topic", Literal[tuple(f"topic{index}" for index in range(50))])
+    assert repr(field) == f"Field(topic: {('one of: ' + ', '.join(f'topic{i}' for i in range(50)))[:60]}…)"
+
+
+def test_a_signature_of_many_fields_shows_its_start_and_length():
+    signature = Signature.of(", ".join(f"field{index}" for index in range(40)) + " -> answer")
+    assert repr(signature).startswith("Signature('field0, field1, ") and repr(signature).endswith("(358 chars))")

@@ -140,3 +140,8 @@ def test_every_synthesis_call_asks_for_the_effort_given():
     lm = scripted()
     synthesize(DESCRIPTIONS, lm=lm, per_class=4, effort="low")
     assert lm.requests and {request.effort for request in lm.requests} == {"low"}
+
+
+def test_a_classes_repr_counts_the_class_names_past_the_first_five():
+    classes = Classes({f"class{index}": "a kind of question" for index in range(30)})
+    assert repr(classes) == "Classes(names=['class0', 'class1', 'class2', 'class3', 'class4', … 25 more], examples=0)"

@@ -185,6 +185,9 @@ class Failure:
     request: Request
     error: LMError
 
+    def __repr__(self) -> str:
+        return f"Failure(model={self.request.model!r}, tag={self.request.tag!r}, error={self.error!r})"
+
 
 class LMError(PromptgraphError):
     """A call that failed after the client's retries; the message says what to do."""

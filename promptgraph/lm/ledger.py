@@ -35,7 +35,7 @@ class Account:
     failures: int = 0
     unknown_usage: int = 0  # calls whose server reported impossible usage: not in `usage` or `usd`
     usage: Usage = Usage()
-    usd: float = 0.0
+    usd: float = attrs.field(default=0.0, repr=lambda usd: f"{usd:.6f}")  # not 0.0002991999999999998
 
     @property
     def priced(self) -> bool:
@@ -201,6 +201,18 @@ def _usd_cell(accounts: list[Account]) -> str:
     return f"{sum(account.usd for account in accounts):.4f}"
 
 
+def _total_cell(accounts: list[Account]) -> str:
+    """The table's total: "unknown" when nothing could be priced, and a sum that leaves calls out says which."""
+    total = _usd_cell(accounts)
+    unpriced = sorted({account.model for account in accounts if account.calls and not account.priced})
+    impossible = sum(account.unknown_usage for account in accounts if account.priced)
+    if total == "unknown" or not (unpriced or impossible):
+        return total
+    left_out = [f"unpriced calls to {', '.join(unpriced)}"] if unpriced else []
+    left_out += [f"{impossible} call{'s' if impossible != 1 else ''} of unknown usage"] if impossible else []
+    return f"{total} + {' + '.join(left_out)}"
+
+
 def format_table(accounts: list[Account], unpriced: list[str]) -> str:
     header = ("model", "tag", "calls", "cached", "failed", "in", "out", "cache w", "cache r", "USD")
     rows = [
@@ -218,7 +230,7 @@ def format_table(accounts: list[Account], unpriced: list[str]) -> str:
         )
         for a in accounts
     ]
-    rows.append(("total", "", *[""] * 7, _usd_cell(accounts)))
+    rows.append(("total", "", *[""] * 7, _total_cell(accounts)))
     table = columns(header, rows)
     unknown = sum(a.unknown_usage for a in accounts)
     if unknown:

@@ -31,6 +31,7 @@ from promptgraph.errors import PromptgraphError
 from promptgraph.lm.anthropic import AnthropicLM
 from promptgraph.lm.llama_server import LlamaServerLM
 from promptgraph.lm.local_setup import LocalFiles, find_local
+from promptgraph.lm.reprs import settings
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,9 @@ class LocalServer:
     log_path: Path | None = attrs.field(default=None, init=False)
     _process: subprocess.Popen | None = attrs.field(default=None, init=False, repr=False)
     _finalizer: weakref.finalize | None = attrs.field(default=None, init=False, repr=False)
+
+    def __repr__(self) -> str:
+        return settings(self) if self.port is None else f"{settings(self)} on port {self.port}"
 
     @property
     def base_url(self) -> str:

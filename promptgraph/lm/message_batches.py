@@ -47,6 +47,7 @@ from promptgraph.lm.batch import run_all
 from promptgraph.lm.cache import CachedLM, is_incomplete, request_key
 from promptgraph.lm.files import atomic_write
 from promptgraph.lm.ledger import Ledger
+from promptgraph.lm.reprs import settings
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,9 @@ class Batching:
     max_bytes: int = attrs.field(default=MAX_BYTES, validator=attrs.validators.in_(range(1024, MAX_BYTES + 1)))
     # One state file may serve several threads (a forward pass, an optimizer's calls): one writer at a time.
     state_lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, eq=False, repr=False)
+
+    def __repr__(self) -> str:
+        return settings(self)  # the settings changed from their defaults, as the optimizers show theirs
 
 
 def run_batch(

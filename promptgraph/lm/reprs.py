@@ -9,12 +9,13 @@ needs it for its own LMs.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import PurePath
 
 import attrs
 
 TEXT_CHARS = 40  # enough to recognise a prompt or an input, short enough for one line
+ITEMS_SHOWN = 5  # of a list of labels or fields: enough to recognise it, few enough for one line
 
 
 def short(text: object, limit: int = TEXT_CHARS) -> str:
@@ -23,9 +24,25 @@ def short(text: object, limit: int = TEXT_CHARS) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
-def short_mapping(values: Mapping[str, object]) -> str:
-    """A dict's repr with every value cut by `short`."""
-    return "{" + ", ".join(f"{key!r}: {short(value)}" for key, value in values.items()) + "}"
+def sized(text: object, limit: int = TEXT_CHARS) -> str:
+    """Like `short`, and a text that was cut says how long it is: `'Decide whether…' (212 chars)`."""
+    text = str(text)
+    return short(text, limit) if len(text) <= limit else f"{short(text, limit)} ({len(text)} chars)"
+
+
+def listed(items: Iterable[object], shown: int = ITEMS_SHOWN) -> str:
+    """A list's repr with its first `shown` items and a count of the rest: `['a', 'b', … 98 more]`."""
+    items = list(items)
+    if len(items) <= shown:
+        return repr(items)
+    return "[" + ", ".join(repr(item) for item in items[:shown]) + f", … {len(items) - shown} more]"
+
+
+def short_mapping(values: Mapping[str, object], shown: int = ITEMS_SHOWN) -> str:
+    """A dict's repr with every value cut by `short`, its first `shown` items and a count of the rest."""
+    items = [f"{key!r}: {short(value)}" for key, value in values.items()]
+    rest = f", … {len(items) - shown} more" if len(items) > shown else ""
+    return "{" + ", ".join(items[:shown]) + rest + "}"
 
 
 def names(values: Mapping[str, object]) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from promptgraph.formats import LabelTag, read_label_tag
+from promptgraph.lm.reprs import listed
 from promptgraph.modules.prompt import FORWARD_EFFORT, ParseError, Parser, Prompt, saved_before_call_settings
 from promptgraph.references import reference_of
 from promptgraph.signature import from_text
@@ -130,5 +131,5 @@ class Classify(Prompt):
         return cls(**config)
 
     def __repr__(self) -> str:
-        inputs = f", inputs={list(self.inputs)}" if self.inputs != ("text",) else ""
-        return f"{type(self).__name__}(labels={list(self.labels)}{inputs}, max_tokens={self.max_tokens})"
+        inputs = f", inputs={listed(self.inputs)}" if self.inputs != ("text",) else ""
+        return f"{type(self).__name__}(labels={listed(self.labels)}{inputs}, {self.trained_repr()})"

@@ -30,6 +30,7 @@ from typing import Any
 
 from promptgraph.formats import Format, LabelTag, Tags, Text, format_from_dict, format_to_dict
 from promptgraph.lm import LMError, Request
+from promptgraph.lm.reprs import sized
 from promptgraph.module import Context, Module
 from promptgraph.parameter import Demos, Parameter
 from promptgraph.program_schema import whole_number
@@ -40,6 +41,7 @@ from promptgraph.trace import FAILED, OK, UNPARSED, Outcome
 FORWARD_EFFORT = "low"  # forward calls classify and extract: thinking tokens would cost money and eat max_tokens
 
 Parser = Callable[[str], Any]
+SIGNATURE_IN_REPR = 60  # characters: a signature of many fields is recognised by its start
 
 
 def reads_cut_replies(parser: Parser) -> Parser:
@@ -237,7 +239,12 @@ class Prompt(Module):
         return cls(**_migrated(config))
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(inputs={list(self.inputs)}, outputs={list(self.outputs)}, max_tokens={self.max_tokens})"
+        return f"{type(self).__name__}({sized(self.signature, SIGNATURE_IN_REPR)}, {self.trained_repr()})"
+
+    def trained_repr(self) -> str:
+        """What training changes, for a repr: the start of the system prompt, and how many demos it holds."""
+        demos = f", demos={len(self.demos.pairs)}" if self.demos.pairs else ""
+        return f"system={sized(self.system.value)}{demos}"
 
 
 def _migrated(config: Mapping[str, Any]) -> dict[str, Any]:

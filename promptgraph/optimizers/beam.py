@@ -45,6 +45,33 @@ from promptgraph.trace import Trace
 
 @attrs.define
 class BeamSearch(Optimizer):
+    """Beam search over texts (ProTeGi): keep `width` programs, expand each from its critiques, keep the best.
+
+    Each step, every member of the beam is run on the minibatch and critiqued through the
+    graph; the rewriter writes `expansions` candidates from those critiques and the
+    optimizer model `paraphrases` more. The next beam is chosen from the members and their
+    candidates by successive rejects on held-out training examples; its best becomes the
+    program. A fix that needs two changes, where the first alone scores no better, stays
+    within reach.
+
+    A step costs `width` x (the critic and rewrite calls of TextualGradientDescent, times
+    `expansions`), 2 x `width` x `paraphrases` optimizer-model calls, and up to
+    `per_round` forward calls per label per candidate per round of selection, or
+    `max_calls` if that is lower.
+
+    Args:
+        lm: the optimizer model: critiques, rewrites and paraphrases.
+        width: programs kept from step to step.
+        expansions: rewrites from critiques per beam member.
+        paraphrases: paraphrases per beam member.
+        per_round: examples per label in each round of selection.
+        max_calls: the most forward calls selection may spend per step; None: no cap.
+        limits: a CritiqueLimits bounding what one critic call is shown.
+        effort: the optimizer model's effort on every call; None: the server's default.
+        edits: the rewriter's edit mode (see TextualGradientDescent).
+        exhaustive: score every candidate on every round's examples (for comparison; costs more).
+    """
+
     lm: LM  # the optimizer model: critiques, rewrites, paraphrases
     width: int = attrs.field(default=3, validator=attrs.validators.ge(1))  # programs kept from step to step
     expansions: int = 2  # rewrites from critiques per beam member

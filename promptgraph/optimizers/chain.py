@@ -19,6 +19,16 @@ from promptgraph.trace import Trace
 
 
 class Chain(Optimizer):
+    """Several optimizers in one step, each on the program the one before it left.
+
+    `Chain(TextualGradientDescent(lm=strong), BootstrapDemos())` rewrites the texts, then
+    chooses demos for the rewritten program, every step. A step costs the sum of its
+    optimizers' steps; the chain stops when the last of them has.
+
+    Args:
+        optimizers: the optimizers, in the order each step runs them (given as positional arguments).
+    """
+
     __slots__ = ("optimizers",)
 
     def __init__(self, *optimizers: Optimizer):

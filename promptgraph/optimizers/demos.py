@@ -32,6 +32,23 @@ from promptgraph.trace import FAILED, Trace
 
 @attrs.define
 class BootstrapDemos(Optimizer):
+    """Few-shot demos chosen by score, with no optimizer model at all (also named DemoSearch).
+
+    Each step pools candidate demos per module from the step's traces (the module's own
+    replies where the program was right, and, for the answering module, the examples it got
+    wrong with the right answer), draws `candidates` random demo sets balanced across
+    labels, scores each on the same dev sample of the trainset, and keeps the best only if
+    it beats the current demos.
+
+    A step costs (`candidates` + 1) x `dev_per_label` forward calls per label (the prompts
+    grow by `per_module` demos); no optimizer-model calls.
+
+    Args:
+        per_module: demos shown to each module.
+        candidates: random demo sets scored per step.
+        dev_per_label: dev examples per label the demo sets are scored on.
+    """
+
     per_module: int = 4  # demos shown to each module
     candidates: int = 6  # random demo sets scored per step
     dev_per_label: int = 10  # dev examples per label the candidates are scored on

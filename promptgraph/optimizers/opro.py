@@ -46,6 +46,30 @@ class Point:
 
 @attrs.define
 class OPRO(Optimizer):
+    """OPRO: the optimizer model reads past texts with their scores and proposes better ones.
+
+    Each step shows it the `shown` best texts so far, best last, and `examples` labelled
+    examples, and asks for `proposals` new texts in one reply. Every proposal is scored on
+    the same held-out training examples; the best replaces the current texts when the sign
+    test says it is better. After `patience` steps without a better proposal it stops, and
+    compile ends the run.
+
+    A step costs one optimizer-model call (two with a repair retry) and (`proposals` + 1) x
+    `dev_per_label` forward calls per label, or `max_calls` if that is lower.
+
+    Args:
+        lm: the optimizer model that proposes texts.
+        proposals: new texts asked for per step.
+        shown: best past texts shown in the meta-prompt.
+        examples: labelled examples shown in the meta-prompt.
+        dev_per_label: held-out training examples per label every proposal is scored on.
+        alpha: how sure the sign test must be that a proposal is better (its p-value).
+        patience: steps without improvement before it stops.
+        max_calls: the most forward calls scoring may spend per step; None: no cap.
+        max_tokens: the most a proposal reply may hold, thinking included.
+        effort: the optimizer model's effort; None: the server's default.
+    """
+
     lm: LM  # the optimizer model
     proposals: int = 4  # new texts asked for per step
     shown: int = 8  # best past texts in the meta-prompt

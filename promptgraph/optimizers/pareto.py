@@ -76,7 +76,25 @@ class ParetoSearch(Optimizer):
     max_metric_calls=1500, iterations=None)`. A step costs its minibatch twice (the parent,
     then the child), a held-out test only for a child that did better there (at most
     `dev_per_label` per label plus `dev_neighbours` per failure, for child and parent; scores
-    already known are not run again), and a validation pass only for an accepted child.
+    already known are not run again), and a validation pass only for an accepted child;
+    in optimizer-model calls, one critic call per module and one rewrite per rewritten module.
+
+    Args:
+        lm: the strong model that writes critiques and rewrites.
+        minibatch: training examples reflected on per step.
+        dev_per_label: held-out training examples per label a child is tested on, drawn at random.
+        dev_neighbours: per failure the child was made from, the held-out examples most like it, tested too.
+        selection: how the parent is picked: "pareto" (from the per-example frontier), "best" or "epsilon".
+        epsilon: with selection="epsilon", the chance of a random parent.
+        policy: which modules a step rewrites: "all" (each its critic gave feedback to), "round_robin" or "blame".
+        merges: merge attempts (two candidates' texts combined) in a run; 0: never merge.
+        accept_alpha: the sign test a child must pass on held-out examples; None: win more than it loses.
+        max_tokens_per_text: a rewritten text over this many tokens is rejected (a length budget); None: no limit.
+        demos: with demos > 0, every other step redraws one module's demos (up to this many).
+        copy_words: a rewrite that copies this many consecutive words of a training input is rejected.
+        limits: a CritiqueLimits bounding what one critic call is shown.
+        max_tokens: the most an optimizer-model reply may hold, thinking included.
+        effort: the optimizer model's effort; None: the server's default.
     """
 
     lm: LM  # the strong model: critiques and rewrites

@@ -32,6 +32,31 @@ from promptgraph.trace import Trace
 
 @attrs.define
 class ProposeInstructions(Optimizer):
+    """Instructions written from labelled examples (APE); the one that scores best is kept.
+
+    For each module's trainable system prompt, in running order, the optimizer model reads
+    `examples` labelled examples of the whole task and the module's role, and proposes
+    `candidates` instructions in one reply; each is scored on the same held-out training
+    examples, and the best replaces the current text when the sign test says it is better.
+    It needs no text to start from, so it suits a first step: with `then`, every later step
+    is the other optimizer's.
+
+    Its step costs, per module with a trainable system prompt, one optimizer-model call (two
+    with a repair retry) and (`candidates` + 1) x `dev_per_label` forward calls per label, or
+    `max_calls` if that is lower; later steps cost what `then`'s do.
+
+    Args:
+        lm: the optimizer model that proposes instructions.
+        candidates: instructions proposed per module.
+        examples: labelled examples shown to the optimizer model.
+        dev_per_label: held-out training examples per label each candidate is scored on.
+        alpha: how sure the sign test must be that a candidate is better (its p-value).
+        max_calls: the most forward calls scoring may spend per step; None: no cap.
+        max_tokens: the most a proposal reply may hold, thinking included.
+        effort: the optimizer model's effort; None: the server's default.
+        then: the optimizer for every step after the first (e.g. TextualGradientDescent); None: each step proposes anew.
+    """
+
     lm: LM  # the optimizer model
     candidates: int = 8  # instructions proposed per module
     examples: int = 10  # labelled examples shown

@@ -38,6 +38,14 @@ class Gate:
     sign test's one-sided p-value that it is worse falls below `alpha`. At the default 0.5
     that is exactly "it lost more examples than it won"; a lower alpha undoes only steps
     that are worse beyond reasonable doubt, at the risk of keeping a harmful one.
+
+    It costs 2 x `per_label` forward calls per label per step (old and new program), or
+    `max_calls` if that is lower.
+
+    Args:
+        per_label: held-out training examples per label both programs are run on.
+        alpha: the sign test's p-value below which the step is undone.
+        max_calls: the most forward calls the gate may spend per step; None: no cap.
     """
 
     per_label: int = 20
@@ -55,13 +63,31 @@ class Rejected:
 
 @attrs.define
 class TextualGradientDescent(Optimizer):
-    """The optimizer model (Opus's role) also writes the critiques in backward.
+    """Textual backprop: the optimizer model critiques each module's mistakes, then rewrites its texts.
 
+    Each step, backward asks the optimizer model (Opus's role) for one critique per module,
+    in reverse running order, over a bounded sample of the minibatch's mistakes and correct
+    answers; each trainable text with feedback is then rewritten in one call per module.
     With a `gate`, a step is tried on held-out training examples before it is kept (see
     Gate); what it turned down is shown to the next rewrites, and so is what compile undid.
     With `edits=True` the rewriter returns targeted edits (replace this sentence, add this
     rule) instead of whole new texts, which keeps what already works and costs fewer
     output tokens.
+
+    A step costs one critic call per module and one rewrite call per module with trainable
+    texts (each at most twice, with a repair retry), whatever the trainset's size; with a
+    gate, also 2 x `gate.per_label` forward calls per label. No forward calls otherwise.
+
+    Args:
+        lm: the optimizer model, e.g. AnthropicLM(model=OPTIMIZER_MODEL); it writes critiques and rewrites.
+        limits: a CritiqueLimits bounding what one critic call is shown (examples, characters).
+        max_tokens: the most a rewrite reply may hold, thinking included.
+        effort: the optimizer model's effort on every call, the critic's included; None: the server's default.
+        chars_per_feedback: how much of a text's collected feedback the rewriter reads.
+        max_value_chars: a rewrite longer than this, and than twice the old text, is refused as a runaway reply.
+        gate: a Gate that keeps a step only if it does not lose on held-out training examples; None: no gate.
+        edits: ask for targeted edits instead of whole texts.
+        remember: how many turned-down values per text are shown to later rewrites.
     """
 
     lm: LM

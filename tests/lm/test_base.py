@@ -1,6 +1,6 @@
 import pytest
 
-from promptgraph.lm import Message, Request, Response, Usage
+from promptgraph.lm import Failure, LMError, Message, Request, Response, Usage
 
 
 def test_messages_accept_tuples_dicts_and_records():
@@ -56,3 +56,9 @@ def test_a_response_repr_shows_the_start_of_its_text():
         f"Response(text='{'x' * 40}…', stop_reason='end_turn', usage=Usage(input_tokens=1, output_tokens=2), "
         "model='claude-haiku-5-5')"
     )
+
+
+def test_a_failure_repr_names_the_model_the_tag_and_the_start_of_the_error():
+    request = Request(messages=[("user", "q" * 5000)], model="claude-haiku-5-5", tag="forward")
+    failure = Failure(request, LMError("overloaded", status=529))
+    assert repr(failure) == "Failure(model='claude-haiku-5-5', tag='forward', error=LMError('overloaded'))"

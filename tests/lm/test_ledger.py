@@ -162,3 +162,26 @@ def test_the_table_total_is_unknown_when_every_call_reported_impossible_usage():
     table = ledger.table()
     assert table.splitlines()[2].split() == ["total", "unknown"]
     assert "1 call reported impossible usage" in table
+
+
+def test_the_table_total_names_the_unpriced_models_its_sum_leaves_out():
+    ledger = Ledger()
+    ledger.record(response("claude-opus-5-5", Usage(1_000_000, 0)), tag="rewrite")
+    ledger.record(response("smollm2-135m"), tag="forward")
+    total = next(line for line in ledger.table().splitlines() if line.startswith("total"))
+    assert total.split(maxsplit=1) == ["total", "4.0000 + unpriced calls to smollm2-135m"]
+
+
+def test_the_table_total_counts_priced_calls_whose_usage_was_impossible():
+    ledger = Ledger()
+    ledger.record(response("claude-opus-5-5", Usage(1_000_000, 0)), tag="rewrite")
+    ledger.record(response("claude-opus-5-5", Usage.unknown()), tag="rewrite")
+    total = next(line for line in ledger.table().splitlines() if line.startswith("total"))
+    assert total.split(maxsplit=1) == ["total", "4.0000 + 1 call of unknown usage"]
+
+
+def test_the_table_total_of_priced_calls_is_their_sum_alone():
+    ledger = Ledger()
+    ledger.record(response("claude-opus-5-5", Usage(1_000_000, 0)), tag="rewrite")
+    total = ledger.table().splitlines()[2]
+    assert total.split() == ["total", "4.0000"]

@@ -248,3 +248,7 @@ def test_no_server_outlives_its_process_after_sigint_or_sigkill(how):
             child.kill()
             child.wait()
     assert gone(pid), f"llama-server {pid} outlived its parent after {how}"
+
+
+def test_a_local_server_repr_shows_its_changed_settings_and_no_port_before_it_runs():
+    assert repr(LocalServer(threads=4)) == "LocalServer(threads=4)"

@@ -258,3 +258,7 @@ def test_submitting_a_batch_is_logged_with_its_id_and_size(server, caplog):
     (batch_id,) = server.batches
     submitted = [r.getMessage() for r in caplog.records if "submitted" in r.getMessage()]
     assert submitted == [f"submitted Message Batch {batch_id} of 3 requests"]
+
+
+def test_batching_repr_shows_only_the_settings_changed_from_their_defaults():
+    assert repr(Batching(poll_seconds=5)) == "Batching(poll_seconds=5)"

@@ -1,6 +1,6 @@
 import pytest
 
-from promptgraph import Classify, Context, ScriptedLM
+from promptgraph import Classify, Context, Demo, ScriptedLM
 from promptgraph.formats import LabelTag
 from promptgraph.modules.classify import read_label_tag
 from promptgraph.trace import OK, UNPARSED
@@ -77,13 +77,24 @@ def test_a_blank_label_is_refused(labels):
         Classify(labels)
 
 
-def test_a_classify_repr_shows_its_labels_and_max_tokens():
-    assert repr(Classify(LABELS)) == "Classify(labels=['sincere', 'insincere'], max_tokens=400)"
+def test_a_classify_repr_shows_its_labels_and_the_start_of_its_system_prompt():
+    module = Classify(LABELS, system="Decide whether the question is asked in good faith or to make a statement.")
+    assert repr(module) == (
+        "Classify(labels=['sincere', 'insincere'], system='Decide whether the question is asked in …' (74 chars))"
+    )
 
 
-def test_a_classify_repr_shows_inputs_other_than_text():
-    module = Classify(LABELS, inputs=("question", "context"), max_tokens=50)
-    assert repr(module) == "Classify(labels=['sincere', 'insincere'], inputs=['question', 'context'], max_tokens=50)"
+def test_a_classify_repr_shows_inputs_other_than_text_and_its_demos():
+    module = Classify(LABELS, inputs=("question", "context"), system="Classify.")
+    module.demos.update([Demo({"question": "q", "context": "c"}, "Label: <label>sincere</label>")])
+    assert repr(module) == (
+        "Classify(labels=['sincere', 'insincere'], inputs=['question', 'context'], system='Classify.', demos=1)"
+    )
+
+
+def test_a_classify_repr_counts_the_labels_past_the_first_five():
+    module = Classify([f"topic{index}" for index in range(40)], system="")
+    assert repr(module) == "Classify(labels=['topic0', 'topic1', 'topic2', 'topic3', 'topic4', … 35 more], system='')"
 
 
 def test_a_classifier_decodes_greedily_unless_told_otherwise():

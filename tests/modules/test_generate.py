@@ -54,15 +54,14 @@ def test_generate_modules_round_trip_through_save(tmp_path, module):
     assert loaded.nodes["m"].render({"q": "x"}) == module.render({"q": "x"})
 
 
-def test_a_generate_repr_shows_inputs_outputs_and_max_tokens():
-    assert (
-        repr(Generate(inputs=("question",), outputs=("answer",)))
-        == "Generate(inputs=['question'], outputs=['answer'], max_tokens=1024)"
+def test_a_generate_repr_shows_its_signature_and_system_prompt():
+    assert repr(Generate(inputs=("question",), outputs=("answer",), system="Answer briefly.")) == (
+        "Generate('question -> answer', system='Answer briefly.')"
     )
 
 
 def test_a_chain_of_thought_repr_shows_its_reasoning_output():
-    assert repr(ChainOfThought()) == "ChainOfThought(inputs=['text'], outputs=['reasoning', 'answer'], max_tokens=1024)"
+    assert repr(ChainOfThought(system="")) == "ChainOfThought('text -> reasoning, answer', system='')"
 
 
 def test_a_generate_request_holds_the_reply_to_its_tags_grammar_unless_a_user_parser_reads_it():

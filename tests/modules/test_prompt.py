@@ -70,10 +70,9 @@ def test_a_length_limit_below_one_or_not_whole_is_refused(setting, value):
         Prompt(**{setting: value})
 
 
-def test_a_prompt_repr_shows_inputs_outputs_and_max_tokens():
-    assert (
-        repr(Prompt(inputs=("a", "b"), max_tokens=64)) == "Prompt(inputs=['a', 'b'], outputs=['text'], max_tokens=64)"
-    )
+def test_a_prompt_repr_shows_its_signature_and_the_start_of_its_system_prompt():
+    module = Prompt("a, b -> c: int", system="Add the two numbers you are given and write their sum. " * 4)
+    assert repr(module) == "Prompt('a, b -> c: int', system='Add the two numbers you are given and wr…' (220 chars))"
 
 
 def test_a_signature_string_declares_the_inputs_and_typed_outputs():
