@@ -84,6 +84,7 @@ def makers(run: pg.CompileResult, tmp_path) -> dict:
         "ParseError": lambda: pg.ParseError("no label found"),
         "Prediction": lambda: pg.Prediction(run.history[1].samples[0]),
         "Program": pipeline,
+        "ProgressPrinter": lambda: pg.ProgressPrinter(iterations=5),
         "Prompt": lambda: pg.Prompt("question, context -> answer", system=LONG_TEXT),
         "PromptgraphError": lambda: pg.PromptgraphError("something went wrong"),
         "ProposeInstructions": lambda: pg.ProposeInstructions(lm=scripted),
