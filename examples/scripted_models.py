@@ -42,7 +42,8 @@ def critic(request: Request) -> str:
     shown = prompts.read(request.messages[0].content)  # what the critic's prompt shows, from its markup
     wrong = [e.inputs["text"] for e in shown.examples if not e.correct and e.expected == "insincere"]
     right = [e.inputs["text"] for e in shown.examples if e.correct and e.expected == "sincere"]
-    missed = collections.Counter(w for text in wrong for w in set(WORD.findall(text.lower())) - COMMON)
+    # sorted: a set's order changes between processes, and ties in most_common keep the order counted
+    missed = collections.Counter(w for text in wrong for w in sorted(set(WORD.findall(text.lower())) - COMMON))
     fine = {w for text in right for w in WORD.findall(text.lower())}
     words = [word for word, _ in missed.most_common(12) if word not in fine][:6]
     name = next(name for name in shown.values if name.endswith(".system"))

@@ -56,3 +56,20 @@ def test_the_example_runs_on_any_csv_given_its_columns(run_example, tmp_path, ca
         == 0
     )
     assert "validation accuracy" in capsys.readouterr().out
+
+
+def test_the_scripted_example_gives_the_same_run_whatever_the_hash_seed(tmp_path):
+    """Python randomises the order of a set of strings per process; the stand-ins must not depend on it."""
+    import os
+    import subprocess
+
+    def run(hash_seed: str) -> str:
+        environment = os.environ | {"PYTHONHASHSEED": hash_seed}
+        command = [sys.executable, str(ROOT / "examples" / "insincere.py"), "--scripted", "--iterations", "3",
+                   "--samples-per-label", "40", "--out", str(tmp_path / hash_seed)]  # fmt: skip
+        subprocess.run(command, env=environment, capture_output=True, text=True, check=True, cwd=ROOT)
+        return json.dumps(
+            json.loads((tmp_path / hash_seed / "program.json").read_text())["meta"]["history"][-1]["values"]
+        )
+
+    assert run("1") == run("2") == run("3")
