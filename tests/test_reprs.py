@@ -139,3 +139,8 @@ def test_a_public_objects_repr_is_short_and_names_its_type(name, run, tmp_path):
     assert len(shown) <= LONGEST, shown
     assert "object at 0x" not in shown
     assert shown.startswith(type(made).__name__), shown
+
+
+def test_a_report_writer_shows_its_directory_as_a_plain_path():
+    assert repr(pg.ReportWriter("runs/today")) == "ReportWriter('runs/today')"
+    assert repr(pg.ReportWriter("runs/today", title="mine")) == "ReportWriter('runs/today', title='mine')"

@@ -171,6 +171,10 @@ class ReportWriter:
     def __call__(self, history: Sequence[IterationRecord], ledger: Ledger, program: Program | None = None) -> None:
         write_report(history, ledger, self.directory, title=self.title, program=program)
 
+    def __repr__(self) -> str:
+        title = f", title={self.title!r}" if self.title != "promptgraph run" else ""
+        return f"ReportWriter('{self.directory}'{title})"
+
 
 def word_diff(old: str, new: str) -> tuple[tuple[str, str], ...]:
     """Runs of (kind, text), kind one of same/ins/del, comparing whitespace-split words.
