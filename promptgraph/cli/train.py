@@ -55,6 +55,7 @@ from promptgraph.optimizers import (
     BootstrapDemos,
     Chain,
     Gate,
+    KNNDemos,
     Optimizer,
     ParetoSearch,
     ProposeInstructions,
@@ -460,6 +461,10 @@ OPTIMIZERS: dict[str, tuple[str, Callable[[LM | None, argparse.Namespace], Optim
         lambda strong, a: ParetoSearch(lm=strong, effort=effort_of(a.optimizer_effort)),
     ),
     "demos": ("few-shot demos chosen by score, no strong model needed", lambda strong, a: BootstrapDemos()),
+    "knn": (
+        "each input shown the training examples nearest it (BM25), no model calls to train",
+        lambda strong, a: KNNDemos(),
+    ),
     "tgd+demos": (
         "tgd and demos in every step",
         lambda strong, a: Chain(OPTIMIZERS["tgd"][1](strong, a), BootstrapDemos()),
