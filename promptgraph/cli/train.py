@@ -27,6 +27,7 @@ from promptgraph.cli.backend import (
     cache_directory,
     open_backend,
 )
+from promptgraph.cli.baseline import add_baseline_option, compile_baseline, evaluate_baseline
 from promptgraph.cli.failures import DEFAULT_MAX_FAILURE_RATE, Failures, add_failure_option
 from promptgraph.cli.options import (
     add_data_options,
@@ -153,6 +154,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     check.add_argument("data", help="labelled examples, .csv or .jsonl")
     add_trust_option(check)
     add_failure_option(check, stops="exit 1")
+    add_baseline_option(check)
     add_data_options(check, labelled=True)
     add_backend_options(check, optimizer=False)
     check.set_defaults(run=run_evaluate)
@@ -239,8 +241,10 @@ def _compile_into(
             traces = result.program.run(real_test, lm=backend.forward, ledger=ledger, tag="evaluate", progress=False)
             real = evaluate(traces, labels=result.program.labels)
             result.program.meta["real_test"] = real.to_dict()
+    baseline = compile_baseline(arguments, result.program, trainset, valset)  # recorded in the program it saves
     saved = result.program.save(out / "program.json")
     print(compile_summary(result, saved, out / "report" / "index.html"))
+    print(baseline.line(result.best.val, where="validation "))
     if arguments.classes:
         print(
             f"\naccuracy on the synthetic validation set: {result.best.val.accuracy:.3f} ({result.best.val.count} examples)"
@@ -546,6 +550,7 @@ def run_evaluate(arguments: argparse.Namespace) -> int:
     failures.add(traces)
     result = evaluate(traces, labels=program.labels)
     print(evaluation_table(result))
+    print(evaluate_baseline(arguments, program, examples).line(result))
     print()
     print(ledger.table())
     if failures.too_many(arguments.max_failure_rate):  # the scores above then say little about the program
