@@ -39,6 +39,7 @@ from promptgraph.optimizers import (
     Chain,
     DemoSearch,
     Gate,
+    KNNDemos,
     ParetoSearch,
     ProposeInstructions,
     TextualGradientDescent,
@@ -47,6 +48,7 @@ from promptgraph.parameter import Demo, Demos, Feedback, Parameter
 from promptgraph.program import GraphError, Program
 from promptgraph.progress import ProgressPrinter
 from promptgraph.report import ReportWriter, write_report
+from promptgraph.retrieval import Retriever
 from promptgraph.saving import LoadError, load
 from promptgraph.signature import Field, Signature, SignatureError
 from promptgraph.synthetic import Classes, Synthesized, synthesize
@@ -91,6 +93,7 @@ __all__ = [
     "Field",
     "Function",
     "Gate",
+    "KNNDemos",
     "Generate",
     "GraphError",
     "IterationRecord",
@@ -110,6 +113,7 @@ __all__ = [
     "PromptgraphError",
     "ProposeInstructions",
     "ReportWriter",
+    "Retriever",
     "Request",
     "Response",
     "ScriptedLM",

@@ -7,10 +7,12 @@ last backward pass and the history of every value it has held.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping, Sequence
 
 import attrs
 
 from promptgraph.lm.reprs import short, short_mapping
+from promptgraph.retrieval import BM25Index, Retriever, tokens
 
 NAME_DEPRECATED = (
     "deprecated: the label given when it was made. Its name in a program is its path, "
@@ -72,12 +74,19 @@ class Demo:
 
 @attrs.define
 class Demos:
-    """A Prompt's few-shot examples: trained by choosing among examples, not by rewriting text."""
+    """A Prompt's few-shot examples: trained by choosing among examples, not by rewriting text.
+
+    With a `retriever` (KNNDemos sets one), `pairs` is a pool and each input is shown only
+    the `retriever.k` demos nearest to it; without one, every input is shown every pair.
+    """
 
     pairs: list[Demo] = attrs.field(factory=list, converter=list)
     trainable: bool = True
     _name: str = attrs.field(default="", alias="name", repr=False)  # never set by promptgraph; see Parameter
     history: list[list[Demo]] = attrs.field(factory=list, repr=False)
+    retriever: Retriever | None = None
+    # The index of the pool as it was last searched: derived from `pairs`, rebuilt when they change.
+    _index: tuple[list[Demo], BM25Index] | None = attrs.field(default=None, init=False, eq=False, repr=False)
 
     @property
     def name(self) -> str:
@@ -92,8 +101,38 @@ class Demos:
         self.history.append(list(self.pairs))
         self.pairs = list(pairs)
 
+    def shown(self, inputs: Mapping[str, object], names: Sequence[str]) -> list[Demo]:
+        """The demos an input is shown: every pair, or with a retriever the `k` nearest by the
+        `names` inputs, the nearest last (next to the input it is like). A demo whose inputs
+        are this input's own is never shown: it would hand the model its answer."""
+        if self.retriever is None:
+            return list(self.pairs)
+        pairs, index = self._searched()
+        query = {name: str(inputs[name]) for name in names}
+        own = frozenset(position for position, demo in enumerate(pairs) if _same_inputs(demo, query, names))
+        chosen = index.nearest(tokens(_text_of(query, names)), self.retriever.k, skip=own)
+        return [pairs[position] for position in reversed(chosen)]
+
+    def _searched(self) -> tuple[list[Demo], BM25Index]:
+        built = self._index
+        if built is None or built[0] != self.pairs or built[1].settings != self.retriever:
+            pairs = list(self.pairs)
+            documents = [tokens(" ".join(demo.inputs.values())) for demo in pairs]
+            built = (pairs, BM25Index.of(documents, self.retriever))
+            self._index = built  # threads that race here build the same index; either may stay
+        return built
+
     def __repr__(self) -> str:
-        return f"Demos(pairs={len(self.pairs)}, trainable={self.trainable})"
+        retrieved = f", retrieved={self.retriever.k}" if self.retriever is not None else ""
+        return f"Demos(pairs={len(self.pairs)}{retrieved}, trainable={self.trainable})"
+
+
+def _text_of(inputs: Mapping[str, str], names: Sequence[str]) -> str:
+    return " ".join(inputs[name] for name in names)
+
+
+def _same_inputs(demo: Demo, query: Mapping[str, str], names: Sequence[str]) -> bool:
+    return all(demo.inputs.get(name) == query[name] for name in names)
 
 
 def _deprecated_name(item: Parameter | Demos) -> str:

@@ -27,7 +27,7 @@ from promptgraph.executors import BatchExecutor, Executor, ThreadExecutor, Unfin
 from promptgraph.lm import LM, Batching, Ledger
 from promptgraph.module import Context, Module
 from promptgraph.notebook import program_html
-from promptgraph.parameter import Demo
+from promptgraph.parameter import Demo, Demos
 from promptgraph.trace import FAILED, NodeTrace, Outcome, Prediction, Trace
 
 NAMED_IN_REPR = 5  # a program with more nodes is summed up by their count: a repr is one line
@@ -213,14 +213,7 @@ class Program(Module):
                         }
                         for path, parameter in module.named_parameters()
                     },
-                    "demos": {
-                        path: {
-                            "pairs": [attrs.asdict(demo) for demo in demos.pairs],
-                            "trainable": demos.trainable,
-                            "history": [[attrs.asdict(demo) for demo in pairs] for pairs in demos.history],
-                        }
-                        for path, demos in module.named_demos()
-                    },
+                    "demos": {path: _demos_to_dict(demos) for path, demos in module.named_demos()},
                 }
             )
         return {
@@ -384,6 +377,17 @@ def run_together(
         ]
         for (program, examples), traces in zip(runs, done, strict=True)
     ]
+
+
+def _demos_to_dict(demos: Demos) -> dict[str, Any]:
+    saved = {
+        "pairs": [attrs.asdict(demo) for demo in demos.pairs],
+        "trainable": demos.trainable,
+        "history": [[attrs.asdict(demo) for demo in pairs] for pairs in demos.history],
+    }
+    if demos.retriever is not None:  # the pool is `pairs`; the index is rebuilt from it on load
+        saved["retriever"] = demos.retriever.to_dict()
+    return saved
 
 
 def _executor(executor: Executor | None, batch: Batching | None) -> Executor:

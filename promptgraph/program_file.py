@@ -16,6 +16,7 @@ from promptgraph.errors import PromptgraphError
 from promptgraph.lm.files import atomic_write
 from promptgraph.module import Module
 from promptgraph.parameter import Demo
+from promptgraph.retrieval import Retriever
 
 if TYPE_CHECKING:
     from promptgraph.program import Program
@@ -109,6 +110,8 @@ def _assign(module: Module, node: Any, where: str) -> None:
         if saved is not None:
             demos.pairs = [Demo(**pair) for pair in saved["pairs"]]
             demos.trainable = saved.get("trainable", True)
+            retriever = saved.get("retriever")
+            demos.retriever = Retriever.from_dict(retriever) if retriever is not None else None
             demos.history = [[Demo(**pair) for pair in pairs] for pairs in saved.get("history", [])]
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from promptgraph.formats import format_from_dict
 from promptgraph.lm.base import Request
+from promptgraph.retrieval import Retriever
 from promptgraph.signature import Signature
 
 Check = Callable[[Any], "str | None"]
@@ -19,7 +20,7 @@ Check = Callable[[Any], "str | None"]
 PROGRAM_KEYS = {"format", "inputs", "output", "nodes", "meta"}
 NODE_KEYS = {"name", "type", "config", "wiring", "parameters", "demos"}
 PARAMETER_KEYS = {"value", "role", "trainable", "constraints", "history"}
-DEMOS_KEYS = {"pairs", "trainable", "history"}
+DEMOS_KEYS = {"pairs", "trainable", "history", "retriever"}
 
 
 class Invalid(ValueError):
@@ -149,6 +150,11 @@ def check_demos(saved: Any, at: str) -> None:
     _no_unknown(saved, DEMOS_KEYS, at, "demos")
     if not isinstance(saved.get("trainable", True), bool):
         raise Invalid(f"{at}field 'trainable' must be true or false")
+    if saved.get("retriever") is not None:
+        try:
+            Retriever.from_dict(saved["retriever"])
+        except (TypeError, ValueError) as error:
+            raise Invalid(f"{at}field 'retriever' {error}") from None
 
 
 def _field(data: dict[str, Any], key: str, check: Check, at: str) -> None:

@@ -212,3 +212,27 @@ def test_the_text_format_is_the_whole_reply_and_carries_one_text_output():
 def test_a_label_format_left_to_the_prompts_states_nothing_but_reads_the_same():
     assert LabelTag(stated=False).instruction(LABELS) == ""
     assert LabelTag(stated=False).parse("Label: <label>sincere</label>", LABELS) == {"label": "sincere"}
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "Label: <label>neutral</label>",  # not one of the labels
+        "Label: <label>Sincere</label>",  # a label as it is not written
+        "Label: <label>sincere</label> because it asks",  # text after the label
+        "I think so. Label: <label>sincere</label>",  # text before it
+        "Label: <label>sincere</label>\nLabel: <label>insincere</label>",  # two answers
+        "Label: <label> sincere</label>",
+        "sincere",
+        "",
+    ],
+)
+def test_the_label_grammar_admits_nothing_but_one_label_in_the_format(reply):
+    assert not admits(LabelTag().grammar(LABELS), reply)
+
+
+def test_the_label_grammar_admits_exactly_the_answer_of_each_label():
+    grammar = LabelTag().grammar(LABELS)
+    for label in ("sincere", "insincere"):
+        reply = LabelTag().answer_text({"label": label}, LABELS)
+        assert admits(grammar, reply) and LabelTag().parse(reply, LABELS) == {"label": label}

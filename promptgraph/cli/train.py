@@ -30,6 +30,7 @@ from promptgraph.cli.backend import (
     open_backend,
     refuse_local_batches,
 )
+from promptgraph.cli.baseline import add_baseline_option, compile_baseline, evaluate_baseline
 from promptgraph.cli.failures import DEFAULT_MAX_FAILURE_RATE, Failures, add_failure_option
 from promptgraph.cli.options import (
     add_data_options,
@@ -58,6 +59,7 @@ from promptgraph.optimizers import (
     BootstrapDemos,
     Chain,
     Gate,
+    KNNDemos,
     Optimizer,
     ParetoSearch,
     ProposeInstructions,
@@ -179,6 +181,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     check.add_argument("data", help="labelled examples, .csv or .jsonl")
     add_trust_option(check)
     add_failure_option(check, stops="exit 1")
+    add_baseline_option(check)
     add_data_options(check, labelled=True)
     add_backend_options(check, optimizer=False)
     check.set_defaults(run=run_evaluate)
@@ -302,8 +305,10 @@ def _compile_into(
             traces = result.program.run(real_test, lm=backend.forward, ledger=ledger, tag="evaluate", progress=False)
             real = evaluate(traces, labels=result.program.labels)
             result.program.meta["real_test"] = real.to_dict()
+    baseline = compile_baseline(arguments, result.program, trainset, valset)  # recorded in the program it saves
     saved = result.program.save(out / "program.json")
     print(compile_summary(result, saved, out / "report" / "index.html"))
+    print(baseline.line(result.best.val, where="validation "))
     print(finished_line(result, progress.elapsed()))
     if arguments.classes:
         print(
@@ -532,6 +537,10 @@ OPTIMIZERS: dict[str, tuple[str, Callable[[LM | None, argparse.Namespace], Optim
         lambda strong, a: ParetoSearch(lm=strong, effort=effort_of(a.optimizer_effort)),
     ),
     "demos": ("few-shot demos chosen by score, no strong model needed", lambda strong, a: BootstrapDemos()),
+    "knn": (
+        "each input shown the training examples nearest it (BM25), no model calls to train",
+        lambda strong, a: KNNDemos(),
+    ),
     "tgd+demos": (
         "tgd and demos in every step",
         lambda strong, a: Chain(OPTIMIZERS["tgd"][1](strong, a), BootstrapDemos()),
@@ -625,6 +634,7 @@ def run_evaluate(arguments: argparse.Namespace) -> int:
     failures.add(traces)
     result = evaluate(traces, labels=program.labels)
     print(evaluation_table(result))
+    print(evaluate_baseline(arguments, program, examples).line(result))
     print()
     print(ledger.table())
     if failures.too_many(arguments.max_failure_rate):  # the scores above then say little about the program

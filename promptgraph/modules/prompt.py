@@ -143,16 +143,18 @@ class Prompt(Module):
 
     def render(self, inputs: Mapping[str, Any]) -> Request:
         messages = []
-        for demo in self.demos.pairs:
+        for demo in self.demos.shown(inputs, self.inputs):
             messages += [("user", self.user_message(demo.inputs)), ("assistant", demo.output)]
         messages.append(("user", self.user_message(inputs)))
         constrained = self.user_parser() is None  # a user's parser reads a layout of its own
-        # The system prompt and the demos are the same for every example: a provider may cache them.
+        # The system prompt and fixed demos are the same for every example: a provider may cache them.
+        # Retrieved demos differ from input to input, so then only the system prompt is shared.
+        shared = -1 if self.demos.retriever is not None else len(messages) - 2
         return Request(
             messages=messages,
             system=self.system.value,
             max_tokens=self.max_tokens,
-            shared_prefix=len(messages) - 2,
+            shared_prefix=shared,
             output_schema=self.answer_format.output_schema(self.signature) if constrained else None,
             grammar=self.answer_format.grammar(self.signature) if constrained else None,
             effort=self.effort,

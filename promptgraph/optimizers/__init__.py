@@ -10,6 +10,7 @@ from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, Trie
 from promptgraph.optimizers.beam import BeamSearch
 from promptgraph.optimizers.chain import Chain
 from promptgraph.optimizers.demos import BootstrapDemos, DemoSearch
+from promptgraph.optimizers.knn import KNNDemos
 from promptgraph.optimizers.opro import OPRO
 from promptgraph.optimizers.pareto import ParetoSearch
 from promptgraph.optimizers.pool import Candidate, Pool
@@ -24,6 +25,7 @@ __all__ = [
     "Chain",
     "DemoSearch",
     "Gate",
+    "KNNDemos",
     "Optimizer",
     "ParetoSearch",
     "Pool",

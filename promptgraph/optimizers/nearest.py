@@ -8,17 +8,12 @@ similarity is enough for that and needs no fitted model; ties keep the trainset'
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from promptgraph.data import Example
+from promptgraph.retrieval import tokens  # one tokeniser for every lexical comparison
 
-_WORD = re.compile(r"\w+")
-
-
-def tokens(text: str) -> list[str]:
-    """The words of a text, lower-cased, in order."""
-    return [word.lower() for word in _WORD.findall(text)]
+__all__ = ["nearest", "tokens", "words"]
 
 
 def words(example: Example) -> frozenset[str]:

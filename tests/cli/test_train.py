@@ -201,7 +201,7 @@ def test_compile_with_batches_sends_every_call_in_a_batch_and_learns_the_same(tm
     assert json.loads((batched / "batches.json").read_text())["batches"]
 
 
-@pytest.mark.parametrize("optimizer", ["tgd", "beam", "opro", "ape", "pareto", "demos", "tgd+demos"])
+@pytest.mark.parametrize("optimizer", ["tgd", "beam", "opro", "ape", "pareto", "demos", "knn", "tgd+demos"])
 def test_every_optimizer_can_be_chosen_by_name_and_estimated(optimizer, data, capsys):
     assert main(["compile", str(data), *data_options(), "--dry-run", "--optimizer", optimizer, "--gate"]) == 0
     assert "total" in capsys.readouterr().out

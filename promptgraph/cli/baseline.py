@@ -1,0 +1,77 @@
+"""The baseline lines of `compile` and `evaluate`: TF-IDF + logistic regression beside the program.
+
+compile fits it on the run's training split (the split compile makes, never the validation
+examples) and scores it on the validation examples the program is scored on; it records in
+the program which file and rows it trained on. evaluate fits it on those rows again (or on
+every row of `--baseline-data`) and scores it on the evaluated examples, saying how many of
+those were training examples (the program learnt from them too, so both scores flatter).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+
+import attrs
+
+from promptgraph.baseline import Baseline, tfidf_baseline
+from promptgraph.cli.options import read_examples
+from promptgraph.compile import CompileSettings, TrainingData
+from promptgraph.data import DataError, Example
+from promptgraph.program import Program
+
+TRAINING_DATA = "training_data"  # the program.meta key: which file and rows compile trained on
+
+
+def add_baseline_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--baseline-data",
+        help="labelled examples to fit the TF-IDF + logistic regression baseline on (default: the training rows "
+        "of the file the program was compiled on, as compile recorded them)",
+    )
+
+
+def compile_baseline(
+    arguments: argparse.Namespace, program: Program, trainset: Sequence[Example], valset: Sequence[Example] | None
+) -> Baseline:
+    """The baseline on the run's own split, recorded in the program's meta with the rows it trained on."""
+    settings = CompileSettings(val_per_label=arguments.val_per_label, seed=arguments.seed)
+    split = TrainingData.split(program, trainset, valset, settings)
+    baseline = tfidf_baseline(split.trainset, split.valset, labels=program.labels, inputs=program.inputs)
+    program.meta["baseline"] = baseline.to_dict() | {"scored_on": "validation"}
+    if arguments.data:
+        program.meta[TRAINING_DATA] = {
+            "path": str(Path(arguments.data).resolve()),
+            "ids": [example.id for example in split.trainset],
+        }
+    return baseline
+
+
+def evaluate_baseline(arguments: argparse.Namespace, program: Program, examples: Sequence[Example]) -> Baseline:
+    """The baseline fitted on the program's training rows (never an evaluated example) and scored on `examples`."""
+    recorded = program.meta.get(TRAINING_DATA) if isinstance(program.meta.get(TRAINING_DATA), dict) else {}
+    path = arguments.baseline_data or recorded.get("path")
+    if not program.labels:
+        return tfidf_baseline([], examples, labels=(), inputs=program.inputs)  # says it is for classifiers only
+    if not path:
+        return Baseline(None, note="baseline skipped: no training data known; give --baseline-data FILE")
+    if not Path(path).is_file():
+        return Baseline(None, note=f"baseline skipped: the training data {path} is not there; give --baseline-data")
+    try:
+        rows = read_examples(arguments, path, labelled=True)
+    except DataError as error:
+        return Baseline(None, note=f"baseline skipped: {error}")
+    ids = set(recorded.get("ids") or ()) if not arguments.baseline_data else set()
+    trainset = [example for example in rows if not ids or example.id in ids]
+    baseline = tfidf_baseline(trainset, examples, labels=program.labels, inputs=program.inputs)
+    seen = {_key(example) for example in trainset}
+    overlap = sum(_key(example) in seen for example in examples)
+    if overlap and baseline.evaluation is not None:  # the program was trained on them too: say so, hide nothing
+        note = f" ({overlap} of the {len(examples)} examples scored were training examples: both scores flatter)"
+        baseline = attrs.evolve(baseline, note=note)
+    return baseline
+
+
+def _key(example: Example) -> tuple:
+    return tuple(sorted(example.inputs.items()))
