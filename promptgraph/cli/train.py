@@ -144,7 +144,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "--optimizer",
         choices=tuple(OPTIMIZERS),
         help="; ".join(f"{name}: {description}" for name, (description, _) in OPTIMIZERS.items())
-        + " (default: demos on the local backend, tgd otherwise)",
+        + " (default: knn on the local backend, tgd otherwise)",
     )
     train.add_argument(
         "--gate", action="store_true", help="tgd: keep a rewrite only if it does not lose on held-out training examples"
@@ -549,7 +549,8 @@ OPTIMIZERS: dict[str, tuple[str, Callable[[LM | None, argparse.Namespace], Optim
 
 
 def choose_optimizer(arguments: argparse.Namespace, backend: str, strong: LM | None) -> Optimizer:
-    name = arguments.optimizer or ("demos" if backend == "local" else "tgd")
+    # On the local model, retrieved demos measured best of what needs no strong model (benchmarks/README.md).
+    name = arguments.optimizer or ("knn" if backend == "local" else "tgd")
     return OPTIMIZERS[name][1](strong, arguments)
 
 

@@ -419,3 +419,14 @@ def test_pareto_runs_from_the_cli_in_small_steps_until_its_call_budget_is_spent(
     history = json.loads((out / "program.json").read_text())["meta"]["history"]
     assert len(history) > 3 and history[-1]["rollouts"] <= 120  # many small steps, never past the budget
     assert [len(record["train"]["scores"]) for record in history[1:]] == [6] * (len(history) - 1)
+
+
+def test_the_local_backend_retrieves_demos_by_default_and_claude_rewrites_prompts():
+    """On the local model KNNDemos measured best of what needs no strong model (benchmarks/README.md)."""
+    from promptgraph.cli.train import choose_optimizer
+
+    arguments = parser().parse_args(["compile", "data.csv"])  # every option at its default
+    assert isinstance(choose_optimizer(arguments, "local", strong=None), pg.KNNDemos)
+    assert isinstance(
+        choose_optimizer(arguments, "claude", strong=pg.ScriptedLM(respond=str)), pg.TextualGradientDescent
+    )
