@@ -59,6 +59,12 @@ class KNNDemos(Optimizer):
     def retriever(self) -> Retriever:
         return Retriever(k=self.k, k1=self.k1, b=self.b)
 
+    def begin_step(self, program: Program, context: StepContext) -> Sequence[Example]:
+        return []  # it learns from the trainset, not from replies: compile runs no minibatch for it
+
+    def minibatch_size(self, default: int) -> int:
+        return 0  # so the dry run and a call budget count none
+
     def step(
         self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext
     ) -> StepResult:

@@ -85,6 +85,12 @@ def test_compile_with_knn_learns_from_neighbours_and_stops_once_the_pool_is_set(
     assert len(result.history) == 2 and "pool is set" in result.stopped
 
 
+def test_compile_runs_no_training_minibatch_for_knn_which_learns_from_none():
+    result = compiled(questions(40))
+    assert result.history[1].samples == () and result.history[1].train is None
+    assert "forward" not in {account.tag for account in result.ledger.accounts()}  # only validation calls
+
+
 def test_the_pool_holds_the_training_split_and_never_a_validation_example():
     examples = questions(40)
     _, valset = stratified_split(examples, 5, seed=0)  # the split compile makes: 5 per label
