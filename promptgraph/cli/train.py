@@ -306,6 +306,7 @@ def _compile_into(
             real = evaluate(traces, labels=result.program.labels)
             result.program.meta["real_test"] = real.to_dict()
     baseline = compile_baseline(arguments, result.program, trainset, valset)  # recorded in the program it saves
+    report(result.history, ledger, result.program)  # the report again, with the baseline beside the program
     saved = result.program.save(out / "program.json")
     print(compile_summary(result, saved, out / "report" / "index.html"))
     print(baseline.line(result.best.val, where="validation "))

@@ -156,9 +156,16 @@ def write_report(
         labels=history[0].val.labels,
         settings=run_settings(directory, history, ledger),
         cost=functools.partial(_cost, unpriced=bool(ledger.unpriced_models())),
+        baseline=_baseline(program),
     )
     # A browser refreshing mid-run never sees half a page.
     return atomic_write(directory / "index.html", page)
+
+
+def _baseline(program: Program | None) -> dict | None:
+    """The baseline the CLI recorded in the program (promptgraph/baseline.py's to_dict), if it did."""
+    recorded = program.meta.get("baseline") if program is not None else None
+    return recorded if isinstance(recorded, dict) else None
 
 
 @attrs.define

@@ -19,6 +19,13 @@ def test_compile_prints_the_baseline_beside_the_program_and_records_its_training
     assert not set(meta["training_data"]["ids"]) & {example.id for example in valset}
 
 
+def test_compiles_report_shows_the_baseline_in_its_summary(tmp_path, server, data):  # noqa: F811
+    out = compile_to(tmp_path, server, data)
+    page = (out / "report" / "index.html").read_text()
+    summary = page[page.index('<section id="summary"') : page.index("</section>", page.index('<section id="summary"'))]
+    assert 'id="baseline"' in summary and "TF-IDF" in summary and "fitted on 30 training examples" in summary
+
+
 def evaluate(out, data, server, *extra):  # noqa: F811
     arguments = ["evaluate", str(out / "program.json"), str(data), *data_options(), "--base-url", server]
     return main([*arguments, "--model", "scripted-haiku", *extra])
