@@ -161,7 +161,7 @@ def chain(frozen_tail: bool = True) -> Program:
     return program
 
 
-def undoing_run(**options) -> CompileResult:
+def undoing_run(iterations: int = 3, **options) -> CompileResult:
     """Iteration 1 learns the key phrase; iteration 2's rewrite loses it and is undone; iteration 3 goes on from 1."""
     rewrites = iter([f"{KEY_PHRASE} {FORMAT}", f"Be careful. {FORMAT}", f"Be careful. {FORMAT}"])
 
@@ -179,8 +179,23 @@ def undoing_run(**options) -> CompileResult:
         trainset=questions(60) + wrong,
         lm=ScriptedLM(respond=forward),
         optimizer=TextualGradientDescent(lm=ScriptedLM(respond=rewriter)),
-        iterations=3,
+        iterations=iterations,
         samples_per_label=8,
+        val_per_label=5,
+        progress=False,
+        **options,
+    )
+
+
+def pipeline_run(**options) -> CompileResult:
+    """The premises -> classify chain trained for one iteration by TGD with the scripted graph optimizer."""
+    return compile(
+        chain(),
+        trainset=questions(40),
+        lm=ScriptedLM(respond=chain_forward),
+        optimizer=TextualGradientDescent(lm=graph_optimizer_lm()),
+        iterations=1,
+        samples_per_label=6,
         val_per_label=5,
         progress=False,
         **options,

@@ -2,10 +2,9 @@
 
 import json
 
-import promptgraph as pg
 from promptgraph import checkpoint
 from promptgraph.history import IterationRecord
-from tests.scenario import chain, chain_forward, graph_optimizer_lm, questions, undoing_run
+from tests.scenario import pipeline_run, undoing_run
 
 
 def test_a_step_after_an_undone_one_records_that_it_started_from_the_best():
@@ -23,17 +22,7 @@ def test_the_iteration_a_step_started_from_survives_the_checkpoint(tmp_path):
 
 
 def test_the_checkpoint_keeps_what_every_module_said_for_each_training_sample(tmp_path):
-    result = pg.compile(
-        chain(),
-        trainset=questions(40),
-        lm=pg.ScriptedLM(respond=chain_forward),
-        optimizer=pg.TextualGradientDescent(lm=graph_optimizer_lm()),
-        iterations=1,
-        samples_per_label=6,
-        val_per_label=5,
-        progress=False,
-        run_dir=tmp_path,
-    )
+    result = pipeline_run(run_dir=tmp_path)
 
     saved = json.loads((tmp_path / checkpoint.FILE).read_text())["history"][1]["sample_outputs"]
     first = result.history[1].samples[0]

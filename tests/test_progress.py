@@ -1,10 +1,16 @@
 import io
-import json
 
 import promptgraph as pg
-from promptgraph import Example, ScriptedLM, TextualGradientDescent
+from promptgraph import ScriptedLM, TextualGradientDescent
 from promptgraph.progress import ProgressPrinter, duration
-from tests.scenario import FORMAT, KEY_PHRASE, classifier, forward_lm, forward_reply, optimizer_lm, questions
+from tests.scenario import (
+    classifier,
+    forward_lm,
+    forward_reply,
+    optimizer_lm,
+    questions,
+    undoing_run,
+)
 
 
 class Clock:
@@ -73,28 +79,8 @@ def test_the_optimizer_model_is_announced_once_per_kind_of_work_and_iteration():
 
 
 def test_an_undone_iteration_says_which_iteration_training_goes_on_from():
-    rewrites = iter([f"{KEY_PHRASE} {FORMAT}", f"Be careful. {FORMAT}"])
-
-    def respond(request):
-        if request.tag == "critic":
-            return json.dumps({"critique": "c", "parameters": {}, "inputs": {}})
-        return json.dumps({"values": {"classify.system": next(rewrites)}})
-
-    def forward(request):  # errs on one sincere question, so iteration 2 still trains
-        return (
-            "<label>insincere</label>" if "bread number 0?" in request.messages[-1].content else forward_reply(request)
-        )
-
-    examples = questions(60) + [
-        Example({"text": "How do I bake bread number 0?"}, "sincere", id=f"dup{i}") for i in range(20)
-    ]
     progress = printer()
-    train(
-        progress,
-        optimizer=ScriptedLM(respond=respond, model="claude-opus-5-5"),
-        forward=ScriptedLM(respond=forward, model="claude-haiku-5-5"),
-        examples=examples,
-    )
+    undoing_run(iterations=2, on_iteration=progress)
     last = lines(progress)[-1]
     assert "undone: training goes on from iteration 1, best" in last
     assert last.startswith("iteration 2/2: validation")

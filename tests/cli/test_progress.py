@@ -1,19 +1,16 @@
 """What `promptgraph compile` prints while it runs and when it ends."""
 
-import json
 import os
 import subprocess
 import threading
 from pathlib import Path
 
-import promptgraph as pg
-from promptgraph import Example, ScriptedLM, TextualGradientDescent
 from promptgraph.cli import main
 from promptgraph.cli.train import compile_summary, finished_line
 from promptgraph.testing import MessagesServer
 from tests.child import promptgraph_command
 from tests.cli.test_train import compile_to, data, data_options, models, reply, server  # noqa: F401  # fixtures
-from tests.scenario import FORMAT, KEY_PHRASE, classifier, forward_reply, questions
+from tests.scenario import FORMAT, KEY_PHRASE, undoing_run
 
 ROOT = Path(__file__).resolve().parents[2]
 HOLD_SECONDS = 120  # only reached when the lines do not come as they happen: the test then fails
@@ -75,31 +72,7 @@ def test_when_no_iteration_beats_the_first_the_summary_says_the_saved_program_is
 
 
 def test_the_summary_marks_undone_iterations_and_counts_them():
-    rewrites = iter([f"{KEY_PHRASE} {FORMAT}", f"Be careful. {FORMAT}"])
-
-    def respond(request):
-        if request.tag == "critic":
-            return json.dumps({"critique": "c", "parameters": {}, "inputs": {}})
-        return json.dumps({"values": {"classify.system": next(rewrites)}})
-
-    def forward(request):  # errs on one sincere question, so iteration 2 still trains
-        return (
-            "<label>insincere</label>" if "bread number 0?" in request.messages[-1].content else forward_reply(request)
-        )
-
-    examples = questions(60) + [
-        Example({"text": "How do I bake bread number 0?"}, "sincere", id=f"dup{i}") for i in range(20)
-    ]
-    result = pg.compile(
-        classifier(),
-        trainset=examples,
-        lm=ScriptedLM(respond=forward, model="claude-haiku-5-5"),
-        optimizer=TextualGradientDescent(lm=ScriptedLM(respond=respond, model="claude-opus-5-5")),
-        iterations=2,
-        samples_per_label=8,
-        val_per_label=6,
-        progress=False,
-    )
+    result = undoing_run(iterations=2)
     rows = compile_summary(result, Path("program.json"), Path("report.html")).splitlines()
     assert rows[2].endswith("<- best") and rows[3].endswith("undone")
     assert finished_line(result, "3s") == "finished in 3s; 1 undone (lost on validation)"

@@ -11,14 +11,12 @@ from tests.report.page import parse
 from tests.scenario import (
     GROUP_NOTE,
     KEY_PHRASE,
-    chain,
-    chain_forward,
     classifier,
     forward_lm,
     forward_reply,
-    graph_optimizer_lm,
     optimizer_lm,
     optimizer_reply,
+    pipeline_run,
     questions,
     undoing_run,
 )
@@ -61,16 +59,7 @@ def undone(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
-    result = pg.compile(
-        chain(),
-        trainset=questions(40),
-        lm=pg.ScriptedLM(respond=chain_forward),
-        optimizer=pg.TextualGradientDescent(lm=graph_optimizer_lm()),
-        iterations=1,
-        samples_per_label=6,
-        val_per_label=5,
-        progress=False,
-    )
+    result = pipeline_run()
     return report(result, tmp_path_factory.mktemp("pipeline"), program=result.program)
 
 
