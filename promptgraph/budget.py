@@ -99,18 +99,47 @@ def check_metric_calls(max_metric_calls: int | str | None) -> None:
 
 
 @attrs.define
-class CountingLM(Wraps):
-    """The forward model, counting every request sent through it. Cache hits count too, so the count
-    (and the path of a run with a budget) is the same whether or not the answers were cached."""
+class Tally:
+    """A count shared by the counting layers of one run."""
 
-    inner: LM
     count: int = 0
     _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
 
-    def complete(self, request: Request) -> Response:
+    def add(self) -> None:
         with self._lock:
             self.count += 1
-        return self.inner.complete(request)
+
+
+@attrs.define
+class CountingLM(Wraps):
+    """The forward model, counting every call made through it. Cache hits count too, so the count
+    (and the path of a run with a budget) is the same whether or not the answers were cached; a
+    failed call counts (it was sent). Through Message Batches the executor keeps this layer above
+    its collector (a Watcher), so a call counts once, when its answer is handed to the program,
+    exactly as on threads."""
+
+    inner: LM
+    tally: Tally = attrs.field(factory=Tally)
+
+    @property
+    def count(self) -> int:
+        return self.tally.count
+
+    @count.setter
+    def count(self, value: int) -> None:
+        self.tally.count = value
+
+    def complete(self, request: Request) -> Response:
+        try:
+            response = self.inner.complete(request)
+        except Exception:  # not a batch collector's Deferred (a BaseException): that call is counted when answered
+            self.tally.add()
+            raise
+        self.tally.add()
+        return response
+
+    def over(self, lm: LM) -> CountingLM:
+        return CountingLM(lm, tally=self.tally)
 
 
 @attrs.define
@@ -122,10 +151,9 @@ class Rollouts:
     per_example: int  # the modules one example runs through: the calls it may take
     validation: int  # the calls of one validation pass, at most
     optimizer_calls: int  # the optimizer's own forward calls in one step, at most, from its estimate
-    counted: bool = True  # False with Message Batches: their requests do not pass through `lm` one by one
 
     @classmethod
-    def plan(cls, plan: IterationPlan, lm: LM, max_metric_calls: int | str | None, *, counted: bool) -> Rollouts:
+    def plan(cls, plan: IterationPlan, lm: LM, max_metric_calls: int | str | None) -> Rollouts:
         per_example = modules_in(plan.program)
         validation = plan.valset_size * per_example
         return cls(
@@ -134,17 +162,16 @@ class Rollouts:
             per_example=per_example,
             validation=validation,
             optimizer_calls=optimizer_forward_calls(plan, per_example),
-            counted=counted,
         )
 
     @property
     def forward_lm(self) -> LM:
-        """The LM the run sends its forward calls to: the counting one, when they can be counted."""
-        return self.lm if self.counted else self.lm.inner
+        """The LM the run sends its forward calls to: the counting one."""
+        return self.lm
 
     @property
-    def spent(self) -> int | None:
-        return self.lm.count if self.counted else None
+    def spent(self) -> int:
+        return self.lm.count
 
     def restore(self, spent: int) -> None:
         self.lm.count = spent

@@ -113,7 +113,8 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
             (minibatch + the optimizer's estimated forward calls + one validation pass, each times
             the modules one example runs through) and stops rather than pass the cap. "light",
             "medium" and "heavy" mean 8, 20 and 50 validation passes (valset size x modules); the
-            log says how many calls that is. Not with `batch` (those calls are not counted).
+            log says how many calls that is. With `batch`, a call counts when its batch answers
+            it, so a batched run takes the same path as one on threads.
         max_failure_rate: stop with a TrainingError when more than this share of a forward pass's
             calls fail, rather than train on garbage (0.5: half).
         revert_worse: an update that scores below the best so far on validation is recorded as
@@ -180,11 +181,6 @@ class CompileSettings:
         check_metric_calls(self.max_metric_calls)
         if self.iterations is None and self.max_metric_calls is None:
             raise ValueError("iterations=None runs until the budget ends: give max_metric_calls too")
-        if self.max_metric_calls is not None and self.batching is not None:
-            raise ValueError(
-                "max_metric_calls counts forward calls as they are sent, and calls sent through Message Batches "
-                "are not counted: run without batch, or without max_metric_calls"
-            )
 
 
 def _student(program: Program, settings: CompileSettings) -> Program:
@@ -253,8 +249,7 @@ class Run:
     rollouts: Rollouts = attrs.field(init=False)  # the forward calls sent, through a counting `lm`
 
     def __attrs_post_init__(self) -> None:
-        counted = self.settings.batching is None  # batched calls do not pass through the counter
-        self.rollouts = Rollouts.plan(self._plan(), self.lm, self.settings.max_metric_calls, counted=counted)
+        self.rollouts = Rollouts.plan(self._plan(), self.lm, self.settings.max_metric_calls)
 
     @classmethod
     def prepare(

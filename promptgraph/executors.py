@@ -21,6 +21,7 @@ import attrs
 
 from promptgraph.errors import PromptgraphError
 from promptgraph.lm import LM, map_concurrent
+from promptgraph.lm.base import Watcher
 from promptgraph.lm.message_batches import Batching, Collector, Deferred
 from promptgraph.lm.reprs import settings
 
@@ -70,12 +71,19 @@ class BatchExecutor:
     def run(
         self, tasks: Sequence[Callable[[LM], T]], *, lm: LM, progress: bool | None = None, description: str = ""
     ) -> list[T]:
+        watchers = []
+        while isinstance(lm, Watcher):  # a counter watches the calls as the tasks make them, above the collector
+            watchers.append(lm)
+            lm = lm.inner
         collector = Collector(lm, self.options)
+        front: LM = collector
+        for watcher in reversed(watchers):
+            front = watcher.over(front)
         results: dict[int, T] = {}
 
         def attempt(index: int) -> bool:
             try:
-                results[index] = tasks[index](collector)
+                results[index] = tasks[index](front)
             except Deferred:
                 return False  # its request is in the next batch
             return True

@@ -103,6 +103,17 @@ def test_a_budget_that_is_not_one_is_refused(budget):
         train(max_metric_calls=budget)
 
 
-def test_a_budget_with_message_batches_is_refused_they_are_not_counted():
-    with pytest.raises(ValueError, match="Message Batches are not counted"):
-        train(max_metric_calls=100, batch=pg.Batching())
+def test_calls_sent_through_message_batches_count_as_they_would_on_threads():
+    from promptgraph.lm import AnthropicLM
+    from promptgraph.testing import MessagesServer
+    from tests import scenario
+
+    threaded = train(iterations=None, max_metric_calls=70)
+    with MessagesServer(scenario.world, batch_seconds=0.02) as server:
+        forward = AnthropicLM(base_url=server.base_url, api_key="test", max_retries=0, layer_retries=0)
+        batched = train(forward, iterations=None, max_metric_calls=70, batch=pg.Batching(poll_seconds=0.02))
+        sent = sum(batch.size for batch in server.batches.values())
+    assert server.batches  # the forward calls went in batches
+    assert [r.rollouts for r in batched.history] == [r.rollouts for r in threaded.history]
+    assert batched.stopped == threaded.stopped
+    assert sent <= batched.history[-1].rollouts <= 70

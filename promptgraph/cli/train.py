@@ -342,10 +342,6 @@ def checked_input(arguments: argparse.Namespace) -> tuple[list[Example], list[Ex
         raise UsageError("give either a data file or --classes, not both")
     if arguments.classes and arguments.dry_run:
         raise UsageError("--dry-run needs the data: write it first with `promptgraph synthesize`, then compile that")
-    if arguments.max_metric_calls is not None and arguments.batch:
-        raise UsageError(
-            "--max-metric-calls counts calls as they are sent; batched calls are not counted: drop --batch"
-        )
     if arguments.data and arguments.valset and same_file(arguments.data, arguments.valset):
         raise UsageError(
             f"--valset {arguments.valset} is the data file itself; validate on other examples, or leave it out"

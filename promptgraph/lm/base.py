@@ -281,3 +281,21 @@ class Wraps:
     @property
     def max_concurrency(self) -> int:
         return self.inner.max_concurrency
+
+
+@runtime_checkable
+class Watcher(Protocol):
+    """An LM layer that only watches the calls through it (a counter): it changes no request and no answer.
+
+    An executor that has to put an LM of its own under the program's (a Message Batches
+    collector) keeps such layers on top of it with `over`, so they see every call as the
+    program made it.
+    """
+
+    inner: LM
+
+    def complete(self, request: Request) -> Response: ...
+
+    def over(self, lm: LM) -> LM:
+        """This watcher over another LM, watching into the same place (the same count)."""
+        ...

@@ -403,11 +403,15 @@ def test_a_max_metric_calls_that_is_not_a_budget_is_refused(data, capsys, given)
     assert "light, medium, heavy" in capsys.readouterr().err
 
 
-def test_max_metric_calls_with_batch_is_refused_before_anything_runs(tmp_path, data, capsys):
-    out = tmp_path / "run"
-    assert main(["compile", str(data), *data_options(), "--max-metric-calls", "50", "--batch", "--out", str(out)]) == 2
-    assert "drop --batch" in capsys.readouterr().err
-    assert not out.exists()
+def test_max_metric_calls_with_batch_counts_the_batched_calls_and_stops_where_threads_would(tmp_path, data, capsys):
+    with MessagesServer(reply) as running:
+        arguments = ["compile", str(data), *data_options(), *models(running.base_url), "--samples-per-label", "8"]
+        arguments += ["--val-per-label", "5", "--max-metric-calls", "50", "--no-cache", "--batch"]
+        assert main([*arguments, "--poll-seconds", "0.01", "--out", str(tmp_path / "run")]) == 0
+        assert running.batches  # the forward calls went through Message Batches
+    assert "stopped early: max_metric_calls: spent 36 of 50; iteration 2 could take up to 26 more" in (
+        capsys.readouterr().out
+    )
 
 
 def test_pareto_runs_from_the_cli_in_small_steps_until_its_call_budget_is_spent(tmp_path, server, data, capsys):
