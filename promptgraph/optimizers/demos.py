@@ -23,7 +23,7 @@ from promptgraph.data import Example
 from promptgraph.lm.reprs import settings
 from promptgraph.metrics import Evaluation
 from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, Update
-from promptgraph.optimizers.search import choose, higher, scores_one_by_one
+from promptgraph.optimizers.search import choose, demos_text, higher, with_values
 from promptgraph.parameter import Demo, Demos
 from promptgraph.phases import PhaseEstimate, Shape
 from promptgraph.program import Program
@@ -178,7 +178,12 @@ class _DemoSets:
     def scores_together(
         self, candidates: Sequence[dict[str, list[Demo]]], examples: Sequence[Example]
     ) -> tuple[dict[int, list[float]], dict[int, str]]:
-        return scores_one_by_one(self, candidates, examples)
+        """Every set on a copy of the program, all run together: one Message Batch per generation."""
+        copies = [
+            with_values(self.program, {name: demos_text(pairs[name]) for name in self.targets}) for pairs in candidates
+        ]
+        evaluations = self.context.score_together([(copied, examples) for copied in copies])
+        return {number: list(evaluation.scores) for number, evaluation in enumerate(evaluations)}, {}
 
     def commit(self, pairs: dict[str, list[Demo]]) -> None:
         """The chosen demos, each change kept in the demos' history."""

@@ -176,20 +176,6 @@ def with_values(program: Program, values: Mapping[str, str]) -> Program:
     return copied
 
 
-def scores_one_by_one(
-    candidates: Candidates, values: Sequence[Any], examples: Sequence[Example]
-) -> tuple[dict[int, list[float]], dict[int, str]]:
-    """`scores_together` for a scorer that can only score one candidate at a time."""
-    scored: dict[int, list[float]] = {}
-    unscored: dict[int, str] = {}
-    for number, candidate in enumerate(values):
-        try:
-            scored[number] = candidates.scores(candidate, examples)
-        except BudgetSpent as spent:
-            unscored[number] = str(spent)
-    return scored, unscored
-
-
 def demos_text(pairs: Sequence[Demo]) -> str:
     """A demo set as one string, so a candidate can hold demos beside texts (and compare and save them)."""
     return json.dumps([{"inputs": demo.inputs, "output": demo.output} for demo in pairs], sort_keys=True)

@@ -137,3 +137,21 @@ def test_demo_search_on_a_program_with_no_trainable_demos_says_it_stopped():
     traces = program.run(trainset[:4], lm=ScriptedLM(respond=learns_from_demos), progress=False)
     result = DemoSearch().step(program, traces=traces, evaluation=evaluate(traces), context=context(trainset))
     assert result.stopped == "demos stopped: no module of the program takes demos"
+
+
+def test_the_demo_sets_of_a_step_are_scored_together_in_one_message_batch():
+    from promptgraph.lm import AnthropicLM, Batching
+    from promptgraph.testing import MessagesServer
+
+    program = classifier()
+    traces, evaluation = minibatch(program, questions(10))
+    with MessagesServer(learns_from_demos, batch_seconds=0.02) as server:
+        lm = AnthropicLM(base_url=server.base_url, api_key="test", max_retries=0, layer_retries=0)
+        batching = Batching(poll_seconds=0.02, progress=False)
+        ctx = StepContext(lm, Ledger(), pg.exact_match, LABELS, questions(60), seed=0, batch=batching)
+        result = DemoSearch(candidates=2, dev_per_label=3).step(
+            program, traces=traces, evaluation=evaluation, context=ctx
+        )
+        sizes = [batch.size for batch in server.batches.values()]
+    assert sizes == [18]  # the current demos and both candidate sets, six dev examples each, in one batch
+    assert [tried.score for tried in result.tried if tried.candidate] == [1.0, 1.0]
