@@ -3,6 +3,7 @@
 import logging
 
 from promptgraph.backward import Critique, CritiqueLimits, backward
+from promptgraph.baseline import Baseline, tfidf_baseline
 from promptgraph.compile import CompileResult, IterationRecord, compile
 from promptgraph.data import DataError, Example, load_examples, stratified_sample, stratified_split
 from promptgraph.errors import PromptgraphError
@@ -67,6 +68,7 @@ __all__ = [
     "ParetoSearch",
     "LM",
     "AnthropicLM",
+    "Baseline",
     "BatchExecutor",
     "BatchedLM",
     "Batching",
@@ -139,6 +141,7 @@ __all__ = [
     "stratified_sample",
     "stratified_split",
     "synthesize",
+    "tfidf_baseline",
     "token_f1",
     "with_cache",
     "write_report",

@@ -44,6 +44,9 @@ def makers(run: pg.CompileResult, tmp_path) -> dict:
     request = pg.Request(messages=[("user", LONG_TEXT)], system=LONG_TEXT)
     return {
         "AnthropicLM": lambda: pg.AnthropicLM(api_key="sk-secret"),
+        "Baseline": lambda: pg.tfidf_baseline(
+            questions(40), questions(20), labels=("sincere", "insincere"), inputs=("text",)
+        ),
         "BatchExecutor": pg.BatchExecutor,
         "BatchedLM": lambda: pg.BatchedLM(scripted),
         "Batching": pg.Batching,
