@@ -26,6 +26,7 @@ import json
 import platform
 import sys
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -39,8 +40,10 @@ from promptgraph.lm.base import Wraps
 from promptgraph.lm.local import LocalServer
 from promptgraph.lm.local_setup import find_local
 from promptgraph.optimizers.knn import demo_pool
-from promptgraph.retrieval import Retriever
+from promptgraph.retrieval import BM25Index, Retriever, tokens
+from promptgraph.trace import OK, NodeTrace, Outcome, Trace
 
+K = 4  # retrieved demos per input, as KNNDemos by default (8 was no better: see benchmarks/README.md)
 VAL_PER_LABEL = 6  # validation examples per label compile keeps the best program on
 FORMAT = (
     "Is the question sincere or insincere? End with Label: <label>sincere</label> or Label: <label>insincere</label>."
@@ -156,15 +159,30 @@ class SetRun:
         baseline = tfidf_baseline(self.train, self.test, labels=self.text_set.labels, inputs=["text"]).evaluation
         yield Row(self.text_set.name, "TF-IDF + logistic regression", baseline.accuracy, baseline.macro_f1, 0.0,
                   time.perf_counter() - started, 0.0)  # fmt: skip
-        self.retrieved = self.retrieving(k=4)
-        yield self.scored("KNNDemos k=4, label grammar", *self.retrieved, self.constrained)
+        yield self.neighbour_vote(k=K)
+        self.retrieved = self.retrieving(k=K)
+        yield self.scored(f"KNNDemos k={K}, label grammar", *self.retrieved, self.constrained)
         yield self.scored("untrained, label grammar", set_classifier(self.text_set), 0.0, self.constrained)
 
     def second(self):
         demos = pg.BootstrapDemos(per_module=4, candidates=2, dev_per_label=3)
         yield self.scored("BootstrapDemos, label grammar", *self.trained(demos, 4), self.constrained)
-        yield self.scored("KNNDemos k=4, no grammar", *self.retrieved, Unconstrained(self.constrained))
+        yield self.scored(f"KNNDemos k={K}, no grammar", *self.retrieved, Unconstrained(self.constrained))
         yield self.scored("untrained, no grammar", set_classifier(self.text_set), 0.0, Unconstrained(self.constrained))
+
+    def neighbour_vote(self, k: int) -> Row:
+        """No model: the label most of the k training examples BM25 retrieves for an input carry (the nearest
+        breaks a tie). What the retrieved demos alone say, so the KNNDemos rows show what the model adds."""
+        started = time.perf_counter()
+        index = BM25Index.of([tokens(example.inputs["text"]) for example in self.train], Retriever(k=k))
+        traces = []
+        for example in self.test:
+            near = [self.train[position].label for position in index.nearest(tokens(example.inputs["text"]), k)]
+            votes = Counter(near)
+            traces.append(answered(example, max(votes, key=lambda label: (votes[label], -near.index(label)))))
+        result = pg.evaluate(traces, labels=self.text_set.labels)
+        return Row(self.text_set.name, f"BM25 neighbours' majority label, k={k} (no model)", result.accuracy,
+                   result.macro_f1, 0.0, 0.0, time.perf_counter() - started)  # fmt: skip
 
     def scored(self, configuration: str, program: pg.Program, training_s: float, lm: pg.LM) -> Row:
         started = time.perf_counter()
@@ -190,6 +208,12 @@ class SetRun:
             optimizer=optimizer, iterations=1, samples_per_label=samples_per_label, progress=False,
         )  # fmt: skip
         return result.program, time.perf_counter() - started
+
+
+def answered(example: pg.Example, label: str) -> Trace:
+    """A label given without a model, as a trace, so it is scored exactly as a program's answer is."""
+    step = NodeTrace(node="vote", inputs=dict(example.inputs), outcome=Outcome(OK, outputs={"label": label}))
+    return Trace(example=example, nodes={"vote": step}, output="vote.label")
 
 
 def shown(program: pg.Program) -> str:
