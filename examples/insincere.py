@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import promptgraph as pg
+from promptgraph.lockfile import Lock, LockHeld
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE.parent.parent / "shared" / "data" / "qiqc_truncated.csv"
@@ -48,7 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--labels", default="0=sincere,1=insincere", help="raw=name pairs, in order")
     parser.add_argument("--iterations", type=int, default=5)
     parser.add_argument("--samples-per-label", type=int, default=100)
-    parser.add_argument("--out", default="runs/insincere")
+    parser.add_argument(
+        "--out", help="where the program and report go (default: runs/insincere, or runs/insincere-scripted)"
+    )
+    parser.add_argument("--force", action="store_true", help="replace the program an earlier run saved in --out")
     parser.add_argument(
         "--scripted", action="store_true", help="use scripted stand-ins instead of Claude (no key, no network)"
     )
@@ -66,8 +70,22 @@ def main(argv: list[str] | None = None) -> int:
         label_map=label_map,
     )
     program = declare(list(dict.fromkeys(label_map.values())))
+    # The stand-ins' numbers mean nothing, so they never land where a real run (this script's,
+    # or the README's `promptgraph compile --out runs/insincere`) keeps its program.
+    out = Path(arguments.out or ("runs/insincere-scripted" if arguments.scripted else "runs/insincere"))
+    if (out / "program.json").exists() and not arguments.force:
+        parser.error(f"{out / 'program.json'} is there already; give another --out, or --force to replace it")
+    out.mkdir(parents=True, exist_ok=True)
+    try:  # the lock `promptgraph compile` holds on a run directory while it runs
+        lock = Lock.acquire(out / "run.lock", what=f"the run directory {out}")
+    except LockHeld as held:
+        parser.error(str(held))
+    with lock:
+        return train(arguments, program, examples, out)
+
+
+def train(arguments: argparse.Namespace, program: pg.Program, examples: list[pg.Example], out: Path) -> int:
     forward, optimizer = models(arguments)
-    out = Path(arguments.out)
 
     progress = pg.ProgressPrinter(iterations=arguments.iterations)  # a line per iteration as it ends
     report = pg.ReportWriter(out / "report", title="insincere questions")

@@ -73,3 +73,31 @@ def test_the_scripted_example_gives_the_same_run_whatever_the_hash_seed(tmp_path
         )
 
     assert run("1") == run("2") == run("3")
+
+
+def test_the_scripted_example_keeps_its_program_out_of_the_real_runs_directory(run_example, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert run_example("--scripted", "--iterations", "1", "--samples-per-label", "8") == 0
+    assert (tmp_path / "runs" / "insincere-scripted" / "program.json").exists()
+    assert not (tmp_path / "runs" / "insincere").exists()
+
+
+def test_the_example_leaves_a_saved_program_alone_unless_forced(run_example, tmp_path, capsys):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "program.json").write_text('{"a": "trained program"}')
+    assert run_example("--scripted", "--iterations", "1", "--samples-per-label", "8", "--out", str(out)) == 2
+    assert "is there already; give another --out, or --force" in capsys.readouterr().err
+    assert (out / "program.json").read_text() == '{"a": "trained program"}'
+    assert run_example("--scripted", "--iterations", "1", "--samples-per-label", "8", "--out", str(out), "--force") == 0
+
+
+def test_the_example_writes_nothing_while_a_compile_holds_the_directory(run_example, tmp_path, capsys):
+    from promptgraph.lockfile import Lock
+
+    out = tmp_path / "run"
+    out.mkdir()
+    with Lock.acquire(out / "run.lock", what=f"the run directory {out}"):
+        assert run_example("--scripted", "--iterations", "1", "--samples-per-label", "8", "--out", str(out)) == 2
+    assert "run directory" in capsys.readouterr().err
+    assert not (out / "program.json").exists()
