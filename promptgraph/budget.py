@@ -188,13 +188,40 @@ class Rollouts:
         return f"max_metric_calls: spent {self.lm.count} of {self.limit}; iteration {iteration} could take up to {bound} more"
 
 
+def unaffordable(plan: IterationPlan, max_metric_calls: int | str | None, *, iterations: int | None) -> str | None:
+    """Why a budget of forward calls cannot pay for what the run is for, known before any call: iteration
+    0's validation, and then (unless no iteration is asked for) one iteration at its upper bound."""
+    per_example = modules_in(plan.program)
+    validation = plan.valset_size * per_example
+    limit = metric_calls(max_metric_calls, validation_pass=validation)
+    if limit is None:
+        return None
+    given = f"max_metric_calls={max_metric_calls} ({limit} forward calls)"
+    if limit < validation:
+        return (
+            f"{given} cannot pay for one validation pass ({validation} calls): raise it, or validate on fewer examples"
+        )
+    first = first_iteration_bound(plan, per_example)
+    if iterations != 0 and limit < validation + first:
+        return (
+            f"{given} pays for iteration 0's validation ({validation} calls) but no iteration after it (each could "
+            f"take up to {first} more): raise it to at least {validation + first}, or validate on fewer examples"
+        )
+    return None
+
+
+def first_iteration_bound(plan: IterationPlan, per_example: int) -> int:
+    """The most one iteration can send, as compile bounds it: minibatch, the optimizer's calls, validation."""
+    sample = len(stratified_sample(plan.trainset, plan.samples_per_label, seed=0))
+    minibatch = as_optimizer(plan.optimizer).minibatch_size(sample) * per_example
+    return minibatch + optimizer_forward_calls(plan, per_example) + plan.valset_size * per_example
+
+
 def iterations_within(plan: IterationPlan, budget: int) -> int:
     """The iterations a budget of forward calls surely pays for (after iteration 0's validation), for a dry run."""
     per_example = modules_in(plan.program)
     validation = plan.valset_size * per_example
-    sample = len(stratified_sample(plan.trainset, plan.samples_per_label, seed=0))
-    minibatch = as_optimizer(plan.optimizer).minibatch_size(sample) * per_example
-    return max(budget - validation, 0) // (minibatch + optimizer_forward_calls(plan, per_example) + validation)
+    return max(budget - validation, 0) // first_iteration_bound(plan, per_example)
 
 
 def optimizer_forward_calls(plan: IterationPlan, per_example: int) -> int:

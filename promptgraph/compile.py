@@ -25,7 +25,7 @@ from pathlib import Path
 import attrs
 
 from promptgraph import checkpoint
-from promptgraph.budget import IterationPlan, Rollouts, check_metric_calls, next_cost
+from promptgraph.budget import IterationPlan, Rollouts, check_metric_calls, next_cost, unaffordable
 from promptgraph.call_settings import set_call_settings
 from promptgraph.data import Example, require_labels, stratified_sample, stratified_split
 from promptgraph.executors import Labelled, executor_for
@@ -300,21 +300,20 @@ class Run:
         self._finished()
 
     def _check_rollouts(self) -> None:
-        """A forward-call budget that cannot pay for iteration 0's validation is refused before any call."""
+        """A forward-call budget that cannot pay for iteration 0's validation and one iteration (when one is
+        asked for) is refused before any call: such a run would pay for validation and train nothing."""
         limit, validation = self.rollouts.limit, self.rollouts.validation
         if limit is None:
             return
-        if limit < validation:
-            raise ValueError(
-                f"max_metric_calls={self.settings.max_metric_calls} ({limit} forward calls) cannot pay for one "
-                f"validation pass ({validation} calls): raise it, or validate on fewer examples"
-            )
-        passes = limit / validation
+        if not self.settings.resume:  # a resumed run has paid for its validation already
+            refusal = unaffordable(self._plan(), self.settings.max_metric_calls, iterations=self.settings.iterations)
+            if refusal is not None:
+                raise ValueError(refusal)
         logger.info(
             "max_metric_calls %s: %d forward calls (%.1f validation passes)",
             self.settings.max_metric_calls,
             limit,
-            passes,
+            limit / validation,
         )
 
     def goes_on(self) -> bool:

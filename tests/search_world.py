@@ -145,11 +145,10 @@ def optimizer_lm() -> ScriptedLM:
 
 
 def train(optimizer, *, iterations: int = 3, seed: int = 0, system: str = FORMAT, **options) -> pg.CompileResult:
-    options = {"samples_per_label": 10, "val_per_label": 20, "progress": False} | options
+    options = {"samples_per_label": 10, "val_per_label": 20, "progress": False, "lm": forward_lm()} | options
     return pg.compile(
         classifier(system),
         trainset=questions(200),
-        lm=forward_lm(),
         optimizer=optimizer,
         iterations=iterations,
         seed=seed,

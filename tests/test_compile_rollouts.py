@@ -25,7 +25,7 @@ def train(forward=None, optimizer=None, **options):
 
 
 def test_the_forward_calls_never_pass_max_metric_calls():
-    for budget in (12, 30, 45, 70, 101):
+    for budget in (40, 45, 70, 101, 150):
         forward = forward_lm()
         result = train(forward, iterations=None, max_metric_calls=budget)
         assert len(forward.requests) <= budget
@@ -50,9 +50,9 @@ class Scores(Optimizer):
 
 
 def test_the_bound_holds_the_optimizers_estimated_forward_calls():
-    result = train(optimizer=Scores(), iterations=None, max_metric_calls=VALIDATION + MINIBATCH + 10)
-    assert len(result.history) == 1  # validation (12) + minibatch (16) + scoring (10) + validation (12) > 38
-    assert result.stopped.endswith("iteration 1 could take up to 38 more")
+    # validation (12) + minibatch (16) + scoring (10) + validation (12) > 38: no iteration fits
+    with pytest.raises(ValueError, match="each could take up to 38 more"):
+        train(optimizer=Scores(), iterations=None, max_metric_calls=VALIDATION + MINIBATCH + 10)
 
 
 def test_a_resumed_run_counts_on_from_the_checkpoint(tmp_path):
@@ -95,6 +95,20 @@ def test_a_budget_below_one_validation_pass_is_refused_before_any_call():
     with pytest.raises(ValueError, match="cannot pay for one validation pass"):
         train(forward, max_metric_calls=VALIDATION - 1)
     assert forward.requests == []
+
+
+def test_a_budget_that_pays_for_validation_but_no_iteration_is_refused_before_any_call():
+    forward = forward_lm()
+    with pytest.raises(
+        ValueError, match=r"no iteration after it \(each could take up to 28 more\): raise it to at least 40"
+    ):
+        train(forward, iterations=None, max_metric_calls=VALIDATION + MINIBATCH + VALIDATION - 1)
+    assert forward.requests == []
+
+
+def test_a_budget_for_validation_alone_is_fine_when_no_iteration_is_asked_for():
+    result = train(iterations=0, max_metric_calls=VALIDATION)
+    assert [record.rollouts for record in result.history] == [VALIDATION]
 
 
 @pytest.mark.parametrize("budget", ["lots", 0, 2.5, True])

@@ -154,7 +154,8 @@ def cache_directory(arguments: argparse.Namespace) -> Path:
     return directory
 
 
-def choose(arguments: argparse.Namespace) -> str:
+def choose(arguments: argparse.Namespace, *, say: bool = True) -> str:
+    """The backend a run uses; with `say`, a run that falls back to the local model says so on stderr."""
     if arguments.base_url:
         return "server"
     if arguments.lm:
@@ -162,7 +163,8 @@ def choose(arguments: argparse.Namespace) -> str:
     has_key = os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN")
     if has_key:
         return "claude"
-    print(LOCAL_NOTE, file=sys.stderr)
+    if say:
+        print(LOCAL_NOTE, file=sys.stderr)
     return "local"
 
 

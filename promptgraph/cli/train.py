@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from promptgraph import checkpoint
-from promptgraph.budget import IterationPlan, iterations_within, metric_calls
+from promptgraph.budget import IterationPlan, iterations_within, metric_calls, unaffordable
 from promptgraph.cli.arguments import (
     UsageError,
     call_budget,
@@ -191,6 +191,8 @@ def run_compile(arguments: argparse.Namespace) -> int:
     if arguments.resume:
         arguments = resumed_arguments(arguments)
     trainset, valset, given = checked_input(arguments)
+    if arguments.max_metric_calls is not None and not arguments.resume and not arguments.classes:
+        _refuse_an_unaffordable_budget(arguments, trainset, valset)
     if arguments.dry_run:
         return run_dry(arguments, trainset, valset)
     out = Path(arguments.out)
@@ -553,30 +555,18 @@ def choose_optimizer(arguments: argparse.Namespace, backend: str, strong: LM | N
 
 def run_dry(arguments: argparse.Namespace, trainset: list[Example], valset: list[Example] | None) -> int:
     """Print what the run would cost, spending nothing and starting nothing."""
-    program = build_program(arguments, trainset)
     backend = choose(arguments)  # the backend the run would really use (no key, no --lm: local, which says so)
     if backend == "local":
         refuse_local_batches(arguments)
-    if valset is None:
-        trainset, valset = stratified_split(trainset, arguments.val_per_label, seed=arguments.seed)
-    optimizer = choose_optimizer(arguments, backend, strong=None)  # never called here
-    plan = IterationPlan(
-        program=program,
-        trainset=trainset,
-        valset_size=len(valset),
-        samples_per_label=arguments.samples_per_label,
-        optimizer=optimizer,
-        forward_model="local model" if backend == "local" else arguments.model,
-        optimizer_model="local model" if backend == "local" else arguments.optimizer_model,
-    )
-    budget = metric_calls(arguments.max_metric_calls, validation_pass=len(valset) * modules_in(program))
+    plan = _planned(arguments, trainset, valset, backend)
+    budget = metric_calls(arguments.max_metric_calls, validation_pass=plan.valset_size * modules_in(plan.program))
     phases = estimate_compile(
-        program,
-        trainset=trainset,
-        valset_size=len(valset),
+        plan.program,
+        trainset=plan.trainset,
+        valset_size=plan.valset_size,
         iterations=_dry_iterations(arguments, budget, plan),
         samples_per_label=arguments.samples_per_label,
-        optimizer=optimizer,
+        optimizer=plan.optimizer,
         forward_model=plan.forward_model,
         optimizer_model=plan.optimizer_model,
         batch=arguments.batch,
@@ -588,6 +578,34 @@ def run_dry(arguments: argparse.Namespace, trainset: list[Example], valset: list
         "and USD are upper bounds (every reply at max_tokens, every structured reply with one repair)."
     )
     return 0
+
+
+def _planned(
+    arguments: argparse.Namespace, trainset: list[Example], valset: list[Example] | None, backend: str
+) -> IterationPlan:
+    """What an iteration of this run would do, before anything runs: the program, compile's split, the optimizer."""
+    program = build_program(arguments, trainset)
+    if valset is None:
+        trainset, valset = stratified_split(trainset, arguments.val_per_label, seed=arguments.seed)
+    return IterationPlan(
+        program=program,
+        trainset=trainset,
+        valset_size=len(valset),
+        samples_per_label=arguments.samples_per_label,
+        optimizer=choose_optimizer(arguments, backend, strong=None),  # never called here
+        forward_model="local model" if backend == "local" else arguments.model,
+        optimizer_model="local model" if backend == "local" else arguments.optimizer_model,
+    )
+
+
+def _refuse_an_unaffordable_budget(
+    arguments: argparse.Namespace, trainset: list[Example], valset: list[Example] | None
+) -> None:
+    """A --max-metric-calls that pays for no iteration is refused before the run directory is written."""
+    plan = _planned(arguments, trainset, valset, choose(arguments, say=False))  # the run says it later
+    refusal = unaffordable(plan, arguments.max_metric_calls, iterations=iterations_of(arguments))
+    if refusal is not None:
+        raise UsageError(f"--{refusal.replace('_', '-', 2)}")
 
 
 def _dry_iterations(arguments: argparse.Namespace, budget: int | None, plan: IterationPlan) -> int:

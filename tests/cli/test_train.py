@@ -380,6 +380,20 @@ def forward_calls(table: str) -> int:
     return sum(int(row[0]) for row in rows)
 
 
+@pytest.mark.parametrize("dry_run", [[], ["--dry-run"]])
+def test_a_max_metric_calls_that_pays_for_no_iteration_is_refused_before_the_run_directory(
+    tmp_path, server, data, capsys, dry_run
+):
+    out = tmp_path / "run"
+    arguments = ["compile", str(data), *data_options(), *models(server), "--samples-per-label", "8"]
+    arguments += ["--val-per-label", "5", "--max-metric-calls", "20", "--out", str(out), "--no-cache", *dry_run]
+    assert main(arguments) == 2
+    error = capsys.readouterr().err
+    assert "--max-metric-calls=20 (20 forward calls) pays for iteration 0's validation (10 calls)" in error
+    assert "raise it to at least" in error
+    assert not out.exists()
+
+
 def test_a_dry_run_prices_only_the_iterations_max_metric_calls_pays_for(data, capsys):
     arguments = ["compile", str(data), *data_options(), "--dry-run", "--lm", "claude"]
     assert main([*arguments, "--max-metric-calls", "light"]) == 0

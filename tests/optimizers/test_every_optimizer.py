@@ -3,7 +3,7 @@
 import pytest
 
 import promptgraph as pg
-from tests.search_world import optimizer_lm, train
+from tests.search_world import forward_lm, optimizer_lm, train
 
 OPTIMIZERS = {
     "tgd+gate": lambda: pg.TextualGradientDescent(lm=optimizer_lm(), gate=pg.Gate()),
@@ -41,7 +41,19 @@ def test_a_budget_stops_it(name):
 
 
 @pytest.mark.parametrize("name", OPTIMIZERS)
-@pytest.mark.parametrize("budget", [150, 400, 2000])
+def test_a_budget_too_small_for_its_first_step_is_refused_before_any_call_or_is_kept(name):
+    forward = forward_lm()
+    try:
+        result = train(OPTIMIZERS[name](), iterations=None, max_metric_calls=150, lm=forward)
+    except ValueError as refused:
+        assert "pays for iteration 0's validation (40 calls) but no iteration after it" in str(refused)
+        assert forward.requests == []
+    else:
+        assert len(result.history) > 1 and result.history[-1].rollouts <= 150
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+@pytest.mark.parametrize("budget", [1600, 2000])
 def test_its_forward_calls_never_pass_max_metric_calls(name, budget):
     result = train(OPTIMIZERS[name](), iterations=None, max_metric_calls=budget)
     assert result.history[-1].rollouts <= budget
