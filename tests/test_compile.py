@@ -223,3 +223,13 @@ def test_the_compile_docstring_describes_every_argument():
     doc = inspect.getdoc(pg.compile)
     described = set(re.findall(r"^ {4}(\w+): ", doc.split("Args:", 1)[1].split("Returns:", 1)[0], flags=re.MULTILINE))
     assert set(inspect.signature(pg.compile).parameters) == described
+
+
+def test_compile_without_an_api_key_stops_at_the_first_call_with_what_to_do(monkeypatch):
+    from promptgraph.lm import AnthropicLM, MissingAPIKey
+
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
+    with pytest.raises(MissingAPIKey, match="Set ANTHROPIC_API_KEY"):
+        pg.compile(classifier(), trainset=questions(40), lm=AnthropicLM(), optimizer=TextualGradientDescent(
+            lm=optimizer_lm()), iterations=1, progress=False)  # fmt: skip

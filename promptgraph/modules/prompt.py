@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from promptgraph.formats import Format, LabelTag, Tags, Text, format_from_dict, format_to_dict
-from promptgraph.lm import LMError, Request
+from promptgraph.lm import LMError, MissingAPIKey, Request
 from promptgraph.lm.reprs import sized
 from promptgraph.module import Context, Module
 from promptgraph.parameter import Demos, Parameter
@@ -208,6 +208,8 @@ class Prompt(Module):
         request = self.render(inputs)
         try:
             response = ctx.complete(request)
+        except MissingAPIKey:
+            raise  # not this call's failure: every call would fail alike, so the run stops with what to do
         except LMError as error:
             return Outcome(FAILED, request=request, error=str(error))
         if response.stop_reason == "max_tokens" and not getattr(self.user_parser(), "reads_cut_replies", False):

@@ -117,3 +117,12 @@ def test_a_thinking_budget_must_leave_room_below_max_tokens():
     with pytest.raises(ValueError, match="raise max_tokens or lower the budget"):
         Prompt("q -> a", thinking=2048, max_tokens=2048)
     assert Prompt("q -> a", thinking=2048, max_tokens=4096).render({"q": "x"}).thinking == 2048
+
+
+def test_a_missing_api_key_stops_the_call_instead_of_failing_it(monkeypatch):
+    from promptgraph.lm import AnthropicLM, MissingAPIKey
+
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
+    with pytest.raises(MissingAPIKey, match="ANTHROPIC_API_KEY"):  # every call would fail alike: say so once
+        Prompt().forward({"text": "x"}, Context(lm=AnthropicLM(max_retries=0, layer_retries=0)))
