@@ -43,6 +43,7 @@ def compile_baseline(
     if arguments.data:
         program.meta[TRAINING_DATA] = {
             "path": str(Path(arguments.data).resolve()),
+            "id_column": arguments.id_column,  # evaluate reads the rows by it, whatever its own --id-column
             "ids": [example.id for example in split.trainset],
         }
     return baseline
@@ -58,12 +59,18 @@ def evaluate_baseline(arguments: argparse.Namespace, program: Program, examples:
         return Baseline(None, note="baseline skipped: no training data known; give --baseline-data FILE")
     if not Path(path).is_file():
         return Baseline(None, note=f"baseline skipped: the training data {path} is not there; give --baseline-data")
+    ids = set(recorded.get("ids") or ()) if not arguments.baseline_data else set()
+    reading = arguments
+    if ids and "id_column" in recorded:  # the recorded ids are in the column compile read them from
+        reading = argparse.Namespace(**vars(arguments) | {"id_column": recorded["id_column"]})
     try:
-        rows = read_examples(arguments, path, labelled=True)
+        rows = read_examples(reading, path, labelled=True)
     except DataError as error:
         return Baseline(None, note=f"baseline skipped: {error}")
-    ids = set(recorded.get("ids") or ()) if not arguments.baseline_data else set()
     trainset = [example for example in rows if not ids or example.id in ids]
+    if ids and not trainset:
+        return Baseline(None, note=f"baseline skipped: no row of {path} has an id compile trained on; "
+                                   "give --baseline-data FILE")  # fmt: skip
     baseline = tfidf_baseline(trainset, examples, labels=program.labels, inputs=program.inputs)
     seen = {_key(example) for example in trainset}
     overlap = sum(_key(example) in seen for example in examples)

@@ -45,6 +45,22 @@ def test_evaluate_fits_the_baseline_on_the_programs_training_rows_and_says_which
     assert "(30 of the 40 examples scored were training examples: both scores flatter)" in printed
 
 
+def test_evaluate_without_the_id_column_still_finds_the_training_rows_compile_recorded(
+    tmp_path,
+    server,  # noqa: F811
+    data,  # noqa: F811
+    capsys,
+):
+    out = compile_to(tmp_path, server, data)
+    capsys.readouterr()
+    options = [option for option in data_options() if option not in ("--id-column", "qid")]
+    arguments = ["evaluate", str(out / "program.json"), str(data), *options, "--base-url", server]
+    assert main([*arguments, "--model", "scripted-haiku"]) == 0
+    printed = capsys.readouterr().out
+    assert "baseline (TF-IDF + logistic regression, fitted on 30 training examples): accuracy" in printed
+    assert "(30 of the 40 examples scored were training examples: both scores flatter)" in printed
+
+
 def test_evaluate_without_known_training_data_says_how_to_give_it(tmp_path, server, data, capsys):  # noqa: F811
     out = compile_to(tmp_path, server, data)
     saved = json.loads((out / "program.json").read_text())
@@ -63,3 +79,13 @@ def test_compile_without_scikit_learn_prints_the_note_instead(tmp_path, server, 
     monkeypatch.setitem(sys.modules, "sklearn", None)
     compile_to(tmp_path, server, data)
     assert "baseline skipped: TF-IDF + logistic regression needs scikit-learn" in capsys.readouterr().out
+
+
+def test_evaluate_says_so_when_no_row_has_an_id_compile_trained_on(tmp_path, server, data, capsys):  # noqa: F811
+    out = compile_to(tmp_path, server, data)
+    saved = json.loads((out / "program.json").read_text())
+    saved["meta"]["training_data"]["ids"] = ["not-a-row"]
+    (out / "program.json").write_text(json.dumps(saved))
+    capsys.readouterr()
+    assert evaluate(out, data, server) == 0
+    assert "has an id compile trained on; give --baseline-data FILE" in capsys.readouterr().out
