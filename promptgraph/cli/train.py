@@ -220,11 +220,17 @@ def _refuse_replacing(arguments: argparse.Namespace, out: Path) -> None:
     if not (out / checkpoint.FILE).exists():
         return
     try:
-        done = checkpoint.read(out).iteration
+        saved = checkpoint.read(out)
+        done, stopped = saved.iteration, (saved.history[-1].get("stopped") if saved.history else None)
         settings = json.loads((out / COMMAND_FILE).read_text(encoding="utf-8"))
         planned = iterations_of(argparse.Namespace(**{"iterations": None, "max_metric_calls": None} | settings))
     except (ValueError, OSError, TypeError):  # damaged: still a run of someone's, not to be replaced silently
         raise UsageError(f"--out {out} holds a run; pass --force to replace it, or choose another --out") from None
+    if stopped:  # the optimizer had nothing left to try: resuming would stop again at once
+        raise UsageError(
+            f"--out {out} holds a finished run (its optimizer stopped after iteration {done}: {stopped}); "
+            "pass --force to replace it, or choose another --out"
+        )
     if planned is not None and done >= planned:
         raise UsageError(
             f"--out {out} holds a finished run ({done} of {planned} iterations); pass --force to replace it, choose "

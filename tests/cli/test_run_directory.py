@@ -40,3 +40,12 @@ def test_resuming_a_finished_run_says_how_to_train_it_further(tmp_path, server, 
     error = capsys.readouterr().err
     assert "holds a finished run (2 of 2 iterations): nothing to resume" in error
     assert "resume with --iterations 3 or more" in error
+
+
+def test_a_new_compile_into_a_run_its_optimizer_ended_says_it_is_finished_not_resume(tmp_path, server, data, capsys):  # noqa: F811
+    out = compile_to(tmp_path, server, data, "--optimizer", "knn", "--iterations", "3")  # knn ends after its one step
+    capsys.readouterr()
+    assert main(["compile", str(data), *data_options(), "--out", str(out), "--base-url", server]) == 2
+    error = capsys.readouterr().err
+    assert f"--out {out} holds a finished run (its optimizer stopped after iteration 1: knn:" in error
+    assert "--resume" not in error
