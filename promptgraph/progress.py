@@ -61,6 +61,10 @@ class ProgressPrinter:
             self._iteration = history[-1].iteration + 1
             self._announced = set()
 
+    def starting(self) -> None:
+        """A line before iteration 0's validation, so a log shows the run has begun (the pass may take minutes)."""
+        self._say(f"{self.label(0)}: validating the program as given")
+
     def resuming(self, next_iteration: int) -> None:
         """A line before a resumed run goes on."""
         total = f" of {self.iterations}" if self.iterations is not None else ""

@@ -86,6 +86,12 @@ def test_an_undone_iteration_says_which_iteration_training_goes_on_from():
     assert last.startswith("iteration 2/2: validation")
 
 
+def test_a_starting_run_says_it_is_validating_before_the_first_pass_ends():
+    progress = printer(iterations=5)
+    progress.starting()
+    assert lines(progress) == ["iteration 0/5: validating the program as given"]
+
+
 def test_resuming_says_at_which_iteration_of_how_many():
     progress = printer(iterations=5)
     progress.resuming(3)

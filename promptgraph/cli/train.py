@@ -289,6 +289,8 @@ def _compile_into(
         strong = progress.watch(BatchedLM(backend.optimizer, batch) if batch else backend.optimizer)
         if arguments.resume:
             _say_where_it_resumes(arguments, out, progress)
+        else:
+            progress.starting()
         report = ReportWriter(out / "report", title=f"promptgraph compile {arguments.data or arguments.classes}")
         result = compile(
             program,

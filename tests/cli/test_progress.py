@@ -47,7 +47,8 @@ def test_piped_output_shows_each_iteration_while_the_run_still_goes_on(tmp_path,
     assert seen[-1].startswith("iteration 1/2: validation 1.000 (+"), (seen, errors)
     assert still_running, "the iteration lines came only when the run ended"
     assert "iteration 1/2: the optimizer model (scripted-opus) is writing critiques" in seen
-    assert seen[0].startswith("iteration 0/2: validation")
+    assert seen[0] == "iteration 0/2: validating the program as given"  # before the pass, not after it
+    assert seen[1].startswith("iteration 0/2: validation")
     assert child.returncode == 0, errors
     assert "iteration 2/2: validation" in rest and "finished in " in rest
 
