@@ -30,6 +30,8 @@ from promptgraph.program import Program
 from promptgraph.retrieval import Retriever
 from promptgraph.trace import Trace
 
+NO_MINIBATCH = "knn writes its demo pool from the training examples' labels, so it reads no replies"
+
 
 @attrs.define
 class KNNDemos(Optimizer):
@@ -87,7 +89,9 @@ class KNNDemos(Optimizer):
                 Update(node=node, status="changed", changes={name: (before, describe(demos))}, reasoning=reason)
             )
         return StepResult(
-            updates=tuple(updates), stopped="knn: the demo pool is set; retrieval has nothing more to learn"
+            updates=tuple(updates),
+            stopped="knn: the demo pool is set; retrieval has nothing more to learn",
+            no_minibatch=NO_MINIBATCH,
         )
 
     def estimate(self, shape: Shape) -> list[PhaseEstimate]:

@@ -237,3 +237,24 @@ def test_every_search_shows_each_candidate_with_its_score_and_fate(optimizer, tm
             cells = [cell.text for cell in row.all("td")]
             assert cells[2] == (f"{tried.score:.3f}" if tried.score is not None else "not scored")
             assert cells[4] == tried.decision
+
+
+# -- 6. a step that took no training minibatch --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def knn(tmp_path_factory):
+    result = train(optimizer=pg.KNNDemos(), iterations=3)
+    assert result.history[1].train is None  # its pool comes from the labels: compile ran no minibatch
+    return report(result, tmp_path_factory.mktemp("knn"), program=result.program)
+
+
+def test_a_step_that_took_no_training_minibatch_says_why_and_not_that_iteration_0_only_validates(knn):
+    training = next(block for block in knn.by_id("iteration-1").all(cls="evidence-block") if "Training" in block.text)
+
+    assert "iteration 0 only validates" not in training.text
+    assert "no training minibatch" in training.text and "labels" in training.text
+
+
+def test_iteration_0_still_says_it_only_validates_the_program_as_given(knn):
+    assert "iteration 0 only validates the program as given" in knn.by_id("iteration-0").text
