@@ -32,7 +32,7 @@ class RunSetup:
     Args:
         backend: where the calls went, e.g. "local: llama-server on 127.0.0.1".
         model: the model that ran the program.
-        optimizer: its name and what it does, e.g. "knn (KNNDemos(k=4)): ...".
+        optimizer: its name and what it does, e.g. "knn: KNNDemos(k=4), each input shown ...".
         optimizer_model: the model the optimizer calls; None when it calls none (knn, demos).
     """
 

@@ -267,7 +267,7 @@ def test_iteration_0_still_says_it_only_validates_the_program_as_given(knn):
 LOCAL = RunSetup(
     backend="local: llama-server on 127.0.0.1",
     model="SmolLM2-135M-Instruct.Q4_1",
-    optimizer="knn (KNNDemos(k=4)): each input shown the training examples nearest it",
+    optimizer="knn: KNNDemos(k=4), each input shown the training examples nearest it",
 )
 COMMAND_DEFAULTS = {"model": "claude-haiku-5-5", "optimizer_model": "claude-opus-5-5", "optimizer_effort": "high",
                     "samples_per_label": 8}  # fmt: skip
@@ -307,7 +307,7 @@ def test_an_optimizer_that_calls_a_model_shows_it(tmp_path):
 def test_the_settings_name_the_optimizer_with_k_and_the_pool_size(tmp_path):
     optimizer = settings_of(knn_report(tmp_path))["optimizer"]
 
-    assert optimizer.startswith("knn (KNNDemos(k=4))")
+    assert optimizer.startswith("knn: KNNDemos(k=4)")
     assert "a pool of 30 training examples, the 4 nearest shown to each input" in optimizer
 
 
