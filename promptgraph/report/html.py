@@ -60,6 +60,7 @@ class IterationView:
     base: int | None  # the iteration the step started from: its texts are the diff's base; None for iteration 0
     diffs: dict[str, tuple[tuple[str, str], ...]]  # parameter name -> runs of (kind, text), against `base`
     changed: tuple[str, ...]  # parameters whose value differs from the base's
+    demos_changed: dict[str, str]  # demos that differ from the base's -> what they are now ("none": emptied)
     samples: tuple[Sample, ...]  # the training minibatch: replies to the texts of `base`
     train_groups: tuple[MistakeGroup, ...]
     val_groups: tuple[MistakeGroup, ...]  # the validation mistakes of this iteration's own texts
@@ -153,7 +154,7 @@ def write_report(
         graph=graph(program) if program else None,
         formats=formats(program) if program else (),
         modules=_modules(program, history) if program and len(program.nodes) > 1 else (),
-        iterations=[_view(history, index, best == index) for index in range(len(history))],
+        iterations=[_view(history, index, best == index, program) for index in range(len(history))],
         labels=history[0].val.labels,
         settings=run_settings(directory, history, ledger, setup, program),
         demo_summaries=demo_summaries(program, history[best].demos),
@@ -232,13 +233,15 @@ def started_from(history: Sequence[IterationRecord], index: int) -> int | None:
     return previous.iteration if previous.kept else history[best_iteration(history[: index - 1])].iteration
 
 
-def _view(history: Sequence[IterationRecord], index: int, best: bool) -> IterationView:
+def _view(history: Sequence[IterationRecord], index: int, best: bool, program: Program | None) -> IterationView:
     record, labels = history[index], history[0].val.labels
     base = started_from(history, index)
-    texts = {earlier.iteration: earlier.values for earlier in history}
-    before = texts.get(base, record.values) if base is not None else record.values
-    diffs = {name: word_diff(before.get(name, ""), value) for name, value in record.values.items()}
-    changed = tuple(name for name, value in record.values.items() if value != before.get(name, ""))
+    start = next((earlier for earlier in history if earlier.iteration == base), record)
+    diffs = {name: word_diff(start.values.get(name, ""), value) for name, value in record.values.items()}
+    changed = tuple(name for name, value in record.values.items() if value != start.values.get(name, ""))
+    # A step may change demos alone (knn's pool): "0 changed" texts must not read as "nothing changed".
+    new_demos = {name: pairs for name, pairs in record.demos.items() if pairs != start.demos.get(name, [])}
+    shown = demo_summaries(program, new_demos)
     samples = _samples(record.samples, record.train, labels) if record.train else ()
     val_samples = _samples(record.val_samples, record.val, labels)
     prefix = f"iteration-{record.iteration}"
@@ -248,6 +251,7 @@ def _view(history: Sequence[IterationRecord], index: int, best: bool) -> Iterati
         base=base,
         diffs=diffs,
         changed=changed,
+        demos_changed={name: shown.get(name, "none") for name in new_demos},
         samples=samples,
         train_groups=_groups(samples, labels, f"{prefix}-train"),
         val_groups=_groups(val_samples, labels, f"{prefix}-val"),

@@ -337,3 +337,10 @@ def test_the_summary_says_why_the_run_stopped_early(knn):
 def test_the_chart_legend_explains_train_accuracy_only_where_its_line_is_drawn(knn, page):
     assert "Train accuracy" not in knn.by_id("chart").first(cls="legend").text
     assert "Train accuracy" in page.by_id("chart").first(cls="legend").text
+
+
+def test_a_step_that_changed_only_demos_says_so_beside_its_unchanged_texts(knn):
+    texts = knn.by_id("iteration-1").first("details", cls="texts")
+
+    assert "0 changed" in texts.first("summary").text and "demos changed" in texts.first("summary").text
+    assert "classify.demos: a pool of 30 training examples" in texts.text
