@@ -258,6 +258,10 @@ def test_a_step_that_took_no_training_minibatch_says_why_and_not_that_iteration_
     assert "no training minibatch" in training.text and "labels" in training.text
 
 
+def test_a_step_that_took_no_training_minibatch_shows_no_training_mistakes_section(knn):
+    assert "Mistakes on the training minibatch" not in knn.by_id("iteration-1").text
+
+
 def test_iteration_0_still_says_it_only_validates_the_program_as_given(knn):
     assert "iteration 0 only validates the program as given" in knn.by_id("iteration-0").text
 
