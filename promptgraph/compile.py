@@ -505,6 +505,7 @@ class Run:
             rollouts=self.rollouts.spent,
             val_samples=val_samples,
             started_from=started_from,
+            no_minibatch=step.no_minibatch if train is None else None,  # a chain's other step may have taken one
         )
 
     def _plan(self) -> IterationPlan:

@@ -40,6 +40,7 @@ class IterationRecord:
     # rewrite changed them into `values`. None: iteration 0, or a history saved before this was recorded.
     started_from: int | None = None
     val_samples: tuple[Trace, ...] = ()  # the validation traces `val` scored, for the report (not saved)
+    no_minibatch: str | None = None  # why the step took no training minibatch (StepResult.no_minibatch)
 
     def to_dict(self, *, outputs: bool = False) -> dict:
         """JSON-ready, without the traces; with `outputs`, what every module produced per training sample."""
@@ -59,6 +60,7 @@ class IterationRecord:
             "stopped": self.stopped,
             "rollouts": self.rollouts,
             "started_from": self.started_from,
+            "no_minibatch": self.no_minibatch,
         }
         if outputs:  # the checkpoint's copy; a saved program's history stays small
             data["sample_outputs"] = [sample_outputs(trace) for trace in self.samples]
@@ -83,6 +85,7 @@ class IterationRecord:
             stopped=data.get("stopped"),
             rollouts=data.get("rollouts"),
             started_from=data.get("started_from"),
+            no_minibatch=data.get("no_minibatch"),
         )
 
     def __repr__(self) -> str:

@@ -2,9 +2,10 @@
 
 import json
 
+import promptgraph as pg
 from promptgraph import checkpoint
 from promptgraph.history import IterationRecord
-from tests.scenario import pipeline_run, undoing_run
+from tests.scenario import classifier, forward_lm, pipeline_run, questions, undoing_run
 
 
 def test_a_step_after_an_undone_one_records_that_it_started_from_the_best():
@@ -35,3 +36,11 @@ def test_a_saved_programs_history_leaves_the_sample_outputs_out():
     result = undoing_run()
 
     assert all("sample_outputs" not in record for record in result.program.meta["history"])
+
+
+def test_why_a_step_took_no_training_minibatch_survives_the_checkpoint(tmp_path):
+    pg.compile(classifier(), trainset=questions(40), lm=forward_lm(), optimizer=pg.KNNDemos(), iterations=2,
+               samples_per_label=8, val_per_label=5, progress=False, run_dir=tmp_path)  # fmt: skip
+
+    saved = [IterationRecord.from_dict(record) for record in checkpoint.read(tmp_path).history]
+    assert saved[0].no_minibatch is None and "labels" in saved[1].no_minibatch

@@ -23,6 +23,7 @@ from promptgraph.cli.arguments import (
 from promptgraph.cli.backend import (
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_CONSECUTIVE_FAILURES,
+    Backend,
     add_backend_options,
     batching,
     cache_directory,
@@ -68,7 +69,7 @@ from promptgraph.optimizers import (
 from promptgraph.optimizers.search import modules_in
 from promptgraph.program import Program
 from promptgraph.progress import ProgressPrinter
-from promptgraph.report import ReportWriter
+from promptgraph.report import ReportWriter, RunSetup
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -291,13 +292,15 @@ def _compile_into(
             _say_where_it_resumes(arguments, out, progress)
         else:
             progress.starting()
-        report = ReportWriter(out / "report", title=f"promptgraph compile {arguments.data or arguments.classes}")
+        optimizer = choose_optimizer(arguments, backend.name, strong)
+        title = f"promptgraph compile {arguments.data or arguments.classes}"
+        report = ReportWriter(out / "report", title=title, setup=run_setup(arguments, backend, optimizer))
         result = compile(
             program,
             trainset=trainset,
             valset=valset,
             lm=backend.forward,
-            optimizer=choose_optimizer(arguments, backend.name, strong),
+            optimizer=optimizer,
             iterations=iterations_of(arguments),
             samples_per_label=arguments.samples_per_label,
             val_per_label=arguments.val_per_label,
@@ -555,10 +558,33 @@ OPTIMIZERS: dict[str, tuple[str, Callable[[LM | None, argparse.Namespace], Optim
 }
 
 
-def choose_optimizer(arguments: argparse.Namespace, backend: str, strong: LM | None) -> Optimizer:
+# The optimizers that call no model: the report names no optimizer model for them.
+MODEL_FREE = ("demos", "knn")
+BACKENDS = {"claude": "Claude (the Anthropic API)", "local": "local: llama-server on 127.0.0.1"}
+
+
+def optimizer_name(arguments: argparse.Namespace, backend: str) -> str:
     # On the local model, retrieved demos measured best of what needs no strong model (benchmarks/README.md).
-    name = arguments.optimizer or ("knn" if backend == "local" else "tgd")
-    return OPTIMIZERS[name][1](strong, arguments)
+    return arguments.optimizer or ("knn" if backend == "local" else "tgd")
+
+
+def choose_optimizer(arguments: argparse.Namespace, backend: str, strong: LM | None) -> Optimizer:
+    return OPTIMIZERS[optimizer_name(arguments, backend)][1](strong, arguments)
+
+
+def run_setup(arguments: argparse.Namespace, backend: Backend, optimizer: Optimizer) -> RunSetup:
+    """What the run really runs on, for the report: command.json keeps the options as typed, defaults included."""
+    name = optimizer_name(arguments, backend.name)
+    description = OPTIMIZERS[name][0]
+    if name in MODEL_FREE:  # its settings (knn's k) are short; a model-calling one's repr holds its whole LM
+        description = f"{optimizer!r}, {description}"
+    where = BACKENDS.get(backend.name, f"a Messages-API server at {arguments.base_url}")
+    return RunSetup(
+        backend=where + (", through Message Batches" if arguments.batch else ""),
+        model=backend.forward.model,
+        optimizer=f"{name}: {description}",
+        optimizer_model=None if name in MODEL_FREE else backend.optimizer.model,
+    )
 
 
 def run_dry(arguments: argparse.Namespace, trainset: list[Example], valset: list[Example] | None) -> int:

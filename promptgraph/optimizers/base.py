@@ -66,6 +66,9 @@ class StepResult:
     updates: tuple[Update, ...] = ()
     tried: tuple[Tried, ...] = ()  # every candidate a search looked at, for the history and the report
     stopped: str | None = None  # the optimizer has nothing left to try: compile records this step and ends the run
+    # Why the step took no training minibatch, when its begin_step chose none (a retrieval pool, a merge):
+    # the report says so instead of leaving the reader to guess why there are no training replies.
+    no_minibatch: str | None = None
 
 
 @attrs.frozen

@@ -39,19 +39,21 @@ class Chain(Optimizer):
     def step(
         self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext
     ) -> StepResult:
-        critiques, updates, tried, stopped = [], [], [], []
+        critiques, updates, tried, stopped, no_minibatch = [], [], [], [], []
         for optimizer in self.optimizers:
             result = optimizer.step(program, traces=traces, evaluation=evaluation, context=context)
             critiques += result.critiques
             updates += result.updates
             tried += result.tried
             stopped += [result.stopped] if result.stopped else []
+            no_minibatch += [result.no_minibatch] if result.no_minibatch else []
         every_one = len(stopped) == len(self.optimizers)  # the chain stops when the last of its optimizers has
         return StepResult(
             critiques=tuple(critiques),
             updates=tuple(updates),
             tried=tuple(tried),
             stopped="; ".join(stopped) if every_one else None,
+            no_minibatch="; ".join(no_minibatch) or None,
         )
 
     def begin_step(self, program: Program, context: StepContext) -> Sequence[Example] | None:

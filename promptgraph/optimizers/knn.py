@@ -30,6 +30,8 @@ from promptgraph.program import Program
 from promptgraph.retrieval import Retriever
 from promptgraph.trace import Trace
 
+NO_MINIBATCH = "knn writes its demo pool from the training examples' labels, so it reads no replies"
+
 
 @attrs.define
 class KNNDemos(Optimizer):
@@ -53,7 +55,7 @@ class KNNDemos(Optimizer):
     b: float = 0.75  # BM25's length normalisation
 
     def __repr__(self) -> str:
-        return settings(self)
+        return settings(self, always=("k",))  # how many demos each input sees: what a reader asks first
 
     @property
     def retriever(self) -> Retriever:
@@ -87,7 +89,9 @@ class KNNDemos(Optimizer):
                 Update(node=node, status="changed", changes={name: (before, describe(demos))}, reasoning=reason)
             )
         return StepResult(
-            updates=tuple(updates), stopped="knn: the demo pool is set; retrieval has nothing more to learn"
+            updates=tuple(updates),
+            stopped="knn: the demo pool is set; retrieval has nothing more to learn",
+            no_minibatch=NO_MINIBATCH,
         )
 
     def estimate(self, shape: Shape) -> list[PhaseEstimate]:
@@ -116,4 +120,6 @@ def demo_pool(program: Program, node: str, trainset: Sequence[Example]) -> list[
 def describe(demos: Demos) -> str:
     if demos.retriever is None:
         return f"{len(demos.pairs)} fixed demos" if demos.pairs else "(no demos)"
-    return f"a pool of {len(demos.pairs)} demos, the {demos.retriever.k} nearest shown to each input ({demos.retriever.kind})"
+    # "a pool", not "N demos": only the k nearest are sent with each input
+    pool = f"a pool of {len(demos.pairs)} training examples"
+    return f"{pool}, the {demos.retriever.k} nearest shown to each input ({demos.retriever.kind})"

@@ -181,7 +181,9 @@ class ParetoSearch(Optimizer):
         self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext
     ) -> StepResult:
         if self._merge is not None:
-            return self._try_merge(program, context)
+            first, second, _ = self._merge
+            why = f"a merge combines the texts of candidates #{first} and #{second}, so it reflects on no replies"
+            return attrs.evolve(self._try_merge(program, context), no_minibatch=why)
         parent = self.pool.candidates[self._parent if self._parent is not None else self.pool.best().number]
         self._remember_failures(parent, traces, evaluation)
         demo_slots = self._demo_slots(program)

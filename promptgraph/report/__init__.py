@@ -1,5 +1,6 @@
 """The HTML run report, rewritten after every training iteration."""
 
 from promptgraph.report.html import ReportWriter, write_report
+from promptgraph.report.setup import RunSetup
 
-__all__ = ["ReportWriter", "write_report"]
+__all__ = ["ReportWriter", "RunSetup", "write_report"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import functools
-import json
 import re
 from collections.abc import Hashable, Sequence
 from pathlib import Path
@@ -27,11 +26,11 @@ from promptgraph.modules import Prompt
 from promptgraph.optimizers.tgd import Update
 from promptgraph.program import Program
 from promptgraph.report.candidates import candidates
+from promptgraph.report.setup import RunSetup, demo_summaries, run_settings
 from promptgraph.report.svg import chart, graph, node_kind
 from promptgraph.trace import FAILED, OK, UNPARSED, Trace
 
 SAME, INSERTED, DELETED = "same", "ins", "del"
-COMMAND_FILE = "command.json"  # what `promptgraph compile` remembers of a run (cli/train.py), read here, not imported
 
 
 @attrs.frozen
@@ -61,6 +60,7 @@ class IterationView:
     base: int | None  # the iteration the step started from: its texts are the diff's base; None for iteration 0
     diffs: dict[str, tuple[tuple[str, str], ...]]  # parameter name -> runs of (kind, text), against `base`
     changed: tuple[str, ...]  # parameters whose value differs from the base's
+    demos_changed: dict[str, str]  # demos that differ from the base's -> what they are now ("none": emptied)
     samples: tuple[Sample, ...]  # the training minibatch: replies to the texts of `base`
     train_groups: tuple[MistakeGroup, ...]
     val_groups: tuple[MistakeGroup, ...]  # the validation mistakes of this iteration's own texts
@@ -126,13 +126,15 @@ def write_report(
     *,
     title: str = "promptgraph run",
     program: Program | None = None,
+    setup: RunSetup | None = None,
 ) -> Path:
     """Write `directory/index.html` for the run so far and return its path.
 
     With the `program`, the page also draws its graph, and for a program of several
     modules, follows each module through the iterations. The summary shows the run's
     settings from the `command.json` that `promptgraph compile` leaves in the run directory
-    (the report directory's parent), or else what the history knows.
+    (the report directory's parent), or else what the history knows; a `setup` says what
+    the run really ran on (backend, models, optimizer), in place of command.json's defaults.
     """
     if not history:
         raise ValueError("the history is empty; call write_report after at least iteration 0 has run")
@@ -152,14 +154,24 @@ def write_report(
         graph=graph(program) if program else None,
         formats=formats(program) if program else (),
         modules=_modules(program, history) if program and len(program.nodes) > 1 else (),
-        iterations=[_view(history, index, best == index) for index in range(len(history))],
+        iterations=[_view(history, index, best == index, program) for index in range(len(history))],
         labels=history[0].val.labels,
-        settings=run_settings(directory, history, ledger),
+        settings=run_settings(directory, history, ledger, setup, program),
+        demo_summaries=demo_summaries(program, history[best].demos),
+        stopped=_stopped(history, program),
         cost=functools.partial(_cost, unpriced=bool(ledger.unpriced_models())),
         baseline=_baseline(program),
     )
     # A browser refreshing mid-run never sees half a page.
     return atomic_write(directory / "index.html", page)
+
+
+def _stopped(history: Sequence[IterationRecord], program: Program | None) -> str | None:
+    """Why the run ended early: its optimizer said so in the last iteration, or compile did (a budget) in the
+    program's record of this run, which names as many iterations (a program given to compile may hold another's)."""
+    meta = program.meta if program is not None else {}
+    this_run = len(meta.get("history") or ()) == len(history)
+    return history[-1].stopped or (meta.get("stopped") if this_run else None)
 
 
 def _baseline(program: Program | None) -> dict | None:
@@ -170,13 +182,14 @@ def _baseline(program: Program | None) -> dict | None:
 
 @attrs.define
 class ReportWriter:
-    """Use as `compile(..., on_iteration=ReportWriter(Path("runs/today")))`."""
+    """Use as `compile(..., on_iteration=ReportWriter(Path("runs/today")))`; `setup` says what the run runs on."""
 
     directory: Path = attrs.field(converter=Path)
     title: str = "promptgraph run"
+    setup: RunSetup | None = None
 
     def __call__(self, history: Sequence[IterationRecord], ledger: Ledger, program: Program | None = None) -> None:
-        write_report(history, ledger, self.directory, title=self.title, program=program)
+        write_report(history, ledger, self.directory, title=self.title, program=program, setup=self.setup)
 
     def __repr__(self) -> str:
         title = f", title={self.title!r}" if self.title != "promptgraph run" else ""
@@ -220,13 +233,15 @@ def started_from(history: Sequence[IterationRecord], index: int) -> int | None:
     return previous.iteration if previous.kept else history[best_iteration(history[: index - 1])].iteration
 
 
-def _view(history: Sequence[IterationRecord], index: int, best: bool) -> IterationView:
+def _view(history: Sequence[IterationRecord], index: int, best: bool, program: Program | None) -> IterationView:
     record, labels = history[index], history[0].val.labels
     base = started_from(history, index)
-    texts = {earlier.iteration: earlier.values for earlier in history}
-    before = texts.get(base, record.values) if base is not None else record.values
-    diffs = {name: word_diff(before.get(name, ""), value) for name, value in record.values.items()}
-    changed = tuple(name for name, value in record.values.items() if value != before.get(name, ""))
+    start = next((earlier for earlier in history if earlier.iteration == base), record)
+    diffs = {name: word_diff(start.values.get(name, ""), value) for name, value in record.values.items()}
+    changed = tuple(name for name, value in record.values.items() if value != start.values.get(name, ""))
+    # A step may change demos alone (knn's pool): "0 changed" texts must not read as "nothing changed".
+    new_demos = {name: pairs for name, pairs in record.demos.items() if pairs != start.demos.get(name, [])}
+    shown = demo_summaries(program, new_demos)
     samples = _samples(record.samples, record.train, labels) if record.train else ()
     val_samples = _samples(record.val_samples, record.val, labels)
     prefix = f"iteration-{record.iteration}"
@@ -236,6 +251,7 @@ def _view(history: Sequence[IterationRecord], index: int, best: bool) -> Iterati
         base=base,
         diffs=diffs,
         changed=changed,
+        demos_changed={name: shown.get(name, "none") for name in new_demos},
         samples=samples,
         train_groups=_groups(samples, labels, f"{prefix}-train"),
         val_groups=_groups(val_samples, labels, f"{prefix}-val"),
@@ -318,32 +334,6 @@ def _modules(program: Program, history: Sequence[IterationRecord]) -> tuple[Modu
             ModuleView(node, type(module).__name__, node_kind(module), program.wiring(node), answers, tuple(steps))
         )
     return tuple(views)
-
-
-def run_settings(directory: Path, history: Sequence[IterationRecord], ledger: Ledger) -> tuple[str, dict[str, str]]:
-    """Where the run's settings come from and what they are: the CLI's command.json in the run directory
-    (the report's parent) when it wrote one, else what the history and the ledger know."""
-    for path in (directory / COMMAND_FILE, directory.parent / COMMAND_FILE):
-        try:
-            saved = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if isinstance(saved, dict):
-            shown = {key: str(value) for key, value in saved.items() if value not in (None, False, "", [])}
-            return f"the command line ({path.name})", shown
-    known = {
-        "iterations run": str(len(history) - 1),
-        "validation examples": str(history[0].val.count),
-        "labels": ", ".join(history[0].val.labels) or "none",
-    }
-    trained = [record.train.count for record in history if record.train]
-    if trained:
-        known["training minibatch"] = (
-            f"{min(trained)} to {max(trained)}" if min(trained) != max(trained) else str(trained[0])
-        )
-    for account in ledger.accounts():
-        known.setdefault(f"model ({account.tag})", account.model)
-    return "the history (compile was called from Python: no command.json)", known
 
 
 def _cost(usd: float, *, unpriced: bool) -> str:

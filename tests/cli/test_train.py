@@ -87,6 +87,17 @@ def test_compile_writes_a_program_and_a_report_and_prints_a_summary(tmp_path, se
     assert "<html" in (out / "report" / "index.html").read_text().lower()
 
 
+def test_the_report_names_the_server_the_models_and_the_optimizer_the_run_used(tmp_path, server, data):
+    from tests.report.page import parse
+
+    page = parse((compile_to(tmp_path, server, data) / "report" / "index.html").read_text())
+
+    settings = {item.first("dt").text: item.first("dd").text for item in page.by_id("settings").all("div")}
+    assert settings["backend"] == f"a Messages-API server at {server}"
+    assert (settings["model"], settings["optimizer model"]) == ("scripted-haiku", "scripted-opus")
+    assert settings["optimizer"].startswith("tgd: critiques and rewrites")
+
+
 def test_evaluate_prints_metrics_and_the_confusion_matrix(tmp_path, server, data, capsys):
     out = compile_to(tmp_path, server, data)
     capsys.readouterr()

@@ -5,7 +5,7 @@ import pytest
 import promptgraph as pg
 from promptgraph import Classify, Example, KNNDemos, Program, ScriptedLM
 from promptgraph.data import stratified_split
-from promptgraph.optimizers.knn import demo_pool
+from promptgraph.optimizers.knn import demo_pool, describe
 from promptgraph.parameter import Demo, Demos
 from promptgraph.retrieval import Retriever
 from tests.scenario import LABELS, questions
@@ -133,3 +133,13 @@ def test_a_module_that_does_not_read_the_program_inputs_takes_no_pool():
     program.add("first", Classify(LABELS, max_tokens=20))
     program.add("second", Classify(LABELS, max_tokens=20), text="first.label")
     assert demo_pool(program, "second", questions(4)) is None and demo_pool(program, "first", questions(4)) is None
+
+
+def test_a_pool_is_described_as_training_examples_of_which_each_input_sees_the_k_nearest():
+    demos = classifier(k=2).nodes["classify"].demos
+
+    assert describe(demos) == "a pool of 5 training examples, the 2 nearest shown to each input (bm25)"
+
+
+def test_the_repr_names_k_even_at_its_default():
+    assert repr(KNNDemos()) == "KNNDemos(k=4)"

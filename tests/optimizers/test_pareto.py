@@ -204,6 +204,27 @@ def test_a_merge_takes_each_module_from_the_candidate_that_changed_it_and_joins_
     assert (merged.origin, merged.merged_from, merged.parent) == ("merge", (1, 2), 1)
 
 
+def test_a_merge_says_why_it_took_no_training_minibatch():
+    from promptgraph.lm import Ledger
+    from promptgraph.optimizers.base import StepContext
+    from promptgraph.optimizers.search import trainable_values
+
+    program = scenario.chain(frozen_tail=False)
+    start = trainable_values(program)
+    optimizer = pg.ParetoSearch(optimizer_lm())
+    optimizer.pool.add(start, (0, 0, 0))
+    optimizer.pool.add(start | {"note.system": "A."}, (1, 1, 0), parent=0, changed=("note",))
+    optimizer.pool.add(start | {"classify.system": "B."}, (0, 0, 1), parent=0, changed=("classify",))
+    optimizer._merge_due = True  # as after an accepted child
+    forward = pg.ScriptedLM(respond=scenario.chain_forward, model="claude-haiku-5-5")
+    context = StepContext(forward, Ledger(), pg.exact_match, scenario.LABELS, scenario.questions(40), seed=3)
+    assert optimizer.begin_step(program, context) == []
+
+    result = optimizer.step(program, traces=[], evaluation=pg.evaluate([]), context=context)
+
+    assert "merge combines the texts of candidates #1 and #2" in result.no_minibatch
+
+
 def _scores(count: int) -> pg.Evaluation:
     from promptgraph.metrics import Evaluation
 

@@ -6,7 +6,9 @@ import json
 import pytest
 
 import promptgraph as pg
-from promptgraph.report import write_report
+from promptgraph.parameter import Demo
+from promptgraph.report import RunSetup, write_report
+from tests.optimizers.test_knn import nearest_label
 from tests.report.page import parse
 from tests.scenario import (
     GROUP_NOTE,
@@ -22,9 +24,9 @@ from tests.scenario import (
 )
 
 
-def train(*, lm=None, optimizer=None, iterations=2, trainset=None):
+def train(*, lm=None, optimizer=None, iterations=2, trainset=None, program=None):
     return pg.compile(
-        classifier(),
+        program or classifier(),
         trainset=trainset or questions(40),
         lm=lm or forward_lm(),
         optimizer=optimizer or pg.TextualGradientDescent(lm=optimizer_lm()),
@@ -237,3 +239,112 @@ def test_every_search_shows_each_candidate_with_its_score_and_fate(optimizer, tm
             cells = [cell.text for cell in row.all("td")]
             assert cells[2] == (f"{tried.score:.3f}" if tried.score is not None else "not scored")
             assert cells[4] == tried.decision
+
+
+# -- 6. a step that took no training minibatch --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def knn(tmp_path_factory):
+    result = train(lm=pg.ScriptedLM(respond=nearest_label), optimizer=pg.KNNDemos(), iterations=3)
+    assert result.history[1].train is None  # its pool comes from the labels: compile ran no minibatch
+    return report(result, tmp_path_factory.mktemp("knn"), program=result.program)
+
+
+def test_a_step_that_took_no_training_minibatch_says_why_and_not_that_iteration_0_only_validates(knn):
+    training = next(block for block in knn.by_id("iteration-1").all(cls="evidence-block") if "Training" in block.text)
+
+    assert "iteration 0 only validates" not in training.text
+    assert "no training minibatch" in training.text and "labels" in training.text
+
+
+def test_a_step_that_took_no_training_minibatch_shows_no_training_mistakes_section(knn):
+    assert "Mistakes on the training minibatch" not in knn.by_id("iteration-1").text
+
+
+def test_iteration_0_still_says_it_only_validates_the_program_as_given(knn):
+    assert "iteration 0 only validates the program as given" in knn.by_id("iteration-0").text
+
+
+# -- 7. what the run really ran on ---------------------------------------------------------
+
+LOCAL = RunSetup(
+    backend="local: llama-server on 127.0.0.1",
+    model="SmolLM2-135M-Instruct.Q4_1",
+    optimizer="knn: KNNDemos(k=4), each input shown the training examples nearest it",
+)
+COMMAND_DEFAULTS = {"model": "claude-haiku-5-5", "optimizer_model": "claude-opus-5-5", "optimizer_effort": "high",
+                    "samples_per_label": 8}  # fmt: skip
+
+
+def knn_report(directory, setup=LOCAL):
+    result = train(lm=pg.ScriptedLM(respond=nearest_label), optimizer=pg.KNNDemos(), iterations=3)
+    (directory / "command.json").write_text(json.dumps(COMMAND_DEFAULTS))
+    path = write_report(result.history, result.ledger, directory / "report", program=result.program, setup=setup)
+    return parse(path.read_text(encoding="utf-8"))
+
+
+def settings_of(page):
+    return {item.first("dt").text: item.first("dd").text for item in page.by_id("settings").all("div")}
+
+
+def test_the_settings_show_the_model_that_ran_not_command_jsons_defaults(tmp_path):
+    settings = settings_of(knn_report(tmp_path))
+
+    assert settings["model"] == "SmolLM2-135M-Instruct.Q4_1" and settings["backend"].startswith("local")
+    assert "claude" not in " ".join(settings.values())
+    assert settings["samples_per_label"] == "8"  # the rest of the command line stays
+
+
+def test_an_optimizer_that_calls_no_model_shows_no_optimizer_model_nor_its_effort(tmp_path):
+    settings = settings_of(knn_report(tmp_path))
+
+    assert not {"optimizer model", "optimizer_model", "optimizer_effort"} & set(settings)
+
+
+def test_an_optimizer_that_calls_a_model_shows_it(tmp_path):
+    setup = RunSetup(backend="Claude", model="claude-haiku-5-5", optimizer="tgd", optimizer_model="claude-opus-5-5")
+
+    assert settings_of(knn_report(tmp_path, setup))["optimizer model"] == "claude-opus-5-5"
+
+
+def test_the_settings_name_the_optimizer_with_k_and_the_pool_size(tmp_path):
+    optimizer = settings_of(knn_report(tmp_path))["optimizer"]
+
+    assert optimizer.startswith("knn: KNNDemos(k=4)")
+    assert "a pool of 30 training examples, the 4 nearest shown to each input" in optimizer
+
+
+def test_a_retrieval_pool_reads_as_a_pool_not_as_that_many_few_shot_demos(knn):
+    line = knn.by_id("summary").first("p", cls="demos").text
+
+    assert line == "classify.demos: a pool of 30 training examples, the 4 nearest shown to each input (bm25)"
+    assert "few-shot" not in knn.by_id("summary").text
+
+
+def test_fixed_demos_still_read_as_few_shot_demos(tmp_path):
+    program = classifier()
+    program.nodes["classify"].demos.update(
+        [Demo({"text": "Why is the sky blue?"}, "Label: <label>sincere</label>")] * 2
+    )
+    result = train(trainset=questions(40), iterations=0, program=program)
+
+    page = report(result, tmp_path, program=result.program)
+
+    assert page.by_id("summary").first("p", cls="demos").text == "classify.demos: 2 few-shot demos"
+
+
+def test_the_summary_says_why_the_run_stopped_early(knn):
+    assert "knn: the demo pool is set" in knn.by_id("stopped").text
+
+
+def test_the_chart_legend_explains_train_accuracy_only_where_its_line_is_drawn(knn, page):
+    assert "Train accuracy" not in knn.by_id("chart").first(cls="legend").text
+    assert "Train accuracy" in page.by_id("chart").first(cls="legend").text
+
+
+def test_a_step_that_changed_only_demos_says_so_beside_its_unchanged_texts(knn):
+    texts = knn.by_id("iteration-1").first("details", cls="texts")
+
+    assert "0 changed" in texts.first("summary").text and "demos changed" in texts.first("summary").text
+    assert "classify.demos: a pool of 30 training examples" in texts.text
