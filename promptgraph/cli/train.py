@@ -387,7 +387,7 @@ def require_known_labels(program: Program, examples: list[Example], path: str) -
 
 
 COMMAND_FILE = "command.json"
-NOT_REMEMBERED = ("run", "resume", "command", "force")
+NOT_REMEMBERED = ("run", "resume", "command", "force", "models_named")  # the last: how a model was chosen
 # What a resume may change: where and how the calls go, how patient the run is, what it may import.
 RESUME_OVERRIDES = (
     "lm",
