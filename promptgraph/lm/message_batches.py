@@ -7,7 +7,7 @@ answers a list of requests through the Message Batches API:
    sent once. An item's `custom_id` holds its request's cache key and its tag (batch_ids.py):
    a batch item has no headers, and a test server answers by the tag.
 2. The rest are submitted in chunks within the API's limits (100,000 requests or 256 MB).
-   Each batch's id and request keys are written to a state file before polling, so a run
+   Each batch's id and its items' ids are written to a state file before polling, so a run
    interrupted while it waits, asked again, reads those requests from the same batch
    instead of paying twice, even if the rest of its requests changed.
 3. Polling shows progress; results are read by `custom_id` and returned in the order asked.
