@@ -223,9 +223,18 @@ def by_label(examples: Iterable[Example], *, stratify: bool = True) -> dict[str,
 
 
 def require_labels(
-    trainset: Sequence[Example], valset: Sequence[Example] = (), *, classifier: bool = True
+    trainset: Sequence[Example],
+    valset: Sequence[Example] = (),
+    *,
+    classifier: bool = True,
+    source: str = "the trainset",
+    expected: Sequence[str] = (),
 ) -> list[str]:
-    """Check a trainset can train a program (a classifier: two labels or more); return its labels."""
+    """Check a trainset can train a program (a classifier: two labels or more); return its labels.
+
+    `source` names the trainset in errors (its file), `expected` the labels the user gave, so that a
+    single-label error can say which of them has no row.
+    """
     if not trainset:
         raise DataError("the trainset is empty")
     if any(example.label is None for example in trainset):
@@ -234,7 +243,9 @@ def require_labels(
     if not classifier:  # free-text targets: any answer may appear in the valset alone
         return labels
     if len(labels) < 2:
-        raise DataError(f"the trainset has a single label ({labels[0]!r}); a classifier needs at least two")
+        missing = ", ".join(repr(label) for label in expected if label not in labels)
+        lacking = f", no row labelled {missing}" if missing else ""
+        raise DataError(f"{source} has a single label ({labels[0]!r}){lacking}; a classifier needs at least two")
     unknown = sorted(set(labels_of(valset)) - set(labels))
     if unknown:
         raise DataError(f"the valset has labels the trainset lacks: {', '.join(unknown)}")

@@ -39,7 +39,10 @@ def read(path: str | Path) -> dict[str, Any]:
     except UnicodeDecodeError as error:
         raise LoadError(f"{path} is not UTF-8 text (byte {error.start}): is it a saved program?") from None
     except json.JSONDecodeError as error:
-        raise LoadError(f"{path} is not valid JSON (line {error.lineno}, column {error.colno}): {error.msg}") from None
+        raise LoadError(
+            f"{path} is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg}); "
+            "a saved program (the program.json compile writes) was expected"
+        ) from None
     except RecursionError:
         raise LoadError(f"{path} is nested too deeply to be a saved program") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:

@@ -52,12 +52,8 @@ def forward_reply(request: Request) -> str:
 
 
 def asked(request: Request) -> str:
-    """What a request is: its tag; a Message Batches item carries none (compile --batch sends the
-    optimizer's calls so), and is told by its markup: only a critique names the step under review."""
-    if request.tag != "call":
-        return request.tag
-    shown = prompts.read(request.messages[0].content)
-    return "critic" if shown.step is not None else "rewrite" if shown.values else "forward"
+    """What a request is: its tag, which a Message Batches item carries too (in its custom_id)."""
+    return request.tag
 
 
 def optimizer_reply(request: Request) -> str:

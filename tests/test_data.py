@@ -122,6 +122,11 @@ def test_a_single_label_cannot_train_a_classifier():
         require_labels([Example({"text": "a"}, "x"), Example({"text": "b"}, "x")])
 
 
+def test_a_single_label_error_names_the_file_and_the_labels_given_that_have_no_row():
+    with pytest.raises(DataError, match=r"^one.csv has a single label \('x'\), no row labelled 'y', 'z';"):
+        require_labels([Example({"text": "a"}, "x")], source="one.csv", expected=["x", "y", "z"])
+
+
 def test_valset_labels_must_appear_in_the_trainset():
     train = [Example({"text": "a"}, "x"), Example({"text": "b"}, "y")]
     with pytest.raises(DataError, match="lacks: z"):

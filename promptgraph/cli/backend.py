@@ -1,7 +1,9 @@
 """Which models a command runs on: Claude, the local server, or any Messages-API server.
 
 `--base-url URL` wins; then `--lm claude|local` (or `$PROMPTGRAPH_LM`); with neither, Claude
-when an Anthropic key is set and otherwise the local backend, with one line saying so.
+when an Anthropic key is set or a Claude model is named (`--model claude-...`: with no key
+that fails as `--lm claude` does, rather than answer from another model), and otherwise the
+local backend, with one line saying so.
 The local server lives exactly as long as the command that needs it.
 """
 
@@ -47,16 +49,18 @@ def add_backend_options(parser: argparse.ArgumentParser, *, optimizer: bool, one
         choices=("claude", "local"),
         default=os.environ.get("PROMPTGRAPH_LM") or None,
         help="claude (needs ANTHROPIC_API_KEY) or local (llama-server on this machine; see `promptgraph local setup`). "
-        "Default: $PROMPTGRAPH_LM, else claude when a key is set, else local",
+        "Default: $PROMPTGRAPH_LM, else claude when a key is set or a Claude --model is named, else local",
     )
     group.add_argument(
         "--base-url",
         type=url,
         help="any server that speaks the Anthropic Messages API, e.g. http://127.0.0.1:8080 (no key needed)",
     )
+    parser.set_defaults(models_named=())
     group.add_argument(
         "--model",
         type=model_name,
+        action=NamedModel,
         default=FORWARD_MODEL,
         help=f"the model {'to ask' if one_request else 'that runs the program'} (default {FORWARD_MODEL})",
     )
@@ -64,6 +68,7 @@ def add_backend_options(parser: argparse.ArgumentParser, *, optimizer: bool, one
         group.add_argument(
             "--optimizer-model",
             type=model_name,
+            action=NamedModel,
             default=OPTIMIZER_MODEL,
             help=f"the model that critiques and rewrites (default {OPTIMIZER_MODEL})",
         )
@@ -83,6 +88,15 @@ def add_backend_options(parser: argparse.ArgumentParser, *, optimizer: bool, one
     )
     if not one_request:
         _add_many_request_options(group)
+
+
+class NamedModel(argparse.Action):
+    """Stores a model's name and notes it in `models_named`: a default cannot be told from the same name
+    typed out, and a Claude model typed out with no key must not run on the local model."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        setattr(namespace, self.dest, values)
+        namespace.models_named = (*namespace.models_named, values)
 
 
 # What --effort, --thinking and --temperature say: of a program's calls (whose modules have settings of
@@ -161,7 +175,7 @@ def choose(arguments: argparse.Namespace, *, say: bool = True) -> str:
     if arguments.lm:
         return arguments.lm
     has_key = os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN")
-    if has_key:
+    if has_key or any(name.startswith("claude") for name in getattr(arguments, "models_named", ())):
         return "claude"
     if say:
         print(LOCAL_NOTE, file=sys.stderr)

@@ -375,10 +375,12 @@ def checked_input(arguments: argparse.Namespace) -> tuple[list[Example], list[Ex
         return [], None, program
     trainset = read_examples(arguments, arguments.data, labelled=True)
     valset = read_examples(arguments, arguments.valset, labelled=True) if arguments.valset else None
-    require_labels(trainset, valset or (), classifier=classifier)
+    require_labels(
+        trainset, valset or (), classifier=classifier, source=arguments.data, expected=parse_labels(arguments.labels)[0]
+    )
     if program is not None:
-        require_known_labels(program, trainset, arguments.data)
-        require_known_labels(program, valset or [], arguments.valset)
+        require_known_labels(program, trainset, arguments.data, labels_option=arguments.labels)
+        require_known_labels(program, valset or [], arguments.valset, labels_option=arguments.labels)
     held_out = (
         valset
         if valset is not None
@@ -389,18 +391,29 @@ def checked_input(arguments: argparse.Namespace) -> tuple[list[Example], list[Ex
     return trainset, valset, program
 
 
-def require_known_labels(program: Program, examples: list[Example], path: str) -> None:
-    """A classifier can only be scored on labels it can answer; any other would silently count as wrong."""
+def require_known_labels(
+    program: Program, examples: list[Example], path: str, *, labels_option: str | None = None
+) -> None:
+    """A classifier can only be scored on labels it can answer; any other would silently count as wrong.
+
+    When a --labels mapping named them, the mapping is at fault, not the file: the error says so."""
     unknown = [label for label in labels_of(examples) if program.labels and label not in program.labels]
-    if unknown:
+    if not unknown:
+        return
+    names, knows = ", ".join(map(repr, unknown)), f"(it knows {', '.join(program.labels)})"
+    mapping = parse_labels(labels_option)[1]
+    if mapping is not None and set(unknown) <= set(mapping.values()):
         raise DataError(
-            f"{path} has labels the program's classifier does not know: {', '.join(map(repr, unknown))} "
-            f"(it knows {', '.join(program.labels)}); map them with --labels"
+            f"--labels {labels_option} maps the values of {path} to labels the program's classifier does not know: "
+            f"{names} {knows}; map them to its labels"
         )
+    raise DataError(
+        f"{path} has labels the program's classifier does not know: {names} {knows}; map them with --labels"
+    )
 
 
 COMMAND_FILE = "command.json"
-NOT_REMEMBERED = ("run", "resume", "command", "force")
+NOT_REMEMBERED = ("run", "resume", "command", "force", "models_named")  # the last: how a model was chosen
 # What a resume may change: where and how the calls go, how patient the run is, what it may import.
 RESUME_OVERRIDES = (
     "lm",
@@ -674,7 +687,7 @@ def run_evaluate(arguments: argparse.Namespace) -> int:
     program = with_model_settings(load_program(arguments.program, trust_code=arguments.trust_code), arguments)
     require_inputs(arguments, program.inputs)
     examples = read_examples(arguments, arguments.data, labelled=True)
-    require_known_labels(program, examples, arguments.data)
+    require_known_labels(program, examples, arguments.data, labels_option=arguments.labels)
     ledger = Ledger()
     with open_backend(arguments) as backend:
         # Batch ids are kept by the fingerprint of their requests, so one file serves every evaluation.

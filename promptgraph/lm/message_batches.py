@@ -4,9 +4,10 @@ A forward pass over thousands of examples need not be answered in seconds. `run_
 answers a list of requests through the Message Batches API:
 
 1. Requests already in the response cache are answered from it; identical requests are
-   sent once (a request's cache key is its `custom_id`).
+   sent once. An item's `custom_id` holds its request's cache key and its tag (batch_ids.py):
+   a batch item has no headers, and a test server answers by the tag.
 2. The rest are submitted in chunks within the API's limits (100,000 requests or 256 MB).
-   Each batch's id and request keys are written to a state file before polling, so a run
+   Each batch's id and its items' ids are written to a state file before polling, so a run
    interrupted while it waits, asked again, reads those requests from the same batch
    instead of paying twice, even if the rest of its requests changed.
 3. Polling shows progress; results are read by `custom_id` and returned in the order asked.
@@ -44,6 +45,7 @@ from promptgraph.lm.base import (
 )
 from promptgraph.lm.base import BatchStatus as BatchStatus  # re-exported: its old home
 from promptgraph.lm.batch import run_all
+from promptgraph.lm.batch_ids import item_id, request_of
 from promptgraph.lm.cache import CachedLM, is_incomplete, request_key
 from promptgraph.lm.files import atomic_write
 from promptgraph.lm.ledger import Ledger
@@ -132,11 +134,17 @@ def run_batch(
 def _through_batches(
     backend: BatchBackend, todo: dict[str, Request], options: Batching, *, serve_incomplete: bool = False
 ) -> dict[str, Response | Failure]:
+    named = {request_of(key): key for key in todo}  # an item's id names its request by the start of its key
     with options.state_lock:
         state = _State.load(options.state)
         # Requests some earlier run already submitted are read from that batch, whatever
-        # else has changed since; the rest go in new batches, in a stable (sorted) order.
-        known = {key: batch_id for batch_id, keys in state.requests().items() for key in keys if key in todo}
+        # else has changed since (their tags too); the rest go in new batches, in a stable (sorted) order.
+        known = {
+            named[request_of(custom_id)]: batch_id
+            for batch_id, ids in state.requests().items()
+            for custom_id in ids
+            if request_of(custom_id) in named
+        }
         for batch_id in sorted(set(known.values())):
             if not _still_there(backend, batch_id):  # archived, or from another account
                 state.forget(batch_id)
@@ -149,16 +157,16 @@ def _through_batches(
             logger.info("submitted Message Batch %s of %d requests", batch_id, len(chunk))
             state.remember(batch_id, [item["custom_id"] for item in chunk])
             state.save()  # before waiting: an interrupted run finds the batch again
-            known |= {item["custom_id"]: batch_id for item in chunk}
+            known |= {named[request_of(item["custom_id"])]: batch_id for item in chunk}
     batch_ids = sorted(set(known.values()))
     _wait(backend, batch_ids, total=len(todo), options=options)
     answers: dict[str, Response | Failure] = {}
     for batch_id in batch_ids:
         try:
             for custom_id, result in backend.batch_results(batch_id):
-                if custom_id in todo:
-                    request = todo[custom_id]
-                    answers[custom_id] = result if isinstance(result, Response) else Failure(request, result)
+                key = named.get(request_of(custom_id))
+                if key is not None:
+                    answers[key] = result if isinstance(result, Response) else Failure(todo[key], result)
         except LMError as error:  # its results are gone (kept 29 days): what is missing is sent one by one
             warnings.warn(
                 f"could not read the results of {batch_id} ({error}); sending its requests one by one", stacklevel=3
@@ -175,7 +183,7 @@ def _through_batches(
     if incomplete and not serve_incomplete and options.state is not None:
         with options.state_lock:
             state = _State.load(options.state)
-            state.drop(incomplete)
+            state.drop({request_of(key) for key in incomplete})
             state.save()
     return answers
 
@@ -184,7 +192,7 @@ def _chunks(backend: BatchBackend, todo: dict[str, Request], options: Batching) 
     chunk: list[dict] = []
     size = 0
     for key, request in todo.items():
-        item = {"custom_id": key, "params": backend.batch_params(request)}
+        item = {"custom_id": item_id(key, request.tag), "params": backend.batch_params(request)}
         item_size = len(json.dumps(item["params"], ensure_ascii=False).encode()) + ENVELOPE_BYTES
         if item_size > options.max_bytes:
             raise ValueError(
@@ -262,10 +270,11 @@ class _State:
     def forget(self, batch_id: str) -> None:
         self.batches.pop(batch_id, None)
 
-    def drop(self, keys: set[str]) -> None:
-        """Forget these requests, so a rerun sends them again instead of reading them from their batch."""
+    def drop(self, requests: set[str]) -> None:
+        """Forget these requests (named as `request_of` names them), so a rerun sends them again instead of
+        reading them from their batch."""
         for entry in self.batches.values():
-            entry["requests"] = [key for key in entry["requests"] if key not in keys]
+            entry["requests"] = [custom_id for custom_id in entry["requests"] if request_of(custom_id) not in requests]
 
     def save(self) -> None:
         if self.path is None:

@@ -36,7 +36,9 @@ a script can key on `request.tag` instead of on a prompt's wording.
 It also runs Message Batches (POST /v1/messages/batches, GET .../{id} and .../{id}/results):
 a batch stays `in_progress` for `batch_seconds`, then every item is answered by the same
 script, and `fail_batch_items(n)` makes the next n items come back errored. A batch item has
-no headers, so its Request has the default tag ("call"); only forward passes go in batches.
+no headers: its tag comes in its `custom_id` (promptgraph.lm.batch_ids), so a batched critic
+call reaches the script as `critic`, as it does unbatched; an id without one has the default
+tag ("call"). An id the API would refuse (not `[a-zA-Z0-9_-]{1,64}`) is refused with a 400.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ import attrs
 
 from promptgraph.lm import Request
 from promptgraph.lm.anthropic import PROBE_HEADER, TAG_HEADER
+from promptgraph.lm.batch_ids import item_tag
 from promptgraph.lm.tokens import count_tokens
 
 STATUS_FAULTS = {
@@ -69,6 +72,7 @@ ODD_REPLIES = ("bad_json", "error_body", "not_message", "json_list", "no_usage",
 FAULTS = ("429", "429_no_retry", *STATUS_FAULTS, "slow", "drop", "truncate", "max_tokens", *ODD_REPLIES)
 BATCH_PATH = re.compile(r"/v1/messages/batches/([A-Za-z0-9_-]+)(/results)?")
 MAX_BATCH_REQUESTS = 100_000
+CUSTOM_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}")  # what the API accepts
 
 
 def _text(content: str | list[dict]) -> str:
@@ -76,7 +80,7 @@ def _text(content: str | list[dict]) -> str:
 
 
 def request_from_body(body: dict, tag: str | None = None) -> Request:
-    """The Request a body asks; `tag` from the TAG_HEADER, else Request's default (a batch item carries none)."""
+    """The Request a body asks; `tag` from the TAG_HEADER or a batch item's id, else Request's default."""
     return Request(
         messages=[(message["role"], _text(message["content"])) for message in body["messages"]],
         system=_text(body.get("system", "")),
@@ -313,11 +317,12 @@ class MessagesServer:
                     error = {"type": "error", "error": {"type": "api_error", "message": "Internal server error"}}
                     results.append((item["custom_id"], {"type": "errored", "error": error}))
                     continue
-                request = request_from_body(item["params"])
+                tag = item_tag(item["custom_id"])
+                request = request_from_body(item["params"], tag)
                 with self._lock:
                     self.seen.append(request)
                     self.statuses["batched"] += 1
-                message = self._message(item["params"])
+                message = self._message(item["params"], tag=tag)
                 results.append((item["custom_id"], {"type": "succeeded", "message": message}))
             batch.ready_at = time.monotonic() + self.batch_seconds  # first: `ended` reads results, then the time
             batch.results = results
@@ -404,6 +409,13 @@ class MessagesServer:
                 if not items or len(items) > MAX_BATCH_REQUESTS:
                     return self._error(
                         400, "invalid_request_error", f"a batch holds 1 to {MAX_BATCH_REQUESTS} requests"
+                    )
+                refused = next(
+                    (item["custom_id"] for item in items if not CUSTOM_ID.fullmatch(item["custom_id"])), None
+                )
+                if refused is not None:
+                    return self._error(
+                        400, "invalid_request_error", f"custom_id {refused!r} does not match ^{CUSTOM_ID.pattern}$"
                     )
                 if len({item["custom_id"] for item in items}) != len(items):
                     return self._error(400, "invalid_request_error", "custom_id values must be unique in a batch")

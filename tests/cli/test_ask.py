@@ -28,3 +28,14 @@ def test_ask_describes_its_settings_as_the_one_requests(capsys):
         main(["ask", "--help"])
     shown = " ".join(capsys.readouterr().out.split())
     assert "program" not in shown and "module" not in shown
+
+
+def test_ask_for_a_claude_model_with_no_key_fails_as_compile_with_lm_claude_does(tmp_path, capsys):
+    """Not an answer from the local model under the name asked for."""
+    assert main(["ask", "hi", "--model", "claude-haiku-5-5"]) == 1
+    asked = capsys.readouterr().err
+    data = tmp_path / "d.csv"
+    data.write_text("text,label\na,x\nb,y\nc,x\nd,y\n")
+    assert main(["compile", str(data), "--labels", "x,y", "--lm", "claude", "--out", str(tmp_path / "run")]) == 1
+    assert asked == capsys.readouterr().err
+    assert asked.startswith("promptgraph: error: No Anthropic API key found") and asked.count("\n") == 1

@@ -190,7 +190,12 @@ CASES = [
     (
         "compile: one label only",
         lambda w: w.compile(data=w.file("one.csv", "text,label\nx,a\ny,a\nz,a\n")),
-        ["single label", "'a'"],
+        ["one.csv", "single label", "'a'"],
+    ),
+    (
+        "compile: one of the labels given has no row",
+        lambda w: w.compile("--labels", "0=a,1=b", data=w.file("one.csv", "text,label\nx,0\ny,0\nz,0\n")),
+        ["one.csv", "single label", "'a'", "no row labelled 'b'"],
     ),
     (
         "compile: a label with one example and no valset",
@@ -300,6 +305,11 @@ CASES = [
         ["c.csv", "'c'", "--labels"],
     ),
     (
+        "evaluate: --labels names labels the program does not know",
+        lambda w: w.evaluate("--labels", "a=yes,b=no"),
+        ["--labels a=yes,b=no", "data.csv", "'yes', 'no'", "it knows a, b"],
+    ),
+    (
         "compile: a label the --program does not know",
         lambda w: w.compile("--program", w.program(), data=w.file("c.csv", GOOD_ROWS + "r9,x,c\nr10,y,c\n")),
         ["c.csv", "'c'", "--labels"],
@@ -310,6 +320,11 @@ CASES = [
         ["question, answer", "--inputs"],
     ),
     # predict
+    (
+        "predict: a CSV where the program.json goes",
+        lambda w: ["predict", w.file("some.csv"), "--text", "hi", *w.models()],
+        ["some.csv", "program.json", "not valid JSON"],
+    ),
     ("predict: data is a directory", lambda w: w.predict(data=w.directory()), ["folder", "directory"]),
     (
         "predict: --output is a directory",

@@ -1,5 +1,7 @@
 """`promptgraph serve-test`: the loopback Messages API server started from the shell."""
 
+import csv
+import json
 import os
 import signal
 import subprocess
@@ -9,6 +11,7 @@ import pytest
 
 from promptgraph.cli import main
 from tests.child import promptgraph_command
+from tests.scenario import questions
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -72,3 +75,26 @@ def test_serve_test_on_a_port_in_use_is_a_one_line_error(serving, capsys):
 def test_a_respond_that_is_not_a_function_of_a_file_is_refused(capsys):
     assert main(["serve-test", "--respond", "nothing.py:respond"]) == 2
     assert "--respond nothing.py:respond: there is no file nothing.py" in capsys.readouterr().err
+
+
+def compile_against(url: str, data: Path, out: Path, *extra: str) -> dict:
+    """`promptgraph compile` of the scenario's questions against the server at `url`; the saved program."""
+    arguments = ["compile", str(data), "--text-column", "text", "--label-column", "label", "--id-column", "id"]
+    arguments += ["--labels", "sincere,insincere", "--base-url", url, "--model", "scripted", "--optimizer-model"]
+    arguments += ["scripted", "--iterations", "2", "--samples-per-label", "8", "--val-per-label", "5", "--no-cache"]
+    assert main([*arguments, "--out", str(out), *extra]) == 0
+    return json.loads((out / "program.json").read_text())
+
+
+def test_compile_with_batches_against_the_examples_stand_ins_trains_as_without(serving, tmp_path):
+    """The stand-ins answer by tag: a batched critic or rewrite call must reach them as one, not as forward."""
+    data = tmp_path / "questions.csv"
+    with data.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "text", "label"])
+        writer.writerows([example.id, example.inputs["text"], example.label] for example in questions(40))
+    _, url = serving("--respond", f"{ROOT}/examples/scripted_models.py:respond")
+    plain = compile_against(url, data, tmp_path / "plain")
+    batched = compile_against(url, data, tmp_path / "batched", "--batch", "--poll-seconds", "0.01")
+    assert "Cue words: [group, people]" in plain["nodes"][0]["parameters"]["system"]["value"]  # it trained
+    assert batched["nodes"] == plain["nodes"]

@@ -2,11 +2,14 @@
 
 import json
 import logging
+import time
 
 import pytest
 
 import promptgraph as pg
 from promptgraph.lm import AnthropicLM, Batching, CachedLM, Ledger, Request, ScriptedLM, run_batch
+from promptgraph.lm.base import backend_of
+from promptgraph.lm.cache import request_key
 from promptgraph.testing import MessagesServer
 from tests.scenario import FORMAT, KEY_PHRASE, classifier, forward_reply, optimizer_reply, questions
 
@@ -110,6 +113,24 @@ def test_a_rerun_reads_what_an_earlier_batch_holds_and_sends_only_what_is_new(se
     results = run_batch(lm_for(server), asks("c", "b", "a"), options=Batching(state=state, poll_seconds=0.02))
     assert [result.text for result in results] == ["echo c", "echo b", "echo a"]
     assert [batch.size for batch in server.batches.values()] == [2, 1]
+
+
+def test_a_rerun_reads_a_request_from_its_earlier_batch_under_another_tag(server, tmp_path):
+    state = tmp_path / "batches.json"
+    run_batch(lm_for(server), asks("a", tag="validate"), options=Batching(state=state, poll_seconds=0.02))
+    (result,) = run_batch(lm_for(server), asks("a", tag="search"), options=Batching(state=state, poll_seconds=0.02))
+    assert result.text == "echo a" and len(server.batches) == 1
+
+
+def test_a_batch_submitted_before_ids_carried_tags_is_read_back_not_paid_again(server, tmp_path):
+    """Its items' ids are whole request keys, as batches.json files written before then hold."""
+    lm, (request,) = lm_for(server), asks("a")
+    key = request_key(request, lm.model, backend_of(lm))
+    batch_id = lm.submit_batch([{"custom_id": key, "params": lm.batch_params(request)}])
+    state = tmp_path / "batches.json"
+    state.write_text(json.dumps({"version": 2, "batches": {batch_id: {"created": time.time(), "requests": [key]}}}))
+    (result,) = run_batch(lm, [request], options=Batching(state=state, poll_seconds=0.02))
+    assert result.text == "echo a" and result.batched and len(server.batches) == 1
 
 
 def test_results_that_are_gone_are_fetched_one_by_one(server, tmp_path):
