@@ -60,6 +60,6 @@ def test_the_interval_over_twenty_seeds_uses_students_t_with_nineteen_degrees_of
 
 def test_the_runner_starts_at_the_first_seed_it_is_given(capsys):
     outcomes = search_worlds.main(
-        ["--seeds", "1", "--first-seed", "7", "--budget", "120", "--optimizers", "opro", "--worlds", "rules"]
+        ["--seeds", "1", "--first-seed", "7", "--budget", "450", "--optimizers", "opro", "--worlds", "rules"]
     )
     assert [outcome.seed for outcome in outcomes] == [7]
