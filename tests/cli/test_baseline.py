@@ -1,6 +1,8 @@
 import json
 import sys
 
+import pytest
+
 from promptgraph.cli import main
 from promptgraph.data import stratified_split
 from tests.cli.test_train import compile_to, data, data_options, server  # noqa: F401  # fixtures
@@ -31,29 +33,20 @@ def evaluate(out, data, server, *extra):  # noqa: F811
     return main([*arguments, "--model", "scripted-haiku", *extra])
 
 
+WITHOUT_ID = [option for option in data_options() if option not in ("--id-column", "qid")]
+
+
+@pytest.mark.parametrize("options", [data_options(), WITHOUT_ID], ids=["with-id-column", "without-id-column"])
 def test_evaluate_fits_the_baseline_on_the_programs_training_rows_and_says_which_were_scored(
     tmp_path,
     server,  # noqa: F811
     data,  # noqa: F811
     capsys,
+    options,
 ):
+    """Without --id-column too: compile recorded the column the training rows' ids are in."""
     out = compile_to(tmp_path, server, data)
     capsys.readouterr()
-    assert evaluate(out, data, server) == 0
-    printed = capsys.readouterr().out
-    assert "baseline (TF-IDF + logistic regression, fitted on 30 training examples): accuracy" in printed
-    assert "(30 of the 40 examples scored were training examples: both scores flatter)" in printed
-
-
-def test_evaluate_without_the_id_column_still_finds_the_training_rows_compile_recorded(
-    tmp_path,
-    server,  # noqa: F811
-    data,  # noqa: F811
-    capsys,
-):
-    out = compile_to(tmp_path, server, data)
-    capsys.readouterr()
-    options = [option for option in data_options() if option not in ("--id-column", "qid")]
     arguments = ["evaluate", str(out / "program.json"), str(data), *options, "--base-url", server]
     assert main([*arguments, "--model", "scripted-haiku"]) == 0
     printed = capsys.readouterr().out
