@@ -41,6 +41,9 @@ class IterationRecord:
     started_from: int | None = None
     val_samples: tuple[Trace, ...] = ()  # the validation traces `val` scored, for the report (not saved)
     no_minibatch: str | None = None  # why the step took no training minibatch (StepResult.no_minibatch)
+    # Read back from a file (a checkpoint, a saved program): its traces were not saved, so a report of a
+    # resumed run cannot show this iteration's replies (the report written before the resume did).
+    restored: bool = attrs.field(default=False, repr=False, eq=False)
 
     def to_dict(self, *, outputs: bool = False) -> dict:
         """JSON-ready, without the traces; with `outputs`, what every module produced per training sample."""
@@ -86,6 +89,7 @@ class IterationRecord:
             rollouts=data.get("rollouts"),
             started_from=data.get("started_from"),
             no_minibatch=data.get("no_minibatch"),
+            restored=True,
         )
 
     def __repr__(self) -> str:

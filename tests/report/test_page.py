@@ -348,3 +348,24 @@ def test_a_step_that_changed_only_demos_says_so_beside_its_unchanged_texts(knn):
 
     assert "0 changed" in texts.first("summary").text and "demos changed" in texts.first("summary").text
     assert "classify.demos: a pool of 30 training examples" in texts.text
+
+
+def test_a_resumed_runs_report_keeps_the_page_written_before_the_resume_and_links_it(tmp_path):
+    """A checkpoint keeps no replies, so the resumed page cannot show the earlier iterations' samples:
+    the page that did is kept beside it, never written over."""
+    options = {"trainset": questions(40), "optimizer": pg.TextualGradientDescent(lm=optimizer_lm())}
+    options |= {"samples_per_label": 8, "val_per_label": 5, "progress": False, "run_dir": tmp_path / "run"}
+    directory = tmp_path / "report"
+    pg.compile(classifier(), lm=forward_lm(), iterations=1, on_iteration=pg.ReportWriter(directory), **options)
+    before = (directory / "index.html").read_text(encoding="utf-8")
+    resumed = pg.compile(classifier(), lm=forward_lm(), iterations=2, resume=True, **options)
+    for _ in range(2):  # every write of the resumed run: the earlier page is kept once, as it was
+        write_report(resumed.history, resumed.ledger, directory)
+    kept = directory / "index-before-resume-at-iteration-2.html"
+    assert kept.read_text(encoding="utf-8") == before
+    now = (directory / "index.html").read_text(encoding="utf-8")
+    assert 'href="index-before-resume-at-iteration-2.html"' in now
+    assert sorted(path.name for path in directory.iterdir()) == [
+        "index-before-resume-at-iteration-2.html",
+        "index.html",
+    ]
