@@ -663,7 +663,10 @@ def _dry_iterations(arguments: argparse.Namespace, budget: int | None, plan: Ite
 
 def compile_summary(result: CompileResult, saved: Path, report: Path) -> str:
     lines = ["iteration  val accuracy  macro F1  unparsed  USD so far"]
-    priced = any(account.priced_calls for account in result.ledger.accounts())  # else "unknown", never 0.0000
+    # "unknown" when calls were paid and none had a price (never a false 0.0000); a run answered from the
+    # cache paid for nothing, and says 0.0000 as the ledger's table does
+    accounts = result.ledger.accounts()
+    priced = any(account.priced_calls for account in accounts) or not any(account.calls for account in accounts)
     for record in result.history:
         marker = "  <- best" if record.iteration == result.best_iteration else "" if record.kept else "  undone"
         val, usd = record.val, f"{record.usd:>10.4f}" if priced else f"{'unknown':>10}"

@@ -84,3 +84,18 @@ def test_the_summary_says_unknown_for_the_cost_of_unpriced_models_not_zero(tmp_p
     printed = capsys.readouterr().out
     rows = printed[printed.index("iteration  val accuracy") :].splitlines()[1:4]
     assert all("unknown" in row and "0.0000" not in row for row in rows)
+
+
+def test_a_run_answered_from_the_cache_costs_zero_not_unknown_when_its_models_have_prices(tmp_path, data, capsys):  # noqa: F811
+    from tests import scenario
+
+    with MessagesServer(scenario.world) as running:  # answers claude-opus-5-5 as the optimizer, the rest as forward
+        arguments = ["compile", str(data), *data_options(), "--base-url", running.base_url, "--system", FORMAT]
+        arguments += ["--model", "claude-haiku-5-5", "--optimizer-model", "claude-opus-5-5", "--iterations", "1"]
+        arguments += ["--samples-per-label", "8", "--val-per-label", "5", "--cache-dir", str(tmp_path / "cache")]
+        assert main([*arguments, "--out", str(tmp_path / "first")]) == 0
+        capsys.readouterr()
+        assert main([*arguments, "--out", str(tmp_path / "again")]) == 0  # every call from the cache
+    printed = capsys.readouterr().out
+    rows = printed[printed.index("iteration  val accuracy") :].splitlines()[1:3]
+    assert all(row.split()[4] == "0.0000" for row in rows), rows
