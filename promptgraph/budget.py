@@ -165,11 +165,6 @@ class Rollouts:
         )
 
     @property
-    def forward_lm(self) -> LM:
-        """The LM the run sends its forward calls to: the counting one."""
-        return self.lm
-
-    @property
     def spent(self) -> int:
         return self.lm.count
 
@@ -188,15 +183,22 @@ class Rollouts:
         return f"max_metric_calls: spent {self.lm.count} of {self.limit}; iteration {iteration} could take up to {bound} more"
 
 
-def unaffordable(plan: IterationPlan, max_metric_calls: int | str | None, *, iterations: int | None) -> str | None:
+def unaffordable(
+    plan: IterationPlan,
+    max_metric_calls: int | str | None,
+    *,
+    iterations: int | None,
+    option: str = "max_metric_calls",
+) -> str | None:
     """Why a budget of forward calls cannot pay for what the run is for, known before any call: iteration
-    0's validation, and then (unless no iteration is asked for) one iteration at its upper bound."""
+    0's validation, and then (unless no iteration is asked for) one iteration at its upper bound. `option`
+    is the budget's name where the caller gave it (the CLI's --max-metric-calls)."""
     per_example = modules_in(plan.program)
     validation = plan.valset_size * per_example
     limit = metric_calls(max_metric_calls, validation_pass=validation)
     if limit is None:
         return None
-    given = f"max_metric_calls={max_metric_calls} ({limit} forward calls)"
+    given = f"{option}={max_metric_calls} ({limit} forward calls)"
     if limit < validation:
         return (
             f"{given} cannot pay for one validation pass ({validation} calls): raise it, or validate on fewer examples"

@@ -407,7 +407,7 @@ class Run:
 
     def _run(self, examples: Sequence[Example], tag: str) -> list[Trace]:
         traces = self.student.run(
-            examples, lm=self.rollouts.forward_lm, ledger=self.ledger, tag=tag, progress=self.settings.progress,
+            examples, lm=self.rollouts.lm, ledger=self.ledger, tag=tag, progress=self.settings.progress,
             executor=Labelled(executor_for(self.settings.batching), self._label()),
         )  # fmt: skip
         failed = [trace for trace in traces if trace.status == FAILED]
@@ -451,7 +451,7 @@ class Run:
 
     def _context(self, *, iteration: int, seed: int) -> StepContext:
         return StepContext(
-            lm=self.rollouts.forward_lm,
+            lm=self.rollouts.lm,
             ledger=self.ledger,
             metric=self.settings.metric,
             labels=self.data.labels,

@@ -109,7 +109,7 @@ def test_durations_read_as_seconds_minutes_or_hours():
     assert [duration(s) for s in (5, 65, 3725)] == ["5s", "1m05s", "1h02m"]
 
 
-def test_the_progress_bars_name_the_iteration_they_belong_to(capsys):
+def compile_once(*, progress: bool) -> None:
     pg.compile(
         classifier(),
         trainset=questions(60),
@@ -118,24 +118,19 @@ def test_the_progress_bars_name_the_iteration_they_belong_to(capsys):
         iterations=1,
         samples_per_label=8,
         val_per_label=6,
-        progress=True,
+        progress=progress,
     )
+
+
+def test_the_progress_bars_name_the_iteration_they_belong_to(capsys):
+    compile_once(progress=True)
     bars = capsys.readouterr().err
     assert "iteration 0/1 validate" in bars
     assert "iteration 1/1 forward" in bars and "iteration 1/1 validate" in bars
 
 
 def test_compile_prints_nothing_unless_given_a_printer(capsys):
-    pg.compile(
-        classifier(),
-        trainset=questions(60),
-        lm=forward_lm(),
-        optimizer=TextualGradientDescent(lm=optimizer_lm()),
-        iterations=1,
-        samples_per_label=8,
-        val_per_label=6,
-        progress=False,
-    )
+    compile_once(progress=False)
     assert capsys.readouterr() == ("", "")
 
 

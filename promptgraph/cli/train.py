@@ -50,6 +50,7 @@ from promptgraph.data import DataError, Example, labels_of, require_labels, stra
 from promptgraph.estimate import estimate_compile, estimate_table
 from promptgraph.executors import executor_for
 from promptgraph.lm import FORWARD_MODEL, LM, OPTIMIZER_MODEL, BatchedLM, Ledger
+from promptgraph.lm.ledger import cost_known
 from promptgraph.lockfile import Lock, LockHeld
 from promptgraph.metrics import Evaluation, evaluate
 from promptgraph.modules import Classify
@@ -192,10 +193,10 @@ def run_compile(arguments: argparse.Namespace) -> int:
     if arguments.resume:
         arguments = resumed_arguments(arguments)
     trainset, valset, given = checked_input(arguments)
-    if arguments.max_metric_calls is not None and not arguments.resume and not arguments.classes:
-        _refuse_an_unaffordable_budget(arguments, trainset, valset)
     if arguments.dry_run:
         return run_dry(arguments, trainset, valset)
+    if arguments.max_metric_calls is not None and not arguments.resume and not arguments.classes:
+        _refuse_an_unaffordable_budget(arguments, _planned(arguments, trainset, valset, choose(arguments, say=False)))
     out = Path(arguments.out)
     with _run_directory(out):
         if arguments.resume:  # a run with nothing to resume is refused before the probe is sent (once it is not in use)
@@ -606,6 +607,7 @@ def run_dry(arguments: argparse.Namespace, trainset: list[Example], valset: list
     if backend == "local":
         refuse_local_batches(arguments)
     plan = _planned(arguments, trainset, valset, backend)
+    _refuse_an_unaffordable_budget(arguments, plan)
     budget = metric_calls(arguments.max_metric_calls, validation_pass=plan.valset_size * modules_in(plan.program))
     phases = estimate_compile(
         plan.program,
@@ -645,14 +647,13 @@ def _planned(
     )
 
 
-def _refuse_an_unaffordable_budget(
-    arguments: argparse.Namespace, trainset: list[Example], valset: list[Example] | None
-) -> None:
+def _refuse_an_unaffordable_budget(arguments: argparse.Namespace, plan: IterationPlan) -> None:
     """A --max-metric-calls that pays for no iteration is refused before the run directory is written."""
-    plan = _planned(arguments, trainset, valset, choose(arguments, say=False))  # the run says it later
-    refusal = unaffordable(plan, arguments.max_metric_calls, iterations=iterations_of(arguments))
+    refusal = unaffordable(
+        plan, arguments.max_metric_calls, iterations=iterations_of(arguments), option="--max-metric-calls"
+    )
     if refusal is not None:
-        raise UsageError(f"--{refusal.replace('_', '-', 2)}")
+        raise UsageError(refusal)
 
 
 def _dry_iterations(arguments: argparse.Namespace, budget: int | None, plan: IterationPlan) -> int:
@@ -663,10 +664,7 @@ def _dry_iterations(arguments: argparse.Namespace, budget: int | None, plan: Ite
 
 def compile_summary(result: CompileResult, saved: Path, report: Path) -> str:
     lines = ["iteration  val accuracy  macro F1  unparsed  USD so far"]
-    # "unknown" when calls were paid and none had a price (never a false 0.0000); a run answered from the
-    # cache paid for nothing, and says 0.0000 as the ledger's table does
-    accounts = result.ledger.accounts()
-    priced = any(account.priced_calls for account in accounts) or not any(account.calls for account in accounts)
+    priced = cost_known(result.ledger.accounts())  # as the ledger's table says it: "unknown", or a sum
     for record in result.history:
         marker = "  <- best" if record.iteration == result.best_iteration else "" if record.kept else "  undone"
         val, usd = record.val, f"{record.usd:>10.4f}" if priced else f"{'unknown':>10}"

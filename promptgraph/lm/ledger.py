@@ -194,9 +194,15 @@ def cost_text(accounts: list[Account]) -> str:
     return f"{shown} + unknown" if unknown else shown
 
 
+def cost_known(accounts: list[Account]) -> bool:
+    """Whether a sum of these accounts is a cost: some call was priced, or none was paid (all from the cache).
+    Calls made with none of them priced sum to an "unknown", never a false 0.0000."""
+    return any(account.priced_calls for account in accounts) or not any(account.calls for account in accounts)
+
+
 def _usd_cell(accounts: list[Account]) -> str:
     """A table's USD cell: "unknown" when calls were made and none of them could be priced."""
-    if any(account.calls for account in accounts) and not any(account.priced_calls for account in accounts):
+    if not cost_known(accounts):
         return "unknown"
     return f"{sum(account.usd for account in accounts):.4f}"
 
