@@ -263,14 +263,14 @@ class Run:
         ledger: Ledger | None,
         settings: CompileSettings,
     ) -> Run:
-        optimizer_lm = getattr(optimizer, "lm", None)  # an optimizer with no model of its own is priced at lm's
+        wrapped = as_optimizer(optimizer)
         return cls(
             settings=settings,
             data=TrainingData.split(program, trainset, valset, settings),
             student=_student(program, settings),
             lm=lm,
-            optimizer=as_optimizer(optimizer),
-            optimizer_model=optimizer_lm.model if optimizer_lm is not None else lm.model,
+            optimizer=wrapped,
+            optimizer_model=wrapped.model or lm.model,  # an optimizer that calls no model is priced at lm's
             ledger=ledger if ledger is not None else Ledger(),
         )
 

@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+import promptgraph as pg
 from promptgraph.compile import CompileSettings, Run
 from promptgraph.optimizers.base import Optimizer, StepResult
 from tests.search_world import FORMAT, HARM, RULE_C, classifier, forward_lm, questions, train
@@ -95,3 +96,36 @@ def test_a_run_repr_says_where_it_is_not_what_it_holds():
     )
     run.start()
     assert repr(run).startswith("Run(iteration=0 of 3, ") and len(repr(run)) < 100
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda strong: pg.Chain(pg.TextualGradientDescent(lm=strong), pg.BootstrapDemos()),
+        lambda strong: Bare(pg.TextualGradientDescent(lm=strong)),
+    ],
+    ids=["chain", "only step"],
+)
+def test_the_optimizers_own_calls_are_priced_at_the_model_it_calls_even_inside_a_chain_or_a_wrapper(make):
+    strong = pg.ScriptedLM(respond=lambda request: "{}", model="claude-opus-5-5")
+    run = Run.prepare(
+        classifier(),
+        trainset=questions(200),
+        valset=None,
+        lm=forward_lm(),
+        optimizer=make(strong),
+        ledger=None,
+        settings=CompileSettings(iterations=3, val_per_label=5, progress=False),
+    )
+    assert run.optimizer_model == "claude-opus-5-5"
+
+
+class Bare:
+    """An optimizer with only `step`, wrapping one that calls a model."""
+
+    def __init__(self, inner):
+        self.lm = inner.lm
+        self.inner = inner
+
+    def step(self, program, *, traces, evaluation, context):
+        return self.inner.step(program, traces=traces, evaluation=evaluation, context=context)

@@ -572,8 +572,6 @@ OPTIMIZERS: dict[str, tuple[str, Callable[[LM | None, argparse.Namespace], Optim
 }
 
 
-# The optimizers that call no model: the report names no optimizer model for them.
-MODEL_FREE = ("demos", "knn")
 BACKENDS = {"claude": "Claude (the Anthropic API)", "local": "local: llama-server on 127.0.0.1"}
 
 
@@ -590,14 +588,15 @@ def run_setup(arguments: argparse.Namespace, backend: Backend, optimizer: Optimi
     """What the run really runs on, for the report: command.json keeps the options as typed, defaults included."""
     name = optimizer_name(arguments, backend.name)
     description = OPTIMIZERS[name][0]
-    if name in MODEL_FREE:  # its settings (knn's k) are short; a model-calling one's repr holds its whole LM
+    calls_a_model = optimizer.model is not None  # the report names no optimizer model for one that calls none
+    if not calls_a_model:  # its settings (knn's k) are short; a model-calling one's repr holds its whole LM
         description = f"{optimizer!r}, {description}"
     where = BACKENDS.get(backend.name, f"a Messages-API server at {arguments.base_url}")
     return RunSetup(
         backend=where + (", through Message Batches" if arguments.batch else ""),
         model=backend.forward.model,
         optimizer=f"{name}: {description}",
-        optimizer_model=None if name in MODEL_FREE else backend.optimizer.model,
+        optimizer_model=backend.optimizer.model if calls_a_model else None,
     )
 
 

@@ -135,11 +135,19 @@ class Optimizer(abc.ABC):
       for `compile --dry-run` and the budget.
     - `minibatch_size(default) -> int`: the examples one step trains on, for those estimates,
       when `begin_step` chooses its own (`default` is compile's sample size).
+    - `model -> str | None`: the model its own calls go to, what estimates price them at;
+      by default its `lm`'s, None for an optimizer that calls no model.
 
     An object that only has `step` still works: compile wraps it (`as_optimizer`).
     """
 
     __slots__ = ()
+
+    @property
+    def model(self) -> str | None:
+        """The model its own calls go to (its `lm`'s), or None when it calls none: what they are priced at."""
+        lm = getattr(self, "lm", None)
+        return lm.model if lm is not None else None
 
     def begin_step(self, program: Program, context: StepContext) -> Sequence[Example] | None:
         return None  # compile's own stratified sample, the program as it stands
@@ -182,6 +190,11 @@ class _DuckTyped(Optimizer):
     """An optimizer written before the base class: whichever methods it has, else the defaults."""
 
     inner: object
+
+    @property
+    def model(self) -> str | None:
+        lm = getattr(self.inner, "lm", None)
+        return lm.model if lm is not None else None
 
     def begin_step(self, program: Program, context: StepContext) -> Sequence[Example] | None:
         return getattr(self.inner, "begin_step", lambda program, context: None)(program, context)
