@@ -41,6 +41,7 @@ from promptgraph.trace import FAILED, Trace
 
 logger = logging.getLogger(__name__)
 _next_cost = next_cost  # its name before it moved to budget.py
+DEFAULT_ITERATIONS = 5  # the steps a run without a forward-call budget takes unless told
 
 
 def compile(  # noqa: A001  # the name users expect, as in DSPy
@@ -51,7 +52,7 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
     optimizer: Optimizer,
     metric: Metric = exact_match,
     valset: Sequence[Example] | None = None,
-    iterations: int | None = 5,
+    iterations: int | None = None,
     samples_per_label: int = 100,
     val_per_label: int = 50,
     seed: int = 0,
@@ -88,8 +89,9 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
             feedback the critic reads. Default: exact_match on the label or answer.
         valset: Examples to choose the best iteration on. None: up to `val_per_label` examples
             of each label are held out of the trainset once, before training, and never trained on.
-        iterations: how many optimizer steps to take (0 only scores the program as given);
-            None runs until `max_metric_calls` ends the run.
+        iterations: how many optimizer steps to take (0 only scores the program as given).
+            None: with `max_metric_calls`, until that budget ends the run (as DSPy's GEPA does);
+            without one, 5.
         samples_per_label: training examples per label in each iteration's minibatch. A program
             that does not end in a classifier (free-text answers) is sampled as one group, and
             this is the minibatch's size.
@@ -128,6 +130,8 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
     Returns:
         A CompileResult; `result.program.save(path)` writes the trained program as JSON.
     """
+    if iterations is None and max_metric_calls is None:
+        iterations = DEFAULT_ITERATIONS
     settings = CompileSettings(
         metric=metric,
         iterations=iterations,
@@ -158,7 +162,7 @@ class CompileSettings:
     """How compile trains: everything it was given but the program, the data, the models and the optimizer."""
 
     metric: Metric = exact_match
-    iterations: int | None = 5  # None: until max_metric_calls ends the run
+    iterations: int | None = DEFAULT_ITERATIONS  # None: until max_metric_calls ends the run
     samples_per_label: int = 100
     val_per_label: int = 50
     seed: int = 0

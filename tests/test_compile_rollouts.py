@@ -85,9 +85,14 @@ def test_every_run_counts_its_rollouts_even_without_a_budget():
     assert pg.IterationRecord.from_dict(result.history[-1].to_dict()).rollouts == len(forward.requests)
 
 
-def test_iterations_none_needs_a_budget():
-    with pytest.raises(ValueError, match="give max_metric_calls"):
-        train(iterations=None)
+def test_with_a_budget_and_no_iterations_given_the_budget_ends_the_run_as_in_dspy():
+    result = train(max_metric_calls=400)
+    assert len(result.history) > 6  # more than the 5 steps a run without a budget takes
+    assert result.stopped.startswith("max_metric_calls: ")
+
+
+def test_with_neither_iterations_nor_a_budget_a_run_takes_5_steps():
+    assert len(train().history) == 6
 
 
 def test_a_budget_below_one_validation_pass_is_refused_before_any_call():

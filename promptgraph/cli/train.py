@@ -45,7 +45,7 @@ from promptgraph.cli.options import (
     with_model_settings,
 )
 from promptgraph.cli.synthesize import add_synthesis_options, load_classes, synthetic_trainset
-from promptgraph.compile import CompileResult, compile
+from promptgraph.compile import DEFAULT_ITERATIONS, CompileResult, compile
 from promptgraph.data import DataError, Example, labels_of, require_labels, stratified_split
 from promptgraph.estimate import estimate_compile, estimate_table
 from promptgraph.executors import executor_for
@@ -430,7 +430,6 @@ RESUME_OVERRIDES = (
     "trust_code",
     "iterations",  # a finished run trains further when resumed with more
 )
-DEFAULT_ITERATIONS = 5
 
 
 def iterations_of(arguments: argparse.Namespace) -> int | None:

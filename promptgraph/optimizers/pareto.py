@@ -73,7 +73,7 @@ class ParetoSearch(Optimizer):
     """Reflective search over a per-example Pareto frontier (GEPA's idea, with per-module critiques).
 
     Use it with a forward-call budget: `compile(..., optimizer=ParetoSearch(strong),
-    max_metric_calls=1500, iterations=None)`. A step costs its minibatch twice (the parent,
+    max_metric_calls=1500)` runs until the budget is spent. A step costs its minibatch twice (the parent,
     then the child), a held-out test only for a child that did better there (at most
     `dev_per_label` per label plus `dev_neighbours` per failure, for child and parent; scores
     already known are not run again), and a validation pass only for an accepted child;
