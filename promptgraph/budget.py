@@ -219,10 +219,11 @@ def first_iteration_bound(plan: IterationPlan, per_example: int) -> int:
     return minibatch + optimizer_forward_calls(plan, per_example) + plan.valset_size * per_example
 
 
-def iterations_within(plan: IterationPlan, budget: int) -> int:
-    """The iterations a budget of forward calls surely pays for (after iteration 0's validation), for a dry run."""
+def iterations_within(plan: IterationPlan, budget: int, *, validated: bool = False) -> int:
+    """The iterations a budget of forward calls surely pays for (after iteration 0's validation, unless
+    `validated` says it is paid already), for a dry run."""
     per_example = modules_in(plan.program)
-    validation = plan.valset_size * per_example
+    validation = 0 if validated else plan.valset_size * per_example
     return max(budget - validation, 0) // first_iteration_bound(plan, per_example)
 
 

@@ -43,8 +43,10 @@ def estimate_compile(
     optimizer_model: str,
     batch: bool = False,
     max_metric_calls: int | None = None,
+    validated: bool = False,
 ) -> list[PhaseEstimate]:
-    """Every phase's calls, tokens and USD; with `max_metric_calls`, the forward calls are capped at it."""
+    """Every phase's calls, tokens and USD; with `max_metric_calls`, the forward calls are capped at it.
+    `validated`: iteration 0's validation is paid already (a resumed run), so only the iterations' passes count."""
     shape = shape_of(
         program,
         trainset=trainset,
@@ -59,7 +61,7 @@ def estimate_compile(
     shape = attrs.evolve(shape, minibatch=optimizer.minibatch_size(shape.minibatch))
     phases = [
         shape.forward("forward", iterations * shape.minibatch),
-        shape.forward("validate", (iterations + 1) * valset_size),
+        shape.forward("validate", (iterations + (0 if validated else 1)) * valset_size),
     ]
     phases += optimizer.estimate(shape)  # each optimizer prices its own calls
     if max_metric_calls is not None:

@@ -192,6 +192,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 def run_compile(arguments: argparse.Namespace) -> int:
     if arguments.resume:
         arguments = resumed_arguments(arguments)
+        _refuse_a_spent_budget(arguments)
     trainset, valset, given = checked_input(arguments)
     if arguments.dry_run:
         return run_dry(arguments, trainset, valset)
@@ -204,6 +205,25 @@ def run_compile(arguments: argparse.Namespace) -> int:
         elif not arguments.force:
             _refuse_replacing(arguments, out)
         return _compile_into(arguments, out, trainset, valset, given)
+
+
+def _refuse_a_spent_budget(arguments: argparse.Namespace) -> None:
+    """A resume whose --max-metric-calls the run has already sent could train nothing: say so before any call."""
+    out = Path(arguments.resume)
+    budget = arguments.max_metric_calls
+    if not isinstance(budget, int) or not (out / checkpoint.FILE).exists():
+        return
+    spent = _spent(checkpoint.read(out))
+    if spent is not None and budget <= spent:
+        raise UsageError(
+            f"--max-metric-calls {budget}: the run has already sent {spent} forward calls; "
+            f"give more than {spent} to train it further"
+        )
+
+
+def _spent(saved: checkpoint.Checkpoint) -> int | None:
+    """The forward calls a checkpointed run has sent (None: a run saved before they were counted)."""
+    return saved.history[-1].get("rollouts") if saved.history else None
 
 
 def _say_if_finished(arguments: argparse.Namespace, saved: checkpoint.Checkpoint) -> None:
@@ -281,8 +301,8 @@ def _compile_into(
     real_test: list[Example] = []
     progress = ProgressPrinter(iterations=iterations_of(arguments))
     with open_backend(arguments) as backend:
-        if not arguments.resume:  # once the backend has answered its pre-flight probe
-            remember_arguments(arguments, out)
+        # Once the backend has answered its pre-flight probe; a resume records what it changed (a new budget).
+        remember_arguments(arguments, out)
         if arguments.classes:
             trainset, real_test = synthetic_trainset(arguments, backend, out, ledger)
         program = given or build_program(arguments, trainset)
@@ -414,7 +434,14 @@ def require_known_labels(
 
 
 COMMAND_FILE = "command.json"
-NOT_REMEMBERED = ("run", "resume", "command", "force", "models_named")  # the last: how a model was chosen
+NOT_REMEMBERED = (
+    "run",
+    "resume",
+    "command",
+    "force",
+    "models_named",
+    "dry_run",
+)  # models_named: how a model was chosen
 # What a resume may change: where and how the calls go, how patient the run is, what it may import.
 RESUME_OVERRIDES = (
     "lm",
@@ -461,6 +488,7 @@ def resumed_arguments(arguments: argparse.Namespace) -> argparse.Namespace:
     if not isinstance(settings, dict):
         raise UsageError(f"{path} is not the settings of a run; it cannot be resumed: start a new run")
     _require_trust_to_resume(arguments, settings, path)
+    _refuse_changed_settings(arguments, settings)
     for key in RESUME_OVERRIDES:
         given = getattr(arguments, key, None)
         if given is not None and given is not False and given != parser_default(key):
@@ -469,7 +497,37 @@ def resumed_arguments(arguments: argparse.Namespace) -> argparse.Namespace:
         settings["cache_dir"] = resumed_cache_dir(arguments, settings.get("cache_dir"))
     # Settings added to promptgraph since the run started take this command's values.
     merged = {**vars(arguments), **settings}
-    return argparse.Namespace(**{**merged, "resume": arguments.resume, "out": arguments.resume, "run": arguments.run})
+    now = {"resume": arguments.resume, "out": arguments.resume, "run": arguments.run, "dry_run": arguments.dry_run}
+    return argparse.Namespace(**{**merged, **now})
+
+
+def _refuse_changed_settings(arguments: argparse.Namespace, settings: dict) -> None:
+    """A resume carries on the run as it was started: an option it cannot change is refused, not ignored."""
+    fixed = set(settings) - set(RESUME_OVERRIDES) - {"out", "cache_dir", *NOT_REMEMBERED}
+    defaults = _compile_defaults()
+    changed = [
+        f"{_option(key, value)} (started with {settings[key]})"
+        for key, value in vars(arguments).items()
+        if key in fixed and value != defaults.get(key) and value != settings[key]
+    ]
+    if changed:
+        raise UsageError(
+            f"--resume carries on {arguments.resume} as it was started, so it cannot change {', '.join(changed)}: "
+            "drop them, or start a new run with another --out"
+        )
+
+
+def _compile_defaults() -> dict:
+    """What `compile` sets when an option is not given."""
+    root = argparse.ArgumentParser()
+    add_commands(root.add_subparsers(dest="command"))
+    return vars(root.parse_args(["compile", "--resume", "."]))
+
+
+def _option(key: str, value: object) -> str:
+    if key == "data":
+        return str(value)
+    return f"--{key.replace('_', '-')}" + ("" if value is True else f" {value}")
 
 
 def _require_trust_to_resume(arguments: argparse.Namespace, settings: dict, path: Path) -> None:
@@ -605,19 +663,32 @@ def run_dry(arguments: argparse.Namespace, trainset: list[Example], valset: list
     if backend == "local":
         refuse_local_batches(arguments)
     plan = _planned(arguments, trainset, valset, backend)
-    _refuse_an_unaffordable_budget(arguments, plan)
     budget = metric_calls(arguments.max_metric_calls, validation_pass=plan.valset_size * modules_in(plan.program))
+    done, spent = 0, 0
+    if arguments.resume:  # what is left: the iterations after the checkpoint, the budget it has not sent
+        saved = checkpoint.read(Path(arguments.resume))
+        done, spent = saved.iteration, _spent(saved) or 0
+        planned = iterations_of(arguments)
+        if planned is not None and done >= planned:
+            print(f"{arguments.resume} holds a finished run ({done} of {planned} iterations): nothing left to price")
+            return 0
+        print(f"resuming at iteration {done + 1}{f' of {planned}' if planned is not None else ''}: the rest of the run")
+    else:
+        _refuse_an_unaffordable_budget(arguments, plan)
+    left = budget - spent if budget is not None else None
+    iterations = _dry_iterations(arguments, left, plan, validated=bool(done))
     phases = estimate_compile(
         plan.program,
         trainset=plan.trainset,
         valset_size=plan.valset_size,
-        iterations=_dry_iterations(arguments, budget, plan),
+        iterations=iterations - done if arguments.resume and iterations_of(arguments) is not None else iterations,
         samples_per_label=arguments.samples_per_label,
         optimizer=plan.optimizer,
         forward_model=plan.forward_model,
         optimizer_model=plan.optimizer_model,
         batch=arguments.batch,
-        max_metric_calls=budget,
+        max_metric_calls=left,
+        validated=bool(arguments.resume),
     )
     print(estimate_table(phases, local=backend == "local"))
     print(
@@ -654,10 +725,13 @@ def _refuse_an_unaffordable_budget(arguments: argparse.Namespace, plan: Iteratio
         raise UsageError(refusal)
 
 
-def _dry_iterations(arguments: argparse.Namespace, budget: int | None, plan: IterationPlan) -> int:
-    """The iterations to price: as given, or those the forward-call budget surely pays for."""
+def _dry_iterations(
+    arguments: argparse.Namespace, budget: int | None, plan: IterationPlan, *, validated: bool = False
+) -> int:
+    """The iterations to price: as given, or those the forward-call budget surely pays for (`validated`:
+    iteration 0's validation is paid already, as in a resumed run)."""
     iterations = iterations_of(arguments)
-    return iterations if iterations is not None else iterations_within(plan, budget)
+    return iterations if iterations is not None else iterations_within(plan, budget, validated=validated)
 
 
 def compile_summary(result: CompileResult, saved: Path, report: Path) -> str:

@@ -459,3 +459,41 @@ def test_the_local_backend_retrieves_demos_by_default_and_claude_rewrites_prompt
     assert isinstance(
         choose_optimizer(arguments, "claude", strong=pg.ScriptedLM(respond=str)), pg.TextualGradientDescent
     )
+
+
+def test_a_dry_run_of_a_resume_prices_what_is_left_and_sends_nothing(tmp_path, server, data, capsys):
+    out = compile_to(tmp_path, server, data)
+    before = (out / "checkpoint.json").read_bytes()
+    capsys.readouterr()
+    with MessagesServer(reply) as running:
+        assert main(["compile", "--resume", str(out), "--iterations", "4", "--dry-run", "--base-url", running.base_url]) == 0
+        assert not running.seen and not running.probes
+    printed = capsys.readouterr().out
+    assert "resuming at iteration 3 of 4" in printed and "critic (at most)" in printed
+    assert (out / "checkpoint.json").read_bytes() == before
+
+
+def test_a_budget_given_with_resume_is_remembered_for_the_next_resume(tmp_path, server, data):
+    out = compile_to(tmp_path, server, data, "--max-metric-calls", "300")
+    assert main(["compile", "--resume", str(out), "--max-metric-calls", "400", "--base-url", server]) == 0
+    assert json.loads((out / "command.json").read_text())["max_metric_calls"] == 400
+
+
+def test_a_resume_with_a_budget_already_spent_is_refused_before_any_request(tmp_path, server, data, capsys):
+    out = compile_to(tmp_path, server, data, "--max-metric-calls", "300")
+    spent = json.loads((out / "checkpoint.json").read_text())["history"][-1]["rollouts"]
+    with MessagesServer(reply) as running:
+        resume = ["compile", "--resume", str(out), "--max-metric-calls", "10", "--base-url", running.base_url]
+        assert main(resume) == 2
+        assert not running.seen and not running.probes
+    assert f"--max-metric-calls 10: the run has already sent {spent} forward calls" in capsys.readouterr().err
+
+
+def test_a_setting_a_resume_cannot_change_is_refused_not_ignored(tmp_path, server, data, capsys):
+    out = compile_to(tmp_path, server, data)
+    with MessagesServer(reply) as running:
+        resume = ["compile", "--resume", str(out), "--optimizer", "beam", "--samples-per-label", "3"]
+        assert main([*resume, "--base-url", running.base_url]) == 2
+        assert not running.seen and not running.probes
+    error = capsys.readouterr().err
+    assert "--optimizer beam" in error and "--samples-per-label 3" in error and "--out" in error
