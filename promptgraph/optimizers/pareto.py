@@ -125,6 +125,8 @@ class ParetoSearch(Optimizer):
     _cursor: int = attrs.field(default=0, init=False)  # minibatch position in the seeded pass over the trainset
     _failures: dict[int, list[str]] = attrs.field(factory=dict, init=False)  # candidate -> training ids it got wrong
     _scorer: Scorer | None = attrs.field(default=None, init=False, repr=False)  # kept: a parent's scores are reused
+    # Candidate -> its training scores paid for before a resume, until the scorer is made and takes them.
+    _restored_scores: dict[int, dict[str, float]] = attrs.field(factory=dict, init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if self.selection not in SELECTIONS:
@@ -359,8 +361,19 @@ class ParetoSearch(Optimizer):
         """One scorer for the run, so a parent scored on an example in an earlier step is not run again."""
         if self._scorer is None or self._scorer.program is not program:
             self._scorer = Scorer(program, context)
+            for number, scores in self._restored_scores.items():  # a resumed run does not pay for them again
+                self._scorer.remember(self.pool.candidates[number].values, context.trainset, scores)
+            self._restored_scores = {}
         self._scorer.context = context
         return self._scorer
+
+    def _paid_scores(self) -> dict[str, dict[str, float]]:
+        """Each pool candidate's training scores paid for so far, by example id (for the checkpoint)."""
+        if self._scorer is None:
+            return {str(number): scores for number, scores in self._restored_scores.items()}
+        trainset = self._scorer.context.trainset
+        known = {str(c.number): self._scorer.known(c.values, trainset) for c in self.pool.candidates}
+        return {number: scores for number, scores in known.items() if scores}
 
     def _try_merge(self, program: Program, context: StepContext) -> StepResult:
         first, second, ancestor = (self.pool.candidates[number] for number in self._merge)
@@ -404,6 +417,7 @@ class ParetoSearch(Optimizer):
             "rotation": self._rotation,
             "cursor": self._cursor,
             "failures": {str(number): ids for number, ids in self._failures.items()},
+            "scores": self._paid_scores(),
         }
 
     def restore(self, state: dict) -> None:
@@ -414,6 +428,9 @@ class ParetoSearch(Optimizer):
         self._rotation = state["rotation"]
         self._cursor = state["cursor"]
         self._failures = {int(number): list(ids) for number, ids in state["failures"].items()}
+        # A checkpoint written before the scores were kept has none: they are paid for again.
+        self._restored_scores = {int(n): dict(scores) for n, scores in state.get("scores", {}).items()}
+        self._scorer = None
 
     def estimate(self, shape: Shape) -> list[PhaseEstimate]:
         critic, rewrite = self.writer.critique_and_rewrite_estimate(shape, steps=shape.steps)

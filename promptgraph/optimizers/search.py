@@ -138,6 +138,18 @@ class Scorer:
     def mean(self, values: Mapping[str, str], examples: Sequence[Example]) -> float:
         return mean(self.scores(values, examples))
 
+    def known(self, values: Mapping[str, str], examples: Sequence[Example]) -> dict[str, float]:
+        """The scores of these values already paid for, by example id: what a checkpoint keeps."""
+        key = tuple(sorted(values.items()))
+        return {str(e.id): self._scores[(key, id(e))] for e in examples if (key, id(e)) in self._scores}
+
+    def remember(self, values: Mapping[str, str], examples: Sequence[Example], scores: Mapping[str, float]) -> None:
+        """Scores of these values read back from a checkpoint, by example id: they are not paid for again."""
+        key = tuple(sorted(values.items()))
+        for example in examples:
+            if str(example.id) in scores:
+                self._scores[(key, id(example))] = scores[str(example.id)]
+
     def commit(self, values: Mapping[str, str]) -> None:
         commit(self.program, values)
 

@@ -466,7 +466,10 @@ def test_a_dry_run_of_a_resume_prices_what_is_left_and_sends_nothing(tmp_path, s
     before = (out / "checkpoint.json").read_bytes()
     capsys.readouterr()
     with MessagesServer(reply) as running:
-        assert main(["compile", "--resume", str(out), "--iterations", "4", "--dry-run", "--base-url", running.base_url]) == 0
+        assert (
+            main(["compile", "--resume", str(out), "--iterations", "4", "--dry-run", "--base-url", running.base_url])
+            == 0
+        )
         assert not running.seen and not running.probes
     printed = capsys.readouterr().out
     assert "resuming at iteration 3 of 4" in printed and "critic (at most)" in printed

@@ -132,6 +132,13 @@ def test_the_pool_survives_a_resume(tmp_path):
     assert resumed.pool.candidates == whole.pool.candidates
 
 
+def test_a_resumed_search_sends_no_call_for_a_score_it_had_before_so_its_budget_runs_as_before(tmp_path):
+    whole = train(pg.ParetoSearch(optimizer_lm()), iterations=8)
+    train(pg.ParetoSearch(optimizer_lm()), iterations=4, run_dir=tmp_path)
+    resumed = train(pg.ParetoSearch(optimizer_lm()), iterations=8, run_dir=tmp_path, resume=True)
+    assert [record.rollouts for record in resumed.history] == [record.rollouts for record in whole.history]
+
+
 @pytest.mark.parametrize("setting", [{"selection": "greedy"}, {"policy": "loudest"}, {"minibatch": 0}])
 def test_bad_settings_are_refused_by_name(setting):
     with pytest.raises(ValueError, match=next(iter(setting))):
