@@ -219,12 +219,21 @@ def first_iteration_bound(plan: IterationPlan, per_example: int) -> int:
     return minibatch + optimizer_forward_calls(plan, per_example) + plan.valset_size * per_example
 
 
-def iterations_within(plan: IterationPlan, budget: int, *, validated: bool = False) -> int:
-    """The iterations a budget of forward calls surely pays for (after iteration 0's validation, unless
-    `validated` says it is paid already), for a dry run."""
+def iterations_at_most(plan: IterationPlan, budget: int, *, validated: bool = False) -> int:
+    """The most iterations a budget of forward calls can pay for (after iteration 0's validation, unless
+    `validated` says it is paid already), for a dry run's upper bound on the optimizer model's calls.
+
+    Every iteration that calls the optimizer model sends its training minibatch first; a child
+    that is turned down costs no more than that, so the cheapest iterations are minibatch-only.
+    An optimizer that takes no minibatch (KNNDemos) is not bounded so: the iterations that
+    surely fit (each at its most) are priced instead.
+    """
     per_example = modules_in(plan.program)
     validation = 0 if validated else plan.valset_size * per_example
-    return max(budget - validation, 0) // first_iteration_bound(plan, per_example)
+    sample = len(stratified_sample(plan.trainset, plan.samples_per_label, seed=0))
+    minibatch = as_optimizer(plan.optimizer).minibatch_size(sample) * per_example
+    cheapest = minibatch if minibatch else first_iteration_bound(plan, per_example)
+    return max(budget - validation, 0) // cheapest
 
 
 def optimizer_forward_calls(plan: IterationPlan, per_example: int) -> int:

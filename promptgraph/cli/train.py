@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from promptgraph import checkpoint
-from promptgraph.budget import IterationPlan, iterations_within, metric_calls, unaffordable
+from promptgraph.budget import IterationPlan, iterations_at_most, metric_calls, unaffordable
 from promptgraph.cli.arguments import (
     UsageError,
     call_budget,
@@ -676,12 +676,11 @@ def run_dry(arguments: argparse.Namespace, trainset: list[Example], valset: list
     else:
         _refuse_an_unaffordable_budget(arguments, plan)
     left = budget - spent if budget is not None else None
-    iterations = _dry_iterations(arguments, left, plan, validated=bool(done))
     phases = estimate_compile(
         plan.program,
         trainset=plan.trainset,
         valset_size=plan.valset_size,
-        iterations=iterations - done if arguments.resume and iterations_of(arguments) is not None else iterations,
+        iterations=_dry_iterations(arguments, left, plan, done=done),
         samples_per_label=arguments.samples_per_label,
         optimizer=plan.optimizer,
         forward_model=plan.forward_model,
@@ -695,6 +694,12 @@ def run_dry(arguments: argparse.Namespace, trainset: list[Example], valset: list
         "\ncalls are exact (cache hits make them fewer); input tokens are estimated from the data; output tokens "
         "and USD are upper bounds (every reply at max_tokens, every structured reply with one repair)."
     )
+    if left is not None:
+        print(
+            "under --max-metric-calls the optimizer model's calls are priced for as many steps as the budget can "
+            "pay for, each as cheap as a step can be (a child turned down after its minibatch); a run usually "
+            "takes fewer. --budget-usd caps the dollars themselves."
+        )
     return 0
 
 
@@ -725,13 +730,15 @@ def _refuse_an_unaffordable_budget(arguments: argparse.Namespace, plan: Iteratio
         raise UsageError(refusal)
 
 
-def _dry_iterations(
-    arguments: argparse.Namespace, budget: int | None, plan: IterationPlan, *, validated: bool = False
-) -> int:
-    """The iterations to price: as given, or those the forward-call budget surely pays for (`validated`:
-    iteration 0's validation is paid already, as in a resumed run)."""
-    iterations = iterations_of(arguments)
-    return iterations if iterations is not None else iterations_within(plan, budget, validated=validated)
+def _dry_iterations(arguments: argparse.Namespace, budget: int | None, plan: IterationPlan, *, done: int = 0) -> int:
+    """The iterations to price: those asked for after the `done` ones (a resumed run's), capped by the most the
+    forward-call budget can pay for, so that the optimizer model's calls are an upper bound."""
+    asked = iterations_of(arguments)
+    left = asked - done if asked is not None else None
+    if budget is None:
+        return left if left is not None else 0
+    most = iterations_at_most(plan, budget, validated=bool(done))
+    return most if left is None else min(left, most)
 
 
 def compile_summary(result: CompileResult, saved: Path, report: Path) -> str:

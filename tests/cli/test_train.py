@@ -500,3 +500,26 @@ def test_a_setting_a_resume_cannot_change_is_refused_not_ignored(tmp_path, serve
         assert not running.seen and not running.probes
     error = capsys.readouterr().err
     assert "--optimizer beam" in error and "--samples-per-label 3" in error and "--out" in error
+
+
+def optimizer_calls(table: str, phase: str) -> int:
+    row = next(line for line in table.splitlines() if line.startswith(phase))
+    return int(row.split("scripted-opus", 1)[1].split()[0])
+
+
+def test_under_a_budget_the_dry_runs_optimizer_calls_are_an_upper_bound_on_the_runs(tmp_path, data, capsys):
+    out = tmp_path / "run"
+    arguments = ["compile", str(data), *data_options(), "--optimizer", "pareto", "--samples-per-label", "8"]
+    arguments += ["--val-per-label", "5", "--max-metric-calls", "200", "--no-cache"]
+
+    # The forward model says "sincere" whatever the prompt: no child fixes anything, so every step is as cheap as
+    # a step can be (a minibatch, no held-out test, no validation) and the budget pays for the most steps.
+    def stubborn(request):
+        return optimizer_reply(request) if request.model == "scripted-opus" else "Label: <label>sincere</label>"
+
+    with MessagesServer(stubborn) as running:
+        assert main([*arguments, *models(running.base_url), "--dry-run"]) == 0
+        table = capsys.readouterr().out
+        assert main([*arguments, *models(running.base_url), "--out", str(out)]) == 0
+    critics = sum(request.tag == "critic" for request in running.seen)
+    assert critics > 0 and optimizer_calls(table, "critic (at most)") >= critics
