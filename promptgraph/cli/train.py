@@ -325,6 +325,8 @@ def _compile_into(
             on_iteration=lambda *finished: (report(*finished), progress(*finished)),
             run_dir=out,
             resume=bool(arguments.resume),
+            # A run in --out was refused unless --force asked to replace it; --resume carries on from it.
+            overwrite=bool(arguments.force) and not arguments.resume,
             budget_usd=arguments.budget_usd,
             max_metric_calls=arguments.max_metric_calls,
             max_failure_rate=arguments.max_failure_rate,

@@ -80,3 +80,10 @@ def test_force_replaces_a_saved_program_and_report(tmp_path, server, data):  # n
     compile_to(tmp_path, server, data, "--force")
     assert json.loads((out / "program.json").read_text(encoding="utf-8"))["format"].startswith("promptgraph")
     assert (out / "report" / "index.html").read_text(encoding="utf-8") != "kept"
+
+
+def test_force_beside_resume_still_resumes(tmp_path, server, data, capsys):  # noqa: F811
+    out = compile_to(tmp_path, server, data)
+    capsys.readouterr()
+    assert main(["compile", "--resume", str(out), "--iterations", "3", "--force"]) == 0
+    assert json.loads((out / "checkpoint.json").read_text())["iteration"] == 3
