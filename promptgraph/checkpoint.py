@@ -6,7 +6,8 @@ a run killed at any moment leaves the last finished iteration's checkpoint intac
 responses themselves live in the response cache, so a resumed run re-sends nothing that
 was already answered. `ledger-journal.jsonl` lists every paid call as it is made; the
 checkpoint says how many of its lines its ledger holds, so resuming adds the calls an
-unfinished iteration paid for (see lm/ledger.py).
+unfinished iteration paid for (see lm/ledger.py). A new run never writes over a run
+directory's checkpoint unless asked (`refuse_replacing`).
 """
 
 from __future__ import annotations
