@@ -6,7 +6,8 @@ a run killed at any moment leaves the last finished iteration's checkpoint intac
 responses themselves live in the response cache, so a resumed run re-sends nothing that
 was already answered. `ledger-journal.jsonl` lists every paid call as it is made; the
 checkpoint says how many of its lines its ledger holds, so resuming adds the calls an
-unfinished iteration paid for (see lm/ledger.py).
+unfinished iteration paid for (see lm/ledger.py). A new run never writes over a run
+directory's checkpoint unless asked (`refuse_replacing`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import attrs
 
 from promptgraph.backward import Critique
+from promptgraph.errors import PromptgraphError
 from promptgraph.lm import Ledger
 from promptgraph.lm.files import atomic_write
 from promptgraph.metrics import Evaluation, LabelScores
@@ -29,6 +31,10 @@ from promptgraph.saving import LoadError, program_to_dict
 FORMAT = "promptgraph.checkpoint/1"
 FILE = "checkpoint.json"
 JOURNAL = "ledger-journal.jsonl"
+
+
+class RunExists(ValueError, PromptgraphError):
+    """A new run would write over a run directory's checkpoint: resume it, overwrite it, or choose another."""
 
 
 @attrs.frozen
@@ -95,6 +101,21 @@ def read(run_dir: Path) -> Checkpoint:
         )
     except (KeyError, TypeError, AttributeError, ValueError) as error:  # written by hand, or by another tool
         raise LoadError(f"{damaged} ({type(error).__name__}: {error}); start a new run") from None
+
+
+def refuse_replacing(run_dir: Path) -> None:
+    """A new run writes its checkpoint (and a new ledger journal) over the run in `run_dir`: not unless asked."""
+    path = run_dir / FILE
+    if not path.exists():
+        return
+    try:
+        held = f"a run checkpointed after iteration {read(run_dir).iteration}"
+    except LoadError:  # damaged or not ours: still someone's, not to be replaced silently
+        held = "a checkpoint"
+    raise RunExists(
+        f"{path} holds {held}: pass resume=True to carry on from it, overwrite=True to start a new run in its "
+        "place, or choose another run_dir"
+    )
 
 
 def evaluation_from_dict(data: dict) -> Evaluation:

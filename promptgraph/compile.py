@@ -27,6 +27,7 @@ import attrs
 from promptgraph import checkpoint
 from promptgraph.budget import IterationPlan, Rollouts, check_metric_calls, next_cost, unaffordable
 from promptgraph.call_settings import set_call_settings
+from promptgraph.checkpoint import RunExists  # noqa: F401  # importable here, beside compile's other errors
 from promptgraph.data import Example, require_labels, stratified_sample, stratified_split
 from promptgraph.executors import Labelled, executor_for
 from promptgraph.history import CompileResult, IterationRecord, TrainingError, best_iteration  # importable here too
@@ -61,6 +62,7 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
     on_iteration: Callable[[Sequence[IterationRecord], Ledger, Program], None] | None = None,
     run_dir: str | Path | None = None,
     resume: bool = False,
+    overwrite: bool = False,
     budget_usd: float | None = None,
     max_metric_calls: int | str | None = None,
     max_failure_rate: float = 0.5,
@@ -107,6 +109,8 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
             call, and keep Message Batch ids), so a killed run can be resumed.
         resume: carry on from the last checkpoint in `run_dir`, with the same data, seed and
             settings; with the response cache, nothing already answered is sent again.
+        overwrite: start a new run in a `run_dir` that holds a checkpoint, replacing it. Without
+            it (or `resume`), such a run_dir is refused with RunExists before any call is sent.
         budget_usd: stop before an iteration whose likely cost (from the last one's) would take
             the run's spend over this many dollars.
         max_metric_calls: cap the requests this run sends to `lm` (rollouts: the minibatches, the
@@ -142,6 +146,7 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
         on_iteration=on_iteration,
         run_dir=run_dir,
         resume=resume,
+        overwrite=overwrite,
         budget_usd=budget_usd,
         max_metric_calls=max_metric_calls,
         max_failure_rate=max_failure_rate,
@@ -170,6 +175,7 @@ class CompileSettings:
     on_iteration: Callable[[Sequence[IterationRecord], Ledger, Program], None] | None = None
     run_dir: Path | None = attrs.field(default=None, converter=attrs.converters.optional(Path))
     resume: bool = False
+    overwrite: bool = False  # a new run may replace the checkpoint in run_dir
     budget_usd: float | None = None
     max_metric_calls: int | str | None = None  # forward calls; "light", "medium", "heavy": 8, 20, 50 validation passes
     max_failure_rate: float = 0.5
@@ -182,6 +188,11 @@ class CompileSettings:
             raise ValueError("iterations must be >= 0 and samples_per_label >= 1")
         if self.resume and self.run_dir is None:
             raise ValueError("resume=True needs the run_dir of the run to resume")
+        if self.resume and self.overwrite:
+            raise ValueError(
+                "resume=True carries on from run_dir's checkpoint and overwrite=True replaces it: "
+                "pass resume=True or overwrite=True, not both"
+            )
         check_metric_calls(self.max_metric_calls)
         if self.iterations is None and self.max_metric_calls is None:
             raise ValueError("iterations=None runs until the budget ends: give max_metric_calls too")
@@ -289,6 +300,8 @@ class Run:
 
     def start(self) -> None:
         """Resume from the run directory, or validate the program as given (iteration 0)."""
+        if self.settings.run_dir is not None and not (self.settings.resume or self.settings.overwrite):
+            checkpoint.refuse_replacing(self.settings.run_dir)  # before anything is paid
         self._check_rollouts()
         if self.settings.resume:
             self._resume()

@@ -44,7 +44,7 @@ from promptgraph.cli.options import (
     require_inputs,
     with_model_settings,
 )
-from promptgraph.cli.synthesize import add_synthesis_options, load_classes, synthetic_trainset
+from promptgraph.cli.synthesize import SYNTHETIC_FILE, add_synthesis_options, load_classes, synthetic_trainset
 from promptgraph.compile import DEFAULT_ITERATIONS, CompileResult, compile
 from promptgraph.data import DataError, Example, labels_of, require_labels, stratified_split
 from promptgraph.estimate import estimate_compile, estimate_table
@@ -164,9 +164,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         type=output_directory,
         default="runs/latest",
         help="where program.json and report/ go (default runs/latest); one that holds a run is refused, "
-        "saying how to resume it, unless --force",
+        "saying how to resume it, unless --force, and so is one that holds a file the run would write over",
     )
-    train.add_argument("--force", action="store_true", help="start a new run in an --out that holds one, replacing it")
+    train.add_argument(
+        "--force", action="store_true", help="start a new run in an --out that holds one (or its files), replacing it"
+    )
     add_data_options(train, labelled=True)
     add_synthesis_options(train)
     add_backend_options(train, optimizer=True)
@@ -240,6 +242,7 @@ def _say_if_finished(arguments: argparse.Namespace, saved: checkpoint.Checkpoint
 def _refuse_replacing(arguments: argparse.Namespace, out: Path) -> None:
     """A new run in a directory that holds one would write over it: say how to resume it, or to --force."""
     if not (out / checkpoint.FILE).exists():
+        _refuse_writing_over(out)
         return
     try:
         saved = checkpoint.read(out)
@@ -263,6 +266,18 @@ def _refuse_replacing(arguments: argparse.Namespace, out: Path) -> None:
         f"--out {out} holds a run stopped after iteration {done}{of}; carry on with --resume {out}, "
         "pass --force to start again, or choose another --out"
     )
+
+
+def _refuse_writing_over(out: Path) -> None:
+    """Files a run writes, held by no run to resume: saved from Python (as the README tour does), or left by a run
+    killed before its first checkpoint. Whoever saved them is asked before they are replaced."""
+    writes = ("program.json", "report/index.html", COMMAND_FILE, checkpoint.JOURNAL, "batches.json", SYNTHETIC_FILE)
+    held = next((name for name in writes if (out / name).exists()), None)
+    if held is not None:
+        raise UsageError(
+            f"--out {out} holds {held}, which a new run would write over; pass --force to replace it, "
+            "or choose another --out"
+        )
 
 
 @contextlib.contextmanager
@@ -330,6 +345,8 @@ def _compile_into(
             on_iteration=lambda *finished: (report(*finished), progress(*finished)),
             run_dir=out,
             resume=bool(arguments.resume),
+            # A run in --out was refused unless --force asked to replace it; --resume carries on from it.
+            overwrite=bool(arguments.force) and not arguments.resume,
             budget_usd=arguments.budget_usd,
             max_metric_calls=arguments.max_metric_calls,
             max_failure_rate=arguments.max_failure_rate,

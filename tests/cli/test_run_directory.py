@@ -1,9 +1,13 @@
 """An --out that holds a run is never written over by accident: resume it, train it further, or --force."""
 
 import json
+from pathlib import Path
+
+import pytest
 
 from promptgraph.cli import main
-from tests.cli.test_train import compile_to, data, data_options, server  # noqa: F401  # fixtures
+from tests.cli.test_train import compile_to, data, data_options, reply, server  # noqa: F401  # fixtures
+from tests.messages_server import serve
 
 
 def test_a_new_compile_into_a_finished_run_is_refused_saying_force_or_resume(tmp_path, server, data, capsys):  # noqa: F811
@@ -49,3 +53,37 @@ def test_a_new_compile_into_a_run_its_optimizer_ended_says_it_is_finished_not_re
     error = capsys.readouterr().err
     assert f"--out {out} holds a finished run (its optimizer stopped after iteration 1: knn:" in error
     assert "--resume" not in error
+
+
+@pytest.mark.parametrize("saved", ["program.json", "report/index.html", "ledger-journal.jsonl", "command.json"])
+def test_a_new_compile_into_an_out_holding_files_it_would_write_is_refused_naming_one(tmp_path, data, capsys, saved):  # noqa: F811
+    out = tmp_path / "tour"  # laid out as the README tour saves a program and its report from Python
+    (out / saved).parent.mkdir(parents=True)
+    (out / saved).write_text("kept", encoding="utf-8")
+    sent = []
+    with serve(lambda request: sent.append(request) or reply(request)) as base_url:
+        assert main(["compile", str(data), *data_options(), "--out", str(out), "--base-url", base_url]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0  # one line
+    assert f"--out {out} holds {saved}" in error
+    assert "pass --force to replace it, or choose another --out" in error
+    assert (out / saved).read_text(encoding="utf-8") == "kept"
+    assert sorted(path.name for path in out.rglob("*") if path.is_file()) == [Path(saved).name]  # nothing written
+    assert sent == []
+
+
+def test_force_replaces_a_saved_program_and_report(tmp_path, server, data):  # noqa: F811
+    out = tmp_path / "run"
+    (out / "report").mkdir(parents=True)
+    (out / "program.json").write_text("kept", encoding="utf-8")
+    (out / "report" / "index.html").write_text("kept", encoding="utf-8")
+    compile_to(tmp_path, server, data, "--force")
+    assert json.loads((out / "program.json").read_text(encoding="utf-8"))["format"].startswith("promptgraph")
+    assert (out / "report" / "index.html").read_text(encoding="utf-8") != "kept"
+
+
+def test_force_beside_resume_still_resumes(tmp_path, server, data, capsys):  # noqa: F811
+    out = compile_to(tmp_path, server, data)
+    capsys.readouterr()
+    assert main(["compile", "--resume", str(out), "--iterations", "3", "--force"]) == 0
+    assert json.loads((out / "checkpoint.json").read_text())["iteration"] == 3
