@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from promptgraph import checkpoint
+from promptgraph.baseline import Baseline
 from promptgraph.budget import IterationPlan, iterations_within, metric_calls, unaffordable
 from promptgraph.cli.arguments import (
     UsageError,
@@ -31,7 +32,7 @@ from promptgraph.cli.backend import (
     open_backend,
     refuse_local_batches,
 )
-from promptgraph.cli.baseline import add_baseline_option, compile_baseline, evaluate_baseline
+from promptgraph.cli.baseline import add_baseline_option, compile_baseline, evaluate_baseline, record_baseline
 from promptgraph.cli.failures import DEFAULT_MAX_FAILURE_RATE, Failures, add_failure_option
 from promptgraph.cli.options import (
     add_data_options,
@@ -193,6 +194,7 @@ def run_compile(arguments: argparse.Namespace) -> int:
     if arguments.resume:
         arguments = resumed_arguments(arguments)
     trainset, valset, given = checked_input(arguments)
+    baseline = _baseline_before_the_run(arguments, trainset, valset, given)
     if arguments.dry_run:
         return run_dry(arguments, trainset, valset)
     if arguments.max_metric_calls is not None and not arguments.resume and not arguments.classes:
@@ -203,7 +205,17 @@ def run_compile(arguments: argparse.Namespace) -> int:
             _say_if_finished(arguments, checkpoint.read(out))
         elif not arguments.force:
             _refuse_replacing(arguments, out)
-        return _compile_into(arguments, out, trainset, valset, given)
+        return _compile_into(arguments, out, trainset, valset, given, baseline)
+
+
+def _baseline_before_the_run(
+    arguments: argparse.Namespace, trainset: list[Example], valset: list[Example] | None, given: Program | None
+) -> Baseline | None:
+    """The baseline, fitted before any call (it needs none): if it cannot be, the warning comes first.
+    None with --classes, whose trainset is written during the run: it is fitted after it."""
+    if arguments.classes:
+        return None
+    return compile_baseline(arguments, given or build_program(arguments, trainset), trainset, valset)
 
 
 def _say_if_finished(arguments: argparse.Namespace, saved: checkpoint.Checkpoint) -> None:
@@ -276,6 +288,7 @@ def _compile_into(
     trainset: list[Example],
     valset: list[Example] | None,
     given: Program | None,
+    baseline: Baseline | None,
 ) -> int:
     ledger = Ledger()
     real_test: list[Example] = []
@@ -319,7 +332,9 @@ def _compile_into(
             traces = result.program.run(real_test, lm=backend.forward, ledger=ledger, tag="evaluate", progress=False)
             real = evaluate(traces, labels=result.program.labels)
             result.program.meta["real_test"] = real.to_dict()
-    baseline = compile_baseline(arguments, result.program, trainset, valset)  # recorded in the program it saves
+    if baseline is None:  # --classes: fitted on the trainset the run wrote
+        baseline = compile_baseline(arguments, result.program, trainset, valset)
+    record_baseline(arguments, result.program, baseline, trainset, valset)  # in the program it saves
     report(result.history, ledger, result.program)  # the report again, with the baseline beside the program
     saved = result.program.save(out / "program.json")
     print(compile_summary(result, saved, out / "report" / "index.html"))
@@ -688,6 +703,7 @@ def run_evaluate(arguments: argparse.Namespace) -> int:
     require_inputs(arguments, program.inputs)
     examples = read_examples(arguments, arguments.data, labelled=True)
     require_known_labels(program, examples, arguments.data, labels_option=arguments.labels)
+    baseline = evaluate_baseline(arguments, program, examples)  # it costs no call: a warning comes before any
     ledger = Ledger()
     with open_backend(arguments) as backend:
         # Batch ids are kept by the fingerprint of their requests, so one file serves every evaluation.
@@ -697,7 +713,7 @@ def run_evaluate(arguments: argparse.Namespace) -> int:
     failures.add(traces)
     result = evaluate(traces, labels=program.labels)
     print(evaluation_table(result))
-    print(evaluate_baseline(arguments, program, examples).line(result))
+    print(baseline.line(result))
     print()
     print(ledger.table())
     if failures.too_many(arguments.max_failure_rate):  # the scores above then say little about the program
