@@ -9,6 +9,8 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import attrs
+
 from promptgraph import checkpoint
 from promptgraph.baseline import Baseline
 from promptgraph.budget import IterationPlan, iterations_within, metric_calls, unaffordable
@@ -194,6 +196,7 @@ def run_compile(arguments: argparse.Namespace) -> int:
     if arguments.resume:
         arguments = resumed_arguments(arguments)
     trainset, valset, given = checked_input(arguments)
+    _warn_of_the_small_local_model(arguments)
     baseline = _baseline_before_the_run(arguments, trainset, valset, given)
     if arguments.dry_run:
         return run_dry(arguments, trainset, valset)
@@ -597,6 +600,30 @@ def optimizer_name(arguments: argparse.Namespace, backend: str) -> str:
 
 def choose_optimizer(arguments: argparse.Namespace, backend: str, strong: LM | None) -> Optimizer:
     return OPTIMIZERS[optimizer_name(arguments, backend)][1](strong, arguments)
+
+
+@attrs.frozen
+class _NotStarted:
+    """Stands for the optimizer model before the backend starts: named, never called, so `Optimizer.model` says
+    whether the optimizer would call one."""
+
+    model: str
+
+
+def _warn_of_the_small_local_model(arguments: argparse.Namespace) -> None:
+    """An optimizer that calls a model, on the local backend, is warned of in one line before anything starts."""
+    if choose(arguments, say=False) != "local":
+        return
+    optimizer = choose_optimizer(arguments, "local", strong=_NotStarted(model="local model"))  # type: ignore[arg-type]
+    if optimizer.model is None:  # knn and demos call no model to train
+        return
+    print(
+        f"promptgraph: warning: --optimizer {optimizer_name(arguments, 'local')} calls a model to train, and the "
+        'local model is too small to write critiques and rewrites (the README: it "cannot write a useful critique '
+        'or rewrite a prompt"); use --optimizer knn (the local default), or Claude (set ANTHROPIC_API_KEY) or a '
+        "bigger model's server (--base-url URL)",
+        file=sys.stderr,
+    )
 
 
 def run_setup(arguments: argparse.Namespace, backend: Backend, optimizer: Optimizer) -> RunSetup:
