@@ -13,7 +13,7 @@ import attrs
 
 from promptgraph import checkpoint
 from promptgraph.baseline import Baseline
-from promptgraph.budget import IterationPlan, iterations_within, metric_calls, unaffordable
+from promptgraph.budget import METRIC_CALL_LEVELS, IterationPlan, iterations_within, metric_calls, unaffordable
 from promptgraph.cli.arguments import (
     UsageError,
     call_budget,
@@ -113,6 +113,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         help="stop before an iteration that could take the forward calls (cache hits included) past N; light, "
         "medium and heavy are 8, 20 and 50 validation passes. Without --iterations the run goes on until it is spent "
         "(default: no cap)",
+    )
+    train.add_argument(  # DSPy users type `auto="light"`: the same three levels, by the name they know
+        "--auto",
+        dest="max_metric_calls",
+        choices=METRIC_CALL_LEVELS,
+        help="DSPy's spelling of --max-metric-calls light|medium|heavy",
     )
     add_failure_option(train, stops="stop training")
     train.add_argument("--valset", help="a separate labelled file to validate on (default: held out of DATA)")
