@@ -145,13 +145,18 @@ def interval(values: Sequence[float]) -> tuple[float, float]:
     return center, t * statistics.stdev(values) / math.sqrt(len(values))
 
 
+def with_interval(values: Sequence[float], sign: str = "") -> str:
+    """ "0.750 ± 0.031"; "0.750 ± -" for one value, which has no interval (not one of width 0)."""
+    center, half = interval(values)
+    return f"{center:{sign}.3f} ± " + (f"{half:.3f}" if len(values) > 1 else "-")
+
+
 def summary_rows(outcomes: Sequence[Outcome]) -> list[tuple]:
     rows = []
     for world, optimizer in dict.fromkeys((o.world, o.optimizer) for o in outcomes):
         runs = [o for o in outcomes if (o.world, o.optimizer) == (world, optimizer)]
-        center, half = interval([o.test for o in runs])
         rows.append((
-            world, optimizer, len(runs), f"{center:.3f} ± {half:.3f}",
+            world, optimizer, len(runs), with_interval([o.test for o in runs]),
             round(statistics.fmean(o.forward for o in runs)), round(statistics.fmean(o.strong for o in runs)),
             f"{statistics.fmean(o.usd for o in runs):.3f}", f"{statistics.fmean(o.seconds for o in runs):.1f}",
         ))  # fmt: skip
@@ -167,8 +172,8 @@ def paired_rows(outcomes: Sequence[Outcome], versus: str) -> list[tuple]:
         theirs = {o.seed: o.test for o in outcomes if (o.world, o.optimizer) == (world, optimizer)}
         seeds = sorted(set(mine) & set(theirs))
         if seeds:
-            center, half = interval([mine[seed] - theirs[seed] for seed in seeds])
-            rows.append((world, f"{versus} - {optimizer}", len(seeds), f"{center:+.3f} ± {half:.3f}"))
+            differences = [mine[seed] - theirs[seed] for seed in seeds]
+            rows.append((world, f"{versus} - {optimizer}", len(seeds), with_interval(differences, sign="+")))
     return rows
 
 

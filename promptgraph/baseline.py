@@ -3,7 +3,8 @@
 Ten lines of scikit-learn, fitted on the training examples only (never the examples it is
 scored on), tell a user at once whether the LLM program earns its cost. scikit-learn is
 an optional extra (`pip install 'promptgraph[baseline]'`): without it the baseline is
-skipped with a one-line note. It is for classification only (a program whose answer is
+skipped with a one-line note, as it is on texts it cannot be fitted on (emoji or digits
+only: scikit-learn's "empty vocabulary"), which say why. It is for classification only (a program whose answer is
 one of a set of labels); for any other program it says so.
 """
 
@@ -20,6 +21,7 @@ from promptgraph.trace import OK, NodeTrace, Outcome, Trace
 NAME = "TF-IDF + logistic regression"
 MISSING = f"baseline skipped: {NAME} needs scikit-learn (pip install 'promptgraph[baseline]')"
 NOT_A_CLASSIFIER = f"baseline skipped: {NAME} is for classification, and this program's answer is not a label"
+CANNOT_FIT = f"baseline skipped: {NAME} cannot be fitted on the training texts"
 
 
 @attrs.frozen
@@ -29,6 +31,7 @@ class Baseline:
     evaluation: Evaluation | None
     trained_on: int = 0  # training examples it was fitted on
     note: str = ""  # why it was skipped, or a remark added to its line
+    fit_error: str = ""  # scikit-learn's reason it could not be fitted on these texts, if it could not
 
     def line(self, program: Evaluation | None = None, where: str = "") -> str:
         """One line for a summary: the baseline's accuracy and macro F1, beside the program's."""
@@ -73,8 +76,12 @@ def tfidf_baseline(
         return Baseline(None, note=f"baseline skipped: {NAME} needs training examples of two labels or more")
     # Word unigrams and bigrams, sublinear counts, lbfgs (deterministic): the usual strong text baseline.
     model = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), LogisticRegression(max_iter=1000))
-    model.fit([_text(example, inputs) for example in training], [example.label for example in training])
-    predicted = model.predict([_text(example, inputs) for example in examples]) if examples else []
+    try:
+        model.fit([_text(example, inputs) for example in training], [example.label for example in training])
+        predicted = model.predict([_text(example, inputs) for example in examples]) if examples else []
+    except ValueError as error:  # texts without a word ("empty vocabulary"): no baseline, never a lost run
+        reason = " ".join(str(error).split())  # one line, whatever scikit-learn's message holds
+        return Baseline(None, note=f"{CANNOT_FIT}: {reason}", fit_error=reason)
     traces = [_trace(example, str(label)) for example, label in zip(examples, predicted, strict=True)]
     return Baseline(evaluate(traces, labels=labels), trained_on=len(training))
 

@@ -1,7 +1,7 @@
 import sys
 
 from promptgraph import Example
-from promptgraph.baseline import MISSING, NOT_A_CLASSIFIER, tfidf_baseline
+from promptgraph.baseline import CANNOT_FIT, MISSING, NOT_A_CLASSIFIER, tfidf_baseline
 
 LABELS = ("fruit", "tool")
 TRAIN = [Example({"text": f"I ate a ripe {word}"}, "fruit") for word in ("apple", "pear", "plum")] + [
@@ -41,3 +41,13 @@ def test_without_scikit_learn_the_baseline_is_skipped_with_a_one_line_note(monke
 def test_a_program_that_does_not_answer_with_a_label_is_told_the_baseline_is_for_classifiers():
     baseline = tfidf_baseline(TRAIN, TRAIN, labels=(), inputs=["text"])
     assert baseline.evaluation is None and baseline.line() == NOT_A_CLASSIFIER
+
+
+def test_texts_it_cannot_fit_on_skip_the_baseline_with_scikit_learns_reason():
+    # Emoji and one-digit numbers hold no word TF-IDF counts: scikit-learn's "empty vocabulary".
+    emoji = [
+        Example({"text": f"😀 {digit}"}, label) for digit, label in zip("1234", ["fruit", "tool"] * 2, strict=True)
+    ]
+    baseline = tfidf_baseline(emoji, emoji, labels=LABELS, inputs=["text"])
+    assert baseline.evaluation is None and baseline.fit_error.startswith("empty vocabulary")
+    assert baseline.line().startswith(f"{CANNOT_FIT}: empty vocabulary") and "\n" not in baseline.line()

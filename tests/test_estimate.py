@@ -39,7 +39,7 @@ def test_optimizer_calls_are_a_constant_per_module_with_one_repair_each():
 
 def test_demo_search_counts_its_candidate_scoring():
     phases = estimate(classifier(), DemoSearch(candidates=4, dev_per_label=5))
-    assert phases["demo search"].calls == 3 * 5 * 10
+    assert phases["search (demos)"].calls == 3 * 5 * 10
 
 
 def test_input_tokens_grow_with_the_prompt():
@@ -61,17 +61,31 @@ def test_every_optimizer_has_its_own_calls_estimated():
 
     tgd = TextualGradientDescent(lm=None)
     expected = {
-        "beam": (pg.BeamSearch(lm=None), {"beam members", "critic (at most)", "rewrite (at most)", "selection"}),
-        "opro": (pg.OPRO(lm=None), {"propose (at most)", "proposal scoring"}),
+        "beam": (
+            pg.BeamSearch(lm=None),
+            {"forward (beam members)", "critic (at most)", "rewrite (at most)", "search (selection)"},
+        ),
+        "opro": (pg.OPRO(lm=None), {"opro (at most)", "search (proposal scoring)"}),
         "ape": (
             pg.ProposeInstructions(lm=None, then=tgd),
-            {"propose (at most)", "proposal scoring", "critic (at most)"},
+            {"propose (at most)", "search (proposal scoring)", "critic (at most)"},
         ),
-        "gate": (TextualGradientDescent(lm=None, gate=pg.Gate()), {"critic (at most)", "gate"}),
-        "chain": (pg.Chain(tgd, DemoSearch()), {"critic (at most)", "demo search"}),
+        "gate": (TextualGradientDescent(lm=None, gate=pg.Gate()), {"critic (at most)", "search (gate)"}),
+        "chain": (pg.Chain(tgd, DemoSearch()), {"critic (at most)", "search (demos)"}),
     }
     for name, (optimizer, phases) in expected.items():
         assert phases <= set(estimate(classifier(), optimizer)), name
+
+
+def test_every_phase_is_named_first_by_the_tag_its_calls_carry_in_the_ledger():
+    import promptgraph as pg
+    from promptgraph.prompts.render import CRITIC, OPRO, PARAPHRASE, PROPOSE, REWRITE
+
+    tags = {"forward", "validate", "search", CRITIC, REWRITE, PARAPHRASE, OPRO, PROPOSE}  # what compile and they send
+    tgd = TextualGradientDescent(lm=None, gate=pg.Gate())
+    for optimizer in (tgd, pg.BeamSearch(lm=None), pg.OPRO(lm=None), pg.ProposeInstructions(lm=None), DemoSearch()):
+        named = {phase.split(" (")[0] for phase in estimate(classifier(), optimizer)}
+        assert named <= tags, type(optimizer).__name__
 
 
 def test_beam_selection_is_estimated_from_its_rounds():
@@ -79,7 +93,7 @@ def test_beam_selection_is_estimated_from_its_rounds():
 
     phases = estimate(classifier(), pg.BeamSearch(lm=None, width=2, expansions=1, paraphrases=0, per_round=5))
     # 2 members x 2 candidates each = 4 candidates, 2 rounds: 4 then 3 scored on 10 examples, 3 iterations
-    assert phases["selection"].calls == 3 * (4 + 3) * 10
+    assert phases["search (selection)"].calls == 3 * (4 + 3) * 10
 
 
 class PricesItself(pg.optimizers.Optimizer):
@@ -97,7 +111,7 @@ def test_estimate_compile_prices_the_optimizer_by_its_own_estimate():
 
 def test_a_chain_is_priced_by_the_estimates_of_its_optimizers():
     phases = estimate(classifier(), pg.Chain(PricesItself(), DemoSearch()))
-    assert phases["my calls"].calls == 3 and "demo search" in phases
+    assert phases["my calls"].calls == 3 and "search (demos)" in phases
 
 
 def test_propose_instructions_prices_its_then_optimizer_for_the_steps_after_its_own():
@@ -134,4 +148,4 @@ def test_with_max_metric_calls_the_forward_calls_are_capped_at_it():
 
 def test_forward_phases_are_marked_so_a_call_budget_can_count_them():
     phases = estimate(classifier(), TextualGradientDescent(lm=None, gate=pg.Gate()))
-    assert {name for name, p in phases.items() if p.forward} == {"forward", "validate", "gate"}
+    assert {name for name, p in phases.items() if p.forward} == {"forward", "validate", "search (gate)"}

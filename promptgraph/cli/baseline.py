@@ -5,11 +5,14 @@ examples) and scores it on the validation examples the program is scored on; it 
 the program which file and rows it trained on. evaluate fits it on those rows again (or on
 every row of `--baseline-data`) and scores it on the evaluated examples, saying how many of
 those were training examples (the program learnt from them too, so both scores flatter).
+Both fit it before the program runs: texts it cannot be fitted on are told in one warning
+line before any call is paid, and the run goes on without it.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -35,18 +38,42 @@ def add_baseline_option(parser: argparse.ArgumentParser) -> None:
 def compile_baseline(
     arguments: argparse.Namespace, program: Program, trainset: Sequence[Example], valset: Sequence[Example] | None
 ) -> Baseline:
-    """The baseline on the run's own split, recorded in the program's meta with the rows it trained on."""
-    settings = CompileSettings(val_per_label=arguments.val_per_label, seed=arguments.seed)
-    split = TrainingData.split(program, trainset, valset, settings)
-    baseline = tfidf_baseline(split.trainset, split.valset, labels=program.labels, inputs=program.inputs)
+    """The baseline on the run's own split. It costs no call, so compile fits it before the run: one that
+    cannot be fitted says so before anything is paid for, and never ends a finished run."""
+    split = _split(arguments, program, trainset, valset)
+    return warned(tfidf_baseline(split.trainset, split.valset, labels=program.labels, inputs=program.inputs))
+
+
+def record_baseline(
+    arguments: argparse.Namespace,
+    program: Program,
+    baseline: Baseline,
+    trainset: Sequence[Example],
+    valset: Sequence[Example] | None,
+) -> None:
+    """The baseline in the program's meta, with the file and rows it was fitted on (evaluate fits it on them)."""
     program.meta["baseline"] = baseline.to_dict() | {"scored_on": "validation"}
     if arguments.data:
         program.meta[TRAINING_DATA] = {
             "path": str(Path(arguments.data).resolve()),
             "id_column": arguments.id_column,  # evaluate reads the rows by it, whatever its own --id-column
-            "ids": [example.id for example in split.trainset],
+            "ids": [example.id for example in _split(arguments, program, trainset, valset).trainset],
         }
+
+
+def warned(baseline: Baseline) -> Baseline:
+    """A baseline that cannot be fitted on these texts says why in one warning line."""
+    if baseline.fit_error:
+        print(f"promptgraph: warning: {baseline.note}", file=sys.stderr)
     return baseline
+
+
+def _split(
+    arguments: argparse.Namespace, program: Program, trainset: Sequence[Example], valset: Sequence[Example] | None
+) -> TrainingData:
+    """The split compile makes (the same seed, the same examples), so the baseline never sees a validation one."""
+    settings = CompileSettings(val_per_label=arguments.val_per_label, seed=arguments.seed)
+    return TrainingData.split(program, trainset, valset, settings)
 
 
 def evaluate_baseline(arguments: argparse.Namespace, program: Program, examples: Sequence[Example]) -> Baseline:
@@ -71,7 +98,7 @@ def evaluate_baseline(arguments: argparse.Namespace, program: Program, examples:
     if ids and not trainset:
         return Baseline(None, note=f"baseline skipped: no row of {path} has an id compile trained on; "
                                    "give --baseline-data FILE")  # fmt: skip
-    baseline = tfidf_baseline(trainset, examples, labels=program.labels, inputs=program.inputs)
+    baseline = warned(tfidf_baseline(trainset, examples, labels=program.labels, inputs=program.inputs))
     seen = {_key(example) for example in trainset}
     overlap = sum(_key(example) in seen for example in examples)
     if overlap and baseline.evaluation is not None:  # the program was trained on them too: say so, hide nothing

@@ -9,8 +9,11 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import attrs
+
 from promptgraph import checkpoint
-from promptgraph.budget import IterationPlan, iterations_at_most, metric_calls, unaffordable
+from promptgraph.baseline import Baseline
+from promptgraph.budget import METRIC_CALL_LEVELS, IterationPlan, iterations_at_most, metric_calls, unaffordable
 from promptgraph.cli.arguments import (
     UsageError,
     call_budget,
@@ -31,7 +34,7 @@ from promptgraph.cli.backend import (
     open_backend,
     refuse_local_batches,
 )
-from promptgraph.cli.baseline import add_baseline_option, compile_baseline, evaluate_baseline
+from promptgraph.cli.baseline import add_baseline_option, compile_baseline, evaluate_baseline, record_baseline
 from promptgraph.cli.failures import DEFAULT_MAX_FAILURE_RATE, Failures, add_failure_option
 from promptgraph.cli.options import (
     add_data_options,
@@ -110,6 +113,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         help="stop before an iteration that could take the forward calls (cache hits included) past N; light, "
         "medium and heavy are 8, 20 and 50 validation passes. Without --iterations the run goes on until it is spent "
         "(default: no cap)",
+    )
+    train.add_argument(  # DSPy users type `auto="light"`: the same three levels, by the name they know
+        "--auto",
+        dest="max_metric_calls",
+        choices=METRIC_CALL_LEVELS,
+        help="DSPy's spelling of --max-metric-calls light|medium|heavy",
     )
     add_failure_option(train, stops="stop training")
     train.add_argument("--valset", help="a separate labelled file to validate on (default: held out of DATA)")
@@ -196,6 +205,8 @@ def run_compile(arguments: argparse.Namespace) -> int:
         arguments = resumed_arguments(arguments)
         _refuse_a_spent_budget(arguments)
     trainset, valset, given = checked_input(arguments)
+    _warn_of_the_small_local_model(arguments)
+    baseline = _baseline_before_the_run(arguments, trainset, valset, given)
     if arguments.dry_run:
         return run_dry(arguments, trainset, valset)
     if arguments.max_metric_calls is not None and not arguments.resume and not arguments.classes:
@@ -206,7 +217,17 @@ def run_compile(arguments: argparse.Namespace) -> int:
             _say_if_finished(arguments, checkpoint.read(out))
         elif not arguments.force:
             _refuse_replacing(arguments, out)
-        return _compile_into(arguments, out, trainset, valset, given)
+        return _compile_into(arguments, out, trainset, valset, given, baseline)
+
+
+def _baseline_before_the_run(
+    arguments: argparse.Namespace, trainset: list[Example], valset: list[Example] | None, given: Program | None
+) -> Baseline | None:
+    """The baseline, fitted before any call (it needs none): if it cannot be, the warning comes first.
+    None with --classes, whose trainset is written during the run: it is fitted after it."""
+    if arguments.classes:
+        return None
+    return compile_baseline(arguments, given or build_program(arguments, trainset), trainset, valset)
 
 
 def _refuse_a_spent_budget(arguments: argparse.Namespace) -> None:
@@ -311,6 +332,7 @@ def _compile_into(
     trainset: list[Example],
     valset: list[Example] | None,
     given: Program | None,
+    baseline: Baseline | None,
 ) -> int:
     ledger = Ledger()
     real_test: list[Example] = []
@@ -356,7 +378,9 @@ def _compile_into(
             traces = result.program.run(real_test, lm=backend.forward, ledger=ledger, tag="evaluate", progress=False)
             real = evaluate(traces, labels=result.program.labels)
             result.program.meta["real_test"] = real.to_dict()
-    baseline = compile_baseline(arguments, result.program, trainset, valset)  # recorded in the program it saves
+    if baseline is None:  # --classes: fitted on the trainset the run wrote
+        baseline = compile_baseline(arguments, result.program, trainset, valset)
+    record_baseline(arguments, result.program, baseline, trainset, valset)  # in the program it saves
     report(result.history, ledger, result.program)  # the report again, with the baseline beside the program
     saved = result.program.save(out / "program.json")
     print(compile_summary(result, saved, out / "report" / "index.html"))
@@ -658,6 +682,30 @@ def choose_optimizer(arguments: argparse.Namespace, backend: str, strong: LM | N
     return OPTIMIZERS[optimizer_name(arguments, backend)][1](strong, arguments)
 
 
+@attrs.frozen
+class _NotStarted:
+    """Stands for the optimizer model before the backend starts: named, never called, so `Optimizer.model` says
+    whether the optimizer would call one."""
+
+    model: str
+
+
+def _warn_of_the_small_local_model(arguments: argparse.Namespace) -> None:
+    """An optimizer that calls a model, on the local backend, is warned of in one line before anything starts."""
+    if choose(arguments, say=False) != "local":
+        return
+    optimizer = choose_optimizer(arguments, "local", strong=_NotStarted(model="local model"))  # type: ignore[arg-type]
+    if optimizer.model is None:  # knn and demos call no model to train
+        return
+    print(
+        f"promptgraph: warning: --optimizer {optimizer_name(arguments, 'local')} calls a model to train, and the "
+        'local model is too small to write critiques and rewrites (the README: it "cannot write a useful critique '
+        'or rewrite a prompt"); use --optimizer knn (the local default), or Claude (set ANTHROPIC_API_KEY) or a '
+        "bigger model's server (--base-url URL)",
+        file=sys.stderr,
+    )
+
+
 def run_setup(arguments: argparse.Namespace, backend: Backend, optimizer: Optimizer) -> RunSetup:
     """What the run really runs on, for the report: command.json keeps the options as typed, defaults included."""
     name = optimizer_name(arguments, backend.name)
@@ -785,6 +833,7 @@ def run_evaluate(arguments: argparse.Namespace) -> int:
     require_inputs(arguments, program.inputs)
     examples = read_examples(arguments, arguments.data, labelled=True)
     require_known_labels(program, examples, arguments.data, labels_option=arguments.labels)
+    baseline = evaluate_baseline(arguments, program, examples)  # it costs no call: a warning comes before any
     ledger = Ledger()
     with open_backend(arguments) as backend:
         # Batch ids are kept by the fingerprint of their requests, so one file serves every evaluation.
@@ -794,7 +843,7 @@ def run_evaluate(arguments: argparse.Namespace) -> int:
     failures.add(traces)
     result = evaluate(traces, labels=program.labels)
     print(evaluation_table(result))
-    print(evaluate_baseline(arguments, program, examples).line(result))
+    print(baseline.line(result))
     print()
     print(ledger.table())
     if failures.too_many(arguments.max_failure_rate):  # the scores above then say little about the program

@@ -186,18 +186,22 @@ class Ledger:
 
 def cost_text(accounts: list[Account]) -> str:
     """What the calls cost: "$0.4200"; "cost unknown" when no call had a price, never a false "$0.0000"."""
-    unknown = sum(account.calls - account.priced_calls for account in accounts)
-    if unknown and not sum(account.priced_calls for account in accounts):
+    if not cost_known(accounts):
         return "cost unknown"
+    unknown = sum(account.calls - account.priced_calls for account in accounts)
     usd = sum(account.usd for account in accounts)
     shown = f"${usd:.2f}" if usd >= 1 else f"${usd:.4f}"
     return f"{shown} + unknown" if unknown else shown
 
 
 def cost_known(accounts: list[Account]) -> bool:
-    """Whether a sum of these accounts is a cost: some call was priced, or none was paid (all from the cache).
-    Calls made with none of them priced sum to an "unknown", never a false 0.0000."""
-    return any(account.priced_calls for account in accounts) or not any(account.calls for account in accounts)
+    """Whether a sum of these accounts is a cost: some call was priced, or every answer was of a priced model's
+    from the cache (paid for before). Calls made with none of them priced sum to an "unknown", never a false
+    0.0000; so do an unpriced model's answers from the cache, so that a local run's lines, its first answered
+    from the cache and its later ones paid, all say the same, as its table row does."""
+    if any(account.priced_calls for account in accounts):
+        return True
+    return not any(account.calls or (account.cache_hits and not account.priced) for account in accounts)
 
 
 def _usd_cell(accounts: list[Account]) -> str:

@@ -188,11 +188,11 @@ class BeamSearch(Optimizer):
         )
         paraphrases = 2 * steps * members * self.paraphrases
         return [
-            shape.forward("beam members", steps * (members - 1) * shape.minibatch),
+            shape.forward("forward (beam members)", steps * (members - 1) * shape.minibatch),
             critic,
             rewrites,
             shape.strong("paraphrase (at most)", paraphrases, REWRITE_OVERHEAD_TOKENS, 8000),
-            shape.forward("selection", steps * scored),
+            shape.forward("search (selection)", steps * scored),
         ]
 
     def _paraphrase(self, program: Program, context: StepContext, sample: int) -> dict[str, str] | None:

@@ -103,7 +103,7 @@ class BootstrapDemos(Optimizer):
 
     def estimate(self, shape: Shape) -> list[PhaseEstimate]:
         dev = min(self.dev_per_label * shape.labels, len(shape.trainset))
-        return [shape.forward("demo search", shape.steps * (self.candidates + 1) * dev, demos=self.per_module)]
+        return [shape.forward("search (demos)", shape.steps * (self.candidates + 1) * dev, demos=self.per_module)]
 
 
 def trainable_demos(program: Program) -> dict[str, tuple[str, Demos]]:

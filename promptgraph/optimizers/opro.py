@@ -128,8 +128,8 @@ class OPRO(Optimizer):
     def estimate(self, shape: Shape) -> list[PhaseEstimate]:
         steps, scored = shape.steps, (self.proposals + 1) * self.dev_per_label * shape.labels
         return [
-            shape.strong("propose (at most)", 2 * steps, PROPOSE_OVERHEAD_TOKENS + self.shown * 300, self.max_tokens),
-            shape.forward("proposal scoring", steps * scored),
+            shape.strong("opro (at most)", 2 * steps, PROPOSE_OVERHEAD_TOKENS + self.shown * 300, self.max_tokens),
+            shape.forward("search (proposal scoring)", steps * scored),
         ]
 
     def _remember(self, values: dict[str, str], score: float) -> None:

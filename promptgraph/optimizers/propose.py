@@ -111,7 +111,7 @@ class ProposeInstructions(Optimizer):
             shape.strong(
                 "propose (at most)", 2 * trainable, PROPOSE_OVERHEAD_TOKENS + self.examples * 100, self.max_tokens
             ),
-            shape.forward("proposal scoring", scored),
+            shape.forward("search (proposal scoring)", scored),
         ]
         if self.then is not None and shape.steps > 1:  # the first step is this one's, the rest the other's
             phases += self.then.estimate(attrs.evolve(shape, steps=shape.steps - 1))

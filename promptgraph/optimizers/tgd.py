@@ -187,7 +187,7 @@ class TextualGradientDescent(Optimizer):
     def estimate(self, shape: Shape) -> list[PhaseEstimate]:
         phases = list(self.critique_and_rewrite_estimate(shape, steps=shape.steps))
         if self.gate is not None:
-            phases.append(shape.forward("gate", shape.steps * 2 * self.gate.per_label * shape.labels))
+            phases.append(shape.forward("search (gate)", shape.steps * 2 * self.gate.per_label * shape.labels))
         return phases
 
     def critique_and_rewrite_estimate(self, shape: Shape, *, steps: int) -> tuple[PhaseEstimate, PhaseEstimate]:

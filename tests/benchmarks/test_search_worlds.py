@@ -63,3 +63,14 @@ def test_the_runner_starts_at_the_first_seed_it_is_given(capsys):
         ["--seeds", "1", "--first-seed", "7", "--budget", "450", "--optimizers", "opro", "--worlds", "rules"]
     )
     assert [outcome.seed for outcome in outcomes] == [7]
+
+
+def test_one_seed_has_no_interval_and_the_table_says_so_rather_than_print_zero():
+    one = [search_worlds.Outcome("rules", name, 0, 0.75, 100, 5, 0.1, 1.0) for name in ("tgd", "pareto")]
+    assert search_worlds.summary_rows(one)[0][3] == "0.750 ± -"
+    assert search_worlds.paired_rows(one, versus="pareto")[0][3] == "+0.000 ± -"
+
+
+def test_two_seeds_or_more_show_the_half_width_of_the_interval():
+    two = [search_worlds.Outcome("rules", "tgd", seed, test, 100, 5, 0.1, 1.0) for seed, test in ((0, 0.5), (1, 1.0))]
+    assert search_worlds.summary_rows(two)[0][3] == f"0.750 ± {search_worlds.interval([0.5, 1.0])[1]:.3f}"

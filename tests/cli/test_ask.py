@@ -35,7 +35,7 @@ def test_ask_for_a_claude_model_with_no_key_fails_as_compile_with_lm_claude_does
     assert main(["ask", "hi", "--model", "claude-haiku-5-5"]) == 1
     asked = capsys.readouterr().err
     data = tmp_path / "d.csv"
-    data.write_text("text,label\na,x\nb,y\nc,x\nd,y\n")
+    data.write_text("text,label\napple,x\nbread,y\ncherry,x\ndough,y\n")  # words: the baseline fits, silently
     assert main(["compile", str(data), "--labels", "x,y", "--lm", "claude", "--out", str(tmp_path / "run")]) == 1
     assert asked == capsys.readouterr().err
     assert asked.startswith("promptgraph: error: No Anthropic API key found") and asked.count("\n") == 1

@@ -1,12 +1,19 @@
+import csv
 import json
+import os
+import subprocess
 import sys
 
 import pytest
 
+import promptgraph as pg
+from promptgraph.baseline import CANNOT_FIT
 from promptgraph.cli import main
 from promptgraph.data import stratified_split
-from tests.cli.test_train import compile_to, data, data_options, server  # noqa: F401  # fixtures
-from tests.scenario import questions
+from promptgraph.testing import MessagesServer
+from tests.child import promptgraph_command
+from tests.cli.test_train import ROOT, compile_to, data, data_options, models, reply, server  # noqa: F401  # fixtures
+from tests.scenario import FORMAT, questions
 
 LINE = "baseline (TF-IDF + logistic regression, fitted on 30 training examples): validation accuracy"
 
@@ -82,3 +89,49 @@ def test_evaluate_says_so_when_no_row_has_an_id_compile_trained_on(tmp_path, ser
     capsys.readouterr()
     assert evaluate(out, data, server) == 0
     assert "has an id compile trained on; give --baseline-data FILE" in capsys.readouterr().out
+
+
+@pytest.fixture
+def emoji(tmp_path):
+    """Texts TF-IDF finds no word in (an emoji and a digit): scikit-learn's "empty vocabulary"."""
+    path = tmp_path / "emoji.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["qid", "question_text", "target"])
+        writer.writerows([f"e{index}", f"\N{GRINNING FACE} {index % 10}", index % 2] for index in range(40))
+    return path
+
+
+def test_a_baseline_that_cannot_be_fitted_is_skipped_and_the_run_is_saved_as_usual(tmp_path, emoji):
+    out = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PROMPTGRAPH_CACHE_DIR": str(tmp_path / "cache")}
+    with MessagesServer(reply) as loopback:
+        command = promptgraph_command("compile", str(emoji), *data_options(), *models(loopback.base_url))
+        command += ["--iterations", "1", "--samples-per-label", "4", "--val-per-label", "3", "--out", str(out)]
+        finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr
+    warnings = [line for line in finished.stderr.splitlines() if CANNOT_FIT in line]
+    assert warnings == [f"promptgraph: warning: {CANNOT_FIT}: empty vocabulary; perhaps the documents only contain "
+                        "stop words"]  # fmt: skip
+    assert f"program: {out / 'program.json'}" in finished.stdout and "iteration  val accuracy" in finished.stdout
+    assert json.loads((out / "program.json").read_text())["meta"]["baseline"]["note"].startswith(CANNOT_FIT)
+    assert (out / "report" / "index.html").exists() and (out / "checkpoint.json").exists()
+
+
+def test_compile_says_the_baseline_cannot_be_fitted_before_it_sends_anything(tmp_path, emoji, capsys):
+    with MessagesServer(reply) as loopback:
+        loopback.fail_always("401")  # the pre-flight probe fails: the run ends before its first call
+        arguments = ["compile", str(emoji), *data_options(), *models(loopback.base_url), "--out", str(tmp_path / "run")]
+        assert main(arguments) == 1
+        assert not loopback.seen
+    assert f"promptgraph: warning: {CANNOT_FIT}: empty vocabulary" in capsys.readouterr().err
+
+
+def test_evaluate_prints_its_scores_when_the_baseline_cannot_be_fitted(tmp_path, server, emoji, capsys):  # noqa: F811
+    program = pg.Program.of(pg.Classify(["sincere", "insincere"], system=FORMAT), name="classify")
+    saved = program.save(tmp_path / "program.json")
+    arguments = ["evaluate", str(saved), str(emoji), *data_options(), "--base-url", server, "--model", "scripted-haiku"]
+    assert main([*arguments, "--baseline-data", str(emoji)]) == 0
+    captured = capsys.readouterr()
+    assert "true \\ predicted" in captured.out and f"{CANNOT_FIT}: empty vocabulary" in captured.out
+    assert captured.err.count(CANNOT_FIT) == 1

@@ -99,3 +99,19 @@ def test_a_run_answered_from_the_cache_costs_zero_not_unknown_when_its_models_ha
     printed = capsys.readouterr().out
     rows = printed[printed.index("iteration  val accuracy") :].splitlines()[1:3]
     assert all(row.split()[4] == "0.0000" for row in rows), rows
+
+
+def test_the_progress_lines_of_unpriced_models_say_cost_unknown_from_the_cache_as_when_paid(
+    tmp_path,
+    server,  # noqa: F811
+    data,  # noqa: F811
+    capsys,
+):
+    """Iterations 0 and 1 come from the first run's cache, iteration 2 is paid: every line says the same."""
+    compile_to(tmp_path, server, data, "--iterations", "1", "--cache-dir", str(tmp_path / "cache"))
+    capsys.readouterr()
+    arguments = ["compile", str(data), *data_options(), *models(server), "--iterations", "2", "--samples-per-label"]
+    arguments += ["8", "--val-per-label", "5", "--system", FORMAT, "--cache-dir", str(tmp_path / "cache")]
+    assert main([*arguments, "--out", str(tmp_path / "again")]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.endswith(" elapsed")]
+    assert len(lines) == 3 and all(", cost unknown, " in line for line in lines), lines

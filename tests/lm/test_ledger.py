@@ -4,6 +4,7 @@ import attrs
 import pytest
 
 from promptgraph.lm import Ledger, Response, Usage
+from promptgraph.lm.ledger import cost_text
 
 
 def response(model="claude-haiku-5-5", usage=Usage(1000, 200), cached=False):
@@ -133,6 +134,15 @@ def test_a_ledger_of_unpriced_calls_says_their_cost_is_unknown_not_zero():
     ledger = Ledger()
     ledger.record(response("smollm2-135m"), tag="forward")
     assert repr(ledger) == "Ledger(calls=1, cost unknown)"
+
+
+def test_answers_of_an_unpriced_model_from_the_cache_leave_the_cost_unknown_as_its_paid_calls_do():
+    # A local run's first lines come from the cache, its later ones are paid: both say "cost unknown", as its table row
+    cached, paid = Ledger(), Ledger()
+    cached.record(response("smollm2-135m", cached=True), tag="forward")
+    paid.record(response("smollm2-135m"), tag="forward")
+    assert cost_text(cached.accounts()) == cost_text(paid.accounts()) == "cost unknown"
+    assert cached.table().splitlines()[1].split()[-1] == cached.table().splitlines()[2].split()[-1] == "unknown"
 
 
 def test_a_ledger_with_some_unpriced_calls_says_part_of_the_cost_is_unknown():

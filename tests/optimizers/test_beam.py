@@ -55,7 +55,7 @@ def test_the_estimate_counts_selection_only_up_to_its_call_budget():
             classifier(), trainset=questions(200), valset_size=40, iterations=3, samples_per_label=10,
             optimizer=beam, forward_model="claude-haiku-5-5", optimizer_model="claude-opus-5-5",
         )  # fmt: skip
-        return next(phase.calls for phase in phases if phase.phase == "selection")
+        return next(phase.calls for phase in phases if phase.phase == "search (selection)")
 
     assert selection(pg.BeamSearch(lm=optimizer_lm(), max_calls=100)) == 3 * 100
     assert selection(pg.BeamSearch(lm=optimizer_lm())) > 3 * 100

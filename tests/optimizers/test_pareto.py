@@ -182,7 +182,18 @@ def test_the_estimate_counts_its_own_small_minibatch_not_compiles_sample():
         optimizer_model="claude-opus-5-5",
     )  # fmt: skip
     by_phase = {phase.phase: phase.calls for phase in phases}
-    assert by_phase["forward"] == 10 * 4 and by_phase["acceptance"] == 10 * 2 * (2 * 2 + 2 * 4)
+    assert by_phase["forward"] == 10 * 4 and by_phase["search"] == 10 * 2 * (2 * 2 + 2 * 4)
+
+
+def test_the_estimates_phases_are_named_by_the_tags_the_ledger_shows_for_its_calls():
+    from promptgraph.estimate import estimate_compile
+
+    sent = {account.tag for account in train(pg.ParetoSearch(optimizer_lm()), iterations=2).ledger.accounts()}
+    phases = estimate_compile(
+        train_program(), trainset=questions(200), valset_size=40, iterations=2, samples_per_label=10,
+        optimizer=pg.ParetoSearch(optimizer_lm()), forward_model="claude-haiku-5-5", optimizer_model="claude-opus-5-5",
+    )  # fmt: skip
+    assert {phase.phase.removesuffix(" (at most)") for phase in phases} == sent
 
 
 def test_a_merge_takes_each_module_from_the_candidate_that_changed_it_and_joins_the_pool():
