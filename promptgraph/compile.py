@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -232,6 +233,7 @@ class TrainingData:
         labels = _labels(program, require_labels(trainset, valset or (), classifier=stratify))
         if valset is None:
             trainset, valset = stratified_split(trainset, settings.val_per_label, seed=settings.seed, stratify=stratify)
+            _say_if_short(valset, settings.val_per_label, stratify=stratify)
         if not valset:
             raise ValueError(
                 "the validation set is empty: raise val_per_label or pass a valset, or nothing can be compared"
@@ -582,6 +584,20 @@ def _restore(program: Program, record: IterationRecord) -> None:
     for name, demos in program.named_demos():
         if demos.pairs != record.demos[name]:
             demos.update(record.demos[name])
+
+
+def _say_if_short(valset: Sequence[Example], per_label: int, *, stratify: bool) -> None:
+    """A held-out split smaller than asked is said, with why: at most half of a label is held out."""
+    counts = Counter(example.label for example in valset) if stratify else Counter({"all": len(valset)})
+    short = sorted(label for label, count in counts.items() if count < per_label)
+    if short:
+        logger.warning(
+            "validating on %d examples, not %d per label: at most half of a label's examples are held out, and %s "
+            "had too few; add examples or pass a valset for a steadier choice of the best iteration",
+            len(valset),
+            per_label,
+            ", ".join(map(repr, short)),
+        )
 
 
 def _labels(program: Program, data_labels: list[str]) -> list[str]:

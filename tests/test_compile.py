@@ -233,3 +233,18 @@ def test_compile_without_an_api_key_stops_at_the_first_call_with_what_to_do(monk
     with pytest.raises(MissingAPIKey, match="Set ANTHROPIC_API_KEY"):
         pg.compile(classifier(), trainset=questions(40), lm=AnthropicLM(), optimizer=TextualGradientDescent(
             lm=optimizer_lm()), iterations=1, progress=False)  # fmt: skip
+
+
+def test_a_validation_split_smaller_than_asked_is_said_with_why(caplog):
+    with caplog.at_level(logging.WARNING, logger="promptgraph"):
+        pg.compile(classifier(), trainset=questions(12), lm=forward_lm(), optimizer=TextualGradientDescent(
+            lm=optimizer_lm()), iterations=0, val_per_label=10, progress=False)  # fmt: skip
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("validating on 6 examples, not 10 per label" in line and "at most half" in line for line in warned)
+
+
+def test_a_validation_split_as_large_as_asked_is_not_warned_of(caplog):
+    with caplog.at_level(logging.WARNING, logger="promptgraph"):
+        pg.compile(classifier(), trainset=questions(60), lm=forward_lm(), optimizer=TextualGradientDescent(
+            lm=optimizer_lm()), iterations=0, val_per_label=10, progress=False)  # fmt: skip
+    assert not [r for r in caplog.records if r.levelno == logging.WARNING and "validating on" in r.getMessage()]
