@@ -287,7 +287,7 @@ class Run:
             student=_student(program, settings),
             lm=lm,
             optimizer=wrapped,
-            optimizer_model=wrapped.model or lm.model,  # an optimizer that calls no model is priced at lm's
+            optimizer_model=wrapped.called_model() or lm.model,  # an optimizer that calls no model is priced at lm's
             ledger=ledger if ledger is not None else Ledger(),
         )
 

@@ -13,7 +13,14 @@ import attrs
 
 from promptgraph import checkpoint
 from promptgraph.baseline import Baseline
-from promptgraph.budget import METRIC_CALL_LEVELS, IterationPlan, iterations_at_most, metric_calls, unaffordable
+from promptgraph.budget import (
+    METRIC_CALL_LEVELS,
+    IterationPlan,
+    first_iteration_bound,
+    iterations_at_most,
+    metric_calls,
+    unaffordable,
+)
 from promptgraph.cli.arguments import (
     UsageError,
     call_budget,
@@ -203,8 +210,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 def run_compile(arguments: argparse.Namespace) -> int:
     if arguments.resume:
         arguments = resumed_arguments(arguments)
-        _refuse_a_spent_budget(arguments)
     trainset, valset, given = checked_input(arguments)
+    if arguments.resume:
+        _refuse_a_spent_budget(arguments, trainset, valset)
     _warn_of_the_small_local_model(arguments)
     baseline = _baseline_before_the_run(arguments, trainset, valset, given)
     if arguments.dry_run:
@@ -230,17 +238,25 @@ def _baseline_before_the_run(
     return compile_baseline(arguments, given or build_program(arguments, trainset), trainset, valset)
 
 
-def _refuse_a_spent_budget(arguments: argparse.Namespace) -> None:
-    """A resume whose --max-metric-calls the run has already sent could train nothing: say so before any call."""
+def _refuse_a_spent_budget(
+    arguments: argparse.Namespace, trainset: list[Example], valset: list[Example] | None
+) -> None:
+    """A resume whose --max-metric-calls leaves no room for one more iteration could train nothing: say so
+    before any call, with the budget that would."""
     out = Path(arguments.resume)
-    budget = arguments.max_metric_calls
-    if not isinstance(budget, int) or not (out / checkpoint.FILE).exists():
+    if arguments.max_metric_calls is None or not (out / checkpoint.FILE).exists():
         return
     spent = _spent(checkpoint.read(out))
-    if spent is not None and budget <= spent:
+    if spent is None:
+        return
+    plan = _planned(arguments, trainset, valset, choose(arguments, say=False))
+    per_example = modules_in(plan.program)
+    budget = metric_calls(arguments.max_metric_calls, validation_pass=plan.valset_size * per_example)
+    bound = first_iteration_bound(plan, per_example)
+    if budget < spent + bound:
         raise UsageError(
-            f"--max-metric-calls {budget}: the run has already sent {spent} forward calls; "
-            f"give more than {spent} to train it further"
+            f"--max-metric-calls {arguments.max_metric_calls} ({budget} calls): the run has already sent {spent} "
+            f"forward calls and an iteration can take up to {bound} more; give at least {spent + bound} to train it further"
         )
 
 
@@ -290,9 +306,11 @@ def _refuse_replacing(arguments: argparse.Namespace, out: Path) -> None:
 
 
 def _refuse_writing_over(out: Path) -> None:
-    """Files a run writes, held by no run to resume: saved from Python (as the README tour does), or left by a run
-    killed before its first checkpoint. Whoever saved them is asked before they are replaced."""
-    writes = ("program.json", "report/index.html", COMMAND_FILE, checkpoint.JOURNAL, "batches.json", SYNTHETIC_FILE)
+    """Results a run writes, held by no run to resume (saved from Python, as the README tour does): whoever saved
+    them is asked before they are replaced. What a run killed before its first checkpoint leaves (its settings,
+    journal and batch ids) is not refused: the interrupt says to run the same command again, and the batch ids are
+    what that run polls again rather than pay twice."""
+    writes = ("program.json", "report/index.html", SYNTHETIC_FILE)
     held = next((name for name in writes if (out / name).exists()), None)
     if held is not None:
         raise UsageError(
@@ -338,8 +356,10 @@ def _compile_into(
     real_test: list[Example] = []
     progress = ProgressPrinter(iterations=iterations_of(arguments))
     with open_backend(arguments) as backend:
-        # Once the backend has answered its pre-flight probe; a resume records what it changed (a new budget).
-        remember_arguments(arguments, out)
+        if arguments.resume:  # how far the run goes (a new budget) holds for the next resume too
+            remember_extent(arguments, out)
+        else:  # once the backend has answered its pre-flight probe
+            remember_arguments(arguments, out)
         if arguments.classes:
             trainset, real_test = synthetic_trainset(arguments, backend, out, ledger)
         program = given or build_program(arguments, trainset)
@@ -475,14 +495,8 @@ def require_known_labels(
 
 
 COMMAND_FILE = "command.json"
-NOT_REMEMBERED = (
-    "run",
-    "resume",
-    "command",
-    "force",
-    "models_named",
-    "dry_run",
-)  # models_named: how a model was chosen
+# models_named: how a model was chosen; log_level: how this command talks, not a setting of the run.
+NOT_REMEMBERED = ("run", "resume", "command", "force", "models_named", "dry_run", "log_level")
 # What a resume may change: where and how the calls go, how patient the run is, what it may import.
 RESUME_OVERRIDES = (
     "lm",
@@ -513,6 +527,18 @@ def remember_arguments(arguments: argparse.Namespace, out: Path) -> None:
     arguments.cache_dir = str(cache_directory(arguments))  # where this run's answers are, whatever the environment
     settings = {key: value for key, value in vars(arguments).items() if key not in NOT_REMEMBERED}
     (out / COMMAND_FILE).write_text(json.dumps(settings, indent=1), encoding="utf-8")
+
+
+# What a resume changes for every later resume: how far the run goes. Where and how its calls go (a proxy's
+# --base-url, --no-cache) is for that resume alone.
+EXTENT = ("iterations", "max_metric_calls", "budget_usd")
+
+
+def remember_extent(arguments: argparse.Namespace, out: Path) -> None:
+    path = out / COMMAND_FILE
+    settings = json.loads(path.read_text(encoding="utf-8"))
+    settings.update({key: getattr(arguments, key) for key in EXTENT})
+    path.write_text(json.dumps(settings, indent=1), encoding="utf-8")
 
 
 def resumed_arguments(arguments: argparse.Namespace) -> argparse.Namespace:
@@ -547,7 +573,7 @@ def _refuse_changed_settings(arguments: argparse.Namespace, settings: dict) -> N
     fixed = set(settings) - set(RESUME_OVERRIDES) - {"out", "cache_dir", *NOT_REMEMBERED}
     defaults = _compile_defaults()
     changed = [
-        f"{_option(key, value)} (started with {settings[key]})"
+        f"{_option(key, value)} (started {'without it' if settings[key] is None else f'with {settings[key]}'})"
         for key, value in vars(arguments).items()
         if key in fixed and value != defaults.get(key) and value != settings[key]
     ]
@@ -684,7 +710,7 @@ def choose_optimizer(arguments: argparse.Namespace, backend: str, strong: LM | N
 
 @attrs.frozen
 class _NotStarted:
-    """Stands for the optimizer model before the backend starts: named, never called, so `Optimizer.model` says
+    """Stands for the optimizer model before the backend starts: named, never called, so `Optimizer.called_model()` says
     whether the optimizer would call one."""
 
     model: str
@@ -695,7 +721,7 @@ def _warn_of_the_small_local_model(arguments: argparse.Namespace) -> None:
     if choose(arguments, say=False) != "local":
         return
     optimizer = choose_optimizer(arguments, "local", strong=_NotStarted(model="local model"))  # type: ignore[arg-type]
-    if optimizer.model is None:  # knn and demos call no model to train
+    if optimizer.called_model() is None:  # knn and demos call no model to train
         return
     print(
         f"promptgraph: warning: --optimizer {optimizer_name(arguments, 'local')} calls a model to train, and the "
@@ -710,7 +736,7 @@ def run_setup(arguments: argparse.Namespace, backend: Backend, optimizer: Optimi
     """What the run really runs on, for the report: command.json keeps the options as typed, defaults included."""
     name = optimizer_name(arguments, backend.name)
     description = OPTIMIZERS[name][0]
-    calls_a_model = optimizer.model is not None  # the report names no optimizer model for one that calls none
+    calls_a_model = optimizer.called_model() is not None  # the report names no optimizer model for one that calls none
     if not calls_a_model:  # its settings (knn's k) are short; a model-calling one's repr holds its whole LM
         description = f"{optimizer!r}, {description}"
     where = BACKENDS.get(backend.name, f"a Messages-API server at {arguments.base_url}")
@@ -745,7 +771,7 @@ def run_dry(arguments: argparse.Namespace, trainset: list[Example], valset: list
         plan.program,
         trainset=plan.trainset,
         valset_size=plan.valset_size,
-        iterations=_dry_iterations(arguments, left, plan, done=done),
+        iterations=_dry_iterations(arguments, left, plan, done=done, resumed=bool(arguments.resume)),
         samples_per_label=arguments.samples_per_label,
         optimizer=plan.optimizer,
         forward_model=plan.forward_model,
@@ -795,14 +821,16 @@ def _refuse_an_unaffordable_budget(arguments: argparse.Namespace, plan: Iteratio
         raise UsageError(refusal)
 
 
-def _dry_iterations(arguments: argparse.Namespace, budget: int | None, plan: IterationPlan, *, done: int = 0) -> int:
+def _dry_iterations(
+    arguments: argparse.Namespace, budget: int | None, plan: IterationPlan, *, done: int = 0, resumed: bool = False
+) -> int:
     """The iterations to price: those asked for after the `done` ones (a resumed run's), capped by the most the
     forward-call budget can pay for, so that the optimizer model's calls are an upper bound."""
     asked = iterations_of(arguments)
     left = asked - done if asked is not None else None
     if budget is None:
         return left if left is not None else 0
-    most = iterations_at_most(plan, budget, validated=bool(done))
+    most = iterations_at_most(plan, budget, validated=resumed)
     return most if left is None else min(left, most)
 
 

@@ -135,17 +135,17 @@ class Optimizer(abc.ABC):
       for `compile --dry-run` and the budget.
     - `minibatch_size(default) -> int`: the examples one step trains on, for those estimates,
       when `begin_step` chooses its own (`default` is compile's sample size).
-    - `model -> str | None`: the model its own calls go to, what estimates price them at;
-      by default its `lm`'s, None for an optimizer that calls no model.
+    - `called_model() -> str | None`: the model its own calls go to, what estimates price them
+      at; by default its `lm`'s, None for an optimizer that calls no model.
 
     An object that only has `step` still works: compile wraps it (`as_optimizer`).
     """
 
     __slots__ = ()
 
-    @property
-    def model(self) -> str | None:
-        """The model its own calls go to (its `lm`'s), or None when it calls none: what they are priced at."""
+    def called_model(self) -> str | None:
+        """The model its own calls go to (its `lm`'s), or None when it calls none: what they are priced at.
+        A method, not a `model` property, so that a subclass may keep a `model` attribute of its own."""
         lm = getattr(self, "lm", None)
         return lm.model if lm is not None else None
 
@@ -191,8 +191,7 @@ class _DuckTyped(Optimizer):
 
     inner: object
 
-    @property
-    def model(self) -> str | None:
+    def called_model(self) -> str | None:
         lm = getattr(self.inner, "lm", None)
         return lm.model if lm is not None else None
 

@@ -36,10 +36,9 @@ class Chain(Optimizer):
             raise ValueError("Chain needs at least one optimizer")
         self.optimizers = tuple(as_optimizer(optimizer) for optimizer in optimizers)
 
-    @property
-    def model(self) -> str | None:
+    def called_model(self) -> str | None:
         """The model of the first of its optimizers that calls one (TGD's in TGD + demos)."""
-        return next((optimizer.model for optimizer in self.optimizers if optimizer.model is not None), None)
+        return next((model for optimizer in self.optimizers if (model := optimizer.called_model()) is not None), None)
 
     def step(
         self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext

@@ -55,7 +55,7 @@ def test_a_new_compile_into_a_run_its_optimizer_ended_says_it_is_finished_not_re
     assert "--resume" not in error
 
 
-@pytest.mark.parametrize("saved", ["program.json", "report/index.html", "ledger-journal.jsonl", "command.json"])
+@pytest.mark.parametrize("saved", ["program.json", "report/index.html"])
 def test_a_new_compile_into_an_out_holding_files_it_would_write_is_refused_naming_one(tmp_path, data, capsys, saved):  # noqa: F811
     out = tmp_path / "tour"  # laid out as the README tour saves a program and its report from Python
     (out / saved).parent.mkdir(parents=True)
@@ -87,3 +87,13 @@ def test_force_beside_resume_still_resumes(tmp_path, server, data, capsys):  # n
     capsys.readouterr()
     assert main(["compile", "--resume", str(out), "--iterations", "3", "--force"]) == 0
     assert json.loads((out / "checkpoint.json").read_text())["iteration"] == 3
+
+
+def test_the_same_command_again_after_a_run_killed_before_its_first_checkpoint_runs(tmp_path, server, data):  # noqa: F811
+    out = tmp_path / "run"  # what such a run leaves: its settings and its journal, no checkpoint
+    arguments = ["compile", str(data), *data_options(), "--out", str(out), "--base-url", server, "--iterations", "1"]
+    out.mkdir()
+    (out / "command.json").write_text("{}", encoding="utf-8")
+    (out / "ledger-journal.jsonl").write_text("", encoding="utf-8")
+    assert main(arguments) == 0  # as the interrupt advised: "run the same command again"
+    assert (out / "program.json").exists()

@@ -489,7 +489,41 @@ def test_a_resume_with_a_budget_already_spent_is_refused_before_any_request(tmp_
         resume = ["compile", "--resume", str(out), "--max-metric-calls", "10", "--base-url", running.base_url]
         assert main(resume) == 2
         assert not running.seen and not running.probes
-    assert f"--max-metric-calls 10: the run has already sent {spent} forward calls" in capsys.readouterr().err
+    assert (
+        f"--max-metric-calls 10 (10 calls): the run has already sent {spent} forward calls" in capsys.readouterr().err
+    )
+
+
+@pytest.mark.parametrize("budget", ["light", "next"])
+@pytest.mark.parametrize("dry_run", [[], ["--dry-run"]])
+def test_a_resume_with_no_room_for_one_more_iteration_is_refused_saying_what_would_do(
+    tmp_path, server, data, capsys, budget, dry_run
+):
+    out = compile_to(tmp_path, server, data, "--max-metric-calls", "1000", "--iterations", "3")
+    spent = json.loads((out / "checkpoint.json").read_text())["history"][-1]["rollouts"]
+    given = str(spent + 1) if budget == "next" else budget  # light: 8 passes of 10, no room left after 3 iterations
+    capsys.readouterr()
+    with MessagesServer(reply) as running:
+        resume = ["compile", "--resume", str(out), "--iterations", "5", "--max-metric-calls", given, *dry_run]
+        assert main([*resume, "--base-url", running.base_url]) == 2
+        assert not running.seen and not running.probes
+    error = capsys.readouterr().err
+    assert f"the run has already sent {spent} forward calls" in error and "give at least" in error
+
+
+def test_a_resume_may_say_another_log_level(tmp_path, server, data):
+    out = compile_to(tmp_path, server, data)
+    assert (
+        main(["--log-level", "info", "compile", "--resume", str(out), "--iterations", "3", "--base-url", server]) == 0
+    )
+
+
+def test_where_a_resumes_calls_go_is_for_that_resume_alone(tmp_path, server, data):
+    out = compile_to(tmp_path, server, data)
+    before = json.loads((out / "command.json").read_text())
+    assert main(["compile", "--resume", str(out), "--iterations", "3", "--base-url", server, "--no-cache"]) == 0
+    after = json.loads((out / "command.json").read_text())
+    assert (after["no_cache"], after["base_url"], after["iterations"]) == (before["no_cache"], before["base_url"], 3)
 
 
 def test_a_setting_a_resume_cannot_change_is_refused_not_ignored(tmp_path, server, data, capsys):

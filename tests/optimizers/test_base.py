@@ -97,3 +97,14 @@ def test_a_chain_of_duck_typed_optimizers_saves_and_restores_each_state():
     assert chain.state() == {"optimizers": [{"a": 1}, None]}
     chain.restore({"optimizers": [{"a": 2}, None]})
     assert chain.optimizers[0].inner.restored == {"a": 2}
+
+
+def test_a_subclass_may_keep_a_model_attribute_of_its_own():
+    class Mine(Optimizer):
+        def __init__(self, model):
+            self.model = model  # a name a user's optimizer may well have used before called_model() existed
+
+        def step(self, program, *, traces, evaluation, context):
+            return StepResult()
+
+    assert Mine("claude-opus-5-5").model == "claude-opus-5-5" and Mine("x").called_model() is None
