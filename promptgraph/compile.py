@@ -233,7 +233,6 @@ class TrainingData:
         labels = _labels(program, require_labels(trainset, valset or (), classifier=stratify))
         if valset is None:
             trainset, valset = stratified_split(trainset, settings.val_per_label, seed=settings.seed, stratify=stratify)
-            _say_if_short(valset, settings.val_per_label, stratify=stratify)
         if not valset:
             raise ValueError(
                 "the validation set is empty: raise val_per_label or pass a valset, or nothing can be compared"
@@ -281,9 +280,12 @@ class Run:
         settings: CompileSettings,
     ) -> Run:
         wrapped = as_optimizer(optimizer)
+        data = TrainingData.split(program, trainset, valset, settings)
+        if valset is None:  # said here, once per run (the CLI's baseline makes the same split again, quietly)
+            _say_if_short(data.valset, settings.val_per_label, stratify=data.stratify)
         return cls(
             settings=settings,
-            data=TrainingData.split(program, trainset, valset, settings),
+            data=data,
             student=_student(program, settings),
             lm=lm,
             optimizer=wrapped,

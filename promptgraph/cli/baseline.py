@@ -37,27 +37,23 @@ def add_baseline_option(parser: argparse.ArgumentParser) -> None:
 
 def compile_baseline(
     arguments: argparse.Namespace, program: Program, trainset: Sequence[Example], valset: Sequence[Example] | None
-) -> Baseline:
-    """The baseline on the run's own split. It costs no call, so compile fits it before the run: one that
-    cannot be fitted says so before anything is paid for, and never ends a finished run."""
+) -> tuple[Baseline, list[str]]:
+    """The baseline on the run's own split, and the ids of the rows it was fitted on. It costs no call, so
+    compile fits it before the run: one that cannot be fitted says so before anything is paid for, and never
+    ends a finished run."""
     split = _split(arguments, program, trainset, valset)
-    return warned(tfidf_baseline(split.trainset, split.valset, labels=program.labels, inputs=program.inputs))
+    baseline = warned(tfidf_baseline(split.trainset, split.valset, labels=program.labels, inputs=program.inputs))
+    return baseline, [example.id for example in split.trainset]
 
 
-def record_baseline(
-    arguments: argparse.Namespace,
-    program: Program,
-    baseline: Baseline,
-    trainset: Sequence[Example],
-    valset: Sequence[Example] | None,
-) -> None:
+def record_baseline(arguments: argparse.Namespace, program: Program, baseline: Baseline, fitted_on: list[str]) -> None:
     """The baseline in the program's meta, with the file and rows it was fitted on (evaluate fits it on them)."""
     program.meta["baseline"] = baseline.to_dict() | {"scored_on": "validation"}
     if arguments.data:
         program.meta[TRAINING_DATA] = {
             "path": str(Path(arguments.data).resolve()),
             "id_column": arguments.id_column,  # evaluate reads the rows by it, whatever its own --id-column
-            "ids": [example.id for example in _split(arguments, program, trainset, valset).trainset],
+            "ids": fitted_on,
         }
 
 

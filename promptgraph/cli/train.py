@@ -230,7 +230,7 @@ def run_compile(arguments: argparse.Namespace) -> int:
 
 def _baseline_before_the_run(
     arguments: argparse.Namespace, trainset: list[Example], valset: list[Example] | None, given: Program | None
-) -> Baseline | None:
+) -> tuple[Baseline, list[str]] | None:
     """The baseline, fitted before any call (it needs none): if it cannot be, the warning comes first.
     None with --classes, whose trainset is written during the run: it is fitted after it."""
     if arguments.classes:
@@ -350,7 +350,7 @@ def _compile_into(
     trainset: list[Example],
     valset: list[Example] | None,
     given: Program | None,
-    baseline: Baseline | None,
+    baseline: tuple[Baseline, list[str]] | None,
 ) -> int:
     ledger = Ledger()
     real_test: list[Example] = []
@@ -398,13 +398,13 @@ def _compile_into(
             traces = result.program.run(real_test, lm=backend.forward, ledger=ledger, tag="evaluate", progress=False)
             real = evaluate(traces, labels=result.program.labels)
             result.program.meta["real_test"] = real.to_dict()
-    if baseline is None:  # --classes: fitted on the trainset the run wrote
-        baseline = compile_baseline(arguments, result.program, trainset, valset)
-    record_baseline(arguments, result.program, baseline, trainset, valset)  # in the program it saves
+    # --classes: fitted now, on the trainset the run wrote
+    fitted, fitted_on = baseline or compile_baseline(arguments, result.program, trainset, valset)
+    record_baseline(arguments, result.program, fitted, fitted_on)  # in the program it saves
     report(result.history, ledger, result.program)  # the report again, with the baseline beside the program
     saved = result.program.save(out / "program.json")
     print(compile_summary(result, saved, out / "report" / "index.html"))
-    print(baseline.line(result.best.val, where="validation "))
+    print(fitted.line(result.best.val, where="validation "))
     print(finished_line(result, progress.elapsed()))
     if arguments.classes:
         print(
@@ -771,7 +771,7 @@ def run_dry(arguments: argparse.Namespace, trainset: list[Example], valset: list
         plan.program,
         trainset=plan.trainset,
         valset_size=plan.valset_size,
-        iterations=_dry_iterations(arguments, left, plan, done=done, resumed=bool(arguments.resume)),
+        iterations=_dry_iterations(arguments, left, plan, done=done),
         samples_per_label=arguments.samples_per_label,
         optimizer=plan.optimizer,
         forward_model=plan.forward_model,
@@ -821,16 +821,14 @@ def _refuse_an_unaffordable_budget(arguments: argparse.Namespace, plan: Iteratio
         raise UsageError(refusal)
 
 
-def _dry_iterations(
-    arguments: argparse.Namespace, budget: int | None, plan: IterationPlan, *, done: int = 0, resumed: bool = False
-) -> int:
+def _dry_iterations(arguments: argparse.Namespace, budget: int | None, plan: IterationPlan, *, done: int = 0) -> int:
     """The iterations to price: those asked for after the `done` ones (a resumed run's), capped by the most the
     forward-call budget can pay for, so that the optimizer model's calls are an upper bound."""
     asked = iterations_of(arguments)
     left = asked - done if asked is not None else None
     if budget is None:
         return left if left is not None else 0
-    most = iterations_at_most(plan, budget, validated=resumed)
+    most = iterations_at_most(plan, budget, validated=bool(arguments.resume))  # a resume paid iteration 0's
     return most if left is None else min(left, most)
 
 
