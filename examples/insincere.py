@@ -88,7 +88,7 @@ def train(arguments: argparse.Namespace, program: pg.Program, examples: list[pg.
     forward, optimizer = models(arguments)
 
     progress = pg.ProgressPrinter(iterations=arguments.iterations)  # a line per iteration as it ends
-    report = pg.ReportWriter(out / "report", title="insincere questions")
+    report = pg.ReportWriter(out / "report", title="insincere questions", overwrite=arguments.force)
     result = pg.compile(
         program,
         trainset=examples,

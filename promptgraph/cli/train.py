@@ -372,7 +372,9 @@ def _compile_into(
             progress.starting()
         optimizer = choose_optimizer(arguments, backend.name, strong)
         title = f"promptgraph compile {arguments.data or arguments.classes}"
-        report = ReportWriter(out / "report", title=title, setup=run_setup(arguments, backend, optimizer))
+        report = ReportWriter(  # a report in --out was refused unless --force (or it is the resumed run's own)
+            out / "report", title=title, setup=run_setup(arguments, backend, optimizer), overwrite=bool(arguments.force)
+        )
         result = compile(
             program,
             trainset=trainset,
