@@ -16,9 +16,9 @@ ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SAMPLES_PER_LABEL = parser().parse_args(["compile", "data.csv"]).samples_per_label
 
 
-def resume(out: Path, server: str, *given: str) -> subprocess.CompletedProcess:
+def resume(out: Path, base_url: str, *given: str) -> subprocess.CompletedProcess:
     """`promptgraph compile --resume OUT GIVEN...` in a child process, as a user types it."""
-    command = promptgraph_command("compile", "--resume", str(out), "--base-url", server, *given)
+    command = promptgraph_command("compile", "--resume", str(out), "--base-url", base_url, *given)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
 
