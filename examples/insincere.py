@@ -96,7 +96,7 @@ def train(arguments: argparse.Namespace, program: pg.Program, examples: list[pg.
         optimizer=pg.TextualGradientDescent(lm=progress.watch(optimizer)),
         iterations=arguments.iterations,
         samples_per_label=arguments.samples_per_label,
-        on_iteration=lambda *finished: (report(*finished), progress(*finished)),
+        on_iteration=[report, progress],  # the writer refuses another run's report before any call
     )
     saved = result.program.save(out / "program.json")
 

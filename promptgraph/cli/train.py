@@ -370,9 +370,7 @@ def _compile_into(
             progress.starting()
         optimizer = choose_optimizer(arguments, backend.name, strong)
         title = f"promptgraph compile {arguments.data or arguments.classes}"
-        report = ReportWriter(  # a report in --out was refused unless --force (or it is the resumed run's own)
-            out / "report", title=title, setup=run_setup(arguments, backend, optimizer), overwrite=bool(arguments.force)
-        )
+        report = ReportWriter(out / "report", title=title, setup=run_setup(arguments, backend, optimizer))
         result = compile(
             program,
             trainset=trainset,
@@ -384,7 +382,7 @@ def _compile_into(
             val_per_label=arguments.val_per_label,
             seed=arguments.seed,
             ledger=ledger,
-            on_iteration=lambda *finished: (report(*finished), progress(*finished)),
+            on_iteration=[report, progress],  # compile asks the writer before paying, and tells it of --force
             run_dir=out,
             resume=bool(arguments.resume),
             # A run in --out was refused unless --force asked to replace it; --resume carries on from it.
