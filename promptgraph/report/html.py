@@ -26,7 +26,7 @@ from promptgraph.modules import Prompt
 from promptgraph.optimizers.tgd import Update
 from promptgraph.program import Program
 from promptgraph.report.candidates import candidates
-from promptgraph.report.replacing import PAGE, refuse_replacing
+from promptgraph.report.replacing import PAGE, keep_the_page_before_a_resume, refuse_replacing
 from promptgraph.report.setup import RunSetup, demo_summaries, run_settings
 from promptgraph.report.svg import chart, graph, node_kind
 from promptgraph.trace import FAILED, OK, UNPARSED, Trace
@@ -141,7 +141,7 @@ def write_report(
         raise ValueError("the history is empty; call write_report after at least iteration 0 has run")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    earlier_page = _keep_the_page_before_a_resume(directory, history)
+    earlier_page = keep_the_page_before_a_resume(directory, history)
     best = best_iteration(history)
     page = _template().render(
         title=title,
@@ -167,25 +167,6 @@ def write_report(
     )
     # A browser refreshing mid-run never sees half a page.
     return atomic_write(directory / PAGE, page)
-
-
-def _keep_the_page_before_a_resume(directory: Path, history: Sequence[IterationRecord]) -> str | None:
-    """The name of the page written before this run was resumed, kept beside the new one; None if not resumed.
-
-    A resumed run's earlier iterations come from its checkpoint, which keeps no replies, so the new
-    page cannot show their samples and mistakes. The page written before the resume did: it is
-    moved aside once (the first write after the resume), never written over, and linked.
-    """
-    restored = [record for record in history if record.restored]
-    if not restored:
-        return None
-    name = f"index-before-resume-at-iteration-{restored[-1].iteration + 1}.html"
-    page, kept = directory / "index.html", directory / name
-    if not kept.exists():
-        if not page.exists():
-            return None
-        page.replace(kept)
-    return name
 
 
 def _stopped(history: Sequence[IterationRecord], program: Program | None) -> str | None:

@@ -131,9 +131,7 @@ def test_a_new_journal_keeps_the_one_it_finds_beside_it_rather_than_cut_it(tmp_p
     before = (tmp_path / "journal.jsonl").read_text(encoding="utf-8")
     Ledger().journal_to(tmp_path / "journal.jsonl")
     assert (tmp_path / "journal.1.jsonl").read_text(encoding="utf-8") == before
-    kept = Ledger()
-    kept.journal_to(tmp_path / "journal.1.jsonl", counted=0)
-    (account,) = kept.accounts()
+    (account,) = Ledger.from_journal(tmp_path / "journal.1.jsonl").accounts()
     assert (account.calls, account.usage.input_tokens) == (3, 600)
 
 
