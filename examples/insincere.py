@@ -88,7 +88,7 @@ def train(arguments: argparse.Namespace, program: pg.Program, examples: list[pg.
     forward, optimizer = models(arguments)
 
     progress = pg.ProgressPrinter(iterations=arguments.iterations)  # a line per iteration as it ends
-    report = pg.ReportWriter(out / "report", title="insincere questions")
+    report = pg.ReportWriter(out / "report", title="insincere questions", overwrite=arguments.force)
     result = pg.compile(
         program,
         trainset=examples,
@@ -96,7 +96,7 @@ def train(arguments: argparse.Namespace, program: pg.Program, examples: list[pg.
         optimizer=pg.TextualGradientDescent(lm=progress.watch(optimizer)),
         iterations=arguments.iterations,
         samples_per_label=arguments.samples_per_label,
-        on_iteration=lambda *finished: (report(*finished), progress(*finished)),
+        on_iteration=[report, progress],  # the writer refuses another run's report before any call
     )
     saved = result.program.save(out / "program.json")
 

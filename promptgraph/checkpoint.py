@@ -104,7 +104,7 @@ def read(run_dir: Path) -> Checkpoint:
 
 
 def refuse_replacing(run_dir: Path) -> None:
-    """A new run writes its checkpoint (and a new ledger journal) over the run in `run_dir`: not unless asked."""
+    """A new run writes its checkpoint over the run in `run_dir`: not unless asked (its journal is kept beside)."""
     path = run_dir / FILE
     if not path.exists():
         return

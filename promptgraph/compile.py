@@ -20,7 +20,7 @@ from __future__ import annotations
 import copy
 import logging
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import attrs
@@ -32,6 +32,7 @@ from promptgraph.checkpoint import RunExists  # noqa: F401  # importable here, b
 from promptgraph.data import Example, require_labels, stratified_sample, stratified_split
 from promptgraph.executors import Labelled, executor_for
 from promptgraph.history import CompileResult, IterationRecord, TrainingError, best_iteration  # importable here too
+from promptgraph.hooks import IterationHook, as_hook, ask_before_run
 from promptgraph.lm import LM, Batching, Ledger
 from promptgraph.lm.ledger import cost_text
 from promptgraph.metrics import Evaluation, Metric, evaluate, exact_match
@@ -60,7 +61,7 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
     seed: int = 0,
     ledger: Ledger | None = None,
     progress: bool | None = None,
-    on_iteration: Callable[[Sequence[IterationRecord], Ledger, Program], None] | None = None,
+    on_iteration: IterationHook | Sequence[IterationHook] | None = None,
     run_dir: str | Path | None = None,
     resume: bool = False,
     overwrite: bool = False,
@@ -105,13 +106,17 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
             None: a new one, returned as `result.ledger`.
         progress: show progress bars: True, False, or None for only when stderr is a terminal.
         on_iteration: `on_iteration(history, ledger, program)` is called before the first
-            iteration and after every one, e.g. a ReportWriter that writes the HTML report.
+            iteration and after every one, e.g. a ReportWriter that writes the HTML report; a list of
+            callbacks calls each in order. One with a `before_run(resume=, overwrite=)` method is asked first,
+            before any call is paid, and may refuse the run (a ReportWriter refuses to write over another
+            run's report unless resume or overwrite).
         run_dir: a directory to checkpoint every finished iteration in (and journal every paid
             call, and keep Message Batch ids), so a killed run can be resumed.
         resume: carry on from the last checkpoint in `run_dir`, with the same data, seed and
             settings; with the response cache, nothing already answered is sent again.
-        overwrite: start a new run in a `run_dir` that holds a checkpoint, replacing it. Without
-            it (or `resume`), such a run_dir is refused with RunExists before any call is sent.
+        overwrite: start a new run in a `run_dir` that holds a checkpoint (or a report the
+            on_iteration ReportWriter would write over), replacing it. Without it (or `resume`), such a
+            run_dir is refused with RunExists (ReportExists) before any call is sent.
         budget_usd: stop before an iteration whose likely cost (from the last one's) would take
             the run's spend over this many dollars.
         max_metric_calls: cap the requests this run sends to `lm` (rollouts: the minibatches, the
@@ -173,7 +178,7 @@ class CompileSettings:
     val_per_label: int = 50
     seed: int = 0
     progress: bool | None = None
-    on_iteration: Callable[[Sequence[IterationRecord], Ledger, Program], None] | None = None
+    on_iteration: IterationHook | None = attrs.field(default=None, converter=as_hook)  # a list: each, in order
     run_dir: Path | None = attrs.field(default=None, converter=attrs.converters.optional(Path))
     resume: bool = False
     overwrite: bool = False  # a new run may replace the checkpoint in run_dir
@@ -306,6 +311,7 @@ class Run:
         """Resume from the run directory, or validate the program as given (iteration 0)."""
         if self.settings.run_dir is not None and not (self.settings.resume or self.settings.overwrite):
             checkpoint.refuse_replacing(self.settings.run_dir)  # before anything is paid
+        self._ask_before_paying()
         self._check_rollouts()
         if self.settings.resume:
             self._resume()
@@ -319,6 +325,11 @@ class Run:
         logger.info("iteration 0: validation %.3f (the program as given)", self.history[0].val.score)
         self.optimizer.validated(0, self.student, self.history[0].val)
         self._finished()
+
+    def _ask_before_paying(self) -> None:
+        """An on_iteration with a `before_run` may refuse the run before any call (a ReportWriter refuses to
+        write over another run's report); a resumed run carries on its own files, overwrite=True replaces them."""
+        ask_before_run(self.settings.on_iteration, resume=self.settings.resume, overwrite=self.settings.overwrite)
 
     def _check_rollouts(self) -> None:
         """A forward-call budget that cannot pay for iteration 0's validation and one iteration (when one is

@@ -66,3 +66,23 @@ def test_a_damaged_checkpoint_is_refused_too(tmp_path):
     (tmp_path / checkpoint.FILE).write_text("{", encoding="utf-8")  # someone's, even if it cannot be read
     with pytest.raises(RunExists, match="resume=True"):
         train(pg.TextualGradientDescent(lm=optimizer_lm()), iterations=1, run_dir=tmp_path)
+
+
+def a_journal_of(calls: int) -> str:
+    """The ledger journal a run killed in iteration 0, before its first checkpoint, leaves: `calls` paid calls."""
+    line = {"model": "claude-haiku-5-5", "tag": "validate", "usage": {"input_tokens": 100, "output_tokens": 5}}
+    return "".join(json.dumps(line) + "\n" for _ in range(calls))
+
+
+def test_a_new_run_keeps_the_ledger_journal_of_a_run_killed_before_its_first_checkpoint(tmp_path):
+    (tmp_path / checkpoint.JOURNAL).write_text(a_journal_of(7), encoding="utf-8")
+    train(pg.TextualGradientDescent(lm=optimizer_lm()), iterations=1, run_dir=tmp_path)
+    assert pg.Ledger.from_journal(tmp_path / "ledger-journal.1.jsonl").calls == 7
+
+
+def test_the_new_run_in_such_a_directory_counts_only_its_own_calls(tmp_path):
+    fresh = train(pg.TextualGradientDescent(lm=optimizer_lm()), iterations=1, run_dir=tmp_path / "fresh")
+    (tmp_path / "left" / checkpoint.JOURNAL).parent.mkdir()
+    (tmp_path / "left" / checkpoint.JOURNAL).write_text(a_journal_of(7), encoding="utf-8")
+    again = train(pg.TextualGradientDescent(lm=optimizer_lm()), iterations=1, run_dir=tmp_path / "left")
+    assert (again.ledger.calls, again.ledger.usd) == (fresh.ledger.calls, fresh.ledger.usd)

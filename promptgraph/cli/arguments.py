@@ -8,11 +8,13 @@ with exit code 2 before any file is written or any request is paid for.
 from __future__ import annotations
 
 import argparse
+import copy
 import difflib
 import math
 import os
 import re
 import urllib.parse
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NoReturn
 
@@ -55,11 +57,25 @@ class Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def parse_args(self, args=None, namespace=None) -> argparse.Namespace:  # type: ignore[override]
+        """The arguments, with `options_given`: the names (dests) of those the command line gave."""
         arguments, unknown = self.parse_known_args(args, namespace)
         if unknown:
             command = self.command_parser(arguments)
             command.error(f"unrecognized arguments: {' '.join(unknown)}{suggestion(unknown, command)}")
+        arguments.options_given = self.given(args)
         return arguments
+
+    def given(self, args: Sequence[str] | None) -> frozenset[str]:
+        """The dests the command line sets, an option typed at its default value too (a resume must tell
+        `--samples-per-label 100` from nothing): the line is parsed again by a copy of this parser whose every
+        default is SUPPRESS, so argparse sets only what it reads."""
+        quiet = copy.deepcopy(self)
+        dests = set()
+        for parser in _parsers(quiet):
+            for action in parser._actions:
+                action.default = argparse.SUPPRESS
+                dests.add(action.dest)
+        return frozenset(vars(quiet.parse_known_args(args)[0])) & dests  # less the parsers' set_defaults
 
     def command_parser(self, arguments: argparse.Namespace) -> argparse.ArgumentParser:
         """The parser of the (sub)command the arguments chose: it knows the options that were meant."""
@@ -80,6 +96,15 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"promptgraph: error: {message}{choice_suggestion(message)} (see {self.prog} --help)\n")
+
+
+def _parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    """The parser and those of its subcommands, theirs too."""
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in action.choices.values():
+                yield from _parsers(command)
 
 
 def suggestion(unknown: list[str], parser: argparse.ArgumentParser) -> str:

@@ -31,8 +31,6 @@ from promptgraph.cli.arguments import (
     same_file,
 )
 from promptgraph.cli.backend import (
-    DEFAULT_MAX_CONCURRENCY,
-    DEFAULT_MAX_CONSECUTIVE_FAILURES,
     Backend,
     add_backend_options,
     batching,
@@ -42,7 +40,7 @@ from promptgraph.cli.backend import (
     refuse_local_batches,
 )
 from promptgraph.cli.baseline import add_baseline_option, compile_baseline, evaluate_baseline, record_baseline
-from promptgraph.cli.failures import DEFAULT_MAX_FAILURE_RATE, Failures, add_failure_option
+from promptgraph.cli.failures import Failures, add_failure_option
 from promptgraph.cli.options import (
     add_data_options,
     add_trust_option,
@@ -59,7 +57,7 @@ from promptgraph.compile import DEFAULT_ITERATIONS, CompileResult, compile
 from promptgraph.data import DataError, Example, labels_of, require_labels, stratified_split
 from promptgraph.estimate import estimate_compile, estimate_table
 from promptgraph.executors import executor_for
-from promptgraph.lm import FORWARD_MODEL, LM, OPTIMIZER_MODEL, BatchedLM, Ledger
+from promptgraph.lm import LM, BatchedLM, Ledger
 from promptgraph.lm.ledger import cost_known
 from promptgraph.lockfile import Lock, LockHeld
 from promptgraph.metrics import Evaluation, evaluate
@@ -384,7 +382,7 @@ def _compile_into(
             val_per_label=arguments.val_per_label,
             seed=arguments.seed,
             ledger=ledger,
-            on_iteration=lambda *finished: (report(*finished), progress(*finished)),
+            on_iteration=[report, progress],  # compile asks the writer before paying, and tells it of --force
             run_dir=out,
             resume=bool(arguments.resume),
             # A run in --out was refused unless --force asked to replace it; --resume carries on from it.
@@ -495,8 +493,9 @@ def require_known_labels(
 
 
 COMMAND_FILE = "command.json"
-# models_named: how a model was chosen; log_level: how this command talks, not a setting of the run.
-NOT_REMEMBERED = ("run", "resume", "command", "force", "models_named", "dry_run", "log_level")
+# models_named: how a model was chosen; log_level: how this command talks, not a setting of the run;
+# options_given: what this command line said (cli/arguments.py), so a resume can tell a typed default from none.
+NOT_REMEMBERED = ("run", "resume", "command", "force", "models_named", "dry_run", "log_level", "options_given")
 # What a resume may change: where and how the calls go, how patient the run is, what it may import.
 RESUME_OVERRIDES = (
     "lm",
@@ -557,9 +556,8 @@ def resumed_arguments(arguments: argparse.Namespace) -> argparse.Namespace:
     _require_trust_to_resume(arguments, settings, path)
     _refuse_changed_settings(arguments, settings)
     for key in RESUME_OVERRIDES:
-        given = getattr(arguments, key, None)
-        if given is not None and given is not False and given != parser_default(key):
-            settings[key] = given
+        if key in arguments.options_given:  # typed out, even at its default value: this resume's word
+            settings[key] = getattr(arguments, key)
     if not settings.get("no_cache"):
         settings["cache_dir"] = resumed_cache_dir(arguments, settings.get("cache_dir"))
     # Settings added to promptgraph since the run started take this command's values.
@@ -571,24 +569,16 @@ def resumed_arguments(arguments: argparse.Namespace) -> argparse.Namespace:
 def _refuse_changed_settings(arguments: argparse.Namespace, settings: dict) -> None:
     """A resume carries on the run as it was started: an option it cannot change is refused, not ignored."""
     fixed = set(settings) - set(RESUME_OVERRIDES) - {"out", "cache_dir", *NOT_REMEMBERED}
-    defaults = _compile_defaults()
-    changed = [
+    changed = [  # given on the command line, even at its default value, and not what the run was started with
         f"{_option(key, value)} (started {'without it' if settings[key] is None else f'with {settings[key]}'})"
         for key, value in vars(arguments).items()
-        if key in fixed and value != defaults.get(key) and value != settings[key]
+        if key in fixed and key in arguments.options_given and value != settings[key]
     ]
     if changed:
         raise UsageError(
             f"--resume carries on {arguments.resume} as it was started, so it cannot change {', '.join(changed)}: "
             "drop them, or start a new run with another --out"
         )
-
-
-def _compile_defaults() -> dict:
-    """What `compile` sets when an option is not given."""
-    root = argparse.ArgumentParser()
-    add_commands(root.add_subparsers(dest="command"))
-    return vars(root.parse_args(["compile", "--resume", "."]))
 
 
 def _option(key: str, value: object) -> str:
@@ -631,16 +621,6 @@ def resumed_cache_dir(arguments: argparse.Namespace, recorded: str | None) -> st
         file=sys.stderr,
     )
     return recorded
-
-
-def parser_default(key: str):
-    return {
-        "max_concurrency": DEFAULT_MAX_CONCURRENCY,
-        "max_consecutive_failures": DEFAULT_MAX_CONSECUTIVE_FAILURES,
-        "max_failure_rate": DEFAULT_MAX_FAILURE_RATE,
-        "model": FORWARD_MODEL,
-        "optimizer_model": OPTIMIZER_MODEL,
-    }.get(key)
 
 
 def build_program(arguments: argparse.Namespace, trainset: list[Example]) -> Program:

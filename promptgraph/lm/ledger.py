@@ -8,12 +8,14 @@ A run that checkpoints keeps a journal too: every paid call is appended to a fil
 JSON line each, flushed at once. A run killed mid-iteration loses the ledger of that
 iteration (the checkpoint holds the last finished one), and its paid calls come back
 from the response cache for free on resume, so without the journal they would never be
-counted; with it, resuming adds them back.
+counted; with it, resuming adds them back. A new run never cuts a journal it finds (a run killed
+before its first checkpoint leaves only that record of what it paid): it is kept beside the new one.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from pathlib import Path
 from typing import TextIO
@@ -22,6 +24,8 @@ import attrs
 
 from promptgraph.lm.base import Response, Usage
 from promptgraph.lm.prices import price_for
+
+logger = logging.getLogger(__name__)
 
 
 @attrs.frozen
@@ -84,12 +88,15 @@ class Ledger:
     def journal_to(self, path: Path, *, counted: int | None = None) -> None:
         """Append every paid call to `path` from now on.
 
-        `counted=None` starts a new journal. Resuming, `counted` is how many of its lines
-        the restored accounts already hold (`journal_lines` when the checkpoint was
-        written): the calls after them were paid for after that checkpoint, and are added.
+        `counted=None` starts a new journal; one already at `path` is kept beside it (see
+        `_keep_beside`), never cut, and its calls are not this ledger's. Resuming, `counted` is
+        how many of its lines the restored accounts already hold (`journal_lines` when the
+        checkpoint was written): the calls after them were paid for after that checkpoint, and are added.
         """
         with self._lock:
             self._close_journal()
+            if counted is None:
+                _keep_beside(path)
             lines: list[str] = []
             if counted is not None and path.exists():
                 text = path.read_text(encoding="utf-8")
@@ -100,6 +107,14 @@ class Ledger:
             if lines and not text.endswith("\n"):
                 journal.write("\n")  # a line cut by a kill stays one unreadable line, not glued to the next
             self._journal, self._journal_lines = journal, len(lines)
+
+    @classmethod
+    def from_journal(cls, path: Path) -> Ledger:
+        """The paid calls a journal records, e.g. one kept beside a new run's (a line cut by a kill is skipped)."""
+        ledger = cls()
+        for line in path.read_text(encoding="utf-8").splitlines():
+            ledger._replay(line)
+        return ledger
 
     def _replay(self, line: str) -> None:
         try:
@@ -182,6 +197,26 @@ class Ledger:
         cached = sum(account.cache_hits for account in accounts)
         hits = f", cached={cached}" if cached else ""
         return f"Ledger(calls={sum(account.calls for account in accounts)}{hits}, {cost_text(accounts)})"
+
+
+def _keep_beside(path: Path) -> None:
+    """Move a journal that records calls to `path`'s name with the first free number (ledger-journal.1.jsonl),
+    and say so: those calls were paid for, by a run that never checkpointed them or by one being replaced."""
+    if not path.exists() or path.stat().st_size == 0:  # nothing was paid: nothing to keep
+        return
+    number = 1
+    while (kept := path.with_name(f"{path.stem}.{number}{path.suffix}")).exists():
+        number += 1
+    path.replace(kept)
+    earlier = Ledger.from_journal(kept)
+    calls = f"{earlier.calls} paid call{'s' if earlier.calls != 1 else ''}"
+    logger.warning(
+        "%s recorded %s (%s) of an earlier run: kept as %s; this run's journal and totals hold its own calls",
+        path,
+        calls,
+        cost_text(earlier.accounts()),
+        kept,
+    )
 
 
 def cost_text(accounts: list[Account]) -> str:

@@ -26,6 +26,7 @@ from promptgraph.modules import Prompt
 from promptgraph.optimizers.tgd import Update
 from promptgraph.program import Program
 from promptgraph.report.candidates import candidates
+from promptgraph.report.replacing import PAGE, keep_the_page_before_a_resume, refuse_replacing
 from promptgraph.report.setup import RunSetup, demo_summaries, run_settings
 from promptgraph.report.svg import chart, graph, node_kind
 from promptgraph.trace import FAILED, OK, UNPARSED, Trace
@@ -140,7 +141,7 @@ def write_report(
         raise ValueError("the history is empty; call write_report after at least iteration 0 has run")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    earlier_page = _keep_the_page_before_a_resume(directory, history)
+    earlier_page = keep_the_page_before_a_resume(directory, history)
     best = best_iteration(history)
     page = _template().render(
         title=title,
@@ -165,26 +166,7 @@ def write_report(
         earlier_page=earlier_page,
     )
     # A browser refreshing mid-run never sees half a page.
-    return atomic_write(directory / "index.html", page)
-
-
-def _keep_the_page_before_a_resume(directory: Path, history: Sequence[IterationRecord]) -> str | None:
-    """The name of the page written before this run was resumed, kept beside the new one; None if not resumed.
-
-    A resumed run's earlier iterations come from its checkpoint, which keeps no replies, so the new
-    page cannot show their samples and mistakes. The page written before the resume did: it is
-    moved aside once (the first write after the resume), never written over, and linked.
-    """
-    restored = [record for record in history if record.restored]
-    if not restored:
-        return None
-    name = f"index-before-resume-at-iteration-{restored[-1].iteration + 1}.html"
-    page, kept = directory / "index.html", directory / name
-    if not kept.exists():
-        if not page.exists():
-            return None
-        page.replace(kept)
-    return name
+    return atomic_write(directory / PAGE, page)
 
 
 def _stopped(history: Sequence[IterationRecord], program: Program | None) -> str | None:
@@ -203,18 +185,38 @@ def _baseline(program: Program | None) -> dict | None:
 
 @attrs.define
 class ReportWriter:
-    """Use as `compile(..., on_iteration=ReportWriter(Path("runs/today")))`; `setup` says what the run runs on."""
+    """Use as `compile(..., on_iteration=ReportWriter(Path("runs/today")))`; `setup` says what the run runs on.
+
+    It never writes over a page it did not write (another run's report) unless `overwrite=True`: compile asks it
+    before any call is paid (`before_run`), and a writer called directly refuses at its first write. A resumed
+    run's writer rewrites the run's own page (the page before the resume is kept beside it).
+    """
 
     directory: Path = attrs.field(converter=Path)
     title: str = "promptgraph run"
     setup: RunSetup | None = None
+    overwrite: bool = False  # may replace a report page it did not write
+    _owns_page: bool = attrs.field(default=False, init=False, eq=False)  # it wrote the page there, or was told so
+
+    def before_run(self, *, resume: bool, overwrite: bool) -> None:
+        """Called by compile before anything is paid: a page of another run is refused now, not after iteration 0.
+        compile's `resume=True` carries on the run that wrote the page; its `overwrite=True` replaces the run."""
+        if resume or overwrite:
+            self._owns_page = True
+        elif not self.overwrite:
+            refuse_replacing(self.directory)
 
     def __call__(self, history: Sequence[IterationRecord], ledger: Ledger, program: Program | None = None) -> None:
+        resumed = any(record.restored for record in history)  # the run's own page: kept beside, not written over
+        if not (self._owns_page or self.overwrite or resumed):
+            refuse_replacing(self.directory)
         write_report(history, ledger, self.directory, title=self.title, program=program, setup=self.setup)
+        self._owns_page = True
 
     def __repr__(self) -> str:
         title = f", title={self.title!r}" if self.title != "promptgraph run" else ""
-        return f"ReportWriter('{self.directory}'{title})"
+        overwrite = ", overwrite=True" if self.overwrite else ""
+        return f"ReportWriter('{self.directory}'{title}{overwrite})"
 
 
 def word_diff(old: str, new: str) -> tuple[tuple[str, str], ...]:

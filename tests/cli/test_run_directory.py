@@ -97,3 +97,15 @@ def test_the_same_command_again_after_a_run_killed_before_its_first_checkpoint_r
     (out / "ledger-journal.jsonl").write_text("", encoding="utf-8")
     assert main(arguments) == 0  # as the interrupt advised: "run the same command again"
     assert (out / "program.json").exists()
+
+
+def test_the_same_command_again_keeps_the_paid_calls_the_killed_run_journaled(tmp_path, server, data):  # noqa: F811
+    out = tmp_path / "run"
+    arguments = ["compile", str(data), *data_options(), "--out", str(out), "--base-url", server, "--iterations", "1"]
+    out.mkdir()
+    (out / "command.json").write_text("{}", encoding="utf-8")
+    line = {"model": "claude-haiku-5-5", "tag": "validate", "usage": {"input_tokens": 100, "output_tokens": 5}}
+    journal = "".join(json.dumps(line) + "\n" for _ in range(3))
+    (out / "ledger-journal.jsonl").write_text(journal, encoding="utf-8")
+    assert main(arguments) == 0
+    assert (out / "ledger-journal.1.jsonl").read_text(encoding="utf-8") == journal

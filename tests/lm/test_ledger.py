@@ -117,6 +117,59 @@ def test_a_new_run_starts_a_new_journal(tmp_path):
     assert (new.accounts(), new.journal_lines) == ([], 0)
 
 
+def journaled(path, *tokens) -> None:
+    """A journal of paid calls left by a run that was killed before its first checkpoint."""
+    killed = Ledger()
+    killed.journal_to(path)
+    for count in tokens:
+        killed.record(paid(count), tag="forward")
+    killed.close_journal()
+
+
+def test_a_new_journal_keeps_the_one_it_finds_beside_it_rather_than_cut_it(tmp_path):
+    journaled(tmp_path / "journal.jsonl", 100, 200, 300)
+    before = (tmp_path / "journal.jsonl").read_text(encoding="utf-8")
+    Ledger().journal_to(tmp_path / "journal.jsonl")
+    assert (tmp_path / "journal.1.jsonl").read_text(encoding="utf-8") == before
+    (account,) = Ledger.from_journal(tmp_path / "journal.1.jsonl").accounts()
+    assert (account.calls, account.usage.input_tokens) == (3, 600)
+
+
+def test_a_new_journal_counts_only_its_own_calls(tmp_path):
+    journaled(tmp_path / "journal.jsonl", 100, 200)
+    new = Ledger()
+    new.journal_to(tmp_path / "journal.jsonl")
+    new.record(paid(50), tag="forward")
+    new.close_journal()
+    (account,) = new.accounts()
+    assert (account.calls, account.usage.input_tokens, new.journal_lines) == (1, 50, 1)
+    assert len((tmp_path / "journal.jsonl").read_text(encoding="utf-8").splitlines()) == 1
+
+
+def test_journals_kept_before_are_kept_too(tmp_path):
+    for tokens in (100, 200, 300):
+        journaled(tmp_path / "journal.jsonl", tokens)
+    Ledger().journal_to(tmp_path / "journal.jsonl")
+    kept = [(tmp_path / f"journal.{number}.jsonl").read_text(encoding="utf-8") for number in (1, 2, 3)]
+    assert ['"input_tokens": 100' in kept[0], '"input_tokens": 200' in kept[1], '"input_tokens": 300' in kept[2]] == [
+        True
+    ] * 3
+
+
+def test_keeping_a_journal_beside_is_said_in_one_log_line(tmp_path, caplog):
+    journaled(tmp_path / "journal.jsonl", 100, 200)
+    with caplog.at_level("INFO", logger="promptgraph"):
+        Ledger().journal_to(tmp_path / "journal.jsonl")
+    (said,) = [record.getMessage() for record in caplog.records]
+    assert "2 paid calls" in said and str(tmp_path / "journal.1.jsonl") in said and "\n" not in said
+
+
+def test_an_empty_journal_is_not_kept(tmp_path):
+    (tmp_path / "journal.jsonl").write_text("", encoding="utf-8")
+    Ledger().journal_to(tmp_path / "journal.jsonl")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["journal.jsonl"]
+
+
 def test_a_ledger_repr_gives_calls_and_dollars():
     ledger = Ledger()
     ledger.record(response("claude-opus-5-5", Usage(120_000, 8_000, 10_000, 50_000)), tag="rewrite")
