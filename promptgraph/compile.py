@@ -25,7 +25,7 @@ from pathlib import Path
 
 import attrs
 
-from promptgraph import checkpoint
+from promptgraph import checkpoint, run_identity
 from promptgraph.budget import IterationPlan, Rollouts, check_metric_calls, next_cost, unaffordable
 from promptgraph.call_settings import set_call_settings
 from promptgraph.checkpoint import RunExists  # noqa: F401  # importable here, beside compile's other errors
@@ -244,14 +244,12 @@ class TrainingData:
             )
         return cls(trainset=trainset, valset=valset, labels=labels, stratify=stratify)
 
-    def identity(self, settings: CompileSettings) -> dict:
-        """What a resumed run must share with the run it resumes."""
-        return {
-            "seed": settings.seed,
-            "samples_per_label": settings.samples_per_label,
-            "trainset": [example.id for example in self.trainset],
-            "valset": [example.id for example in self.valset],
-        }
+    def identity(self, settings: CompileSettings, optimizer: Optimizer) -> dict:
+        """What a resumed run must share with the run it resumes (run_identity.py)."""
+        return run_identity.identity(
+            seed=settings.seed, samples_per_label=settings.samples_per_label, trainset=self.trainset,
+            valset=self.valset, optimizer=optimizer,
+        )  # fmt: skip
 
 
 @attrs.define
@@ -561,7 +559,7 @@ class Run:
                 program=self.student,
                 history=[record.to_dict(outputs=True) for record in self.history],
                 ledger=self.ledger,
-                settings=self.data.identity(self.settings),
+                settings=self.data.identity(self.settings, self.optimizer),
                 optimizer_state=self.optimizer.state(),
             )
         if self.settings.on_iteration:
@@ -571,13 +569,10 @@ class Run:
         """The program, ledger, history and optimizer memory of the last finished iteration; not another run's."""
         run_dir = self.settings.run_dir
         saved = checkpoint.read(run_dir)
-        identity = self.data.identity(self.settings)
-        changed = sorted(key for key in identity if saved.settings.get(key) != identity[key])
-        if changed:
-            raise ValueError(
-                f"{run_dir} was a run with other settings or data ({', '.join(changed)} differ); "
-                "resume with the same data, seed and samples per label, or start a new run directory"
-            )
+        identity = self.data.identity(self.settings, self.optimizer)
+        refused = run_identity.refusal(str(run_dir), saved.settings, identity, saved.program, self.student.to_dict())
+        if refused is not None:  # before anything is sent or changed
+            raise run_identity.ResumeMismatch(refused)
         values_from_dict(self.student, saved.program, str(run_dir / checkpoint.FILE))
         for account in saved.ledger.accounts():
             self.ledger.restore(account)
