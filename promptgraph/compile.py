@@ -17,10 +17,11 @@ once are not validated again, and an optimizer that has nothing left to try ends
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import attrs
@@ -162,10 +163,11 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
     )
     run = Run.prepare(program, trainset=trainset, valset=valset, lm=lm, optimizer=optimizer, ledger=ledger,
                       settings=settings)  # fmt: skip
-    run.start()
-    while run.goes_on():
-        run.step(run.next_iteration)
-    return run.finish()
+    with _saying_how_to_resume(settings.run_dir):
+        run.start()
+        while run.goes_on():
+            run.step(run.next_iteration)
+        return run.finish()
 
 
 @attrs.frozen
@@ -582,6 +584,26 @@ class Run:
         self.history = [IterationRecord.from_dict(record) for record in saved.history]
         self.stopped = self.history[-1].stopped  # an optimizer that stopped is not asked again
         self.rollouts.restore(self.history[-1].rollouts or 0)
+
+
+@contextlib.contextmanager
+def _saying_how_to_resume(run_dir: Path | None) -> Iterator[None]:
+    """An interrupted compile (Ctrl-C, or a callback that raises KeyboardInterrupt) says in one log line how
+    to carry on, or how to make the next run resumable, then lets the interrupt go on."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        if run_dir is None:
+            logger.warning(
+                "compile interrupted; it cannot be resumed: pass run_dir= to checkpoint every finished iteration "
+                "there, so an interrupted run can carry on with resume=True"
+            )
+        else:
+            resume = f"compile(..., run_dir={str(run_dir)!r}, resume=True)"
+            logger.warning(
+                "compile interrupted%s", checkpoint.how_to_go_on(run_dir, resume=resume, again="the same compile")
+            )
+        raise
 
 
 def _restore(program: Program, record: IterationRecord) -> None:

@@ -219,3 +219,42 @@ def test_a_checkpoint_written_before_data_and_optimizer_were_recorded_resumes_wi
     assert [record.iteration for record in result.history] == [0, 1, 2]
     warnings = [record for record in caplog.records if record.levelno == logging.WARNING]
     assert len(warnings) == 1 and "resuming without checking them" in warnings[0].getMessage()
+
+
+# An interrupted compile says in one log line how to carry on, then lets the interrupt go on.
+
+
+def interrupt_after(iterations):
+    def on_iteration(history, ledger, program):
+        if len(history) > iterations:
+            raise KeyboardInterrupt
+
+    return on_iteration
+
+
+class InterruptedBeforeTheRun:
+    def before_run(self, *, resume, overwrite):
+        raise KeyboardInterrupt
+
+    def __call__(self, history, ledger, program): ...
+
+
+def interrupted_warnings(caplog, **options):
+    with caplog.at_level(logging.WARNING, logger="promptgraph"), pytest.raises(KeyboardInterrupt):
+        train(pg.TextualGradientDescent(lm=optimizer_lm()), iterations=3, **options)
+    return [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
+
+
+def test_an_interrupted_compile_with_a_run_dir_says_how_to_resume_it(tmp_path, caplog):
+    said = interrupted_warnings(caplog, run_dir=tmp_path, on_iteration=interrupt_after(1))
+    assert said == [f"compile interrupted; carry on with: compile(..., run_dir={str(tmp_path)!r}, resume=True)"]
+
+
+def test_an_interrupt_before_the_first_checkpoint_says_there_is_nothing_to_resume(tmp_path, caplog):
+    said = interrupted_warnings(caplog, run_dir=tmp_path, on_iteration=InterruptedBeforeTheRun())
+    assert len(said) == 1 and "there is nothing to resume; run the same compile again" in said[0]
+
+
+def test_an_interrupted_compile_without_a_run_dir_says_a_run_dir_makes_it_resumable(caplog):
+    said = interrupted_warnings(caplog, on_iteration=interrupt_after(1))
+    assert len(said) == 1 and "pass run_dir=" in said[0] and "resume=True" in said[0]
