@@ -575,15 +575,26 @@ class Run:
         refused = run_identity.refusal(str(run_dir), saved.settings, identity, saved.program, self.student.to_dict())
         if refused is not None:  # before anything is sent or changed
             raise run_identity.ResumeMismatch(refused)
+        if saved.optimizer_state is not None:  # first: a checkpoint too old to name its optimizer may not fit this one
+            self._restore_optimizer(saved.optimizer_state)
         values_from_dict(self.student, saved.program, str(run_dir / checkpoint.FILE))
         for account in saved.ledger.accounts():
             self.ledger.restore(account)
         self.ledger.journal_to(run_dir / checkpoint.JOURNAL, counted=saved.journal_lines)
-        if saved.optimizer_state is not None:
-            self.optimizer.restore(saved.optimizer_state)
         self.history = [IterationRecord.from_dict(record) for record in saved.history]
         self.stopped = self.history[-1].stopped  # an optimizer that stopped is not asked again
         self.rollouts.restore(self.history[-1].rollouts or 0)
+
+    def _restore_optimizer(self, state: dict) -> None:
+        try:
+            self.optimizer.restore(state)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            kind = run_identity.optimizer_kind(self.optimizer)
+            raise run_identity.ResumeMismatch(
+                f"{self.settings.run_dir}'s optimizer memory does not fit a {kind} ({type(error).__name__}: {error}): "
+                "it was another optimizer; resume with the optimizer the run was started with, or start a new run "
+                "directory"
+            ) from None
 
 
 @contextlib.contextmanager

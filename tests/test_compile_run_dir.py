@@ -258,3 +258,12 @@ def test_an_interrupt_before_the_first_checkpoint_says_there_is_nothing_to_resum
 def test_an_interrupted_compile_without_a_run_dir_says_a_run_dir_makes_it_resumable(caplog):
     said = interrupted_warnings(caplog, on_iteration=interrupt_after(1))
     assert len(said) == 1 and "pass run_dir=" in said[0] and "resume=True" in said[0]
+
+
+def test_a_checkpoint_too_old_to_name_its_optimizer_refuses_one_whose_memory_does_not_fit(tmp_path):
+    checkpointed(tmp_path, iterations=1)
+    saved = json.loads((tmp_path / checkpoint.FILE).read_text(encoding="utf-8"))
+    del saved["settings"]["optimizer"]
+    (tmp_path / checkpoint.FILE).write_text(json.dumps(saved), encoding="utf-8")
+    with pytest.raises(ResumeMismatch, match="optimizer memory does not fit a ParetoSearch"):
+        resume_world(tmp_path, optimizer=pg.ParetoSearch(lm=optimizer_lm()))
