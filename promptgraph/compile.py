@@ -40,6 +40,7 @@ from promptgraph.metrics import Evaluation, Metric, evaluate, exact_match
 from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, as_optimizer
 from promptgraph.program import Program
 from promptgraph.progress import iteration_label
+from promptgraph.run_identity import ResumeMismatch  # noqa: F401  # importable here, beside RunExists
 from promptgraph.saving import values_from_dict
 from promptgraph.trace import FAILED, Trace
 

@@ -7,9 +7,8 @@ import pytest
 
 import promptgraph as pg
 from promptgraph import checkpoint
-from promptgraph.compile import RunExists
+from promptgraph.compile import ResumeMismatch, RunExists
 from promptgraph.formats import LabelTag
-from promptgraph.run_identity import ResumeMismatch
 from tests.scenario import FORMAT as CHAIN_FORMAT
 from tests.scenario import LABELS, chain, chain_forward, graph_optimizer_lm, pipeline_run, questions
 from tests.search_world import FORMAT, classifier, forward_lm, optimizer_lm, train
