@@ -25,9 +25,9 @@ logger = logging.getLogger(__name__)
 # The ids, the seed and the minibatch size were checked before these were recorded: an older checkpoint
 # lacks only these.
 RECORDED_LATER = ("trainset_content", "valset_content", "optimizer")
-# Of a module's saved config, what makes its graph: what it reads and answers, and how its answer is read.
-# Call settings (max_tokens, temperature, effort) and descriptions may change between runs.
-SHAPE_KEYS = ("signature", "inputs", "outputs", "labels", "answer_format", "format", "parser", "function")
+# Of a module's saved config, what makes its graph: what it answers and how its answer is read (what it
+# reads is its wiring's). Call settings (max_tokens, temperature, effort) and descriptions may change.
+SHAPE_KEYS = ("signature", "outputs", "labels", "answer_format", "format", "parser", "function")
 
 
 class ResumeMismatch(ValueError, PromptgraphError):

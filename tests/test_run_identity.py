@@ -51,3 +51,10 @@ def test_the_same_run_is_no_refusal():
     identity = {"seed": 0, "trainset_content": "x", "valset_content": "y", "optimizer": "TextualGradientDescent"}
     program = classifier().to_dict()
     assert refusal("runs/a", identity, identity, program, program) is None
+
+
+def test_other_call_settings_are_not_another_program():
+    other = classifier()
+    other.nodes["classify"].max_tokens = 50
+    other.nodes["classify"].temperature = 0.7
+    assert program_differences(classifier().to_dict(), other.to_dict()) == []
