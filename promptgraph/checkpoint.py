@@ -118,6 +118,14 @@ def refuse_replacing(run_dir: Path) -> None:
     )
 
 
+def how_to_go_on(run_dir: Path, *, resume: str, again: str) -> str:
+    """After an interrupt, the end of the line that says so: carry on with `resume` (the caller's spelling of a
+    resume of `run_dir`) once an iteration is checkpointed, else run `again`. The CLI and compile say it alike."""
+    if (run_dir / FILE).exists():
+        return f"; carry on with: {resume}"
+    return f" before the first iteration finished: there is nothing to resume; run {again} again"
+
+
 def evaluation_from_dict(data: dict) -> Evaluation:
     return Evaluation(
         **{

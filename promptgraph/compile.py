@@ -17,15 +17,16 @@ once are not validated again, and an optimizer that has nothing left to try ends
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import attrs
 
-from promptgraph import checkpoint
+from promptgraph import checkpoint, run_identity
 from promptgraph.budget import IterationPlan, Rollouts, check_metric_calls, next_cost, unaffordable
 from promptgraph.call_settings import set_call_settings
 from promptgraph.checkpoint import RunExists  # noqa: F401  # importable here, beside compile's other errors
@@ -39,6 +40,7 @@ from promptgraph.metrics import Evaluation, Metric, evaluate, exact_match
 from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, as_optimizer
 from promptgraph.program import Program
 from promptgraph.progress import iteration_label
+from promptgraph.run_identity import ResumeMismatch  # noqa: F401  # importable here, beside RunExists
 from promptgraph.saving import values_from_dict
 from promptgraph.trace import FAILED, Trace
 
@@ -162,10 +164,11 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
     )
     run = Run.prepare(program, trainset=trainset, valset=valset, lm=lm, optimizer=optimizer, ledger=ledger,
                       settings=settings)  # fmt: skip
-    run.start()
-    while run.goes_on():
-        run.step(run.next_iteration)
-    return run.finish()
+    with _saying_how_to_resume(settings.run_dir):
+        run.start()
+        while run.goes_on():
+            run.step(run.next_iteration)
+        return run.finish()
 
 
 @attrs.frozen
@@ -244,14 +247,12 @@ class TrainingData:
             )
         return cls(trainset=trainset, valset=valset, labels=labels, stratify=stratify)
 
-    def identity(self, settings: CompileSettings) -> dict:
-        """What a resumed run must share with the run it resumes."""
-        return {
-            "seed": settings.seed,
-            "samples_per_label": settings.samples_per_label,
-            "trainset": [example.id for example in self.trainset],
-            "valset": [example.id for example in self.valset],
-        }
+    def identity(self, settings: CompileSettings, optimizer: Optimizer) -> dict:
+        """What a resumed run must share with the run it resumes (run_identity.py)."""
+        return run_identity.identity(
+            seed=settings.seed, samples_per_label=settings.samples_per_label, trainset=self.trainset,
+            valset=self.valset, optimizer=optimizer,
+        )  # fmt: skip
 
 
 @attrs.define
@@ -561,7 +562,7 @@ class Run:
                 program=self.student,
                 history=[record.to_dict(outputs=True) for record in self.history],
                 ledger=self.ledger,
-                settings=self.data.identity(self.settings),
+                settings=self.data.identity(self.settings, self.optimizer),
                 optimizer_state=self.optimizer.state(),
             )
         if self.settings.on_iteration:
@@ -571,22 +572,50 @@ class Run:
         """The program, ledger, history and optimizer memory of the last finished iteration; not another run's."""
         run_dir = self.settings.run_dir
         saved = checkpoint.read(run_dir)
-        identity = self.data.identity(self.settings)
-        changed = sorted(key for key in identity if saved.settings.get(key) != identity[key])
-        if changed:
-            raise ValueError(
-                f"{run_dir} was a run with other settings or data ({', '.join(changed)} differ); "
-                "resume with the same data, seed and samples per label, or start a new run directory"
-            )
+        identity = self.data.identity(self.settings, self.optimizer)
+        refused = run_identity.refusal(str(run_dir), saved.settings, identity, saved.program, self.student.to_dict())
+        if refused is not None:  # before anything is sent or changed
+            raise run_identity.ResumeMismatch(refused)
+        if saved.optimizer_state is not None:  # first: a checkpoint too old to name its optimizer may not fit this one
+            self._restore_optimizer(saved.optimizer_state)
         values_from_dict(self.student, saved.program, str(run_dir / checkpoint.FILE))
         for account in saved.ledger.accounts():
             self.ledger.restore(account)
         self.ledger.journal_to(run_dir / checkpoint.JOURNAL, counted=saved.journal_lines)
-        if saved.optimizer_state is not None:
-            self.optimizer.restore(saved.optimizer_state)
         self.history = [IterationRecord.from_dict(record) for record in saved.history]
         self.stopped = self.history[-1].stopped  # an optimizer that stopped is not asked again
         self.rollouts.restore(self.history[-1].rollouts or 0)
+
+    def _restore_optimizer(self, state: dict) -> None:
+        try:
+            self.optimizer.restore(state)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            kind = run_identity.optimizer_kind(self.optimizer)
+            raise run_identity.ResumeMismatch(
+                f"{self.settings.run_dir}'s optimizer memory does not fit a {kind} ({type(error).__name__}: {error}): "
+                "it was another optimizer; resume with the optimizer the run was started with, or start a new run "
+                "directory"
+            ) from None
+
+
+@contextlib.contextmanager
+def _saying_how_to_resume(run_dir: Path | None) -> Iterator[None]:
+    """An interrupted compile (Ctrl-C, or a callback that raises KeyboardInterrupt) says in one log line how
+    to carry on, or how to make the next run resumable, then lets the interrupt go on."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        if run_dir is None:
+            logger.warning(
+                "compile interrupted; it cannot be resumed: pass run_dir= to checkpoint every finished iteration "
+                "there, so an interrupted run can carry on with resume=True"
+            )
+        else:
+            resume = f"compile(..., run_dir={str(run_dir)!r}, resume=True)"
+            logger.warning(
+                "compile interrupted%s", checkpoint.how_to_go_on(run_dir, resume=resume, again="the same compile")
+            )
+        raise
 
 
 def _restore(program: Program, record: IterationRecord) -> None:

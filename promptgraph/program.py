@@ -228,9 +228,13 @@ class Program(Module):
         """Write the program as readable JSON (see saving.py); a crash mid-write never leaves half a file."""
         return program_file.write(self.to_dict(), path)
 
-    def load_values(self, path: str | Path) -> Program:
-        """Take the parameter values of a saved program with the same nodes; all or none."""
-        return program_file.load_values(self, path)
+    def load_values(self, path: str | Path, *, strict: bool = True) -> Program:
+        """Take the parameter values of a saved program with the same nodes; all or none.
+
+        A file that does not match the program (a text or node on one side only, a classifier with other
+        labels) is refused with LoadError naming the difference; `strict=False` loads the values the two share
+        and logs one warning saying what was left out."""
+        return program_file.load_values(self, path, strict=strict)
 
     # -- running -----------------------------------------------------------------------
 

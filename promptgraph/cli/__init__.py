@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 import promptgraph
+from promptgraph import checkpoint
 from promptgraph.cli import ask, demo, local, predict, serve_test, synthesize, train
 from promptgraph.cli.arguments import Parser
 from promptgraph.compile import TrainingError
@@ -102,9 +103,8 @@ def _how_to_go_on(arguments: argparse.Namespace) -> str:
     """For a compile: how to resume it, or that there is nothing to resume yet."""
     if arguments.command != "compile":
         return ""
-    if (Path(arguments.out) / "checkpoint.json").exists():
-        return f"; carry on with: promptgraph compile --resume {arguments.out}"
-    return " before the first iteration finished: there is nothing to resume; run the same command again"
+    resume = f"promptgraph compile --resume {arguments.out}"
+    return checkpoint.how_to_go_on(Path(arguments.out), resume=resume, again="the same command")
 
 
 if __name__ == "__main__":
