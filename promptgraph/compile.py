@@ -450,7 +450,7 @@ class Run:
             where = f"; the checkpoint in {run_dir} lets you resume once it is fixed" if resumable else ""
             raise TrainingError(
                 f"{len(failed)} of {len(traces)} {tag} calls failed (more than {limit:.0%}), so training "
-                f"stopped rather than learn from garbage. First error: {failed[0].final.outcome.error}{where}"
+                f"stopped rather than learn from garbage. First error: {failed[0].final.outcome.root_error}{where}"
             )
         return traces
 

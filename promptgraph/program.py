@@ -288,7 +288,7 @@ class Program(Module):
         final = done[self.output.split(".", 1)[0]]
         field = self.outputs[0]
         if final.status != "ok":
-            return Outcome(final.status, error=final.outcome.error)
+            return Outcome(final.status, error=final.outcome.error, cause=final.outcome.cause)
         return Outcome(
             "ok", outputs={field: final.outputs[field]}, request=final.outcome.request, response=final.outcome.response
         )
@@ -317,7 +317,11 @@ class Program(Module):
             upstream, _, output = source.partition(".")
             if done[upstream].status != "ok":
                 error = f"no {output!r} from {upstream!r}, which ended {done[upstream].status}"
-                return NodeTrace(node=node, inputs=inputs, outcome=Outcome(FAILED, error=error))
+                cause = (
+                    done[upstream].outcome.cause
+                    or f"{upstream!r} {done[upstream].status}: {done[upstream].outcome.error}"
+                )
+                return NodeTrace(node=node, inputs=inputs, outcome=Outcome(FAILED, error=error, cause=cause))
             inputs[field] = done[upstream].outputs[output]
         return NodeTrace(node=node, inputs=inputs, outcome=self._nodes[node].forward(inputs, ctx))
 

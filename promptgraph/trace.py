@@ -31,6 +31,14 @@ class Outcome:
     request: Request | None = None
     response: Response | None = None
     error: str | None = None
+    # Failed for want of an input because an upstream node did not answer: that node's own error
+    # ("'extract' failed: ... 401 ..."), carried down the graph so the root cause is not lost.
+    cause: str | None = None
+
+    @property
+    def root_error(self) -> str | None:
+        """Why there is no answer: the upstream error it comes from, if any, else its own."""
+        return self.cause or self.error
 
     def __repr__(self) -> str:
         """The status and outputs, the start of the reply and of any error; the request is in its field."""

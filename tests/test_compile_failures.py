@@ -5,7 +5,7 @@ import pytest
 import promptgraph as pg
 from promptgraph.compile import TrainingError
 from promptgraph.lm import LMError
-from tests.scenario import classifier, forward_reply, optimizer_lm, questions
+from tests.scenario import chain, chain_forward, classifier, forward_reply, optimizer_lm, questions
 
 
 def failing_after(good_calls: int):
@@ -43,3 +43,25 @@ def test_failing_before_the_first_checkpoint_does_not_promise_a_resume(tmp_path)
 def test_failing_after_a_checkpoint_says_it_lets_you_resume(tmp_path):
     with pytest.raises(TrainingError, match="checkpoint in .* lets you resume"):
         train(failing_after(8), tmp_path / "run")  # the first validation (8 calls) succeeds
+
+
+def refused_key_at_the_first_module(request):
+    if "<note>" in request.messages[-1].content:
+        raise LMError("the API answered 401 (authentication_error): invalid x-api-key; check ANTHROPIC_API_KEY")
+    return chain_forward(request)
+
+
+def test_a_downstream_failure_names_the_upstream_error_that_caused_it():
+    with pytest.raises(TrainingError) as caught:
+        pg.compile(
+            chain(),
+            trainset=questions(40),
+            lm=pg.ScriptedLM(respond=refused_key_at_the_first_module),
+            optimizer=pg.TextualGradientDescent(lm=optimizer_lm()),
+            iterations=1,
+            samples_per_label=6,
+            val_per_label=4,
+            progress=False,
+        )
+    assert "First error: 'note' failed: the API answered 401" in str(caught.value)
+    assert "check ANTHROPIC_API_KEY" in str(caught.value)
