@@ -22,6 +22,7 @@ from collections.abc import Sequence
 import attrs
 
 from promptgraph import prompts
+from promptgraph.errors import PromptgraphError
 from promptgraph.lm import LM, Ledger
 from promptgraph.lm.reprs import settings, short
 from promptgraph.metrics import Evaluation
@@ -60,7 +61,11 @@ class ShownTrace:
     module: str | None  # the step the feedback is about; None: every critic reads it
 
     def feedback_for(self, node: str) -> str:
-        return self.feedback if self.module in (None, node) else ""
+        if self.module in (None, node):
+            return self.feedback
+        if self.module.startswith(f"{node}."):  # a nested stage's module: its texts are that stage's critic's
+            return f"(about {self.module}) {self.feedback}"
+        return ""
 
 
 @attrs.frozen
@@ -135,6 +140,36 @@ def _capped(
     return chosen[:pinned] + [spare.pop(0) if spare and wrong[i] and not explained[i] else i for i in drawn]
 
 
+class FeedbackError(ValueError, PromptgraphError):
+    """The metric addressed feedback (`Score(module=...)`) to a name that is not a module of the program."""
+
+
+def check_feedback_modules(program: Program, evaluation: Evaluation) -> None:
+    """Refuse feedback addressed to no module: no critic would read it, and the run would train without it.
+
+    Refused rather than warned of: a misspelled name is a bug in the metric, and going on
+    pays the strong model for critiques that miss what the metric meant to say.
+    """
+    known = module_names(program)
+    unknown = sorted({name for name in evaluation.feedback_modules if name is not None and name not in known})
+    if unknown:
+        raise FeedbackError(
+            f"the metric's Score(module=...) names {', '.join(map(repr, unknown))}, which is not a module of the "
+            f"program; name one of: {', '.join(known)} (or module=None for the whole program)"
+        )
+
+
+def module_names(program: Program, prefix: str = "") -> list[str]:
+    """Every name feedback may address: the nodes in running order, a nested stage's modules as `stage.inner`."""
+    names = []
+    for node in program.order():
+        names.append(f"{prefix}{node}")
+        inner = program.nodes[node]
+        if isinstance(inner, Program):
+            names += module_names(inner, prefix=f"{prefix}{node}.")
+    return names
+
+
 def backward(
     program: Program,
     traces: Sequence[Trace],
@@ -195,12 +230,7 @@ def _shown(
     program: Program, traces: Sequence[Trace], evaluation: Evaluation, limits: CritiqueLimits, seed: int
 ) -> list[ShownTrace]:
     """The examples every critic of this step is shown, each with the metric's feedback on it."""
-    if unknown := sorted({m for m in evaluation.feedback_modules if m is not None and m not in program.nodes}):
-        logger.warning(
-            "the metric's feedback names %s, not a step of the program (%s): no critic reads it",
-            ", ".join(unknown),
-            ", ".join(program.order()),
-        )
+    check_feedback_modules(program, evaluation)
     return [
         ShownTrace(
             trace=traces[index],

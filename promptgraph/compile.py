@@ -26,6 +26,7 @@ from pathlib import Path
 import attrs
 
 from promptgraph import checkpoint
+from promptgraph.backward import check_feedback_modules
 from promptgraph.budget import IterationPlan, Rollouts, check_metric_calls, next_cost, unaffordable
 from promptgraph.call_settings import set_call_settings
 from promptgraph.checkpoint import RunExists  # noqa: F401  # importable here, beside compile's other errors
@@ -35,6 +36,7 @@ from promptgraph.history import CompileResult, IterationRecord, TrainingError, b
 from promptgraph.hooks import IterationHook, as_hook, ask_before_run
 from promptgraph.lm import LM, Batching, Ledger
 from promptgraph.lm.ledger import cost_text
+from promptgraph.lm.preflight import preflight
 from promptgraph.metrics import Evaluation, Metric, evaluate, exact_match
 from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, as_optimizer
 from promptgraph.program import Program
@@ -313,6 +315,8 @@ class Run:
             checkpoint.refuse_replacing(self.settings.run_dir)  # before anything is paid
         self._ask_before_paying()
         self._check_rollouts()
+        # One 1-token request per server before the first pass: a wrong key fails now, not in ten failed calls.
+        preflight(self.lm, getattr(self.optimizer, "lm", None))
         if self.settings.resume:
             self._resume()
             return
@@ -479,7 +483,9 @@ class Run:
 
     def _validate(self) -> tuple[Evaluation, tuple[Trace, ...]]:
         traces = tuple(self._run(self.data.valset, "validate"))
-        return evaluate(traces, metric=self.settings.metric, labels=self.data.labels), traces
+        evaluation = evaluate(traces, metric=self.settings.metric, labels=self.data.labels)
+        check_feedback_modules(self.student, evaluation)  # a misspelled Score(module=) found before any training
+        return evaluation, traces
 
     def _context(self, *, iteration: int, seed: int) -> StepContext:
         return StepContext(
