@@ -70,6 +70,8 @@ class ShownTrace:
 
 @attrs.frozen
 class Critique:
+    """What the critic of one module said in one step: the critique, feedback per parameter and per input, the examples it saw."""
+
     node: str
     text: str
     parameters: dict[str, str]  # parameter name -> feedback

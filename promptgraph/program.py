@@ -38,6 +38,14 @@ class GraphError(ValueError, PromptgraphError):
 
 
 class Program(Module):
+    """A graph of named modules run over examples; a Module itself, so a program can be a stage of another.
+
+    `program = pg.Program(inputs=("text",))`, then `program.add("classify", pg.Classify([...]))`;
+    wire an input to another node's output with `add(name, module, field="node.output")`.
+    `program("a question", lm=lm)` answers one example (a Prediction), `program.run(examples,
+    lm=lm)` returns a Trace per example, and `pg.compile(program, ...)` trains its texts.
+    """
+
     def __init__(self, inputs: Sequence[str] = ("text",)):
         self.inputs = tuple(inputs)
         self.description = "runs a trained sub-program"

@@ -80,6 +80,13 @@ def _outputs_and_error(outcome: Outcome) -> str:
 
 @attrs.frozen
 class Trace:
+    """What one example did at every node of a program: inputs, request, reply, parsed outputs, status.
+
+    `program.run(examples, lm=lm)` returns one per example. `trace.prediction` is the answer,
+    `trace.nodes["classify"].response_text` the raw reply (DSPy's `inspect_history`), and
+    `pg.evaluate(traces, metric=...)` scores a list of them.
+    """
+
     example: Example
     nodes: dict[str, NodeTrace]  # in the order the nodes ran
     output: str  # "node.field" of the program's answer
