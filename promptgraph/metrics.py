@@ -29,7 +29,8 @@ class Score(float):
 
     A float in every way that counts (sums, comparisons, JSON), so a metric may return a
     plain float or a Score alike. `module` names the program node the feedback is about
-    (only that node's critic reads it); None means the whole program.
+    (only that node's critic reads it), a nested stage's module by its dotted name
+    (`stage.extract`); None means the whole program. A name that is no module is refused.
     """
 
     __slots__ = ("_feedback", "_module")
