@@ -15,7 +15,6 @@ One critic call per module per step: cost does not grow with the minibatch.
 
 from __future__ import annotations
 
-import logging
 import random
 from collections.abc import Sequence
 
@@ -30,8 +29,6 @@ from promptgraph.parameter import Feedback
 from promptgraph.program import Program
 from promptgraph.structured import ask_json
 from promptgraph.trace import OK, Trace
-
-logger = logging.getLogger(__name__)
 
 
 @attrs.frozen
@@ -70,7 +67,8 @@ class ShownTrace:
 
 @attrs.frozen
 class Critique:
-    """What the critic of one module said in one step: the critique, feedback per parameter and per input, the examples it saw."""
+    """What the critic of one module said in one step: the critique, feedback per parameter and per
+    input, and the examples it saw."""
 
     node: str
     text: str

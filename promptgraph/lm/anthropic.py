@@ -113,7 +113,7 @@ class AnthropicLM:
     _warned_of_usage: bool = attrs.field(default=False, init=False, repr=False)  # once per LM, not once per call
     # Body fields this server answered 400 to (a server without structured outputs, a model without effort).
     _unsupported: set[str] = attrs.field(factory=set, init=False, repr=False)
-    # The server answered a probe: it is there and takes the key, so probing again (the CLI, then compile) sends nothing.
+    # The server answered a probe: it is there and takes the key; probing again (the CLI, then compile) sends nothing.
     _probed: bool = attrs.field(default=False, init=False, repr=False)
 
     def __repr__(self) -> str:
@@ -289,7 +289,8 @@ class AnthropicLM:
                     else "check this machine's network connection"
                 )
                 raise LMError(f"could not reach {where} ({error.__cause__}); {check}", model=self.model) from error
-            if not error.transient:  # rate limited, overloaded, a passing fault: the run's retries will see to it
+            # Rate limited, overloaded, a passing fault: the server is there, and the run's retries will see to it.
+            if not error.transient:
                 raise LMError(f"a first test request failed: {error}", model=self.model, status=error.status) from error
         self._probed = True
 
