@@ -15,13 +15,13 @@ One critic call per module per step: cost does not grow with the minibatch.
 
 from __future__ import annotations
 
-import logging
 import random
 from collections.abc import Sequence
 
 import attrs
 
 from promptgraph import prompts
+from promptgraph.errors import PromptgraphError
 from promptgraph.lm import LM, Ledger
 from promptgraph.lm.reprs import settings, short
 from promptgraph.metrics import Evaluation
@@ -29,8 +29,6 @@ from promptgraph.parameter import Feedback
 from promptgraph.program import Program
 from promptgraph.structured import ask_json
 from promptgraph.trace import OK, Trace
-
-logger = logging.getLogger(__name__)
 
 
 @attrs.frozen
@@ -60,11 +58,18 @@ class ShownTrace:
     module: str | None  # the step the feedback is about; None: every critic reads it
 
     def feedback_for(self, node: str) -> str:
-        return self.feedback if self.module in (None, node) else ""
+        if self.module in (None, node):
+            return self.feedback
+        if self.module.startswith(f"{node}."):  # a nested stage's module: its texts are that stage's critic's
+            return f"(about {self.module}) {self.feedback}"
+        return ""
 
 
 @attrs.frozen
 class Critique:
+    """What the critic of one module said in one step: the critique, feedback per parameter and per
+    input, and the examples it saw."""
+
     node: str
     text: str
     parameters: dict[str, str]  # parameter name -> feedback
@@ -135,6 +140,36 @@ def _capped(
     return chosen[:pinned] + [spare.pop(0) if spare and wrong[i] and not explained[i] else i for i in drawn]
 
 
+class FeedbackError(ValueError, PromptgraphError):
+    """The metric addressed feedback (`Score(module=...)`) to a name that is not a module of the program."""
+
+
+def check_feedback_modules(program: Program, evaluation: Evaluation) -> None:
+    """Refuse feedback addressed to no module: no critic would read it, and the run would train without it.
+
+    Refused rather than warned of: a misspelled name is a bug in the metric, and going on
+    pays the strong model for critiques that miss what the metric meant to say.
+    """
+    known = module_names(program)
+    unknown = sorted({name for name in evaluation.feedback_modules if name is not None and name not in known})
+    if unknown:
+        raise FeedbackError(
+            f"the metric's Score(module=...) names {', '.join(map(repr, unknown))}, which is not a module of the "
+            f"program; name one of: {', '.join(known)} (or module=None for the whole program)"
+        )
+
+
+def module_names(program: Program, prefix: str = "") -> list[str]:
+    """Every name feedback may address: the nodes in running order, a nested stage's modules as `stage.inner`."""
+    names = []
+    for node in program.order():
+        names.append(f"{prefix}{node}")
+        inner = program.nodes[node]
+        if isinstance(inner, Program):
+            names += module_names(inner, prefix=f"{prefix}{node}.")
+    return names
+
+
 def backward(
     program: Program,
     traces: Sequence[Trace],
@@ -195,12 +230,7 @@ def _shown(
     program: Program, traces: Sequence[Trace], evaluation: Evaluation, limits: CritiqueLimits, seed: int
 ) -> list[ShownTrace]:
     """The examples every critic of this step is shown, each with the metric's feedback on it."""
-    if unknown := sorted({m for m in evaluation.feedback_modules if m is not None and m not in program.nodes}):
-        logger.warning(
-            "the metric's feedback names %s, not a step of the program (%s): no critic reads it",
-            ", ".join(unknown),
-            ", ".join(program.order()),
-        )
+    check_feedback_modules(program, evaluation)
     return [
         ShownTrace(
             trace=traces[index],

@@ -27,6 +27,7 @@ from pathlib import Path
 import attrs
 
 from promptgraph import checkpoint, run_identity
+from promptgraph.backward import check_feedback_modules
 from promptgraph.budget import IterationPlan, Rollouts, check_metric_calls, next_cost, unaffordable
 from promptgraph.call_settings import set_call_settings
 from promptgraph.checkpoint import RunExists  # noqa: F401  # importable here, beside compile's other errors
@@ -36,6 +37,7 @@ from promptgraph.history import CompileResult, IterationRecord, TrainingError, b
 from promptgraph.hooks import IterationHook, as_hook, ask_before_run
 from promptgraph.lm import LM, Batching, Ledger
 from promptgraph.lm.ledger import cost_text
+from promptgraph.lm.preflight import preflight
 from promptgraph.metrics import Evaluation, Metric, evaluate, exact_match
 from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, as_optimizer
 from promptgraph.program import Program
@@ -314,6 +316,8 @@ class Run:
             checkpoint.refuse_replacing(self.settings.run_dir)  # before anything is paid
         self._ask_before_paying()
         self._check_rollouts()
+        # One 1-token request per server before the first pass: a wrong key fails now, not in ten failed calls.
+        preflight(self.lm, getattr(self.optimizer, "lm", None))
         if self.settings.resume:
             self._resume()
             return
@@ -451,7 +455,7 @@ class Run:
             where = f"; the checkpoint in {run_dir} lets you resume once it is fixed" if resumable else ""
             raise TrainingError(
                 f"{len(failed)} of {len(traces)} {tag} calls failed (more than {limit:.0%}), so training "
-                f"stopped rather than learn from garbage. First error: {failed[0].final.outcome.error}{where}"
+                f"stopped rather than learn from garbage. First error: {failed[0].final.outcome.root_error}{where}"
             )
         return traces
 
@@ -480,7 +484,9 @@ class Run:
 
     def _validate(self) -> tuple[Evaluation, tuple[Trace, ...]]:
         traces = tuple(self._run(self.data.valset, "validate"))
-        return evaluate(traces, metric=self.settings.metric, labels=self.data.labels), traces
+        evaluation = evaluate(traces, metric=self.settings.metric, labels=self.data.labels)
+        check_feedback_modules(self.student, evaluation)  # a misspelled Score(module=) found before any training
+        return evaluation, traces
 
     def _context(self, *, iteration: int, seed: int) -> StepContext:
         return StepContext(

@@ -27,6 +27,13 @@ class DataError(ValueError, PromptgraphError):
 
 @attrs.frozen(hash=False)
 class Example:
+    """One example: its `inputs` by name, its gold `label`, an optional `note` for the critic, an `id`.
+
+    `pg.Example(inputs={"text": "Why is the sky blue?"}, label="sincere", id="q1")`; DSPy's
+    `Example(question=...).with_inputs("question")` is `Example(inputs={"question": ...}, label=...)`.
+    `pg.load_examples(path, ...)` reads them from CSV or JSONL.
+    """
+
     inputs: dict[str, str]
     label: str | None = None
     note: str | None = None  # an optional hint for the critic, e.g. why the label is what it is

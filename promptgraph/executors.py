@@ -40,6 +40,11 @@ class Unfinished(PromptgraphError):
 
 
 class Executor(Protocol):
+    """How one generation's calls are run: on threads (`ThreadExecutor`, the default) or as Message Batches.
+
+    Example: `program.run(examples, lm=lm, executor=pg.BatchExecutor(pg.Batching()))`.
+    """
+
     def run(
         self, tasks: Sequence[Callable[[LM], T]], *, lm: LM, progress: bool | None = None, description: str = ""
     ) -> list[T]:

@@ -94,6 +94,8 @@ def _hints(fields: tuple[Field, ...]) -> str:
 
 @attrs.frozen
 class Tags:
+    """Generate's default answer format: each output inside its own tags, e.g. `<answer>...</answer>`."""
+
     lead: str = ""  # said before the layout, e.g. to ask for reasoning first
     name: str = "tags"
 
@@ -157,6 +159,8 @@ class Text:
 
 @attrs.frozen
 class LabelTag:
+    """Classify's answer format: the reply ends with `Label: <label>...</label>`, one of the labels."""
+
     # False: the format is not stated by promptgraph but left to the trained prompts, as
     # programs saved before formats existed did; they load so, and ask exactly what they asked.
     stated: bool = True
@@ -199,6 +203,11 @@ class LabelTag:
 
 @attrs.frozen
 class JSONSchema:
+    """An answer format: the reply is one JSON object with a field per output (records and lists too).
+
+    Example: `pg.Generate("text -> topic, tone", format=pg.JSONSchema())`.
+    """
+
     name: str = "json"
 
     def check(self, signature: Signature) -> None:

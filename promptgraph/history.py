@@ -21,6 +21,9 @@ from promptgraph.trace import Trace
 
 @attrs.frozen
 class IterationRecord:
+    """One iteration of a run: the texts it validated, its validation (and training) Evaluation,
+    the critiques and updates of its step, and what the run had spent so far."""
+
     iteration: int  # 0 is the program as given, before any training
     values: dict[str, str]  # the texts that were validated in this iteration
     val: Evaluation
@@ -121,6 +124,11 @@ class TrainingError(RuntimeError, PromptgraphError):
 
 @attrs.frozen
 class CompileResult:
+    """What `pg.compile` returns: the trained `program`, the `history` of iterations, the `ledger`, the `best` one.
+
+    `result.program.save("program.json")` keeps the program; `result.best.val` is its validation Evaluation.
+    """
+
     program: Program
     history: tuple[IterationRecord, ...]
     ledger: Ledger

@@ -29,7 +29,8 @@ class Score(float):
 
     A float in every way that counts (sums, comparisons, JSON), so a metric may return a
     plain float or a Score alike. `module` names the program node the feedback is about
-    (only that node's critic reads it); None means the whole program.
+    (only that node's critic reads it), a nested stage's module by its dotted name
+    (`stage.extract`); None means the whole program. A name that is no module is refused.
     """
 
     __slots__ = ("_feedback", "_module")
@@ -161,6 +162,9 @@ class LabelScores:
 
 @attrs.frozen
 class Evaluation:
+    """Scores of a list of traces: the mean metric (`score`, also `accuracy`), per-label precision, recall
+    and F1, the confusion table, unparsed and failed counts, and the metric's score and feedback per example."""
+
     count: int
     score: float  # mean of the metric; unparsed and failed examples score 0
     labels: tuple[str, ...]
@@ -211,6 +215,11 @@ class Evaluation:
 
 
 def evaluate(traces: Sequence[Trace], *, metric: Metric = exact_match, labels: Sequence[str] = ()) -> Evaluation:
+    """Score `traces` with `metric` (exact_match by default): DSPy's `Evaluate`, in two calls.
+
+    `pg.evaluate(program.run(examples, lm=lm), metric=pg.exact_match)`; `labels=` fixes the order
+    of the per-label scores (by default, the labels as they first appear).
+    """
     scored = [_score(metric, trace) for trace in traces]
     scores = tuple(float(score) for score in scored)
     labels = tuple(labels) or tuple(dict.fromkeys(t.example.label for t in traces if t.example.label is not None))

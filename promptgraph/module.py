@@ -38,6 +38,13 @@ class Context:
 
 
 class Module(abc.ABC):
+    """The base of every step of a program: named inputs and outputs, trainable Parameters, a `forward`.
+
+    Parameters are found by walking its attributes and named by path (`classify.system`);
+    `forward(inputs, ctx)` returns an Outcome and never raises for a failed call. Subclass it for
+    a step of your own; `pg.Program.of(module)` runs one module on examples.
+    """
+
     inputs: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
     description: str = ""  # one sentence the critic reads: what this step is for

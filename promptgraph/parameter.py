@@ -30,6 +30,12 @@ class Feedback:
 
 @attrs.define
 class Parameter:
+    """A trainable text of a module: its value, the role the critic reads, constraints, feedback, history.
+
+    Listed by `program.named_parameters()` under dotted names (`classify.system`);
+    `parameter.trainable = False` (or `module.freeze()`) keeps it as it is.
+    """
+
     value: str = ""
     role: str = "a prompt text"
     trainable: bool = True

@@ -38,6 +38,14 @@ class GraphError(ValueError, PromptgraphError):
 
 
 class Program(Module):
+    """A graph of named modules run over examples; a Module itself, so a program can be a stage of another.
+
+    `program = pg.Program(inputs=("text",))`, then `program.add("classify", pg.Classify([...]))`;
+    wire an input to another node's output with `add(name, module, field="node.output")`.
+    `program("a question", lm=lm)` answers one example (a Prediction), `program.run(examples,
+    lm=lm)` returns a Trace per example, and `pg.compile(program, ...)` trains its texts.
+    """
+
     def __init__(self, inputs: Sequence[str] = ("text",)):
         self.inputs = tuple(inputs)
         self.description = "runs a trained sub-program"
@@ -292,7 +300,7 @@ class Program(Module):
         final = done[self.output.split(".", 1)[0]]
         field = self.outputs[0]
         if final.status != "ok":
-            return Outcome(final.status, error=final.outcome.error)
+            return Outcome(final.status, error=final.outcome.error, cause=final.outcome.cause)
         return Outcome(
             "ok", outputs={field: final.outputs[field]}, request=final.outcome.request, response=final.outcome.response
         )
@@ -321,7 +329,11 @@ class Program(Module):
             upstream, _, output = source.partition(".")
             if done[upstream].status != "ok":
                 error = f"no {output!r} from {upstream!r}, which ended {done[upstream].status}"
-                return NodeTrace(node=node, inputs=inputs, outcome=Outcome(FAILED, error=error))
+                cause = (
+                    done[upstream].outcome.cause
+                    or f"{upstream!r} {done[upstream].status}: {done[upstream].outcome.error}"
+                )
+                return NodeTrace(node=node, inputs=inputs, outcome=Outcome(FAILED, error=error, cause=cause))
             inputs[field] = done[upstream].outputs[output]
         return NodeTrace(node=node, inputs=inputs, outcome=self._nodes[node].forward(inputs, ctx))
 

@@ -44,6 +44,9 @@ class ParseError(ValueError, PromptgraphError):
 
 @attrs.frozen
 class Field:
+    """One input or output of a Signature: its name, its type (str, int, float, bool, list[str],
+    Literal labels or a record) and a description the model reads."""
+
     name: str
     type: Any = str  # one of SIMPLE_TYPES, a Literal[...] of strings, or a record: a tuple of Fields
     description: str = ""
@@ -66,6 +69,12 @@ class Field:
 
 @attrs.frozen
 class Signature:
+    """What a module reads and writes, with types: `Signature.of("question, context -> answer: int")`.
+
+    Modules take the string itself (`pg.Generate("question -> answer")`); the answer format is
+    derived from it, so a rewrite of the trainable texts cannot break parsing.
+    """
+
     inputs: tuple[Field, ...]
     outputs: tuple[Field, ...]
 

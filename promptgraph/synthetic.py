@@ -122,6 +122,8 @@ class Classes:
 
 @attrs.frozen
 class Synthesized:
+    """What `pg.synthesize` returns: the examples, per-class counts through its phases, and the replies skipped."""
+
     examples: tuple[Example, ...]  # balanced, shuffled with the seed; label = class name
     counts: dict[str, dict[str, int]]  # per class: summaries, expanded, duplicates dropped, kept
     skipped: tuple[str, ...]  # replies that could not be used, and why

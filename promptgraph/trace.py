@@ -31,6 +31,14 @@ class Outcome:
     request: Request | None = None
     response: Response | None = None
     error: str | None = None
+    # Failed for want of an input because an upstream node did not answer: that node's own error
+    # ("'extract' failed: ... 401 ..."), carried down the graph so the root cause is not lost.
+    cause: str | None = None
+
+    @property
+    def root_error(self) -> str | None:
+        """Why there is no answer: the upstream error it comes from, if any, else its own."""
+        return self.cause or self.error
 
     def __repr__(self) -> str:
         """The status and outputs, the start of the reply and of any error; the request is in its field."""
@@ -72,6 +80,13 @@ def _outputs_and_error(outcome: Outcome) -> str:
 
 @attrs.frozen
 class Trace:
+    """What one example did at every node of a program: inputs, request, reply, parsed outputs, status.
+
+    `program.run(examples, lm=lm)` returns one per example. `trace.prediction` is the answer,
+    `trace.nodes["classify"].response_text` the raw reply (DSPy's `inspect_history`), and
+    `pg.evaluate(traces, metric=...)` scores a list of them.
+    """
+
     example: Example
     nodes: dict[str, NodeTrace]  # in the order the nodes ran
     output: str  # "node.field" of the program's answer

@@ -5,7 +5,7 @@ import pytest
 
 import promptgraph as pg
 from promptgraph import Classify, Example, Feedback, Program, Prompt, ScriptedLM, backward, evaluate, prompts
-from promptgraph.backward import CritiqueLimits, select_examples
+from promptgraph.backward import CritiqueLimits, FeedbackError, select_examples
 from promptgraph.trace import OK, Outcome
 from tests.scenario import FORMAT, LABELS, classifier, forward_lm, graph_critic, questions
 
@@ -279,13 +279,34 @@ def test_feedback_naming_a_module_reaches_only_that_modules_critic():
     assert seen == {"classify": {"about classify", "about all"}, "summarise": {"about summarise", "about all"}}
 
 
-def test_feedback_naming_no_step_of_the_program_is_reported(caplog):
+def test_feedback_naming_no_step_of_the_program_is_refused_naming_the_steps():
     metric = lambda example, prediction: pg.Score(0.0, feedback="x", module="clasify")  # noqa: E731
     program, traces, evaluation = with_feedback(questions(4), metric)
     lm = critic()
-    with caplog.at_level("WARNING", logger="promptgraph.backward"):
+    with pytest.raises(FeedbackError, match=r"'clasify'.*not a module of the program.*: classify"):
         backward(program, traces, evaluation, lm=lm)
-    assert "clasify" in caplog.text and set(shown_feedback(lm)["classify"]) == {""}
+    assert not critic_requests(lm)  # refused before the strong model is paid
+
+
+def nested():
+    program = Program(inputs=("text",))
+    program.add("stage", pipeline())
+    return program
+
+
+def test_feedback_naming_a_nested_stages_module_by_its_dotted_name_reaches_the_critic_of_that_stage():
+    metric = lambda example, prediction: pg.Score(0.0, feedback="MARKER", module="stage.summarise")  # noqa: E731
+    program, traces, evaluation = with_feedback(questions(4), metric, nested())
+    lm = critic()
+    backward(program, traces, evaluation, lm=lm)
+    assert set(shown_feedback(lm)["stage"]) == {"(about stage.summarise) MARKER"}
+
+
+def test_a_misspelled_dotted_name_is_refused_naming_the_nested_modules():
+    metric = lambda example, prediction: pg.Score(0.0, feedback="x", module="stage.sumarise")  # noqa: E731
+    program, traces, evaluation = with_feedback(questions(4), metric, nested())
+    with pytest.raises(FeedbackError, match=r"stage, stage\.summarise, stage\.classify"):
+        backward(program, traces, evaluation, lm=critic())
 
 
 def test_long_metric_feedback_is_clipped_so_the_critic_prompt_stays_bounded():

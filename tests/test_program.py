@@ -2,7 +2,7 @@ import threading
 
 import pytest
 
-from promptgraph import Classify, Example, GraphError, Program, Prompt, ScriptedLM
+from promptgraph import Classify, Example, Generate, GraphError, LMError, Program, Prompt, ScriptedLM
 from promptgraph.trace import FAILED, OK
 
 
@@ -205,3 +205,30 @@ def test_programs_run_together_send_each_generation_to_the_executor_once_and_ans
         [trace.prediction for trace in traces] for traces in alone
     ]
     assert together[1][0].prediction.startswith("Polish it.")
+
+
+def refusing_the_first_step(request):
+    if "<note>" in request.messages[-1].content:
+        raise LMError("the API answered 401: check ANTHROPIC_API_KEY")
+    return "<summary>s</summary>"
+
+
+def two_steps() -> Program:
+    program = Program(inputs=("text",))
+    program.add("note", Generate("text -> note"))
+    program.add("summarise", Generate("note -> summary"), note="note.note")
+    return program
+
+
+def test_a_node_that_failed_for_want_of_an_input_carries_the_upstream_error_as_its_cause():
+    trace = two_steps().run([Example({"text": "q"})], lm=ScriptedLM(respond=refusing_the_first_step))[0]
+    assert trace.final.outcome.error == "no 'note' from 'note', which ended failed"
+    assert trace.final.outcome.root_error.startswith("'note' failed: the API answered 401")
+
+
+def test_a_nested_stage_hands_the_root_cause_on_to_the_nodes_after_it():
+    bigger = Program(inputs=("text",))
+    bigger.add("stage", two_steps())
+    bigger.add("after", Generate("summary -> verdict"), summary="stage.summary")
+    trace = bigger.run([Example({"text": "q"})], lm=ScriptedLM(respond=refusing_the_first_step))[0]
+    assert trace.final.outcome.root_error.startswith("'note' failed: the API answered 401")

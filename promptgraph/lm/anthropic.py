@@ -113,6 +113,8 @@ class AnthropicLM:
     _warned_of_usage: bool = attrs.field(default=False, init=False, repr=False)  # once per LM, not once per call
     # Body fields this server answered 400 to (a server without structured outputs, a model without effort).
     _unsupported: set[str] = attrs.field(factory=set, init=False, repr=False)
+    # The server answered a probe: it is there and takes the key; probing again (the CLI, then compile) sends nothing.
+    _probed: bool = attrs.field(default=False, init=False, repr=False)
 
     def __repr__(self) -> str:
         return settings(self, always=("model",))  # never the key: api_key is repr=False
@@ -263,8 +265,11 @@ class AnthropicLM:
 
         A server that answers, or is only rate limited or overloaded, is there. One that
         cannot be reached, refuses the key, the model or the request, says not to retry,
-        or does not speak the Messages API would fail every call of the run.
+        or does not speak the Messages API would fail every call of the run. Once answered,
+        a later probe of this LM sends nothing.
         """
+        if self._probed:
+            return
         client = self._ensure_client().with_options(max_retries=0, timeout=min(self.timeout, PROBE_TIMEOUT))
         where = client.base_url
         try:
@@ -284,9 +289,10 @@ class AnthropicLM:
                     else "check this machine's network connection"
                 )
                 raise LMError(f"could not reach {where} ({error.__cause__}); {check}", model=self.model) from error
-            if error.transient:  # rate limited, overloaded, a passing fault: the run's retries will see to it
-                return
-            raise LMError(f"a first test request failed: {error}", model=self.model, status=error.status) from error
+            # Rate limited, overloaded, a passing fault: the server is there, and the run's retries will see to it.
+            if not error.transient:
+                raise LMError(f"a first test request failed: {error}", model=self.model, status=error.status) from error
+        self._probed = True
 
     # -- Message Batches (see message_batches.py): half price, answered within 24 hours -------
 

@@ -166,6 +166,9 @@ class Usage:
 
 @attrs.frozen
 class Response:
+    """What an LM returned for one Request: the text, why it stopped, token usage, the model,
+    and whether the cache or a Message Batch answered it."""
+
     text: str = attrs.field(repr=short)
     stop_reason: str | None
     usage: Usage

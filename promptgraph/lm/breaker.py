@@ -71,7 +71,7 @@ class CircuitBreaker:
                 self._reason = (
                     f"stopped calling {server}: {self._in_a_row} requests in a row failed even after retries, "
                     f"so it is refusing or down. Last error: {error}. Try again later; to be more patient, raise "
-                    "--max-consecutive-failures (max_consecutive_failures=)"
+                    "--max-consecutive-failures (in Python, on the LM: AnthropicLM(max_consecutive_failures=...))"
                 )
                 self._opened.set()
                 logger.warning("%s", self._reason)

@@ -53,6 +53,12 @@ class Account:
 
 @attrs.define
 class Ledger:
+    """Every call made, per model and tag: tokens, cache hits and cost in USD.
+
+    Pass one to `pg.compile(..., ledger=)` or `program.run(..., ledger=)` to share it; `ledger.usd`
+    is the total and `ledger.accounts()` the detail per model and tag.
+    """
+
     _accounts: dict[tuple[str, str], Account] = attrs.field(factory=dict, init=False)
     _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False, repr=False)
     _journal: TextIO | None = attrs.field(default=None, init=False, repr=False)

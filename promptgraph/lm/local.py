@@ -65,6 +65,11 @@ def _free_port() -> int:
 
 @attrs.define
 class LocalServer:
+    """llama-server on 127.0.0.1 with the small model `promptgraph local setup` installed: a free backend.
+
+    `with pg.LocalServer() as server: lm = server.lm()` gives an LM for compile or a program.
+    """
+
     files: LocalFiles | None = None  # default: what `promptgraph local setup` made
     threads: int = 2
     slots: int = 4  # requests the server decodes together; each gets `context_per_slot` tokens

@@ -50,6 +50,11 @@ def names(values: Mapping[str, object]) -> str:
     return repr(list(values))
 
 
+def rounded(score: float | None) -> str:
+    """A score to two places, as every repr shows scores (0.2857142857142857 reads as 0.29)."""
+    return "None" if score is None else f"{score:.2f}"
+
+
 def settings(instance: object, *, always: tuple[str, ...] = ()) -> str:
     """`Class(name=value, ...)` for an attrs instance: the `always` fields, then those changed from their defaults.
 

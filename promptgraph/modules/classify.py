@@ -28,6 +28,13 @@ GREEDY = 0.0
 
 
 class Classify(Prompt):
+    """A Prompt that answers with one of `labels`: the classifier module.
+
+    `pg.Classify(["sincere", "insincere"])` reads the input `text` and answers `label`;
+    `inputs=("text", "context")` reads several. Its system prompt, prefix and suffix are
+    trainable. Example: `pg.Program.of(pg.Classify(["yes", "no"]))("Is water wet?", lm=lm).label`
+    """
+
     def __init__(
         self,
         labels: Sequence[str],

@@ -18,6 +18,13 @@ from promptgraph.trace import FAILED, OK, Outcome
 
 
 class Function(Module):
+    """A plain Python step of a program (retrieval, formatting): nothing to train, feedback passes through.
+
+    The function is called with the inputs as keywords and returns the output (one output) or a
+    mapping of outputs; an exception marks that example `failed`, the run goes on.
+    Example: `pg.Function(lambda text: text.strip(), inputs=("text",), outputs=("clean",))`
+    """
+
     reference_fields = ("function",)
     passes_feedback = True  # deprecated: the old flag for what pass_feedback now says; kept for one release
 

@@ -25,6 +25,12 @@ REASONING_LEAD = "Think it through step by step first, in <reasoning>, then answ
 
 
 class Generate(Prompt):
+    """A Prompt that writes free text into named output fields (DSPy's `Predict`).
+
+    `pg.Generate("question -> answer")` or `pg.Generate("text -> topic, tone")`: each output is
+    read from its own tags in the reply (`Tags`), or from JSON with `format=pg.JSONSchema()`.
+    """
+
     def __init__(
         self,
         signature: str | Signature | None = None,

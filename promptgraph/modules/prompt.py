@@ -65,6 +65,14 @@ def default_instruction(description: str) -> str:
 
 
 class Prompt(Module):
+    """One LLM call with trainable texts: system prompt, user prefix and suffix, few-shot demos.
+
+    It renders its inputs into a request, calls the forward LM it is given and parses the reply
+    by its signature's answer format; a reply it cannot read is an `unparsed` outcome, not an
+    exception. `Classify` and `Generate` are its conveniences.
+    Example: `pg.Prompt("question -> answer", system="Answer in one sentence.")`
+    """
+
     reference_fields = ("parser",)
 
     def __init__(

@@ -18,7 +18,7 @@ from promptgraph.backward import Critique
 from promptgraph.data import Example, stratified_sample
 from promptgraph.executors import Executor, Labelled, executor_for
 from promptgraph.lm import LM, Batching, Ledger
-from promptgraph.lm.reprs import names, settings, short
+from promptgraph.lm.reprs import names, rounded, settings, short
 from promptgraph.metrics import Evaluation, Metric, evaluate
 from promptgraph.phases import PhaseEstimate, Shape
 from promptgraph.program import Program, run_together
@@ -55,7 +55,7 @@ class Tried:
     candidate: int  # its number within the step; 0 is the program the step started from
     origin: str  # "current", "critique", "paraphrase", "proposal", "edit", ...
     changes: dict[str, tuple[str, str]] = attrs.field(repr=names)  # parameter -> (start of the step, candidate)
-    score: float | None  # mean over the examples it was scored on; None if never scored
+    score: float | None = attrs.field(repr=rounded)  # mean over the examples it was scored on; None if never scored
     examples: int  # how many examples that was
     decision: str  # "kept", or why it was dropped
 

@@ -92,3 +92,11 @@ def test_a_call_refused_by_the_open_breaker_is_logged_at_debug(caplog):
     with caplog.at_level(logging.DEBUG, logger="promptgraph.lm.breaker"), pytest.raises(TooManyFailures):
         breaker.check()
     assert [(r.levelno, "refused" in r.getMessage()) for r in caplog.records] == [(logging.DEBUG, True)]
+
+
+def test_the_breakers_message_says_where_a_python_user_sets_the_limit():
+    breaker = CircuitBreaker(limit=1)
+    breaker.failed(LMError("overloaded", transient=True), server="http://127.0.0.1:9")
+    with pytest.raises(TooManyFailures, match=r"AnthropicLM\(max_consecutive_failures=") as caught:
+        breaker.check()
+    assert "--max-consecutive-failures" in str(caught.value)  # the CLI's spelling, still named

@@ -34,3 +34,10 @@ def test_a_server_that_could_never_serve_the_run_fails_the_probe_saying_why(serv
 def test_the_probe_is_not_one_of_the_runs_calls(server):
     lm_for(server).probe()
     assert server.probes == {"ok": 1} and not server.seen
+
+
+def test_an_lm_that_answered_its_probe_is_not_probed_again(server):
+    lm = lm_for(server)
+    lm.probe()
+    lm.probe()
+    assert server.probes == {"ok": 1}

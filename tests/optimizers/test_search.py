@@ -1,3 +1,4 @@
+import attrs
 import pytest
 
 from promptgraph.lm import Ledger
@@ -99,6 +100,14 @@ def test_a_tried_repr_names_what_the_candidate_changed_not_the_texts():
         "Tried(step=1, candidate=2, origin='critique', changes=['classify.system'], score=0.75, examples=20, "
         "decision='kept')"
     )
+
+
+def test_a_tried_repr_rounds_its_score_as_the_other_reprs_do():
+    from promptgraph.optimizers import Tried
+
+    tried = Tried(step=1, candidate=2, origin="critique", changes={}, score=2 / 7, examples=7, decision="kept")
+    assert "score=0.29," in repr(tried)
+    assert "score=None," in repr(attrs.evolve(tried, score=None))  # never scored
 
 
 def choose_between(*systems, alpha=0.2, max_calls=None):
