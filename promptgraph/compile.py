@@ -316,10 +316,11 @@ class Run:
             checkpoint.refuse_replacing(self.settings.run_dir)  # before anything is paid
         self._ask_before_paying()
         self._check_rollouts()
+        saved = self._refuse_another_run() if self.settings.resume else None  # before the probe: nothing is sent
         # One 1-token request per server before the first pass: a wrong key fails now, not in ten failed calls.
         preflight(self.lm, getattr(self.optimizer, "lm", None))
-        if self.settings.resume:
-            self._resume()
+        if saved is not None:
+            self._resume(saved)
             return
         run_dir = self.settings.run_dir
         if run_dir is not None:  # every paid call is journaled, so a killed iteration's calls are counted on resume
@@ -574,14 +575,20 @@ class Run:
         if self.settings.on_iteration:
             self.settings.on_iteration(self.history, self.ledger, self.student)
 
-    def _resume(self) -> None:
-        """The program, ledger, history and optimizer memory of the last finished iteration; not another run's."""
-        run_dir = self.settings.run_dir
-        saved = checkpoint.read(run_dir)
+    def _refuse_another_run(self) -> checkpoint.Checkpoint:
+        """The checkpoint to resume from, when it is this run's: another program, data or optimizer is refused."""
+        saved = checkpoint.read(self.settings.run_dir)
         identity = self.data.identity(self.settings, self.optimizer)
-        refused = run_identity.refusal(str(run_dir), saved.settings, identity, saved.program, self.student.to_dict())
+        refused = run_identity.refusal(
+            str(self.settings.run_dir), saved.settings, identity, saved.program, self.student.to_dict()
+        )
         if refused is not None:  # before anything is sent or changed
             raise run_identity.ResumeMismatch(refused)
+        return saved
+
+    def _resume(self, saved: checkpoint.Checkpoint) -> None:
+        """The program, ledger, history and optimizer memory of the last finished iteration."""
+        run_dir = self.settings.run_dir
         if saved.optimizer_state is not None:  # first: a checkpoint too old to name its optimizer may not fit this one
             self._restore_optimizer(saved.optimizer_state)
         values_from_dict(self.student, saved.program, str(run_dir / checkpoint.FILE))

@@ -140,6 +140,20 @@ def test_a_refused_resume_sends_nothing(tmp_path):
     assert forward.requests == [] and strong.requests == []
 
 
+def test_a_refused_resume_sends_not_even_the_pre_flight_probe(tmp_path):
+    from promptgraph.lm import AnthropicLM
+    from promptgraph.testing import MessagesServer
+
+    pipeline_run(run_dir=tmp_path)
+    with MessagesServer(chain_forward) as server:
+        forward = AnthropicLM(model="claude-haiku-5-5", base_url=server.base_url, api_key="test", max_retries=0)
+        with pytest.raises(ResumeMismatch):
+            pg.compile(chain_with_a_gist(), trainset=questions(40), lm=forward,
+                       optimizer=pg.TextualGradientDescent(lm=graph_optimizer_lm()), iterations=2, samples_per_label=6,
+                       val_per_label=5, progress=False, run_dir=tmp_path, resume=True)  # fmt: skip
+    assert server.probes == {} and not server.seen
+
+
 def test_resuming_with_a_node_of_another_kind_is_refused(tmp_path):
     checkpointed(tmp_path, iterations=1)
     program = pg.Program.of(pg.Generate("text -> label"), name="classify")
