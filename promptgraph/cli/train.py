@@ -53,7 +53,7 @@ from promptgraph.cli.options import (
     with_model_settings,
 )
 from promptgraph.cli.synthesize import SYNTHETIC_FILE, add_synthesis_options, load_classes, synthetic_trainset
-from promptgraph.compile import DEFAULT_ITERATIONS, CompileResult, compile
+from promptgraph.compile import DEFAULT_ITERATIONS, CompileResult, ResumeMismatch, compile
 from promptgraph.data import DataError, Example, labels_of, require_labels, stratified_split
 from promptgraph.estimate import estimate_compile, estimate_table
 from promptgraph.executors import executor_for
@@ -354,8 +354,9 @@ def _compile_into(
     real_test: list[Example] = []
     progress = ProgressPrinter(iterations=iterations_of(arguments))
     with open_backend(arguments) as backend:
+        command_before = None
         if arguments.resume:  # how far the run goes (a new budget) holds for the next resume too
-            remember_extent(arguments, out)
+            command_before = remember_extent(arguments, out)
         else:  # once the backend has answered its pre-flight probe
             remember_arguments(arguments, out)
         if arguments.classes:
@@ -371,7 +372,9 @@ def _compile_into(
         optimizer = choose_optimizer(arguments, backend.name, strong)
         title = f"promptgraph compile {arguments.data or arguments.classes}"
         report = ReportWriter(out / "report", title=title, setup=run_setup(arguments, backend, optimizer))
-        result = compile(
+        result = _compile_or_put_back(
+            out / COMMAND_FILE,
+            command_before,
             program,
             trainset=trainset,
             valset=valset,
@@ -415,6 +418,16 @@ def _compile_into(
     if result.stopped:
         print(f"stopped early: {result.stopped}")
     return 0
+
+
+def _compile_or_put_back(command: Path, before: str | None, *args, **options) -> CompileResult:
+    """compile; a resume it refuses as another run's (nothing sent) leaves the run's command file as it was."""
+    try:
+        return compile(*args, **options)
+    except ResumeMismatch:
+        if before is not None:
+            command.write_text(before, encoding="utf-8")
+        raise
 
 
 def _say_where_it_resumes(arguments: argparse.Namespace, out: Path, progress: ProgressPrinter) -> None:
@@ -533,11 +546,14 @@ def remember_arguments(arguments: argparse.Namespace, out: Path) -> None:
 EXTENT = ("iterations", "max_metric_calls", "budget_usd")
 
 
-def remember_extent(arguments: argparse.Namespace, out: Path) -> None:
+def remember_extent(arguments: argparse.Namespace, out: Path) -> str:
+    """Write this resume's extent into the run's command file; the text it replaced, to put back on a refusal."""
     path = out / COMMAND_FILE
-    settings = json.loads(path.read_text(encoding="utf-8"))
+    before = path.read_text(encoding="utf-8")
+    settings = json.loads(before)
     settings.update({key: getattr(arguments, key) for key in EXTENT})
     path.write_text(json.dumps(settings, indent=1), encoding="utf-8")
+    return before
 
 
 def resumed_arguments(arguments: argparse.Namespace) -> argparse.Namespace:

@@ -26,3 +26,11 @@ def test_a_resume_after_the_data_files_labels_changed_is_refused_in_one_line(tmp
     assert error.startswith("promptgraph: error: ") and "\n" not in error
     assert "other data under the same ids" in error and "start a new run directory" in error
     assert (out / "checkpoint.json").read_bytes() == before
+
+
+def test_a_refused_resume_leaves_the_runs_command_file_as_it_was(tmp_path, server, data, capsys):  # noqa: F811
+    out = compile_to(tmp_path, server, data)
+    before = (out / "command.json").read_bytes()
+    flip_labels(data)
+    assert main(["compile", "--resume", str(out), "--base-url", server, "--iterations", "7"]) == 2
+    assert (out / "command.json").read_bytes() == before  # the refused --iterations 7 is not remembered
