@@ -84,10 +84,13 @@ def check_budget_usd(budget_usd: float | None) -> None:
     raise ArgumentError(f"budget_usd must be a number of dollars above 0, not {budget_usd!r}")
 
 
-def usd_unaffordable(plan: IterationPlan, budget_usd: float | None, *, batched: bool = False) -> str | None:
+def usd_unaffordable(
+    plan: IterationPlan, budget_usd: float | None, *, batched: bool = False, option: str = "budget_usd"
+) -> str | None:
     """Why a budget in dollars cannot be sure to pay for iteration 0's validation pass, known before any call:
     the pass priced as `--dry-run` prices it, every reply at its max_tokens (an upper bound). None when it
-    can, or when the forward model has no known price (then nothing can be checked)."""
+    can, or when the forward model has no known price (then nothing can be checked). `option` is the budget's
+    name where the caller gave it (the CLI's --budget-usd)."""
     if budget_usd is None or price_for(plan.forward_model) is None:
         return None
     shape = shape_of(
@@ -102,7 +105,7 @@ def usd_unaffordable(plan: IterationPlan, budget_usd: float | None, *, batched: 
         return None
     enough = math.ceil(validation * 10_000) / 10_000  # to 4 places, rounded up: a budget of it does pay
     return (
-        f"budget_usd={budget_usd} may not pay for iteration 0's validation ({calls} calls, up to ${enough:.4f} "
+        f"{option}={budget_usd} may not pay for iteration 0's validation ({calls} calls, up to ${enough:.4f} "
         f"with every reply at max_tokens): raise it to at least {enough:.4f}, or validate on fewer examples"
     )
 

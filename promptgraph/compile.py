@@ -18,6 +18,7 @@ once are not validated again, and an optimizer that has nothing left to try ends
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 from collections import Counter
 from collections.abc import Sequence
@@ -37,7 +38,7 @@ from promptgraph.budget import (
 )
 from promptgraph.call_settings import set_call_settings
 from promptgraph.checkpoint import RunExists  # noqa: F401  # importable here, beside compile's other errors
-from promptgraph.compile_inputs import NothingToTrain, as_program, check_counts, check_lm, check_run_dir
+from promptgraph.compile_inputs import NothingToTrain, as_answer, as_program, check_counts, check_lm, check_run_dir
 from promptgraph.data import Example, checked_examples, require_labels, stratified_sample, stratified_split
 from promptgraph.errors import ArgumentError
 from promptgraph.executors import Labelled, executor_for
@@ -378,6 +379,7 @@ class Run:
         check_metric(
             self.settings.metric,
             stratified_sample(self.data.valset, per_label, seed=self.settings.seed, stratify=self.data.stratify),
+            as_answer=functools.partial(as_answer, self.student),
         )
         why = self.optimizer.cannot_train(self.student) if self.settings.iterations != 0 else None
         if why is not None:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from promptgraph.errors import ArgumentError, PromptgraphError
 from promptgraph.module import Module
 from promptgraph.program import Program
+from promptgraph.signature import from_text
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +34,20 @@ def as_program(program: object) -> Program:
     raise ArgumentError(
         f"program must be a pg.Program (or a module, e.g. pg.Classify(...)), not a {type(program).__name__}"
     )
+
+
+def as_answer(program: Program, label: Any) -> Any:
+    """An expected label as the program's answer is typed (a whole number for an int output): what the metric
+    is given for a right answer. A label that does not read as one, or an answer of no known type, is as given."""
+    node, _, name = program.output.partition(".")
+    signature = getattr(program.nodes[node], "signature", None)
+    field = next((field for field in signature.outputs if field.name == name), None) if signature else None
+    if field is None or not isinstance(label, str):
+        return label
+    try:
+        return from_text(field, label)
+    except ValueError:  # the metric will meet this label as it is; compile does not judge the data here
+        return label
 
 
 def check_lm(lm: object, *, argument: str = "lm") -> None:

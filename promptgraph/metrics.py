@@ -147,16 +147,23 @@ PROBES_PER_LABEL = 1  # examples of each label the metric is tried on before a r
 PROBES = 4  # at most, so a metric that calls a model itself costs little
 
 
-def check_metric(metric: Metric, examples: Sequence[Example], *, source: str = "valset") -> None:
+def check_metric(
+    metric: Metric,
+    examples: Sequence[Example],
+    *,
+    source: str = "valset",
+    as_answer: Callable[[Any], Any] = lambda label: label,
+) -> None:
     """Call the metric on a few examples with their own label as the prediction (what a right answer is
-    given as), before anything is paid: a metric that raises, or returns anything but a number from 0 to
-    1, is refused in one line naming it and the example. A metric that scores even those 0 is warned of."""
+    given as, typed by `as_answer` as the program's answer is), before anything is paid: a metric that raises,
+    or returns anything but a number from 0 to 1, is refused in one line naming it and the example. A metric
+    that scores even those 0 is warned of."""
     name = metric_name(metric)
     scores = []
     for example in examples[:PROBES]:
         where = f"{source} example {_named(example)} with its own label {short(example.label)} as the prediction"
         try:
-            value = metric(example, example.label)
+            value = metric(example, as_answer(example.label))
         except Exception as error:
             raise MetricError(
                 f"the metric {name} raised {type(error).__name__}: {error} on {where}; it is called as "

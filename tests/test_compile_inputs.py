@@ -152,6 +152,20 @@ def test_a_dspy_metric_with_a_required_trace_argument_is_given_trace_none():
     assert result.history[0].val.score == 0.5 and set(seen) == {None}
 
 
+def test_a_metric_is_tried_with_the_label_typed_as_the_programs_answer_is():
+    program = pg.Program.of(pg.Generate("text -> count: int"), name="count")
+    trainset = [pg.Example({"text": f"{n} apples"}, str(n % 3), id=f"c{n}") for n in range(30)]
+    forward = pg.ScriptedLM(respond=lambda request: "no idea", model="claude-haiku-5-5")
+    result = train(
+        program,
+        forward=forward,
+        trainset=trainset,
+        iterations=0,
+        metric=lambda e, p: 1.0 - min(abs(p - int(e.label)), 1),
+    )
+    assert len(result.history) == 1  # tried with 0, 1, 2 as ints, not as text: accepted
+
+
 def test_a_metric_scoring_even_right_answers_0_is_warned_of(caplog):
     with caplog.at_level(logging.WARNING, logger="promptgraph.metrics"):
         train(metric=lambda e, p: 0.0, iterations=0)
