@@ -9,6 +9,7 @@ examples themselves are checked in data.py (`checked_examples`), the metric in m
 from __future__ import annotations
 
 import logging
+import numbers
 from pathlib import Path
 from typing import Any
 
@@ -75,4 +76,4 @@ def check_run_dir(run_dir: Path | None) -> None:
 
 
 def _whole(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)  # a numpy int too, not True
