@@ -5,8 +5,9 @@ import logging
 from promptgraph.backward import Critique, CritiqueLimits, backward
 from promptgraph.baseline import Baseline, tfidf_baseline
 from promptgraph.compile import CompileResult, IterationRecord, compile
+from promptgraph.compile_inputs import NothingToTrain
 from promptgraph.data import DataError, Example, load_examples, stratified_sample, stratified_split
-from promptgraph.errors import PromptgraphError
+from promptgraph.errors import ArgumentError, PromptgraphError
 from promptgraph.executors import BatchExecutor, Executor, ThreadExecutor
 from promptgraph.formats import JSONSchema, LabelTag, Tags, Text
 from promptgraph.lm import (
@@ -30,7 +31,7 @@ from promptgraph.lm import (
     with_cache,
 )
 from promptgraph.lm.local import LocalServer
-from promptgraph.metrics import Evaluation, Score, evaluate, exact_match, token_f1
+from promptgraph.metrics import Evaluation, MetricError, Score, evaluate, exact_match, token_f1
 from promptgraph.module import Context, Module
 from promptgraph.modules import ChainOfThought, Classify, Function, Generate, ParseError, Prompt
 from promptgraph.optimizers import (
@@ -68,6 +69,7 @@ __all__ = [
     "ParetoSearch",
     "LM",
     "AnthropicLM",
+    "ArgumentError",
     "Baseline",
     "BatchExecutor",
     "BatchedLM",
@@ -104,6 +106,8 @@ __all__ = [
     "LabelTag",
     "Ledger",
     "LoadError",
+    "MetricError",
+    "NothingToTrain",
     "LocalServer",
     "Module",
     "Parameter",

@@ -13,10 +13,12 @@ from collections.abc import Sequence
 import attrs
 
 from promptgraph.data import Example, stratified_sample
+from promptgraph.errors import ArgumentError
 from promptgraph.estimate import PhaseEstimate, estimate_compile, shape_of
 from promptgraph.history import IterationRecord
 from promptgraph.lm import LM, Request, Response, Usage
 from promptgraph.lm.base import Wraps
+from promptgraph.lm.prices import price_for
 from promptgraph.optimizers.base import Optimizer, as_optimizer
 from promptgraph.optimizers.search import modules_in
 from promptgraph.program import Program
@@ -72,6 +74,40 @@ def next_cost(history: Sequence[IterationRecord], plan: IterationPlan | None = N
             calls = phase.calls // 2
             likely += Usage(input_tokens=phase.input_tokens // 2, output_tokens=1000 * calls).cost(phase.model)
     return likely
+
+
+def check_budget_usd(budget_usd: float | None) -> None:
+    """Refuses anything but None or a finite number of dollars above 0, as max_metric_calls is refused."""
+    number = isinstance(budget_usd, (int, float)) and not isinstance(budget_usd, bool)
+    if budget_usd is None or (number and math.isfinite(budget_usd) and budget_usd > 0):
+        return
+    raise ArgumentError(f"budget_usd must be a number of dollars above 0, not {budget_usd!r}")
+
+
+def usd_unaffordable(
+    plan: IterationPlan, budget_usd: float | None, *, batched: bool = False, option: str = "budget_usd"
+) -> str | None:
+    """Why a budget in dollars cannot be sure to pay for iteration 0's validation pass, known before any call:
+    the pass priced as `--dry-run` prices it, every reply at its max_tokens (an upper bound). None when it
+    can, or when the forward model has no known price (then nothing can be checked). `option` is the budget's
+    name where the caller gave it (the CLI's --budget-usd)."""
+    if budget_usd is None or price_for(plan.forward_model) is None:
+        return None
+    shape = shape_of(
+        plan.program, trainset=plan.trainset, samples_per_label=plan.samples_per_label,
+        forward_model=plan.forward_model, optimizer_model=plan.optimizer_model, steps=0,
+    )  # fmt: skip
+    if shape is None:  # no module calls a model
+        return None
+    phase = attrs.evolve(shape.forward("validate", plan.valset_size), batched=batched)  # as estimate_compile has it
+    validation, calls = phase.max_usd, phase.calls
+    if budget_usd >= validation:
+        return None
+    enough = math.ceil(validation * 10_000) / 10_000  # to 4 places, rounded up: a budget of it does pay
+    return (
+        f"{option}={budget_usd} may not pay for iteration 0's validation ({calls} calls, up to ${enough:.4f} "
+        f"with every reply at max_tokens): raise it to at least {enough:.4f}, or validate on fewer examples"
+    )
 
 
 # -- a budget of forward calls (max_metric_calls) ---------------------------------------------

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import logging
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -28,17 +29,36 @@ import attrs
 
 from promptgraph import checkpoint, run_identity
 from promptgraph.backward import check_feedback_modules
-from promptgraph.budget import IterationPlan, Rollouts, check_metric_calls, next_cost, unaffordable
+from promptgraph.budget import (
+    IterationPlan,
+    Rollouts,
+    check_budget_usd,
+    check_metric_calls,
+    next_cost,
+    unaffordable,
+    usd_unaffordable,
+)
 from promptgraph.call_settings import set_call_settings
 from promptgraph.checkpoint import RunExists  # noqa: F401  # importable here, beside compile's other errors
-from promptgraph.data import Example, require_labels, stratified_sample, stratified_split
+from promptgraph.compile_inputs import NothingToTrain, as_answer, as_program, check_counts, check_lm, check_run_dir
+from promptgraph.data import Example, checked_examples, require_labels, stratified_sample, stratified_split
+from promptgraph.errors import ArgumentError
 from promptgraph.executors import Labelled, executor_for
 from promptgraph.history import CompileResult, IterationRecord, TrainingError, best_iteration  # importable here too
 from promptgraph.hooks import IterationHook, as_hook, ask_before_run
 from promptgraph.lm import LM, Batching, Ledger
 from promptgraph.lm.ledger import cost_text
 from promptgraph.lm.preflight import preflight
-from promptgraph.metrics import Evaluation, Metric, evaluate, exact_match
+from promptgraph.metrics import (
+    PROBES,
+    PROBES_PER_LABEL,
+    Evaluation,
+    Metric,
+    as_metric,
+    check_metric,
+    evaluate,
+    exact_match,
+)
 from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, as_optimizer
 from promptgraph.program import Program
 from promptgraph.progress import iteration_label
@@ -86,15 +106,24 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
     program as given), the `ledger` of calls and dollars, and `best_iteration`.
 
     Args:
-        program: the Program whose trainable texts are trained (one module: `Program.of(module)`).
-        trainset: Examples with their expected labels or answers, to sample minibatches from.
+        program: the Program whose trainable texts are trained (a bare module is trained as `Program.of(module)`).
+        trainset: Examples with their expected labels or answers, to sample minibatches from. They are checked
+            before any call as a file's rows are: an input that is None, blank or missing, a repeated id (or, with
+            a run_dir, a missing one), a float label, is refused naming its position; int labels become text.
         lm: the forward model that runs the program (the cheap one, e.g. Haiku), wrapped in a
-            CachedLM to make reruns and resumes free.
+            CachedLM to make reruns and resumes free; an LM object, not a model's name.
         optimizer: what changes the texts: TextualGradientDescent (a strong model writes critiques
             and rewrites), BeamSearch, ParetoSearch, OPRO, ProposeInstructions, DemoSearch (few-shot
-            demos, no strong model), or a Chain of them. Each prices its own step (`estimate`).
-        metric: `metric(example, prediction) -> float | Score`, 1.0 for right; a Score may carry
-            feedback the critic reads. Default: exact_match on the label or answer.
+            demos, no strong model), or a Chain of them. Each prices its own step (`estimate`) and says what
+            it trains (`trains`): a program with none of that trainable (every text frozen) is refused before
+            any call (NothingToTrain), unless iterations=0.
+        metric: `metric(example, prediction) -> float | Score`, from 0 to 1, 1.0 for right; a Score may carry
+            feedback the critic reads. `prediction` is the program's answer, the value of `program.output`: a
+            Classify's label text, a last node's first answer field when it has several (choose another with
+            `program.output = "node.field"`). A DSPy metric `(gold, pred, trace)` is given trace=None. Before
+            any call it is tried on a few validation examples with their own label as the prediction, and
+            refused (MetricError) if it raises or gives anything but a number from 0 to 1.
+            Default: exact_match on the label or answer.
         valset: Examples to choose the best iteration on. None: up to `val_per_label` examples
             of each label are held out of the trainset once, before training, and never trained on.
         iterations: how many optimizer steps to take (0 only scores the program as given).
@@ -122,7 +151,9 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
             on_iteration ReportWriter would write over), replacing it. Without it (or `resume`), such a
             run_dir is refused with RunExists (ReportExists) before any call is sent.
         budget_usd: stop before an iteration whose likely cost (from the last one's) would take
-            the run's spend over this many dollars.
+            the run's spend over this many dollars. Refused before any call: 0 or less, or less than iteration
+            0's validation may cost (priced as `--dry-run` prices it, every reply at max_tokens; the refusal says
+            what would do). A forward model with no known price cannot be checked.
         max_metric_calls: cap the requests this run sends to `lm` (rollouts: the minibatches, the
             validation passes and the optimizer's scoring; cache hits count too, so the run's path
             does not depend on the cache). Before each iteration compile bounds what it could send
@@ -177,7 +208,7 @@ def compile(  # noqa: A001  # the name users expect, as in DSPy
 class CompileSettings:
     """How compile trains: everything it was given but the program, the data, the models and the optimizer."""
 
-    metric: Metric = exact_match
+    metric: Metric = attrs.field(default=exact_match, converter=as_metric)  # a DSPy (gold, pred, trace) one too
     iterations: int | None = DEFAULT_ITERATIONS  # None: until max_metric_calls ends the run
     samples_per_label: int = 100
     val_per_label: int = 50
@@ -195,8 +226,8 @@ class CompileSettings:
     temperature: float | None = None  # every prompt module's, for the run; None: each module's own
 
     def __attrs_post_init__(self) -> None:
-        if (self.iterations is not None and self.iterations < 0) or self.samples_per_label < 1:
-            raise ValueError("iterations must be >= 0 and samples_per_label >= 1")
+        check_counts(iterations=self.iterations, samples_per_label=self.samples_per_label)
+        check_run_dir(self.run_dir)
         if self.resume and self.run_dir is None:
             raise ValueError("resume=True needs the run_dir of the run to resume")
         if self.resume and self.overwrite:
@@ -205,6 +236,7 @@ class CompileSettings:
                 "pass resume=True or overwrite=True, not both"
             )
         check_metric_calls(self.max_metric_calls)
+        check_budget_usd(self.budget_usd)
         if self.iterations is None and self.max_metric_calls is None:
             raise ValueError("iterations=None runs until the budget ends: give max_metric_calls too")
 
@@ -287,7 +319,14 @@ class Run:
         ledger: Ledger | None,
         settings: CompileSettings,
     ) -> Run:
+        """The run, its arguments checked first (a bare module is trained as Program.of(module))."""
+        program = as_program(program)
+        check_lm(lm)
         wrapped = as_optimizer(optimizer)
+        ids = settings.run_dir is not None  # the checkpoint keeps scores by example id
+        trainset = checked_examples(trainset, name="trainset", inputs=program.inputs, ids=ids)
+        if valset is not None:
+            valset = checked_examples(valset, name="valset", inputs=program.inputs, ids=ids)
         data = TrainingData.split(program, trainset, valset, settings)
         if valset is None:  # said here, once per run (the CLI's baseline makes the same split again, quietly)
             _say_if_short(data.valset, settings.val_per_label, stratify=data.stratify)
@@ -315,6 +354,7 @@ class Run:
         if self.settings.run_dir is not None and not (self.settings.resume or self.settings.overwrite):
             checkpoint.refuse_replacing(self.settings.run_dir)  # before anything is paid
         self._ask_before_paying()
+        self._check_before_paying()
         self._check_rollouts()
         saved = self._refuse_another_run() if self.settings.resume else None  # before the probe: nothing is sent
         # One 1-token request per server before the first pass: a wrong key fails now, not in ten failed calls.
@@ -336,6 +376,28 @@ class Run:
         """An on_iteration with a `before_run` may refuse the run before any call (a ReportWriter refuses to
         write over another run's report); a resumed run carries on its own files, overwrite=True replaces them."""
         ask_before_run(self.settings.on_iteration, resume=self.settings.resume, overwrite=self.settings.overwrite)
+
+    def _check_before_paying(self) -> None:
+        """Refused before any call: a metric that cannot score a right answer, an optimizer with nothing to
+        train (unless no iteration is asked for), a budget in dollars that may not pay for iteration 0's
+        validation (a resumed run has paid for it)."""
+        per_label = PROBES_PER_LABEL if self.data.stratify else PROBES
+        check_metric(
+            self.settings.metric,
+            stratified_sample(self.data.valset, per_label, seed=self.settings.seed, stratify=self.data.stratify),
+            as_answer=functools.partial(as_answer, self.student),
+        )
+        why = self.optimizer.cannot_train(self.student) if self.settings.iterations != 0 else None
+        if why is not None:
+            raise NothingToTrain(
+                f"nothing to train: {why}; make some trainable (parameter.trainable = True), "
+                "or pass iterations=0 to score the program as it is"
+            )
+        if not self.settings.resume:
+            batched = self.settings.batching is not None
+            refusal = usd_unaffordable(self._plan(), self.settings.budget_usd, batched=batched)
+            if refusal is not None:
+                raise ArgumentError(refusal)
 
     def _check_rollouts(self) -> None:
         """A forward-call budget that cannot pay for iteration 0's validation and one iteration (when one is

@@ -49,6 +49,83 @@ class Example:
         return f"Example({', '.join(parts)})"
 
 
+def checked_examples(examples: object, *, name: str, inputs: Sequence[str] = (), ids: bool = False) -> list[Example]:
+    """`examples` as a list, each checked as a file's row is, before anything is sent: what an Example
+    given in Python may get wrong is refused with its position (`name[3]`), as a file's row is with its line.
+
+    `name` names the argument ("trainset"), `inputs` the program inputs every example must give, `ids`
+    whether every example needs an id (a run directory keeps its scores by example id). A generator is
+    read once, here. An int label becomes text, as a Classify's labels do (`Classify([0, 1])` has the
+    labels "0" and "1"): a DSPy user's 0/1 labels then match the classifier's, rather than score 0 everywhere.
+    """
+    if isinstance(examples, (str, bytes, Mapping, Example)) or not isinstance(examples, Iterable):
+        raise DataError(f"{name} must be a list of pg.Example, not a {type(examples).__name__}")
+    checked, seen = [], {}
+    for index, example in enumerate(list(examples)):
+        where = f"{name}[{index}]"
+        example = _checked_example(example, where, inputs)
+        if example.id and example.id in seen:
+            raise DataError(
+                f"{where} and {name}[{seen[example.id]}] have the same id {example.id!r}; "
+                "ids must be unique (they name examples in checkpoints and reports)"
+            )
+        if ids and not example.id:
+            raise DataError(
+                f"{where} has no id; with a run_dir every example needs a unique id=... "
+                "(the checkpoint keeps what was scored by example id)"
+            )
+        if example.id:
+            seen[example.id] = index
+        checked.append(example)
+    return checked
+
+
+def _checked_example(example: object, where: str, inputs: Sequence[str]) -> Example:
+    """The example, its int label and id as text; an input that is null or blank, or missing, is refused."""
+    if not isinstance(example, Example):
+        raise DataError(
+            f"{where} is a {type(example).__name__}, not a pg.Example: "
+            "write pg.Example(inputs={'text': ...}, label=..., id=...)"
+        )
+    if not isinstance(example.inputs, Mapping):
+        raise DataError(f"{where}: inputs must be a dict of input name to text, not a {type(example.inputs).__name__}")
+    where = f"{where} (id {example.id!r})" if example.id else where
+    missing = [field for field in inputs if field not in example.inputs]
+    if missing:
+        raise DataError(
+            f"{where} has no input {', '.join(map(repr, missing))}; its inputs are {', '.join(example.inputs) or 'none'}"
+        )
+    for field, value in example.inputs.items():
+        if value is None or (isinstance(value, str) and not value.strip()):
+            shown = "None" if value is None else "empty"
+            raise DataError(f"{where}: input {field!r} is {shown}; give it a value or drop the example")
+    label, example_id = _label_text(example.label, where), _id_text(example.id, where)
+    if label is example.label and example_id is example.id:
+        return example  # the user's own object, unchanged
+    return attrs.evolve(example, label=label, id=example_id)
+
+
+def _label_text(label: object, where: str) -> object:
+    """An int label as text; a float or bool label, or a blank one, is refused (1.0 would never equal "1")."""
+    if isinstance(label, bool) or isinstance(label, float):
+        raise DataError(
+            f"{where}: label {label!r} is a {type(label).__name__}; labels are text: write label={str(label)!r}"
+        )
+    if isinstance(label, int):
+        return str(label)
+    if isinstance(label, str) and not label.strip():
+        raise DataError(f"{where}: the label is empty; give it one or drop the example")
+    return label  # text, None (unlabelled), or a structured answer (a list for a list output)
+
+
+def _id_text(value: object, where: str) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise DataError(f"{where}: id {value!r} is a {type(value).__name__}; ids are text: write id={str(value)!r}")
+
+
 def load_examples(path: str | Path, **columns: Any) -> list[Example]:
     """Every example of a CSV or JSONL file; the columns are chosen as in `iter_examples`."""
     examples = list(iter_examples(path, unique_ids=True, **columns))

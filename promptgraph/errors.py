@@ -20,3 +20,10 @@ class PromptgraphError(Exception):
         text = str(self)
         cut = text if len(text) <= MESSAGE_IN_REPR else f"{text[:MESSAGE_IN_REPR]}…"
         return f"{type(self).__name__}({cut!r})"
+
+
+class ArgumentError(TypeError, ValueError, PromptgraphError):
+    """An argument of the wrong kind or value (a string for an LM, a negative count); the message names it.
+
+    Both a TypeError and a ValueError: these refusals were one or the other before they said what to fix.
+    """

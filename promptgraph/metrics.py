@@ -11,6 +11,9 @@ a prompt that stops producing readable answers can never look better for it.
 from __future__ import annotations
 
 import collections
+import inspect
+import logging
+import numbers
 import re
 import string
 from collections.abc import Callable, Collection, Hashable, Sequence
@@ -19,9 +22,12 @@ from typing import Any
 import attrs
 
 from promptgraph.data import Example
+from promptgraph.errors import ArgumentError, PromptgraphError
 from promptgraph.lm.reprs import short
 from promptgraph.signature import Field, from_text
-from promptgraph.trace import FAILED, OK, UNPARSED, Trace
+from promptgraph.trace import FAILED, OK, UNPARSED, Prediction, Trace
+
+logger = logging.getLogger(__name__)
 
 
 class Score(float):
@@ -72,6 +78,109 @@ SHOWN_CHARS = 200  # of one answer quoted in feedback
 SHOWN_WORDS = 12  # missing or extra words named in token_f1's feedback
 
 Metric = Callable[[Example, Any], "float | Score"]
+
+
+class MetricError(ValueError, PromptgraphError):
+    """A metric that cannot score: it raised, or gave something other than a number from 0 to 1."""
+
+
+@attrs.frozen
+class WithoutTrace:
+    """A DSPy-style `metric(gold, pred, trace)` called as promptgraph calls a metric, with trace=None."""
+
+    metric: Callable[[Example, Any, Any], Any]
+
+    def __call__(self, example: Example, prediction: Any) -> Any:
+        return self.metric(example, prediction, None)
+
+    @property
+    def __name__(self) -> str:
+        return metric_name(self.metric)
+
+
+def as_metric(metric: Callable[..., Any]) -> Metric:
+    """The metric as compile calls it, `metric(example, prediction)`. One that requires a third argument, as
+    DSPy's `(gold, pred, trace)` may, is given trace=None: promptgraph has no trace to pass it."""
+    try:
+        parameters = inspect.signature(metric).parameters.values()
+    except (TypeError, ValueError):  # no signature to read (a builtin): called as it is
+        return metric
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    required = [p for p in parameters if p.kind in positional and p.default is inspect.Parameter.empty]
+    return WithoutTrace(metric) if len(required) == 3 else metric
+
+
+def metric_name(metric: Callable[..., Any]) -> str:
+    """The metric as an error names it: its name, and for a function where it is defined (a lambda has no name)."""
+    name = getattr(metric, "__name__", None) or repr(metric)  # not the qualname: a test's `<locals>` says nothing
+    code = getattr(metric, "__code__", None)
+    return f"{name} ({code.co_filename} line {code.co_firstlineno})" if code is not None else name
+
+
+def score_of(metric: Metric, example: Example, prediction: Any) -> Score:
+    """What the metric says of one answer, as a Score; a value that is not a number from 0 to 1 is refused."""
+    try:
+        value = metric(example, prediction)
+    except Exception as error:
+        error.add_note(f"in the metric {metric_name(metric)}, scoring example {_named(example)}")
+        raise
+    problem = _not_a_score(value)
+    if problem:
+        raise MetricError(
+            f"the metric {metric_name(metric)} returned {_shown(value)} for example {_named(example)}: {problem}"
+        )
+    return value if isinstance(value, Score) else Score(value)
+
+
+def _not_a_score(value: Any) -> str | None:
+    if not isinstance(value, numbers.Real):
+        return "a metric returns a number from 0 to 1 (1 for right) or a pg.Score"
+    if not 0.0 <= float(value) <= 1.0:
+        return "a metric's value is from 0 to 1 (1 for right); scale it"
+    return None
+
+
+def _named(example: Example) -> str:
+    return repr(example.id) if example.id else repr(example)
+
+
+PROBES_PER_LABEL = 1  # examples of each label the metric is tried on before a run pays
+PROBES = 4  # at most, so a metric that calls a model itself costs little
+
+
+def check_metric(
+    metric: Metric,
+    examples: Sequence[Example],
+    *,
+    source: str = "valset",
+    as_answer: Callable[[Any], Any] = lambda label: label,
+) -> None:
+    """Call the metric on a few examples with their own label as the prediction (what a right answer is
+    given as, typed by `as_answer` as the program's answer is), before anything is paid: a metric that raises,
+    or returns anything but a number from 0 to 1, is refused in one line naming it and the example. A metric
+    that scores even those 0 is warned of."""
+    name = metric_name(metric)
+    scores = []
+    for example in examples[:PROBES]:
+        where = f"{source} example {_named(example)} with its own label {short(example.label)} as the prediction"
+        try:
+            value = metric(example, as_answer(example.label))
+        except Exception as error:
+            raise MetricError(
+                f"the metric {name} raised {type(error).__name__}: {error} on {where}; it is called as "
+                "metric(example, prediction), the prediction being the program's answer (a Classify's: the label text)"
+            ) from error
+        problem = _not_a_score(value)
+        if problem:
+            raise MetricError(f"the metric {name} returned {_shown(value)} on {where}: {problem}")
+        scores.append(float(value))
+    if scores and not any(scores):
+        logger.warning(
+            "the metric %s scores 0 even the expected answers of %d %s examples: does it compare the right things?",
+            name,
+            len(scores),
+            source,
+        )
 
 
 def exact_match(example: Example, prediction: Any) -> Score:
@@ -217,9 +326,11 @@ class Evaluation:
 def evaluate(traces: Sequence[Trace], *, metric: Metric = exact_match, labels: Sequence[str] = ()) -> Evaluation:
     """Score `traces` with `metric` (exact_match by default): DSPy's `Evaluate`, in two calls.
 
-    `pg.evaluate(program.run(examples, lm=lm), metric=pg.exact_match)`; `labels=` fixes the order
-    of the per-label scores (by default, the labels as they first appear).
+    `pg.evaluate(program.run(examples, lm=lm), metric=pg.exact_match)` (predictions are taken as their
+    traces); `labels=` fixes the order of the per-label scores (by default, the labels as they first appear).
     """
+    traces = [_trace_of(item, index) for index, item in enumerate(traces)]
+    metric = as_metric(metric)
     scored = [_score(metric, trace) for trace in traces]
     scores = tuple(float(score) for score in scored)
     labels = tuple(labels) or tuple(dict.fromkeys(t.example.label for t in traces if t.example.label is not None))
@@ -256,11 +367,23 @@ def evaluate(traces: Sequence[Trace], *, metric: Metric = exact_match, labels: S
     )
 
 
+def _trace_of(item: Any, index: int) -> Trace:
+    if isinstance(item, Trace):
+        return item
+    if isinstance(item, Prediction):  # what program(...) returns: its trace holds the example and the answer
+        return item.trace
+    if isinstance(item, Example):
+        raise ArgumentError(
+            f"evaluate scores traces, not Examples (item {index} is one): run the program first, "
+            "traces = program.run(examples, lm=lm), then pg.evaluate(traces, metric=...)"
+        )
+    raise ArgumentError(f"evaluate scores traces (what program.run returns); item {index} is a {type(item).__name__}")
+
+
 def _score(metric: Metric, trace: Trace) -> Score:
     """The metric's score as a Score; an unreadable or failed answer scores 0, its feedback saying why."""
     if trace.status == OK:
-        score = metric(trace.example, trace.prediction)
-        return score if isinstance(score, Score) else Score(score)
+        return score_of(metric, trace.example, trace.prediction)
     broken = next(step for step in trace.nodes.values() if step.status != OK)  # where it went wrong first
     what = (
         f"the reply of step {broken.node!r} could not be read"

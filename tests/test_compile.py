@@ -214,7 +214,7 @@ def test_compile_logs_one_info_line_per_iteration_with_its_validation_score_and_
 
 def test_compile_logs_why_it_stopped_for_the_budget(caplog):
     with caplog.at_level(logging.INFO, logger="promptgraph.compile"):
-        result = train(iterations=3, budget_usd=0.0)
+        result = train(iterations=3, budget_usd=0.003)  # pays for the first validation (at most $0.0025), no more
     assert result.stopped
     assert any("budget" in r.getMessage() and r.levelno == logging.INFO for r in caplog.records)
 

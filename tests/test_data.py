@@ -206,3 +206,44 @@ def test_an_example_repr_cuts_a_long_input_and_shows_a_note_only_when_there_is_o
 def test_an_example_repr_shows_two_inputs_and_counts_the_rest():
     example = Example({f"field{index}": "x" for index in range(12)}, "a")
     assert repr(example) == "Example(label='a', inputs={'field0': 'x', 'field1': 'x', … 10 more})"
+
+
+# -- examples given in Python, checked as a file's rows are -----------------------------------------------
+
+
+def test_checked_examples_keep_good_examples_as_they_are():
+    from promptgraph.data import checked_examples
+
+    examples = [Example({"text": "a"}, "x", id="1"), Example({"text": "b"}, "y", id="2")]
+    checked = checked_examples(examples, name="trainset", inputs=("text",))
+    assert all(mine is theirs for mine, theirs in zip(checked, examples, strict=True))
+
+
+def test_checked_examples_read_int_labels_and_ids_as_text():
+    from promptgraph.data import checked_examples
+
+    (checked,) = checked_examples([Example({"text": "a"}, 0, id=5)], name="trainset")
+    assert (checked.label, checked.id) == ("0", "5")
+
+
+def test_checked_examples_refuse_a_bool_label():
+    from promptgraph.data import checked_examples
+
+    with pytest.raises(DataError, match=r"trainset\[0\]: label True is a bool; labels are text"):
+        checked_examples([Example({"text": "a"}, True)], name="trainset")
+
+
+def test_checked_examples_refuse_a_blank_label():
+    from promptgraph.data import checked_examples
+
+    with pytest.raises(DataError, match=r"valset\[1\] \(id 'b'\): the label is empty"):
+        checked_examples([Example({"text": "a"}, "x"), Example({"text": "a"}, " ", id="b")], name="valset")
+
+
+def test_checked_examples_allow_repeated_missing_ids_unless_ids_are_needed():
+    from promptgraph.data import checked_examples
+
+    examples = [Example({"text": "a"}, "x"), Example({"text": "b"}, "y")]
+    assert len(checked_examples(examples, name="trainset")) == 2
+    with pytest.raises(DataError, match=r"trainset\[0\] has no id"):
+        checked_examples(examples, name="trainset", ids=True)

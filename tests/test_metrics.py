@@ -186,3 +186,83 @@ def test_token_f1_on_lists_is_set_overlap_against_a_list_or_a_one_item_a_line_la
     assert score == pytest.approx(2 / 3)
     assert "missing items: 'blue'" in score.feedback and "extra items: 'yellow'" in score.feedback
     assert token_f1(Example({}, '["a", "b"]'), ["B", "A"]) == 1.0
+
+
+# -- a metric checked before a run pays, and called as promptgraph calls it -------------------------------
+
+
+def test_a_dspy_metric_whose_trace_is_required_is_called_with_trace_none():
+    from promptgraph.metrics import as_metric
+
+    metric = as_metric(lambda gold, pred, trace: 1.0 if trace is None else 0.0)
+    assert metric(Example({"text": "t"}, "a"), "a") == 1.0
+
+
+def test_a_metric_whose_trace_has_a_default_is_called_as_it_is():
+    from promptgraph.metrics import as_metric
+
+    def dspy_metric(gold, pred, trace=None):
+        return 1.0
+
+    assert as_metric(dspy_metric) is dspy_metric
+
+
+def test_evaluate_takes_a_dspy_metric_too():
+    assert evaluate([trace("a", OK, "a")], metric=lambda gold, pred, trace: float(gold.label == pred)).score == 1.0
+
+
+def test_check_metric_accepts_a_float_a_bool_and_a_score():
+    from promptgraph.metrics import check_metric
+
+    examples = [Example({"text": "t"}, "a", id="1")]
+    for metric in (lambda e, p: 1.0, lambda e, p: p == e.label, exact_match):
+        check_metric(metric, examples)
+
+
+def test_check_metric_names_the_metric_and_the_example_a_metric_raised_on():
+    from promptgraph.metrics import MetricError, check_metric
+
+    def strict(example, prediction):
+        raise ValueError("no such label")
+
+    with pytest.raises(
+        MetricError, match=r"the metric strict \(.*\) raised ValueError: no such label on valset example '7'"
+    ):
+        check_metric(strict, [Example({"text": "t"}, "a", id="7")])
+
+
+def test_check_metric_refuses_nan():
+    from promptgraph.metrics import MetricError, check_metric
+
+    with pytest.raises(MetricError, match="from 0 to 1"):
+        check_metric(lambda e, p: float("nan"), [Example({"text": "t"}, "a", id="7")])
+
+
+def test_a_metric_that_returns_none_in_a_run_is_refused_naming_the_example():
+    from promptgraph.metrics import MetricError
+
+    traced = trace("a", OK, "b")
+    with pytest.raises(MetricError, match=r"returned None for example .*: a metric returns a number"):
+        evaluate([traced], metric=lambda e, p: None if p == "b" else 1.0)
+
+
+def test_an_error_a_metric_raises_in_a_run_keeps_its_type_and_says_where():
+    def broken(example, prediction):
+        raise KeyError("x")
+
+    with pytest.raises(KeyError) as caught:
+        evaluate([trace("a", OK, "a")], metric=broken)
+    assert any("in the metric broken" in note for note in caught.value.__notes__)
+
+
+def test_evaluate_given_examples_says_to_run_the_program_first():
+    from promptgraph.errors import ArgumentError
+
+    with pytest.raises(ArgumentError, match=r"evaluate scores traces, not Examples \(item 0 is one\): run the program"):
+        evaluate([Example({"text": "t"}, "a")])
+
+
+def test_evaluate_takes_predictions_as_their_traces():
+    from promptgraph.trace import Prediction
+
+    assert evaluate([Prediction(trace("a", OK, "a"))]).score == 1.0

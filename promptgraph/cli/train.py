@@ -20,6 +20,7 @@ from promptgraph.budget import (
     iterations_at_most,
     metric_calls,
     unaffordable,
+    usd_unaffordable,
 )
 from promptgraph.cli.arguments import (
     UsageError,
@@ -215,7 +216,8 @@ def run_compile(arguments: argparse.Namespace) -> int:
     baseline = _baseline_before_the_run(arguments, trainset, valset, given)
     if arguments.dry_run:
         return run_dry(arguments, trainset, valset)
-    if arguments.max_metric_calls is not None and not arguments.resume and not arguments.classes:
+    budgets = arguments.max_metric_calls is not None or arguments.budget_usd is not None
+    if budgets and not arguments.resume and not arguments.classes:
         _refuse_an_unaffordable_budget(arguments, _planned(arguments, trainset, valset, choose(arguments, say=False)))
     out = Path(arguments.out)
     with _run_directory(out):
@@ -809,10 +811,11 @@ def _planned(
 
 
 def _refuse_an_unaffordable_budget(arguments: argparse.Namespace, plan: IterationPlan) -> None:
-    """A --max-metric-calls that pays for no iteration is refused before the run directory is written."""
+    """A --max-metric-calls that pays for no iteration, or a --budget-usd that may not pay for the first
+    validation, is refused before the run directory is written (and before the pre-flight request)."""
     refusal = unaffordable(
         plan, arguments.max_metric_calls, iterations=iterations_of(arguments), option="--max-metric-calls"
-    )
+    ) or usd_unaffordable(plan, arguments.budget_usd, batched=bool(arguments.batch), option="--budget-usd")
     if refusal is not None:
         raise UsageError(refusal)
 

@@ -24,6 +24,24 @@ from promptgraph.phases import PhaseEstimate, Shape
 from promptgraph.program import Program, run_together
 from promptgraph.trace import Trace
 
+TEXTS = "texts"  # what an optimizer may train: the program's trainable Parameters
+DEMOS = "demos"  # and its trainable few-shot demo sets
+
+
+def trainable_in(program: Program) -> frozenset[str]:
+    """What of the program can be trained: TEXTS and DEMOS that are not frozen."""
+    kinds = {TEXTS} if any(parameter.trainable for _, parameter in program.named_parameters()) else set()
+    kinds |= {DEMOS} if any(demos.trainable for _, demos in program.named_demos()) else set()
+    return frozenset(kinds)
+
+
+def nothing_to_train(name: str, wanted: frozenset[str], program: Program) -> str | None:
+    """Why an optimizer (`name`) that trains `wanted` could change nothing in `program`, or None."""
+    if wanted & trainable_in(program):
+        return None
+    kinds = " or ".join(sorted(wanted))
+    return f"{name} trains {kinds}, and the program has no trainable {kinds} (all frozen, or none)"
+
 
 @attrs.frozen
 class Update:
@@ -137,6 +155,9 @@ class Optimizer(abc.ABC):
       when `begin_step` chooses its own (`default` is compile's sample size).
     - `called_model() -> str | None`: the model its own calls go to, what estimates price them
       at; by default its `lm`'s, None for an optimizer that calls no model.
+    - `trains() -> frozenset[str]`: what its steps change, TEXTS and/or DEMOS; by default either.
+    - `cannot_train(program) -> str | None`: why a step could change nothing in `program` (it has
+      none of what the optimizer trains), so compile refuses the run before any call; else None.
 
     An object that only has `step` still works: compile wraps it (`as_optimizer`).
     """
@@ -148,6 +169,14 @@ class Optimizer(abc.ABC):
         A method, not a `model` property, so that a subclass may keep a `model` attribute of its own."""
         lm = getattr(self, "lm", None)
         return lm.model if lm is not None else None
+
+    def trains(self) -> frozenset[str]:
+        """What its steps change: TEXTS, DEMOS or both. Not known by default: either will do."""
+        return frozenset({TEXTS, DEMOS})
+
+    def cannot_train(self, program: Program) -> str | None:
+        """Why a step could change nothing in `program` (it has none of what this optimizer trains), or None."""
+        return nothing_to_train(type(self).__name__, self.trains(), program)
 
     def begin_step(self, program: Program, context: StepContext) -> Sequence[Example] | None:
         return None  # compile's own stratified sample, the program as it stands
@@ -194,6 +223,15 @@ class _DuckTyped(Optimizer):
     def called_model(self) -> str | None:
         lm = getattr(self.inner, "lm", None)
         return lm.model if lm is not None else None
+
+    def trains(self) -> frozenset[str]:
+        return getattr(self.inner, "trains", super().trains)()
+
+    def cannot_train(self, program: Program) -> str | None:
+        said = getattr(self.inner, "cannot_train", None)
+        return (
+            said(program) if said is not None else nothing_to_train(type(self.inner).__name__, self.trains(), program)
+        )
 
     def begin_step(self, program: Program, context: StepContext) -> Sequence[Example] | None:
         return getattr(self.inner, "begin_step", lambda program, context: None)(program, context)

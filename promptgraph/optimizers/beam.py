@@ -25,7 +25,7 @@ from promptgraph.backward import CritiqueLimits
 from promptgraph.lm import LM
 from promptgraph.lm.reprs import settings
 from promptgraph.metrics import Evaluation, evaluate
-from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, Tried
+from promptgraph.optimizers.base import TEXTS, Optimizer, StepContext, StepResult, Tried
 from promptgraph.optimizers.search import (
     Scorer,
     changes_between,
@@ -86,6 +86,9 @@ class BeamSearch(Optimizer):
 
     def __repr__(self) -> str:
         return settings(self, always=("lm",))
+
+    def trains(self) -> frozenset[str]:
+        return frozenset({TEXTS})
 
     def step(
         self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext

@@ -40,6 +40,13 @@ class Chain(Optimizer):
         """The model of the first of its optimizers that calls one (TGD's in TGD + demos)."""
         return next((model for optimizer in self.optimizers if (model := optimizer.called_model()) is not None), None)
 
+    def trains(self) -> frozenset[str]:
+        return frozenset().union(*(optimizer.trains() for optimizer in self.optimizers))
+
+    def cannot_train(self, program: Program) -> str | None:
+        """Each of its optimizers must have something to train: one that has not would pay for nothing."""
+        return next((why for optimizer in self.optimizers if (why := optimizer.cannot_train(program))), None)
+
     def step(
         self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext
     ) -> StepResult:

@@ -22,7 +22,7 @@ import attrs
 from promptgraph.data import Example
 from promptgraph.lm.reprs import settings
 from promptgraph.metrics import Evaluation
-from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, Update
+from promptgraph.optimizers.base import DEMOS, Optimizer, StepContext, StepResult, Update
 from promptgraph.optimizers.search import choose, demos_text, higher, with_values
 from promptgraph.parameter import Demo, Demos
 from promptgraph.phases import PhaseEstimate, Shape
@@ -55,6 +55,9 @@ class BootstrapDemos(Optimizer):
 
     def __repr__(self) -> str:
         return settings(self)
+
+    def trains(self) -> frozenset[str]:
+        return frozenset({DEMOS})
 
     def step(
         self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext

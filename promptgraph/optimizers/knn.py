@@ -22,7 +22,7 @@ import attrs
 from promptgraph.data import Example
 from promptgraph.lm.reprs import settings
 from promptgraph.metrics import Evaluation
-from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, Update
+from promptgraph.optimizers.base import DEMOS, Optimizer, StepContext, StepResult, Update
 from promptgraph.optimizers.demos import trainable_demos
 from promptgraph.parameter import Demo, Demos
 from promptgraph.phases import PhaseEstimate, Shape
@@ -66,6 +66,9 @@ class KNNDemos(Optimizer):
 
     def minibatch_size(self, default: int) -> int:
         return 0  # so the dry run and a call budget count none
+
+    def trains(self) -> frozenset[str]:
+        return frozenset({DEMOS})
 
     def step(
         self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext

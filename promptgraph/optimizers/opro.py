@@ -19,7 +19,7 @@ from promptgraph import prompts
 from promptgraph.lm import LM
 from promptgraph.lm.reprs import settings
 from promptgraph.metrics import Evaluation
-from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, Update
+from promptgraph.optimizers.base import TEXTS, Optimizer, StepContext, StepResult, Update
 from promptgraph.optimizers.search import (
     BudgetSpent,
     Scorer,
@@ -85,6 +85,9 @@ class OPRO(Optimizer):
 
     def __repr__(self) -> str:
         return settings(self, always=("lm",))
+
+    def trains(self) -> frozenset[str]:
+        return frozenset({TEXTS})
 
     def step(
         self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext

@@ -43,7 +43,7 @@ from promptgraph.lm import LM
 from promptgraph.lm.reprs import settings
 from promptgraph.lm.tokens import count_tokens
 from promptgraph.metrics import Evaluation
-from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, Tried, Update, rejected
+from promptgraph.optimizers.base import DEMOS, TEXTS, Optimizer, StepContext, StepResult, Tried, Update, rejected
 from promptgraph.optimizers.demos import demo_candidates, draw_demos, trainable_demos
 from promptgraph.optimizers.nearest import nearest, tokens
 from promptgraph.optimizers.pool import SELECTIONS, Candidate, Pool, merged_values, modules_changed
@@ -178,6 +178,9 @@ class ParetoSearch(Optimizer):
         origin = self._pending or {"origin": "start" if not self.pool else "outside"}
         self.pool.add(values, evaluation.scores, iteration=iteration, **origin)
         self._pending = None
+
+    def trains(self) -> frozenset[str]:
+        return frozenset({TEXTS, DEMOS}) if self.demos else frozenset({TEXTS})
 
     def step(
         self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext

@@ -22,7 +22,7 @@ from promptgraph import prompts
 from promptgraph.lm import LM
 from promptgraph.lm.reprs import settings
 from promptgraph.metrics import Evaluation
-from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, Tried, Update, as_optimizer
+from promptgraph.optimizers.base import TEXTS, Optimizer, StepContext, StepResult, Tried, Update, as_optimizer
 from promptgraph.optimizers.search import Scorer, beats, choose, trainable_values
 from promptgraph.phases import PROPOSE_OVERHEAD_TOKENS, PhaseEstimate, Shape
 from promptgraph.program import Program
@@ -72,6 +72,9 @@ class ProposeInstructions(Optimizer):
 
     def __repr__(self) -> str:
         return settings(self, always=("lm",))
+
+    def trains(self) -> frozenset[str]:
+        return frozenset({TEXTS})  # its proposals, and `then` (a text optimizer) after them
 
     def step(
         self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext

@@ -19,7 +19,7 @@ from promptgraph.backward import Critique, CritiqueLimits, backward
 from promptgraph.lm import LM, Ledger
 from promptgraph.lm.reprs import settings
 from promptgraph.metrics import Evaluation
-from promptgraph.optimizers.base import Optimizer, StepContext, StepResult, Tried, Update, rejected
+from promptgraph.optimizers.base import TEXTS, Optimizer, StepContext, StepResult, Tried, Update, rejected
 from promptgraph.optimizers.search import Scorer, changes_between, check_values, choose, not_worse, trainable_values
 from promptgraph.phases import CRITIC_OVERHEAD_TOKENS, REWRITE_OVERHEAD_TOKENS, PhaseEstimate, Shape
 from promptgraph.program import Program
@@ -113,6 +113,9 @@ class TextualGradientDescent(Optimizer):
         return tuple(
             backward(program, traces, evaluation, lm=self.lm, ledger=context.ledger, limits=limits, seed=context.seed)
         )
+
+    def trains(self) -> frozenset[str]:
+        return frozenset({TEXTS})
 
     def step(
         self, program: Program, *, traces: Sequence[Trace], evaluation: Evaluation, context: StepContext
