@@ -49,11 +49,20 @@ def test_a_budget_usd_that_is_not_a_positive_number_is_refused_like_max_metric_c
     refused(ValueError, r"budget_usd must be a number of dollars above 0", budget_usd=budget)
 
 
-def test_a_budget_usd_below_the_first_validations_upper_bound_is_refused_with_the_budget_that_would_do():
+def test_a_budget_usd_below_what_the_first_validations_prompts_cost_is_refused_with_the_budget_that_would_do():
     message = refused(
-        ValueError, r"budget_usd=0.001 may not pay for iteration 0's validation \(12 calls", budget_usd=0.001
+        ValueError, r"budget_usd=1e-06 cannot pay for iteration 0's validation \(12 calls", budget_usd=0.000001
     )
-    assert f"raise it to at least {VALIDATION_USD:.4f}" in message
+    assert f"${VALIDATION_USD:.4f} pays for it" in message
+
+
+def test_a_budget_usd_the_first_validation_may_pass_is_said_in_one_warning_and_the_run_goes_on(caplog):
+    with caplog.at_level(logging.WARNING, logger="promptgraph.budget"):
+        result = train(budget_usd=0.001, iterations=0)
+    assert len(result.history) == 1
+    warned = [record.getMessage() for record in caplog.records if record.name == "promptgraph.budget"]
+    assert len(warned) == 1 and "budget_usd=0.001 may not pay for iteration 0's validation" in warned[0]
+    assert f"up to ${VALIDATION_USD:.4f}" in warned[0]
 
 
 def test_the_budget_the_refusal_names_is_enough_to_start():

@@ -405,7 +405,7 @@ def test_a_max_metric_calls_that_pays_for_no_iteration_is_refused_before_the_run
     assert not out.exists()
 
 
-def test_a_budget_usd_that_may_not_pay_for_the_first_validation_is_refused_before_the_run_directory(
+def test_a_budget_usd_that_cannot_pay_for_the_first_validation_is_refused_before_the_run_directory(
     tmp_path, data, capsys
 ):
     seen = []
@@ -413,10 +413,10 @@ def test_a_budget_usd_that_may_not_pay_for_the_first_validation_is_refused_befor
     with serve(lambda request: seen.append(request) or reply(request)) as base_url:
         arguments = ["compile", str(data), *data_options(), "--base-url", base_url, "--model", "claude-haiku-5-5"]
         arguments += ["--optimizer-model", "scripted-opus", "--samples-per-label", "8", "--val-per-label", "5"]
-        assert main([*arguments, "--budget-usd", "0.0001", "--out", str(out), "--no-cache"]) == 2
+        assert main([*arguments, "--budget-usd", "0.000001", "--out", str(out), "--no-cache"]) == 2
     error = capsys.readouterr().err
-    assert "--budget-usd=0.0001 may not pay for iteration 0's validation (10 calls" in error
-    assert "raise it to at least" in error
+    assert "--budget-usd=1e-06 cannot pay for iteration 0's validation (10 calls" in error
+    assert "pays for it with every reply at max_tokens" in error
     assert not out.exists() and seen == []  # not even the pre-flight request
 
 
