@@ -54,9 +54,10 @@ def checked_examples(examples: object, *, name: str, inputs: Sequence[str] = (),
     given in Python may get wrong is refused with its position (`name[3]`), as a file's row is with its line.
 
     `name` names the argument ("trainset"), `inputs` the program inputs every example must give, `ids`
-    whether every example needs an id (a run directory keeps its scores by example id). A generator is
-    read once, here. An int label becomes text, as a Classify's labels do (`Classify([0, 1])` has the
-    labels "0" and "1"): a DSPy user's 0/1 labels then match the classifier's, rather than score 0 everywhere.
+    whether every example needs an id (a run directory keeps its scores by example id); without one, an
+    example with no id takes its place as its id ("trainset[3]"). A generator is read once, here. An int
+    label becomes text, as a Classify's labels do (`Classify([0, 1])` has the labels "0" and "1"): a DSPy
+    user's 0/1 labels then match the classifier's, rather than score 0 everywhere.
     """
     if isinstance(examples, (str, bytes, Mapping, Example)) or not isinstance(examples, Iterable):
         raise DataError(f"{name} must be a list of pg.Example, not a {type(examples).__name__}")
@@ -77,7 +78,17 @@ def checked_examples(examples: object, *, name: str, inputs: Sequence[str] = (),
         if example.id:
             seen[example.id] = index
         checked.append(example)
-    return checked
+    return [_named_by_place(example, f"{name}[{index}]", seen) for index, example in enumerate(checked)]
+
+
+def _named_by_place(example: Example, place: str, seen: Mapping[str, int]) -> Example:
+    """An example without an id takes its place as one ("trainset[3]"): optimizers remember examples by id
+    (ParetoSearch its parents' failures), and DSPy's examples come without."""
+    if example.id:
+        return example
+    if place in seen:
+        raise DataError(f"{place} has no id, and another example's id is {place!r}: give {place} an id=... too")
+    return attrs.evolve(example, id=place)
 
 
 def _checked_example(example: object, where: str, inputs: Sequence[str]) -> Example:

@@ -300,3 +300,25 @@ def test_a_run_dir_that_is_a_file_is_refused(tmp_path):
     (tmp_path / "run").write_text("mine")
     refused(ArgumentError, r"run_dir .*run is a file, not a directory", run_dir=tmp_path / "run")
     assert (tmp_path / "run").read_text() == "mine"
+
+
+# -- examples without ids (DSPy's have none) ------------------------------------------------------------
+
+
+class SeesTheTrainset:
+    """Records the ids of the trainset compile hands its optimizer."""
+
+    def __init__(self):
+        self.ids = []
+
+    def step(self, program, *, traces, evaluation, context):
+        self.ids = [example.id for example in context.trainset]
+        return StepResult()
+
+
+def test_examples_without_ids_are_named_by_their_place_so_optimizers_can_tell_them_apart():
+    unnamed = [pg.Example(inputs=example.inputs, label=example.label) for example in questions(60)]
+    seen = SeesTheTrainset()
+    train(trainset=unnamed, optimizer=seen)
+    assert len(set(seen.ids)) == len(seen.ids) > 1 and all(seen.ids)
+    assert all(example_id.startswith("trainset[") for example_id in seen.ids)
