@@ -16,11 +16,8 @@ much of the gap to the best rule set a better search strategy could close.
 
 from __future__ import annotations
 
-import argparse
-import platform
 import statistics
 import sys
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -122,26 +119,9 @@ def rows(endings: Sequence[Ending]) -> list[tuple]:
 
 def main(argv: Sequence[str] | None = None) -> list[Ending]:
     peers = sw.PEERS[:1] if sw.HAS_DSPY else ()
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--first-seed", type=int, default=0)
-    parser.add_argument("--budget", type=int, default=1500, help="forward calls per run")
-    parser.add_argument(
-        "--optimizers", nargs="+", default=["pareto", "tgd", *peers], choices=[*sw.OPTIMIZERS, *sw.PEERS]
-    )
-    parser.add_argument("--worlds", nargs="+", default=list(sw.WORLDS), choices=list(sw.WORLDS))
+    parser = sw.run_parser(__doc__.split("\n")[0], seeds=10, optimizers=["pareto", "tgd", *peers])
     arguments = parser.parse_args(argv)
-    if any(name in sw.PEERS for name in arguments.optimizers) and not sw.HAS_DSPY:
-        parser.error('dspy is not installed: pip install -e ".[peers]" (in a separate venv)')
-    seeds = range(arguments.first_seed, arguments.first_seed + arguments.seeds)
-    print(f"# local optima, {time.strftime('%Y-%m-%d')}, {platform.machine()}, Python {platform.python_version()}")
-    print(f"# {len(seeds)} seeds, {arguments.budget} forward calls per run\n")
-    endings = []
-    for world in arguments.worlds:
-        for optimizer in arguments.optimizers:
-            for seed in seeds:
-                endings.append(judge(world, optimizer, seed, arguments.budget))
-                print(f"done: {endings[-1]}", file=sys.stderr, flush=True)
+    endings = sw.run_all(parser, arguments, "local optima", judge)
     header = (
         "world", "optimizer", "seeds", "accuracy (all 600)", "local optima", "best one edit gains",
         "gap to best rule set (at local optima)", "gap to best rule set (all)",

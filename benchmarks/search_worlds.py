@@ -189,32 +189,47 @@ def reference_rows(worlds: Sequence[str], seeds: Sequence[int]) -> list[tuple]:
     return rows
 
 
-def main(argv: Sequence[str] | None = None) -> list[Outcome]:
-    available = [*OPTIMIZERS, *(PEERS if HAS_DSPY else ())]
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seeds", type=int, default=5)
+def run_parser(description: str, *, seeds: int, optimizers: Sequence[str]) -> argparse.ArgumentParser:
+    """The options every script here shares: which seeds, budget, optimizers and worlds to run."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--seeds", type=int, default=seeds)
     parser.add_argument(
         "--first-seed", type=int, default=0, help="seeds run from this one (e.g. 20: seeds no default was tuned on)"
     )
     parser.add_argument("--budget", type=int, default=1500, help="forward calls per run")
-    parser.add_argument("--optimizers", nargs="+", default=available, choices=[*OPTIMIZERS, *PEERS])
+    parser.add_argument("--optimizers", nargs="+", default=list(optimizers), choices=[*OPTIMIZERS, *PEERS])
     parser.add_argument("--worlds", nargs="+", default=list(WORLDS), choices=list(WORLDS))
+    return parser
+
+
+def seeds_of(arguments: argparse.Namespace) -> list[int]:
+    return list(range(arguments.first_seed, arguments.first_seed + arguments.seeds))
+
+
+def run_all(parser: argparse.ArgumentParser, arguments: argparse.Namespace, title: str, run: Callable) -> list:
+    """`run(world, optimizer, seed, budget)` for every world, optimizer and seed asked, in that order."""
+    if any(name in PEERS for name in arguments.optimizers) and not HAS_DSPY:
+        parser.error('dspy is not installed: pip install -e ".[peers]" (in a separate venv)')
+    seeds = seeds_of(arguments)
+    print(f"# {title}, {time.strftime('%Y-%m-%d')}, {platform.machine()}, Python {platform.python_version()}")
+    print(f"# {len(seeds)} seeds, {arguments.budget} forward calls per run\n")
+    done = []
+    for world in arguments.worlds:
+        for optimizer in arguments.optimizers:
+            for seed in seeds:
+                done.append(run(world, optimizer, seed, arguments.budget))
+                print(f"done: {done[-1]}", file=sys.stderr, flush=True)
+    return done
+
+
+def main(argv: Sequence[str] | None = None) -> list[Outcome]:
+    available = [*OPTIMIZERS, *(PEERS if HAS_DSPY else ())]
+    parser = run_parser(__doc__.split("\n")[0], seeds=5, optimizers=available)
     parser.add_argument(
         "--versus", default=None, help="the optimizer the paired comparison is about (default: pareto, else gepa)"
     )
     arguments = parser.parse_args(argv)
-    if any(name in PEERS for name in arguments.optimizers) and not HAS_DSPY:
-        parser.error('dspy is not installed: pip install -e ".[peers]" (in a separate venv)')
-    seeds = list(range(arguments.first_seed, arguments.first_seed + arguments.seeds))
-    print(f"# search worlds, {time.strftime('%Y-%m-%d')}, {platform.machine()}, Python {platform.python_version()}")
-    print(f"# {len(seeds)} seeds, {arguments.budget} forward calls per run\n")
-    outcomes = []
-    for world in arguments.worlds:
-        for optimizer in arguments.optimizers:
-            for seed in seeds:
-                outcome = run_one(world, optimizer, seed, arguments.budget)
-                print(f"done: {outcome}", file=sys.stderr, flush=True)
-                outcomes.append(outcome)
+    outcomes = run_all(parser, arguments, "search worlds", run_one)
     header = (
         "world",
         "optimizer",
@@ -226,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> list[Outcome]:
         "wall s",
     )
     table(header, summary_rows(outcomes))
-    table(("world", "no rules (test)", "best rule set (test)"), reference_rows(arguments.worlds, seeds))
+    table(("world", "no rules (test)", "best rule set (test)"), reference_rows(arguments.worlds, seeds_of(arguments)))
     versus = arguments.versus or next((name for name in ("pareto", "gepa") if name in arguments.optimizers), None)
     if versus is not None and len(arguments.optimizers) > 1:
         table(("world", "paired difference", "seeds", "mean (95% CI)"), paired_rows(outcomes, versus))
