@@ -117,12 +117,20 @@ def metric_name(metric: Callable[..., Any]) -> str:
     return f"{name} ({code.co_filename} line {code.co_firstlineno})" if code is not None else name
 
 
+def _add_note(error: BaseException, note: str) -> None:
+    """PEP 678's note; Python 3.10 has no add_note, and keeps the note in __notes__ (its traceback does not print it)."""
+    if hasattr(error, "add_note"):
+        error.add_note(note)
+    else:
+        error.__notes__ = [*getattr(error, "__notes__", []), note]
+
+
 def score_of(metric: Metric, example: Example, prediction: Any) -> Score:
     """What the metric says of one answer, as a Score; a value that is not a number from 0 to 1 is refused."""
     try:
         value = metric(example, prediction)
     except Exception as error:
-        error.add_note(f"in the metric {metric_name(metric)}, scoring example {_named(example)}")
+        _add_note(error, f"in the metric {metric_name(metric)}, scoring example {_named(example)}")
         raise
     problem = _not_a_score(value)
     if problem:

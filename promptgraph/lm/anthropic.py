@@ -59,8 +59,8 @@ PROBE_HEADER = "x-promptgraph-probe"  # lets a test server tell the probe from t
 # What the request is (Request.tag: forward, critic, rewrite, ...), percent-encoded: a test server
 # or a proxy can tell calls apart without reading their wording. Never part of the cache key.
 TAG_HEADER = "x-promptgraph-tag"
+PROBE_CONNECT_TIMEOUT = 30.0  # seconds to reach the server: a wrong address behind a firewall fails in this
 SDK_RETRIES = (408, 409, 429)  # statuses the SDK tries again, as it does every 5xx
-PROBE_TIMEOUT = 30.0  # seconds the pre-flight request may take: a 1-token answer comes back in a few
 
 
 class _Stopped(anthropic.AnthropicError):
@@ -270,7 +270,10 @@ class AnthropicLM:
         """
         if self._probed:
             return
-        client = self._ensure_client().with_options(max_retries=0, timeout=min(self.timeout, PROBE_TIMEOUT))
+        # The answer may take the LM's own timeout (a loaded local server is slow, and still a server); reaching
+        # the server may not: an address that drops packets fails in half a minute, not in five.
+        timeout = anthropic.Timeout(self.timeout, connect=min(self.timeout, PROBE_CONNECT_TIMEOUT))
+        client = self._ensure_client().with_options(max_retries=0, timeout=timeout)
         where = client.base_url
         try:
             with self._errors_as_lm_errors(self.model, client):

@@ -41,3 +41,14 @@ def test_an_lm_that_answered_its_probe_is_not_probed_again(server):
     lm.probe()
     lm.probe()
     assert server.probes == {"ok": 1}
+
+
+def test_the_probe_waits_as_long_as_the_lms_own_timeout_so_a_slow_server_is_still_a_server(monkeypatch):
+    import promptgraph.lm.anthropic as anthropic_lm
+
+    # The probe used to be capped at PROBE_TIMEOUT (30 s) whatever the LM allowed: a cap below the latency fails.
+    monkeypatch.setattr(anthropic_lm, "PROBE_TIMEOUT", 0.2, raising=False)
+    with MessagesServer(lambda request: "Label: <label>sincere</label>", latency=1.0) as slow:
+        lm = AnthropicLM(base_url=slow.base_url, api_key="test-key", timeout=60)
+        lm.probe()
+    assert slow.probes == {"ok": 1}
