@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import numbers
 import random
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -117,23 +118,32 @@ def _checked_example(example: object, where: str, inputs: Sequence[str]) -> Exam
 
 
 def _label_text(label: object, where: str) -> object:
-    """An int label as text; a float or bool label, or a blank one, is refused (1.0 would never equal "1")."""
-    if isinstance(label, bool) or isinstance(label, float):
+    """An integer label (numpy's too, as pandas reads them) as text; a float, bool or blank label is refused,
+    saying what to write (1.0 would never equal "1")."""
+    if isinstance(label, bool) or (_is_scalar_number(label) and not isinstance(label, numbers.Integral)):
+        number = float(label) if not isinstance(label, bool) else None
+        text = str(int(number)) if number is not None and number.is_integer() else str(label)
         raise DataError(
-            f"{where}: label {label!r} is a {type(label).__name__}; labels are text: write label={str(label)!r}"
+            f"{where}: label {label!r} is a {type(label).__name__}; labels are text: write label={text!r}"
+            + (" (a column of whole numbers with gaps reads as floats)" if number is not None else "")
         )
-    if isinstance(label, int):
-        return str(label)
+    if isinstance(label, numbers.Integral):
+        return str(int(label))
     if isinstance(label, str) and not label.strip():
         raise DataError(f"{where}: the label is empty; give it one or drop the example")
     return label  # text, None (unlabelled), or a structured answer (a list for a list output)
 
 
+def _is_scalar_number(value: object) -> bool:
+    """A number of any kind (numpy's bool and floats too), not text."""
+    return not isinstance(value, (str, bytes)) and hasattr(value, "__float__")
+
+
 def _id_text(value: object, where: str) -> str:
     if isinstance(value, str):
         return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return str(int(value))
     raise DataError(f"{where}: id {value!r} is a {type(value).__name__}; ids are text: write id={str(value)!r}")
 
 

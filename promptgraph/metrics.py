@@ -13,7 +13,6 @@ from __future__ import annotations
 import collections
 import inspect
 import logging
-import numbers
 import re
 import string
 from collections.abc import Callable, Collection, Hashable, Sequence
@@ -141,7 +140,8 @@ def score_of(metric: Metric, example: Example, prediction: Any) -> Score:
 
 
 def _not_a_score(value: Any) -> str | None:
-    if not isinstance(value, numbers.Real):
+    # Any number Python can take as a float: numpy's bool and floats too (a metric is often `pred == gold` on arrays).
+    if isinstance(value, (str, bytes, complex)) or not hasattr(value, "__float__"):
         return "a metric returns a number from 0 to 1 (1 for right) or a pg.Score"
     if not 0.0 <= float(value) <= 1.0:
         return "a metric's value is from 0 to 1 (1 for right); scale it"

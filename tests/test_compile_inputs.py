@@ -257,13 +257,31 @@ def test_int_labels_are_read_as_text_as_a_classifiers_labels_are():
     assert result.history[0].val.score == 0.5  # the "0" answers are right for the examples labelled 0
 
 
-def test_a_float_label_is_refused_saying_to_write_text():
+def test_a_float_label_is_refused_saying_to_write_the_text_a_classifier_of_whole_numbers_knows():
     example = pg.Example({"text": "Why?"}, 1.0, id="f")
     refused(
         DataError,
-        r"trainset\[3\] \(id 'f'\): label 1.0 is a float; labels are text: write label='1.0'",
+        r"trainset\[3\] \(id 'f'\): label 1.0 is a float; labels are text: write label='1' \(a column of whole",
         trainset=with_one(example),
     )
+
+
+def test_numpy_int_labels_as_pandas_reads_them_are_read_as_text():
+    numpy = pytest.importorskip("numpy")  # installed with scikit-learn (the dev extra)
+    program = pg.Program.of(pg.Classify(["0", "1"]), name="classify")
+    trainset = [
+        pg.Example(inputs=example.inputs, label=numpy.int64(index % 2), id=example.id)
+        for index, example in enumerate(questions(40))
+    ]
+    forward = pg.ScriptedLM(respond=lambda request: "Label: <label>0</label>", model="claude-haiku-5-5")
+    result = train(program, forward=forward, trainset=trainset, iterations=0)
+    assert result.history[0].val.score == 0.5
+
+
+def test_a_metric_that_returns_a_numpy_bool_is_taken_as_a_number():
+    numpy = pytest.importorskip("numpy")
+    result = train(metric=lambda example, prediction: numpy.bool_(prediction == example.label), iterations=0)
+    assert len(result.history) == 1
 
 
 def test_a_bare_module_is_trained_as_a_one_module_program():
