@@ -338,6 +338,12 @@ def evaluate(traces: Sequence[Trace], *, metric: Metric = exact_match, labels: S
     traces); `labels=` fixes the order of the per-label scores (by default, the labels as they first appear).
     """
     traces = [_trace_of(item, index) for index, item in enumerate(traces)]
+    if metric is exact_match and traces and all(trace.example.label is None for trace in traces):
+        raise ArgumentError(  # every answer would score 0 against no gold label, and say nothing
+            "evaluate with exact_match needs gold labels, and none of these traces' examples has one (an answer "
+            "of program(...) on bare inputs has none): run the program on labelled examples, "
+            "program.run([pg.Example(inputs=..., label=...), ...], lm=lm)"
+        )
     metric = as_metric(metric)
     scored = [_score(metric, trace) for trace in traces]
     scores = tuple(float(score) for score in scored)

@@ -255,6 +255,17 @@ def test_an_error_a_metric_raises_in_a_run_keeps_its_type_and_says_where():
     assert any("in the metric broken" in note for note in caught.value.__notes__)
 
 
+def test_evaluate_with_exact_match_refuses_answers_that_have_no_gold_label_rather_than_score_them_all_wrong():
+    from promptgraph.errors import ArgumentError
+
+    with pytest.raises(ArgumentError, match=r"needs gold labels, and none of these traces' examples has one"):
+        evaluate([trace(None, OK, "a"), trace(None, OK, "b")])
+
+
+def test_a_metric_of_its_own_may_score_answers_without_gold_labels():
+    assert evaluate([trace(None, OK, "a")], metric=lambda example, prediction: float(prediction == "a")).score == 1.0
+
+
 def test_evaluate_given_examples_says_to_run_the_program_first():
     from promptgraph.errors import ArgumentError
 
