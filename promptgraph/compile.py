@@ -28,7 +28,7 @@ from pathlib import Path
 import attrs
 
 from promptgraph import checkpoint, run_identity
-from promptgraph.backward import check_feedback_modules
+from promptgraph.backward import check_feedback_modules, module_names
 from promptgraph.budget import (
     IterationPlan,
     Rollouts,
@@ -386,6 +386,7 @@ class Run:
             self.settings.metric,
             stratified_sample(self.data.valset, per_label, seed=self.settings.seed, stratify=self.data.stratify),
             as_answer=functools.partial(as_answer, self.student),
+            modules=module_names(self.student),
         )
         why = self.optimizer.cannot_train(self.student) if self.settings.iterations != 0 else None
         if why is not None:

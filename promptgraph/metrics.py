@@ -162,11 +162,13 @@ def check_metric(
     *,
     source: str = "valset",
     as_answer: Callable[[Any], Any] = lambda label: label,
+    modules: Sequence[str] | None = None,
 ) -> None:
     """Call the metric on a few examples with their own label as the prediction (what a right answer is
     given as, typed by `as_answer` as the program's answer is), before anything is paid: a metric that raises,
-    or returns anything but a number from 0 to 1, is refused in one line naming it and the example. A metric
-    that scores even those 0 is warned of."""
+    or returns anything but a number from 0 to 1, or a Score addressed to a module not in `modules` (the names
+    feedback may address), is refused in one line naming it and the example. A metric that scores even those
+    0 is warned of."""
     name = metric_name(metric)
     scores = []
     for example in examples[:PROBES]:
@@ -181,6 +183,12 @@ def check_metric(
         problem = _not_a_score(value)
         if problem:
             raise MetricError(f"the metric {name} returned {_shown(value)} on {where}: {problem}")
+        module = getattr(value, "module", None)
+        if modules is not None and module is not None and module not in modules:
+            raise MetricError(
+                f"the metric {name} gave a Score(module={module!r}) on {where}, and the program has no such "
+                f"module; name one of: {', '.join(modules)} (or module=None for the whole program)"
+            )
         scores.append(float(value))
     if scores and not any(scores):
         logger.warning(

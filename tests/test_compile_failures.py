@@ -108,11 +108,27 @@ def test_compile_probes_its_server_once_then_trains():
     assert server.probes == {"ok": 1} and server.seen
 
 
-def test_a_misspelled_feedback_module_is_refused_after_the_first_validation_pass():
+def misaddressed(example, prediction):
+    """Feedback on wrong answers only, to a module the program does not have."""
+    return pg.Score(1.0) if prediction == example.label else pg.Score(0.0, feedback="x", module="clasify")
+
+
+def test_a_misspelled_feedback_module_the_metric_gives_right_answers_too_is_refused_before_any_call():
+    from promptgraph.metrics import MetricError
+
+    forward, strong = pg.ScriptedLM(respond=forward_reply), optimizer_lm()
+    metric = lambda example, prediction: pg.Score(1.0, module="clasify")  # noqa: E731
+    with pytest.raises(MetricError, match=r"Score\(module='clasify'\) .* name one of: classify"):
+        pg.compile(classifier(), trainset=questions(40), lm=forward, optimizer=pg.TextualGradientDescent(lm=strong),
+                   metric=metric, iterations=1, samples_per_label=6, val_per_label=4, progress=False)  # fmt: skip
+    assert not forward.requests and not strong.requests
+
+
+def test_a_misspelled_feedback_module_given_only_to_wrong_answers_is_refused_after_the_first_validation_pass():
     from promptgraph.backward import FeedbackError
 
     forward, strong = pg.ScriptedLM(respond=forward_reply), optimizer_lm()
-    metric = lambda example, prediction: pg.Score(0.0, feedback="x", module="clasify")  # noqa: E731
+    metric = misaddressed
     with pytest.raises(FeedbackError, match="'clasify'"):
         pg.compile(
             classifier(),
