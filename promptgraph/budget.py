@@ -6,7 +6,6 @@ Two budgets: `budget_usd` (the next iteration's likely cost, from the last one's
 
 from __future__ import annotations
 
-import logging
 import math
 import threading
 from collections.abc import Sequence
@@ -23,8 +22,6 @@ from promptgraph.lm.prices import price_for
 from promptgraph.optimizers.base import Optimizer, as_optimizer
 from promptgraph.optimizers.search import modules_in
 from promptgraph.program import Program
-
-logger = logging.getLogger(__name__)
 
 
 @attrs.frozen
@@ -87,14 +84,15 @@ def check_budget_usd(budget_usd: float | None) -> None:
     raise ArgumentError(f"budget_usd must be a number of dollars above 0, not {budget_usd!r}")
 
 
-def usd_unaffordable(
+def usd_may_not_pay(
     plan: IterationPlan, budget_usd: float | None, *, batched: bool = False, option: str = "budget_usd"
 ) -> str | None:
-    """Why a budget in dollars cannot pay for iteration 0's validation pass, known before any call: its prompts
-    alone, priced as `--dry-run` prices them, cost more. A budget the pass may pass (every reply at max_tokens)
-    is said in one warning and let through: that bound is far above what a pass costs, and the pass is paid in
-    full either way. None when it can, or when the forward model has no known price (nothing can be checked).
-    `option` is the budget's name where the caller gave it (the CLI's --budget-usd)."""
+    """What to say, before any call, of a budget in dollars that iteration 0's validation pass may exceed
+    (priced as `--dry-run` prices it, every reply at max_tokens: an upper bound, often far above the cost);
+    None when it surely pays, or when the forward model has no known price (nothing can be checked). It is a
+    warning, not a refusal: no estimate made before the calls bounds their cost from below (a prompt's
+    upstream-written inputs are guesses), and the pass is paid in full either way. `option` is the budget's
+    name where the caller gave it (the CLI's --budget-usd)."""
     if budget_usd is None or price_for(plan.forward_model) is None:
         return None
     shape = shape_of(
@@ -104,21 +102,13 @@ def usd_unaffordable(
     if shape is None:  # no module calls a model
         return None
     phase = attrs.evolve(shape.forward("validate", plan.valset_size), batched=batched)  # as estimate_compile has it
-    prompts = attrs.evolve(phase, max_output_tokens=0).max_usd
+    if budget_usd >= phase.max_usd:
+        return None
     most = math.ceil(phase.max_usd * 10_000) / 10_000  # to 4 places, rounded up: a budget of it does pay
-    if budget_usd < prompts:
-        return (
-            f"{option}={budget_usd} cannot pay for iteration 0's validation ({phase.calls} calls, about "
-            f"${prompts:.4f} for their prompts alone): raise it (${most:.4f} pays for it with every reply at "
-            "max_tokens), or validate on fewer examples"
-        )
-    if budget_usd < phase.max_usd:
-        logger.warning(
-            "%s=%s may not pay for iteration 0's validation (%d calls, up to $%.4f with every reply at max_tokens); "
-            "the pass is paid in full, and the run stops after it if nothing is left",
-            option, budget_usd, phase.calls, most,
-        )  # fmt: skip
-    return None
+    return (
+        f"{option}={budget_usd} may not pay for iteration 0's validation ({phase.calls} calls, up to ${most:.4f} "
+        "with every reply at max_tokens); that pass is paid in full, and the run stops after it if nothing is left"
+    )
 
 
 # -- a budget of forward calls (max_metric_calls) ---------------------------------------------

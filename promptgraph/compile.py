@@ -36,13 +36,12 @@ from promptgraph.budget import (
     check_metric_calls,
     next_cost,
     unaffordable,
-    usd_unaffordable,
+    usd_may_not_pay,
 )
 from promptgraph.call_settings import set_call_settings
 from promptgraph.checkpoint import RunExists  # noqa: F401  # importable here, beside compile's other errors
 from promptgraph.compile_inputs import NothingToTrain, as_answer, as_program, check_counts, check_lm, check_run_dir
 from promptgraph.data import Example, checked_examples, require_labels, stratified_sample, stratified_split
-from promptgraph.errors import ArgumentError
 from promptgraph.executors import Labelled, executor_for
 from promptgraph.history import CompileResult, IterationRecord, TrainingError, best_iteration  # importable here too
 from promptgraph.hooks import IterationHook, as_hook, ask_before_run
@@ -396,9 +395,9 @@ class Run:
             )
         if not self.settings.resume:
             batched = self.settings.batching is not None
-            refusal = usd_unaffordable(self._plan(), self.settings.budget_usd, batched=batched)
-            if refusal is not None:
-                raise ArgumentError(refusal)
+            said = usd_may_not_pay(self._plan(), self.settings.budget_usd, batched=batched)
+            if said is not None:
+                logger.warning("%s", said)
 
     def _check_rollouts(self) -> None:
         """A forward-call budget that cannot pay for iteration 0's validation and one iteration (when one is

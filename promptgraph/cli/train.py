@@ -20,7 +20,7 @@ from promptgraph.budget import (
     iterations_at_most,
     metric_calls,
     unaffordable,
-    usd_unaffordable,
+    usd_may_not_pay,
 )
 from promptgraph.cli.arguments import (
     UsageError,
@@ -811,13 +811,16 @@ def _planned(
 
 
 def _refuse_an_unaffordable_budget(arguments: argparse.Namespace, plan: IterationPlan) -> None:
-    """A --max-metric-calls that pays for no iteration, or a --budget-usd that may not pay for the first
-    validation, is refused before the run directory is written (and before the pre-flight request)."""
+    """A --max-metric-calls that pays for no iteration is refused before the run directory is written (and
+    before the pre-flight request); a --budget-usd the first validation may exceed is said in one line."""
     refusal = unaffordable(
         plan, arguments.max_metric_calls, iterations=iterations_of(arguments), option="--max-metric-calls"
-    ) or usd_unaffordable(plan, arguments.budget_usd, batched=bool(arguments.batch), option="--budget-usd")
+    )
     if refusal is not None:
         raise UsageError(refusal)
+    said = usd_may_not_pay(plan, arguments.budget_usd, batched=bool(arguments.batch), option="--budget-usd")
+    if said is not None:
+        print(f"promptgraph: warning: {said}", file=sys.stderr)
 
 
 def _dry_iterations(arguments: argparse.Namespace, budget: int | None, plan: IterationPlan, *, done: int = 0) -> int:
