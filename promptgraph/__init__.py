@@ -1,7 +1,5 @@
 """promptgraph: programs of LLM calls whose prompts are trained by textual backpropagation."""
 
-import logging
-
 from promptgraph.backward import Critique, CritiqueLimits, backward
 from promptgraph.baseline import Baseline, tfidf_baseline
 from promptgraph.compile import CompileResult, IterationRecord, compile
@@ -59,8 +57,9 @@ from promptgraph.trace import Prediction, Trace
 __version__ = "0.1.0"
 
 # A library logs and never configures: the application chooses handlers and levels
-# (logging.basicConfig(level=logging.DEBUG) shows every request sent and every cache hit).
-logging.getLogger("promptgraph").addHandler(logging.NullHandler())
+# (logging.basicConfig(level=logging.DEBUG) shows every request sent and every cache hit). No NullHandler
+# either: with no logging configured, Python prints WARNING and above on stderr, and a warning here is
+# something a user must see (a budget the first pass may exceed, a kept journal, how to resume).
 
 __all__ = [
     "FORWARD_MODEL",

@@ -2,11 +2,13 @@ import subprocess
 import sys
 
 
-def test_importing_the_package_adds_a_null_handler_and_leaves_the_root_logger_alone():
+def test_importing_the_package_adds_no_handler_and_leaves_the_root_logger_alone():
+    # No NullHandler (a deliberate change): it would hide the library's warnings from a script that configures
+    # no logging, which Python otherwise prints on stderr (tests/test_logging.py).
     check = (
         "import logging, promptgraph; "
         "handlers = logging.getLogger('promptgraph').handlers; "
-        "assert [type(h).__name__ for h in handlers] == ['NullHandler'], handlers; "
+        "assert handlers == [], handlers; "
         "assert logging.getLogger().handlers == [], logging.getLogger().handlers; "
         "print('ok')"
     )

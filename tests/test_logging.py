@@ -74,3 +74,22 @@ def test_the_library_leaves_the_root_logger_as_it_found_it(server, tmp_path):
     before = (root.level, list(root.handlers))
     train(server, tmp_path)
     assert (root.level, list(root.handlers)) == before
+
+
+def test_a_script_that_configures_no_logging_still_sees_the_librarys_warnings_on_stderr():
+    """Python prints WARNING and above when nobody configured logging, unless a library hides them: it must not."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "import promptgraph as pg\n"
+        "from tests.scenario import classifier, forward_lm, optimizer_lm, questions\n"
+        "pg.compile(classifier(), trainset=questions(60), lm=forward_lm(), iterations=0, samples_per_label=8,\n"
+        "           optimizer=pg.TextualGradientDescent(lm=optimizer_lm()), val_per_label=6, progress=False,\n"
+        "           budget_usd=0.001)\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "budget_usd=0.001 may not pay for iteration 0's validation" in done.stderr
