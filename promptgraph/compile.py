@@ -41,7 +41,14 @@ from promptgraph.budget import (
 from promptgraph.call_settings import set_call_settings
 from promptgraph.checkpoint import RunExists  # noqa: F401  # importable here, beside compile's other errors
 from promptgraph.compile_inputs import NothingToTrain, as_answer, as_program, check_counts, check_lm, check_run_dir
-from promptgraph.data import Example, checked_examples, require_labels, stratified_sample, stratified_split
+from promptgraph.data import (
+    Example,
+    checked_examples,
+    refuse_shared_examples,
+    require_labels,
+    stratified_sample,
+    stratified_split,
+)
 from promptgraph.executors import Labelled, executor_for
 from promptgraph.history import CompileResult, IterationRecord, TrainingError, best_iteration  # importable here too
 from promptgraph.hooks import IterationHook, as_hook, ask_before_run
@@ -326,6 +333,7 @@ class Run:
         trainset = checked_examples(trainset, name="trainset", inputs=program.inputs, ids=ids)
         if valset is not None:
             valset = checked_examples(valset, name="valset", inputs=program.inputs, ids=ids)
+            refuse_shared_examples(trainset, valset)
         data = TrainingData.split(program, trainset, valset, settings)
         if valset is None:  # said here, once per run (the CLI's baseline makes the same split again, quietly)
             _say_if_short(data.valset, settings.val_per_label, stratify=data.stratify)

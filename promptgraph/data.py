@@ -82,6 +82,18 @@ def checked_examples(examples: object, *, name: str, inputs: Sequence[str] = (),
     return [_named_by_place(example, f"{name}[{index}]", seen) for index, example in enumerate(checked)]
 
 
+def refuse_shared_examples(trainset: Sequence[Example], valset: Sequence[Example]) -> None:
+    """An example in both the trainset and the valset (the same id) is refused: a run validated on what it
+    trained on scores itself too well. Ids given by place (trainset[3]) never match across the two."""
+    train_places = {example.id: index for index, example in enumerate(trainset) if example.id}
+    for index, example in enumerate(valset):
+        if example.id in train_places:
+            raise DataError(
+                f"valset[{index}] has the id {example.id!r} of trainset[{train_places[example.id]}]: an example in "
+                "both would be validated on what it trained on; take it out of one of them"
+            )
+
+
 def _named_by_place(example: Example, place: str, seen: Mapping[str, int]) -> Example:
     """An example without an id takes its place as one ("trainset[3]"): optimizers remember examples by id
     (ParetoSearch its parents' failures), and DSPy's examples come without."""

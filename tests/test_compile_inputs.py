@@ -335,3 +335,10 @@ def test_examples_without_ids_are_named_by_their_place_so_optimizers_can_tell_th
     train(trainset=unnamed, optimizer=seen)
     assert len(set(seen.ids)) == len(seen.ids) > 1 and all(seen.ids)
     assert all(example_id.startswith("trainset[") for example_id in seen.ids)
+
+
+def test_an_example_in_both_the_trainset_and_the_valset_is_refused_naming_both_places():
+    trainset = questions(60)
+    valset = [*questions(60)[40:], trainset[3]]
+    message = refused(DataError, r"valset\[20\] has the id .* of trainset\[3\]", trainset=trainset[:40], valset=valset)
+    assert "validated on what it trained on" in message
