@@ -56,7 +56,7 @@ def example_ids_in(html: str, section_id: str) -> list[str]:
 def test_report_escapes_a_script_tag_in_an_example_text(tmp_path):
     # " all " makes the example insincere in the scenario; every example is sampled, so it is shown.
     evil = pg.Example({"text": "Why are all <script>alert(1)</script> people so bad?"}, "insincere", id="evil")
-    result = train([*questions(8), evil], valset=questions(4), iterations=1, samples_per_label=100)
+    result = train([*questions(8), evil], valset=questions(12)[8:], iterations=1, samples_per_label=100)
     assert "evil" in [trace.example.id for trace in result.history[1].samples]
 
     html = page(result, tmp_path)
