@@ -132,7 +132,7 @@ def _checked_example(example: object, where: str, inputs: Sequence[str]) -> Exam
 def _label_text(label: object, where: str) -> object:
     """An integer label (numpy's too, as pandas reads them) as text; a float, bool or blank label is refused,
     saying what to write (1.0 would never equal "1")."""
-    if isinstance(label, bool) or (_is_scalar_number(label) and not isinstance(label, numbers.Integral)):
+    if isinstance(label, bool) or (is_scalar_number(label) and not isinstance(label, numbers.Integral)):
         number = float(label) if not isinstance(label, bool) else None
         text = str(int(number)) if number is not None and number.is_integer() else str(label)
         raise DataError(
@@ -146,7 +146,7 @@ def _label_text(label: object, where: str) -> object:
     return label  # text, None (unlabelled), or a structured answer (a list for a list output)
 
 
-def _is_scalar_number(value: object) -> bool:
+def is_scalar_number(value: object) -> bool:
     """A number of any kind (numpy's bool and floats too), not text."""
     return not isinstance(value, (str, bytes)) and hasattr(value, "__float__")
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import attrs
 
-from promptgraph.data import Example
+from promptgraph.data import Example, is_scalar_number
 from promptgraph.errors import ArgumentError, PromptgraphError
 from promptgraph.lm.reprs import short
 from promptgraph.signature import Field, from_text
@@ -141,7 +141,7 @@ def score_of(metric: Metric, example: Example, prediction: Any) -> Score:
 
 def _not_a_score(value: Any) -> str | None:
     # Any number Python can take as a float: numpy's bool and floats too (a metric is often `pred == gold` on arrays).
-    if isinstance(value, (str, bytes, complex)) or not hasattr(value, "__float__"):
+    if isinstance(value, complex) or not is_scalar_number(value):
         return "a metric returns a number from 0 to 1 (1 for right) or a pg.Score"
     if not 0.0 <= float(value) <= 1.0:
         return "a metric's value is from 0 to 1 (1 for right); scale it"
